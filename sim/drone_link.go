@@ -1,0 +1,235 @@
+package sim
+
+import (
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/bluenviron/gomavlib/v3"
+	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
+	"github.com/bluenviron/gomavlib/v3/pkg/message"
+	"github.com/pion/transport/v2/udp"
+)
+
+// Start opens the drone's socket (again, after Stop). It returns an error if
+// the socket cannot be opened (for example a port in use).
+func (d *Drone) Start() error {
+	d.linkMu.Lock()
+	defer d.linkMu.Unlock()
+	d.mu.Lock()
+	if d.v.node != nil {
+		d.mu.Unlock()
+		return nil
+	}
+	sysid := d.v.baseSysID
+	if d.v.faults.SysID != 0 {
+		sysid = d.v.faults.SysID
+	}
+	d.mu.Unlock()
+
+	ep, addr, err := d.endpoint()
+	if err != nil {
+		return err
+	}
+	node := &gomavlib.Node{
+		Endpoints:        []gomavlib.EndpointConf{ep},
+		Dialect:          ardupilotmega.Dialect,
+		OutVersion:       gomavlib.V2,
+		OutSystemID:      sysid,
+		OutComponentID:   1,
+		HeartbeatDisable: true,
+		IdleTimeout:      time.Hour,
+	}
+	if err := node.Initialize(); err != nil {
+		return fmt.Errorf("sim: drone %d: open %s: %w", d.index, d.spec.address(), err)
+	}
+	if *addr == "" {
+		*addr = d.spec.address()
+	}
+	done := make(chan struct{})
+	d.mu.Lock()
+	d.v.node = node
+	d.v.loopDone = done
+	d.v.addr = *addr
+	d.v.sysid = sysid
+	d.mu.Unlock()
+	go d.readLoop(node, done)
+	d.log.Info("drone link up", "link", *addr, "sys_id", sysid)
+	return nil
+}
+
+// Stop closes the drone's socket; the drone keeps flying. Messages to and
+// from it are lost until Start.
+func (d *Drone) Stop() {
+	d.linkMu.Lock()
+	defer d.linkMu.Unlock()
+	d.mu.Lock()
+	node, done := d.v.node, d.v.loopDone
+	d.v.node, d.v.loopDone, d.v.addr = nil, nil, ""
+	d.v.delayed = d.v.delayed[:0]
+	d.v.inbox = d.v.inbox[:0]
+	d.mu.Unlock()
+	if node == nil {
+		return
+	}
+	node.Close()
+	<-done
+	d.log.Info("drone link down")
+}
+
+// endpoint builds the gomavlib endpoint; addr is filled with the actual
+// listen address once the listener exists.
+func (d *Drone) endpoint() (gomavlib.EndpointConf, *string, error) {
+	addr := new(string)
+	a := d.spec.address()
+	switch d.spec.kind {
+	case epUDPOut:
+		return gomavlib.EndpointUDPClient{Address: a}, addr, nil
+	case epTCPOut:
+		return gomavlib.EndpointTCPClient{Address: a}, addr, nil
+	case epTCPIn:
+		ln, err := net.Listen("tcp4", a)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sim: drone %d: listen %s: %w", d.index, a, err)
+		}
+		*addr = ln.Addr().String()
+		return gomavlib.EndpointCustomServer{
+			Listen: func() (net.Listener, error) { return ln, nil },
+			Label:  "tcp",
+		}, addr, nil
+	case epUDPIn:
+		ua, err := net.ResolveUDPAddr("udp4", a)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sim: drone %d: %w", d.index, err)
+		}
+		ln, err := udp.Listen("udp4", ua)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sim: drone %d: listen %s: %w", d.index, a, err)
+		}
+		*addr = ln.Addr().String()
+		return gomavlib.EndpointCustomServer{
+			Listen:     func() (net.Listener, error) { return ln, nil },
+			Label:      "udp",
+			IsDatagram: true,
+		}, addr, nil
+	}
+	return nil, nil, fmt.Errorf("sim: unknown endpoint kind %d", d.spec.kind)
+}
+
+// readLoop drains the node's events until the node closes. It never blocks
+// on anything but the drone's mutex and the node's write queue.
+func (d *Drone) readLoop(node *gomavlib.Node, done chan struct{}) {
+	defer close(done)
+	for evt := range node.Events() {
+		switch e := evt.(type) {
+		case *gomavlib.EventFrame:
+			d.receive(time.Now(), e.SystemID(), e.ComponentID(), e.Message())
+		case *gomavlib.EventChannelOpen:
+			d.log.Debug("channel open", "link", e.Channel.String())
+		case *gomavlib.EventChannelClose:
+			d.log.Debug("channel closed", "link", e.Channel.String())
+		}
+	}
+}
+
+// receive applies the inbound faults and handles one message.
+func (d *Drone) receive(now time.Time, sysid, compid uint8, msg message.Message) {
+	d.mu.Lock()
+	v := &d.v
+	v.now = now
+	switch {
+	case now.Before(v.cutUntil), v.faults.LossIn > 0 && v.linkRNG.Float64() < v.faults.LossIn:
+		// dropped
+	case v.faults.Latency > 0 || v.faults.Jitter > 0:
+		v.inbox = append(v.inbox, timedIn{due: now.Add(v.delay()), sysid: sysid, compid: compid, msg: msg})
+	default:
+		v.handle(sysid, compid, msg)
+	}
+	out, node := v.takeOut()
+	d.mu.Unlock()
+	write(node, out)
+}
+
+func (v *vehicle) delay() time.Duration {
+	dl := v.faults.Latency
+	if v.faults.Jitter > 0 {
+		dl += time.Duration(v.linkRNG.Int64N(int64(v.faults.Jitter)))
+	}
+	return dl
+}
+
+// send queues msg for the link, through the outbound faults.
+func (v *vehicle) send(msg message.Message) {
+	if v.now.Before(v.cutUntil) || (v.faults.LossOut > 0 && v.linkRNG.Float64() < v.faults.LossOut) {
+		v.dropped++
+		return
+	}
+	if v.faults.Latency > 0 || v.faults.Jitter > 0 {
+		v.delayed = append(v.delayed, timedMsg{due: v.now.Add(v.delay()), msg: msg})
+		return
+	}
+	v.out = append(v.out, msg)
+}
+
+// takeOut returns the messages ready to write and the node to write them to.
+func (v *vehicle) takeOut() ([]message.Message, *gomavlib.Node) {
+	if len(v.out) == 0 {
+		return nil, v.node
+	}
+	out := v.out
+	v.out = nil
+	if v.node == nil {
+		return nil, nil
+	}
+	return out, v.node
+}
+
+// pumpQueues moves due delayed messages to the outbox and handles due
+// inbound messages.
+func (v *vehicle) pumpQueues() {
+	if len(v.delayed) > 0 {
+		keep := v.delayed[:0]
+		for _, t := range v.delayed {
+			if !t.due.After(v.now) {
+				v.out = append(v.out, t.msg)
+			} else {
+				keep = append(keep, t)
+			}
+		}
+		v.delayed = keep
+	}
+	if len(v.inbox) > 0 {
+		in := v.inbox
+		v.inbox = nil
+		var keep []timedIn
+		for _, t := range in {
+			if !t.due.After(v.now) {
+				v.handle(t.sysid, t.compid, t.msg)
+			} else {
+				keep = append(keep, t)
+			}
+		}
+		v.inbox = append(keep, v.inbox...)
+	}
+}
+
+// write hands messages to gomavlib, outside any lock. It returns at once if
+// the node has been closed.
+func write(node *gomavlib.Node, msgs []message.Message) {
+	if node == nil {
+		return
+	}
+	for _, m := range msgs {
+		_ = node.WriteMessageAll(m)
+	}
+}
+
+// tick advances the drone to wall time now; called by the swarm's scheduler.
+func (d *Drone) tick(now time.Time) {
+	d.mu.Lock()
+	v := &d.v
+	v.advance(now)
+	out, node := v.takeOut()
+	d.mu.Unlock()
+	write(node, out)
+}
