@@ -1,0 +1,40 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(s string) error {
+	*l = append(*l, s)
+	return nil
+}
+
+// logOptions are the logging flags every long-running command takes.
+type logOptions struct {
+	Level  string
+	Format string
+}
+
+// newLogger builds the one logger of a command from its flags.
+func (o logOptions) newLogger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.Level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.Level)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch o.Format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", o.Format)
+}

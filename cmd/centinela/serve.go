@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/mavlink"
+	"github.com/centinela-gcs/centinela/sim"
+)
+
+// serveConfig is the configuration of "centinela serve".
+type serveConfig struct {
+	// MAVLink lists the endpoints to reach drones on (MAVProxy convention).
+	MAVLink []string
+	// SysID and CompID identify the server on MAVLink.
+	SysID, CompID int
+	// LinkTimeout is how long without a heartbeat before a drone is LOST.
+	LinkTimeout time.Duration
+	// StreamHz is the telemetry rate asked of every drone.
+	StreamHz float64
+	// Sim starts this many simulated drones in-process, connected over a
+	// loopback UDP socket of their own.
+	Sim int
+	// SimSpeedup, SimSeed, SimBootDelay and SimHome configure them.
+	SimSpeedup   float64
+	SimSeed      int64
+	SimBootDelay time.Duration
+	SimHome      string
+	// StatusInterval prints a fleet status table this often (0: never).
+	StatusInterval time.Duration
+	// Log configures logging.
+	Log logOptions
+}
+
+func defaultServeConfig() serveConfig {
+	return serveConfig{
+		SysID:        mavlink.DefaultSysID,
+		CompID:       mavlink.DefaultCompID,
+		LinkTimeout:  3 * time.Second,
+		StreamHz:     4,
+		SimSpeedup:   1,
+		SimSeed:      1,
+		SimBootDelay: 6 * time.Second,
+		Log:          logOptions{Level: "info", Format: "text"},
+	}
+}
+
+func (c *serveConfig) validate() error {
+	if len(c.MAVLink) == 0 && c.Sim == 0 {
+		return errors.New("nothing to serve: give --mavlink ENDPOINT (repeatable) or --sim N")
+	}
+	for _, e := range c.MAVLink {
+		if _, err := mavlink.ParseEndpoint(e); err != nil {
+			return fmt.Errorf("--mavlink: %w", err)
+		}
+	}
+	if c.SysID < 1 || c.SysID > 255 {
+		return fmt.Errorf("--sysid %d: want 1..255", c.SysID)
+	}
+	if c.CompID < 1 || c.CompID > 255 {
+		return fmt.Errorf("--compid %d: want 1..255", c.CompID)
+	}
+	if c.LinkTimeout <= 0 {
+		return fmt.Errorf("--link-timeout %s: want a positive duration", c.LinkTimeout)
+	}
+	if c.StreamHz < 0 || c.StreamHz > 50 || math.IsNaN(c.StreamHz) {
+		return fmt.Errorf("--stream-hz %g: want 0..50", c.StreamHz)
+	}
+	if c.Sim < 0 || c.Sim > 250 {
+		return fmt.Errorf("--sim %d: want 0..250", c.Sim)
+	}
+	if c.SimSpeedup <= 0 || c.SimSpeedup > 1000 || math.IsNaN(c.SimSpeedup) {
+		return fmt.Errorf("--sim-speedup %g: want more than 0, at most 1000", c.SimSpeedup)
+	}
+	if c.SimHome != "" {
+		if _, err := parseHome(c.SimHome); err != nil {
+			return fmt.Errorf("--sim-home: %w", err)
+		}
+	}
+	return nil
+}
+
+// serveFlags registers the flags of serve (and demo) on fs.
+func serveFlags(fs *flag.FlagSet, c *serveConfig) {
+	fs.Var((*stringList)(&c.MAVLink), "mavlink", "MAVLink `endpoint` to reach drones on, repeatable: udp:HOST:PORT listens, udpout:HOST:PORT sends, tcp:HOST:PORT connects, tcpin:HOST:PORT listens, serial:DEVICE:BAUD")
+	fs.IntVar(&c.SysID, "sysid", c.SysID, "MAVLink system id of the server (ArduPilot's GCS failsafe counts only MAV_GCS_SYSID, 255 by default)")
+	fs.IntVar(&c.CompID, "compid", c.CompID, "MAVLink component id of the server")
+	fs.DurationVar(&c.LinkTimeout, "link-timeout", c.LinkTimeout, "a drone without heartbeat for this long is LOST")
+	fs.Float64Var(&c.StreamHz, "stream-hz", c.StreamHz, "telemetry rate asked of every drone, Hz")
+	fs.IntVar(&c.Sim, "sim", c.Sim, "also start `N` simulated drones, connected over loopback UDP")
+	fs.Float64Var(&c.SimSpeedup, "sim-speedup", c.SimSpeedup, "simulated time speed-up of the simulated drones")
+	fs.Int64Var(&c.SimSeed, "sim-seed", c.SimSeed, "random seed of the simulated drones")
+	fs.DurationVar(&c.SimBootDelay, "sim-boot-delay", c.SimBootDelay, "simulated time until a simulated drone has a GPS fix and can arm")
+	fs.StringVar(&c.SimHome, "sim-home", c.SimHome, "home of every simulated drone as `LAT,LON,ALT` (default: spread over the border corridors)")
+	fs.DurationVar(&c.StatusInterval, "status", c.StatusInterval, "print a fleet status table this often (0: never)")
+	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "log level: debug, info, warn or error")
+	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "log format: text or json")
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := defaultServeConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	serveFlags(fs, &cfg)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: centinela serve [flags]\n\n"+
+			"Runs the ground-control server: links to drones over MAVLink, keeps the fleet\n"+
+			"picture and commands it. Stops gracefully on SIGINT or SIGTERM.\n\n"+
+			"Example: centinela serve --mavlink udp:0.0.0.0:14550 --mavlink tcp:127.0.0.1:5760\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log, err := cfg.Log.newLogger(stderr)
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	return srv.Run(ctx, stdout)
+}
+
+// server is a running "serve": the fleet, its MAVLink transport and, with
+// --sim, simulated drones.
+type server struct {
+	cfg   serveConfig
+	log   *slog.Logger
+	Fleet *fleet.Fleet
+	// Transport is the MAVLink transport; its first len(cfg.MAVLink)
+	// endpoints are the configured ones.
+	Transport *mavlink.Transport
+	// Swarm is the simulated drones (nil without --sim).
+	Swarm *sim.Swarm
+
+	events *fleet.Subscription
+	wg     sync.WaitGroup
+}
+
+// startServer starts every component of serve, failing fast (a port in use,
+// a bad endpoint) and closing what it started if one fails.
+func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: log}
+	s.Fleet = &fleet.Fleet{
+		Logger:      log.With("component", "fleet"),
+		LinkTimeout: cfg.LinkTimeout,
+		StreamRates: &fleet.StreamRates{Hz: cfg.StreamHz, PerMessage: map[string]float64{
+			"GLOBAL_POSITION_INT": math.Max(cfg.StreamHz, 10),
+		}},
+	}
+	if err := s.Fleet.Initialize(); err != nil {
+		return nil, fmt.Errorf("start fleet: %w", err)
+	}
+	endpoints := append([]string(nil), cfg.MAVLink...)
+	if cfg.Sim > 0 {
+		endpoints = append(endpoints, "udp:127.0.0.1:0")
+	}
+	s.Transport = &mavlink.Transport{
+		Endpoints: endpoints,
+		Ingest:    s.Fleet,
+		SysID:     uint8(cfg.SysID),
+		CompID:    uint8(cfg.CompID),
+		Logger:    log.With("component", "mavlink"),
+	}
+	if err := s.Transport.Initialize(); err != nil {
+		s.Fleet.Close()
+		return nil, fmt.Errorf("start mavlink: %w", err)
+	}
+	s.events = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096})
+	s.wg.Add(1)
+	go s.logEvents()
+
+	if cfg.Sim > 0 {
+		addr := s.Transport.Addrs()[len(endpoints)-1]
+		simCfg := sim.Config{
+			Drones:    cfg.Sim,
+			Connect:   "udpout:" + addr.String(),
+			Speedup:   cfg.SimSpeedup,
+			Seed:      cfg.SimSeed,
+			BootDelay: cfg.SimBootDelay,
+			Logger:    log.With("component", "sim"),
+		}
+		if cfg.SimBootDelay == 0 {
+			simCfg.BootDelay = -1
+		}
+		if cfg.SimHome != "" {
+			h, _ := parseHome(cfg.SimHome)
+			simCfg.Home = &h
+		}
+		s.Swarm = sim.New(simCfg)
+		if err := s.Swarm.Initialize(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("start simulated drones: %w", err)
+		}
+	}
+	log.Info("serving", "mavlink", strings.Join(endpoints, " "), "sim", cfg.Sim)
+	return s, nil
+}
+
+// MAVLinkAddr returns the address the i-th configured endpoint listens on.
+func (s *server) MAVLinkAddr(i int) net.Addr { return s.Transport.Addrs()[i] }
+
+// Run waits for ctx to end, printing a status table every StatusInterval.
+func (s *server) Run(ctx context.Context, stdout io.Writer) error {
+	var tick <-chan time.Time
+	if s.cfg.StatusInterval > 0 {
+		t := time.NewTicker(s.cfg.StatusInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			s.log.Info("shutting down")
+			return nil
+		case <-tick:
+			printStatus(stdout, s.Fleet.Drones())
+		}
+	}
+}
+
+// Close stops every component, in the reverse order of their start.
+func (s *server) Close() {
+	if s.Swarm != nil {
+		s.Swarm.Close()
+	}
+	if s.Transport != nil {
+		s.Transport.Close()
+	}
+	if s.events != nil {
+		s.events.Close()
+	}
+	s.wg.Wait()
+	s.Fleet.Close()
+}
+
+// logEvents logs the fleet's discrete events until the subscription closes.
+func (s *server) logEvents() {
+	defer s.wg.Done()
+	for ev := range s.events.C {
+		switch e := ev.(type) {
+		case fleet.DroneDiscovered:
+			s.log.Info("drone discovered", "drone_id", e.Drone.ID, "sys_id", e.Drone.SysID, "link", e.Drone.Link)
+		case fleet.LinkLost:
+			s.log.Warn("link lost", "drone_id", e.DroneID)
+		case fleet.LinkRegained:
+			s.log.Info("link regained", "drone_id", e.DroneID, "link", e.Link, "down", e.Down)
+		case fleet.StatusTextEvent:
+			s.log.Info("status text", "drone_id", e.DroneID, "severity", e.Severity, "text", e.Text)
+		case fleet.ModeChanged:
+			s.log.Info("mode changed", "drone_id", e.DroneID, "from", e.From, "to", e.To)
+		case fleet.Failsafe:
+			s.log.Warn("failsafe", "drone_id", e.DroneID, "kind", e.Kind)
+		case fleet.Missed:
+			s.log.Warn("event log fell behind", "missed", e.N)
+		}
+	}
+}
+
+// printStatus writes one line per drone.
+func printStatus(w io.Writer, drones []fleet.DroneState) {
+	sort.Slice(drones, func(i, j int) bool { return drones[i].ID < drones[j].ID })
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DRONE\tLINK\tMODE\tARMED\tLAT\tLON\tALT m\tSPEED m/s\tBATT %")
+	for _, d := range drones {
+		lat, lon := "-", "-"
+		if d.HasPosition {
+			lat, lon = strconv.FormatFloat(d.Position.Lat, 'f', 5, 64), strconv.FormatFloat(d.Position.Lon, 'f', 5, 64)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\t%.1f\t%.1f\t%d\n", d.ID, d.LinkState, d.Mode, d.Armed,
+			lat, lon, d.Position.RelAlt, d.GroundSpeed, d.Battery.RemainingPct)
+	}
+	tw.Flush()
+}
+
+// parseHome parses "LAT,LON,ALT" (degrees, degrees, metres AMSL).
+func parseHome(s string) (sim.Home, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return sim.Home{}, fmt.Errorf("%q: want LAT,LON,ALT", s)
+	}
+	var v [3]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return sim.Home{}, fmt.Errorf("%q: %q is not a number", s, p)
+		}
+		v[i] = f
+	}
+	if v[0] < -90 || v[0] > 90 || v[1] < -180 || v[1] > 180 {
+		return sim.Home{}, fmt.Errorf("%q: latitude or longitude out of range", s)
+	}
+	return sim.Home{Lat: v[0], Lon: v[1], Alt: v[2]}, nil
+}
