@@ -44,6 +44,10 @@ type fakeVehicle struct {
 	paramQ   []int // indices still to send for PARAM_REQUEST_LIST
 	streams  []*common.MessageRequestDataStream
 	targets  []*common.MessageSetPositionTargetGlobalInt
+	// dropAcceptedAcks drops this many MISSION_ACK ACCEPTED of uploads.
+	dropAcceptedAcks int
+	countsHeard      int
+	errorAcksSent    int
 	// gcsHeartbeat is the last HEARTBEAT heard from another system.
 	gcsHeartbeat *heardHeartbeat
 
@@ -274,6 +278,7 @@ func (v *fakeVehicle) handle(m message.Message) {
 		v.streams = append(v.streams, m)
 
 	case *common.MessageMissionCount:
+		v.countsHeard++
 		if int(m.Count) > v.maxItems {
 			v.write(&common.MessageMissionAck{TargetSystem: 255, TargetComponent: 190,
 				Type: common.MAV_MISSION_NO_SPACE, MissionType: m.MissionType})
@@ -291,6 +296,7 @@ func (v *fakeVehicle) handle(m message.Message) {
 		u := v.up
 		if u == nil || u.typ != m.MissionType {
 			// The transfer is over: what ArduPilot answers a resent last item.
+			v.errorAcksSent++
 			v.write(&common.MessageMissionAck{TargetSystem: 255, TargetComponent: 190,
 				Type: common.MAV_MISSION_ERROR, MissionType: m.MissionType})
 			return
@@ -306,6 +312,10 @@ func (v *fakeVehicle) handle(m message.Message) {
 		if u.next == len(u.items) {
 			v.missions[u.typ] = u.items
 			v.up = nil
+			if v.dropAcceptedAcks > 0 {
+				v.dropAcceptedAcks--
+				return
+			}
 			v.write(&common.MessageMissionAck{TargetSystem: 255, TargetComponent: 190,
 				Type: common.MAV_MISSION_ACCEPTED, MissionType: m.MissionType})
 			return
