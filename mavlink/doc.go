@@ -1,0 +1,41 @@
+// Package mavlink is Centinela's MAVLink transport: it talks to ArduPilot and
+// PX4 vehicles over UDP, TCP or serial links with gomavlib, and turns what it
+// hears into fleet.Update values and what the fleet asks into frames.
+//
+// # Main types
+//
+// Transport owns one gomavlib Node with every configured endpoint
+// (ParseEndpoint reads MAVProxy-style strings such as "udp:0.0.0.0:14550").
+// Each remote autopilot, identified by the channel it is heard on and its
+// system id, becomes a link that implements fleet.Vehicle: commands with
+// COMMAND_ACK and retries, the mission protocol (mission, fence, rally), the
+// parameter protocol and stream requests. Every decoded message goes to the
+// configured fleet.Ingest from a single goroutine.
+//
+// The transport identifies itself as a ground station: system id 255 and
+// component id 190 by default (ArduCopter's GCS failsafe only counts
+// heartbeats from MAV_GCS_SYSID, 255 by default), HEARTBEAT at 1 Hz with type
+// GCS, autopilot INVALID and state ACTIVE.
+//
+// # Concurrency
+//
+// One goroutine drains the Node's events: it decodes frames, calls
+// Ingest.Handle, and hands protocol replies (COMMAND_ACK, MISSION_*,
+// PARAM_VALUE, STATUSTEXT) to the operations waiting for them with
+// non-blocking sends; it never blocks on a caller. Every fleet.Vehicle method
+// runs its protocol state machine in the caller's goroutine and may be called
+// concurrently; exclusive operations (a mission transfer, a parameter list
+// download, a second command with the same MAV_CMD) return fleet.Busy.
+//
+// # Caveats
+//
+// gomavlib's own UDP endpoints read only the first frame of each datagram,
+// while ArduPilot packs several frames into one (a COMMAND_ACK and the
+// STATUSTEXT giving its reason arrive together). The transport therefore reads
+// UDP as a byte stream of whole datagrams, so every frame of a datagram is
+// decoded; a truncated frame at the end of a datagram may cost the next frame.
+//
+// Frames with a message id outside the ardupilotmega dialect pass gomavlib's
+// reader unchecked; the transport counts them with the parse errors and drops
+// them.
+package mavlink

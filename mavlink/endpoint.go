@@ -1,0 +1,270 @@
+package mavlink
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gomavlib/v3"
+	"github.com/pion/transport/v2/udp"
+
+	"github.com/centinela-gcs/centinela/fleet"
+)
+
+// EndpointKind is the kind of a MAVLink endpoint, named as in MAVProxy.
+type EndpointKind string
+
+// Endpoint kinds.
+const (
+	// EndpointUDP listens on a UDP address ("udp:HOST:PORT").
+	EndpointUDP EndpointKind = "udp"
+	// EndpointUDPOut sends to a UDP address ("udpout:HOST:PORT").
+	EndpointUDPOut EndpointKind = "udpout"
+	// EndpointTCP connects to a TCP server ("tcp:HOST:PORT").
+	EndpointTCP EndpointKind = "tcp"
+	// EndpointTCPIn listens on a TCP address ("tcpin:HOST:PORT").
+	EndpointTCPIn EndpointKind = "tcpin"
+	// EndpointSerial opens a serial port ("serial:DEVICE:BAUD").
+	EndpointSerial EndpointKind = "serial"
+)
+
+// DefaultBaud is the baud rate of a serial endpoint that names none.
+const DefaultBaud = 57600
+
+// Endpoint is one parsed endpoint string.
+type Endpoint struct {
+	Kind EndpointKind
+	// Address is HOST:PORT for network endpoints and the device path for serial.
+	Address string
+	// Baud is the serial baud rate (serial only).
+	Baud int
+}
+
+// String returns the endpoint in the form ParseEndpoint reads.
+func (e Endpoint) String() string {
+	if e.Kind == EndpointSerial {
+		return fmt.Sprintf("serial:%s:%d", e.Address, e.Baud)
+	}
+	return string(e.Kind) + ":" + e.Address
+}
+
+// Listens reports whether the endpoint listens (udp, tcpin).
+func (e Endpoint) Listens() bool { return e.Kind == EndpointUDP || e.Kind == EndpointTCPIn }
+
+const acceptedForms = "accepted forms: udp:HOST:PORT (listen), udpout:HOST:PORT (send), " +
+	"tcp:HOST:PORT (connect), tcpin:HOST:PORT (listen), serial:DEVICE[:BAUD]"
+
+func badEndpoint(s, why string) error {
+	return &fleet.Error{
+		Code:    fleet.Invalid,
+		Message: fmt.Sprintf("bad MAVLink endpoint %q: %s; %s", s, why, acceptedForms),
+		Reason:  "bad_endpoint",
+	}
+}
+
+// ParseEndpoint parses a MAVProxy-style endpoint string: udp:HOST:PORT
+// (listen), udpout:HOST:PORT (send), tcp:HOST:PORT (connect),
+// tcpin:HOST:PORT (listen) or serial:DEVICE[:BAUD]. IPv6 hosts are written in
+// brackets ("udp:[::1]:14550"). A listening endpoint may use port 0 and an
+// empty host (all interfaces). Returns a *fleet.Error with code Invalid that
+// names the accepted forms.
+func ParseEndpoint(s string) (Endpoint, error) {
+	kind, rest, ok := strings.Cut(s, ":")
+	if !ok {
+		return Endpoint{}, badEndpoint(s, "missing kind")
+	}
+	e := Endpoint{Kind: EndpointKind(kind)}
+	switch e.Kind {
+	case EndpointUDP, EndpointUDPOut, EndpointTCP, EndpointTCPIn:
+		host, port, err := net.SplitHostPort(rest)
+		if err != nil {
+			return Endpoint{}, badEndpoint(s, "want HOST:PORT")
+		}
+		p, err := strconv.ParseUint(port, 10, 16)
+		if err != nil {
+			return Endpoint{}, badEndpoint(s, "bad port")
+		}
+		if !e.Listens() {
+			if host == "" {
+				return Endpoint{}, badEndpoint(s, "missing host")
+			}
+			if p == 0 {
+				return Endpoint{}, badEndpoint(s, "port 0 needs a listening endpoint")
+			}
+		}
+		if strings.ContainsAny(host, " /") {
+			return Endpoint{}, badEndpoint(s, "bad host")
+		}
+		e.Address = net.JoinHostPort(host, port)
+	case EndpointSerial:
+		dev, baud := rest, ""
+		if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+			dev, baud = rest[:i], rest[i+1:]
+		}
+		if dev == "" {
+			return Endpoint{}, badEndpoint(s, "missing device")
+		}
+		e.Address, e.Baud = dev, DefaultBaud
+		if baud != "" {
+			b, err := strconv.Atoi(baud)
+			if err != nil || b <= 0 {
+				return Endpoint{}, badEndpoint(s, "bad baud rate")
+			}
+			e.Baud = b
+		}
+	default:
+		return Endpoint{}, badEndpoint(s, "unknown kind "+strconv.Quote(kind))
+	}
+	return e, nil
+}
+
+// endpointState is what the transport keeps of one configured endpoint.
+type endpointState struct {
+	ep Endpoint
+	// label is the channel label prefix gomavlib gives this endpoint's channels.
+	label string
+
+	mu   sync.Mutex
+	addr net.Addr // bound address of a listening endpoint
+}
+
+func (s *endpointState) setAddr(a net.Addr) {
+	s.mu.Lock()
+	s.addr = a
+	s.mu.Unlock()
+}
+
+func (s *endpointState) boundAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// conf returns the gomavlib endpoint configuration. Network endpoints are
+// custom ones so that the transport learns the bound address of listeners and
+// reads UDP datagrams as a stream (see streamConn).
+func (s *endpointState) conf() gomavlib.EndpointConf {
+	e := s.ep
+	switch e.Kind {
+	case EndpointUDP:
+		s.label = "udp:" + e.Address
+		return gomavlib.EndpointCustomServer{
+			Label: s.label,
+			Listen: func() (net.Listener, error) {
+				addr, err := net.ResolveUDPAddr("udp", e.Address)
+				if err != nil {
+					return nil, err
+				}
+				l, err := udp.Listen("udp", addr)
+				if err != nil {
+					return nil, err
+				}
+				s.setAddr(l.Addr())
+				return &streamListener{Listener: l}, nil
+			},
+		}
+	case EndpointTCPIn:
+		s.label = "tcpin:" + e.Address
+		return gomavlib.EndpointCustomServer{
+			Label: s.label,
+			Listen: func() (net.Listener, error) {
+				l, err := net.Listen("tcp", e.Address)
+				if err != nil {
+					return nil, err
+				}
+				s.setAddr(l.Addr())
+				return l, nil
+			},
+		}
+	case EndpointUDPOut:
+		s.label = "udpout:" + e.Address
+		return gomavlib.EndpointCustomClient{
+			Label: s.label,
+			Connect: func(ctx context.Context) (net.Conn, error) {
+				c, err := (&net.Dialer{}).DialContext(ctx, "udp", e.Address)
+				if err != nil {
+					return nil, err
+				}
+				return newStreamConn(c), nil
+			},
+		}
+	case EndpointTCP:
+		s.label = "tcp:" + e.Address
+		return gomavlib.EndpointCustomClient{
+			Label: s.label,
+			Connect: func(ctx context.Context) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, "tcp", e.Address)
+			},
+		}
+	default: // serial
+		s.label = "serial:" + e.Address
+		return gomavlib.EndpointSerial{Device: e.Address, Baud: e.Baud}
+	}
+}
+
+// linkName names a channel of this endpoint: the endpoint itself for clients,
+// "endpoint/remote" for the connections of a listener.
+func (s *endpointState) linkName(channelLabel string) (string, bool) {
+	if channelLabel == s.label {
+		return s.ep.String(), true
+	}
+	if rest, ok := strings.CutPrefix(channelLabel, s.label+":"); ok {
+		name := s.ep.String()
+		if a := s.boundAddr(); a != nil {
+			name = string(s.ep.Kind) + ":" + a.String()
+		}
+		return name + "/" + rest, true
+	}
+	return "", false
+}
+
+// streamListener hands out UDP connections read as byte streams.
+type streamListener struct{ net.Listener }
+
+func (l *streamListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return newStreamConn(c), nil
+}
+
+// maxDatagram is the largest datagram read; MAVLink frames are at most 280
+// bytes and autopilots pack a few of them into one datagram.
+const maxDatagram = 65535
+
+// streamConn reads a datagram connection as a byte stream: each Read returns
+// bytes of the current datagram and reads the next one when it is used up, so
+// gomavlib's stream reader decodes every frame of a datagram, not just the
+// first. Writes pass through, one datagram each.
+type streamConn struct {
+	net.Conn
+	buf []byte
+	pos int
+}
+
+func newStreamConn(c net.Conn) *streamConn { return &streamConn{Conn: c} }
+
+func (c *streamConn) Read(p []byte) (int, error) {
+	if c.buf == nil {
+		c.buf = make([]byte, 0, maxDatagram)
+	}
+	for c.pos >= len(c.buf) {
+		n, err := c.Conn.Read(c.buf[:maxDatagram])
+		if n == 0 && err != nil {
+			return 0, err
+		}
+		// An empty datagram holds nothing to decode: read the next one.
+		c.buf, c.pos = c.buf[:n], 0
+	}
+	n := copy(p, c.buf[c.pos:])
+	c.pos += n
+	return n, nil
+}
+
+// SetReadDeadline passes through; gomavlib sets it before every Read.
+func (c *streamConn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(t) }

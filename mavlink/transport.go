@@ -1,0 +1,409 @@
+package mavlink
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bluenviron/gomavlib/v3"
+	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
+	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/bluenviron/gomavlib/v3/pkg/message"
+
+	"github.com/centinela-gcs/centinela/fleet"
+)
+
+// Defaults of the Transport's optional fields.
+const (
+	DefaultSysID          = 255
+	DefaultCompID         = 190 // MAV_COMP_ID_MISSIONPLANNER
+	DefaultCommandTimeout = time.Second
+	DefaultCommandRetries = 3
+	DefaultMissionTimeout = 1500 * time.Millisecond
+	DefaultMissionRetries = 5
+	DefaultParamTimeout   = time.Second
+	DefaultParamRetries   = 3
+	DefaultStatsInterval  = time.Second
+)
+
+// MAVLink constants the transport uses.
+const (
+	mavTypeGCS          = 6
+	mavAutopilotInvalid = 8
+)
+
+// Transport is the MAVLink transport: one gomavlib Node with every endpoint,
+// and one link (a fleet.Vehicle) per remote autopilot heard on it.
+//
+// Set the fields, call Initialize, then Close when done. The fields must not
+// change after Initialize. Addrs, Stats and Close may be called from any
+// goroutine.
+type Transport struct {
+	// Endpoints in the form ParseEndpoint reads, for example
+	// "udp:0.0.0.0:14550" or "tcp:127.0.0.1:5760". At least one.
+	Endpoints []string
+	// Ingest receives every update from every vehicle, from one goroutine
+	// (optional: nil discards them).
+	Ingest fleet.Ingest
+	// SysID is the transport's own MAVLink system id (optional, default 255,
+	// which ArduCopter's MAV_GCS_SYSID expects).
+	SysID uint8
+	// CompID is the transport's component id (optional, default 190,
+	// MAV_COMP_ID_MISSIONPLANNER).
+	CompID uint8
+	// HeartbeatPeriod is the period of the GCS HEARTBEAT (optional, default 1 s).
+	HeartbeatPeriod time.Duration
+	// CommandTimeout is how long a command waits for its COMMAND_ACK before
+	// it is sent again (optional, default 1 s).
+	CommandTimeout time.Duration
+	// CommandRetries is how many times a command is sent again (optional,
+	// default 3; negative means never).
+	CommandRetries int
+	// MissionTimeout is the wait for each step of a mission transfer
+	// (optional, default 1.5 s).
+	MissionTimeout time.Duration
+	// MissionRetries is how many times a mission step is repeated (optional,
+	// default 5; negative means never).
+	MissionRetries int
+	// ParamTimeout is the wait for a parameter answer, and the silence that
+	// ends the first pass of a parameter list download (optional, default 1 s).
+	ParamTimeout time.Duration
+	// ParamRetries is how many times a parameter request is repeated
+	// (optional, default 3; negative means never).
+	ParamRetries int
+	// StatsInterval is the period of fleet.LinkStats updates (optional,
+	// default 1 s).
+	StatsInterval time.Duration
+	// Logger receives the transport's logs (optional, nil discards them).
+	Logger *slog.Logger
+	// Now is the clock (optional, default time.Now).
+	Now func() time.Time
+
+	node      *gomavlib.Node
+	endpoints []*endpointState
+	log       *slog.Logger
+	started   time.Time
+	closeOnce sync.Once
+	done      chan struct{} // closed when run returns
+
+	// owned by run
+	links       map[linkKey]*link
+	parseErrors map[*gomavlib.Channel]uint64
+
+	stats struct {
+		frames, parseErrors, unknown, ignored, dropped atomic.Uint64
+		links                                          atomic.Int64
+	}
+}
+
+type linkKey struct {
+	ch    *gomavlib.Channel
+	sysID uint8
+}
+
+// Stats are the transport's counters since Initialize.
+type Stats struct {
+	// Frames counts frames received and decoded.
+	Frames uint64
+	// ParseErrors counts malformed input: bad bytes, truncated frames, bad
+	// checksums, and frames with a message id outside the dialect
+	// (UnknownMessages counts those too).
+	ParseErrors uint64
+	// UnknownMessages counts frames with a message id outside the dialect.
+	UnknownMessages uint64
+	// Ignored counts frames from systems that are not vehicles (ground
+	// stations, systems not yet heard with a heartbeat) or from components
+	// other than the autopilot.
+	Ignored uint64
+	// Dropped counts replies an operation was too slow to take.
+	Dropped uint64
+	// Links is the number of vehicles currently linked.
+	Links int
+}
+
+// Initialize validates the options, opens every endpoint and starts the
+// transport. A bad endpoint string or an address in use fails here.
+func (t *Transport) Initialize() error {
+	if len(t.Endpoints) == 0 {
+		return fleet.Errorf(fleet.Invalid, "no MAVLink endpoint; %s", acceptedForms)
+	}
+	if t.SysID == 0 {
+		t.SysID = DefaultSysID
+	}
+	if t.CompID == 0 {
+		t.CompID = DefaultCompID
+	}
+	if t.HeartbeatPeriod <= 0 {
+		t.HeartbeatPeriod = time.Second
+	}
+	if t.CommandTimeout <= 0 {
+		t.CommandTimeout = DefaultCommandTimeout
+	}
+	t.CommandRetries = retries(t.CommandRetries, DefaultCommandRetries)
+	if t.MissionTimeout <= 0 {
+		t.MissionTimeout = DefaultMissionTimeout
+	}
+	t.MissionRetries = retries(t.MissionRetries, DefaultMissionRetries)
+	if t.ParamTimeout <= 0 {
+		t.ParamTimeout = DefaultParamTimeout
+	}
+	t.ParamRetries = retries(t.ParamRetries, DefaultParamRetries)
+	if t.StatsInterval <= 0 {
+		t.StatsInterval = DefaultStatsInterval
+	}
+	if t.Now == nil {
+		t.Now = time.Now
+	}
+	t.log = t.Logger
+	if t.log == nil {
+		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	t.log = t.log.With("component", "mavlink")
+
+	var confs []gomavlib.EndpointConf
+	for _, s := range t.Endpoints {
+		ep, err := ParseEndpoint(s)
+		if err != nil {
+			return err
+		}
+		st := &endpointState{ep: ep}
+		confs = append(confs, st.conf())
+		t.endpoints = append(t.endpoints, st)
+	}
+	t.started = time.Now()
+
+	node := &gomavlib.Node{
+		Endpoints:              confs,
+		Dialect:                ardupilotmega.Dialect,
+		OutVersion:             gomavlib.V2,
+		OutSystemID:            t.SysID,
+		OutComponentID:         t.CompID,
+		HeartbeatPeriod:        t.HeartbeatPeriod,
+		HeartbeatSystemType:    mavTypeGCS,
+		HeartbeatAutopilotType: mavAutopilotInvalid,
+	}
+	if err := node.Initialize(); err != nil {
+		return fmt.Errorf("mavlink: open endpoints: %w", err)
+	}
+	t.node = node
+	t.links = make(map[linkKey]*link)
+	t.parseErrors = make(map[*gomavlib.Channel]uint64)
+	t.done = make(chan struct{})
+	go t.run()
+	for _, st := range t.endpoints {
+		t.log.Info("endpoint open", "link", st.ep.String(), "addr", addrString(st.boundAddr()))
+	}
+	return nil
+}
+
+func retries(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// Close closes every endpoint, ends every link (operations in flight return
+// NoDrone) and waits for every goroutine the transport started.
+func (t *Transport) Close() {
+	t.closeOnce.Do(func() {
+		if t.node == nil {
+			return
+		}
+		t.node.Close()
+		<-t.done
+	})
+}
+
+// Addrs returns, for each entry of Endpoints, the address it is bound to if
+// it listens (udp, tcpin), or nil. With port 0 this is the port the system
+// chose.
+func (t *Transport) Addrs() []net.Addr {
+	out := make([]net.Addr, len(t.endpoints))
+	for i, st := range t.endpoints {
+		out[i] = st.boundAddr()
+	}
+	return out
+}
+
+// Stats returns the transport's counters.
+func (t *Transport) Stats() Stats {
+	return Stats{
+		Frames:          t.stats.frames.Load(),
+		ParseErrors:     t.stats.parseErrors.Load(),
+		UnknownMessages: t.stats.unknown.Load(),
+		Ignored:         t.stats.ignored.Load(),
+		Dropped:         t.stats.dropped.Load(),
+		Links:           int(t.stats.links.Load()),
+	}
+}
+
+// run drains the node's events until the node closes them. It never blocks
+// on anything but the node and Ingest.Handle.
+func (t *Transport) run() {
+	defer close(t.done)
+	ticker := time.NewTicker(t.StatsInterval)
+	defer ticker.Stop()
+	events := t.node.Events()
+	for {
+		select {
+		case evt, ok := <-events:
+			if !ok {
+				for k, l := range t.links {
+					l.close()
+					delete(t.links, k)
+				}
+				t.stats.links.Store(0)
+				return
+			}
+			t.handleEvent(evt)
+		case <-ticker.C:
+			t.tick()
+		}
+	}
+}
+
+func (t *Transport) handleEvent(evt gomavlib.Event) {
+	switch evt := evt.(type) {
+	case *gomavlib.EventFrame:
+		t.handleFrame(evt)
+	case *gomavlib.EventParseError:
+		t.stats.parseErrors.Add(1)
+		t.parseErrors[evt.Channel]++
+		t.log.Debug("parse error", "link", evt.Channel.String(), "err", evt.Error)
+	case *gomavlib.EventChannelOpen:
+		t.log.Debug("channel open", "link", evt.Channel.String())
+	case *gomavlib.EventChannelClose:
+		t.log.Info("channel closed", "link", evt.Channel.String(), "err", evt.Error)
+		for k, l := range t.links {
+			if k.ch == evt.Channel {
+				l.close()
+				delete(t.links, k)
+			}
+		}
+		delete(t.parseErrors, evt.Channel)
+		t.stats.links.Store(int64(len(t.links)))
+	}
+}
+
+func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
+	fr := evt.Frame
+	msg := fr.GetMessage()
+	if _, ok := msg.(*message.MessageRaw); ok {
+		// gomavlib passes ids outside the dialect without a checksum check.
+		t.stats.unknown.Add(1)
+		t.stats.parseErrors.Add(1)
+		t.parseErrors[evt.Channel]++
+		return
+	}
+	t.stats.frames.Add(1)
+	key := linkKey{evt.Channel, fr.GetSystemID()}
+	l := t.links[key]
+	if l == nil {
+		hb, ok := msg.(*common.MessageHeartbeat)
+		if !ok || hb.Type == mavTypeGCS || hb.Autopilot == mavAutopilotInvalid || fr.GetSystemID() == 0 {
+			t.stats.ignored.Add(1)
+			return
+		}
+		l = t.newLink(evt.Channel, fr.GetSystemID(), fr.GetComponentID())
+		if l == nil {
+			t.stats.ignored.Add(1)
+			return
+		}
+		t.links[key] = l
+		t.stats.links.Store(int64(len(t.links)))
+	}
+	if fr.GetComponentID() != l.compID {
+		t.stats.ignored.Add(1)
+		return
+	}
+	l.handleFrame(fr.GetSequenceNumber(), msg, t.Now())
+}
+
+func (t *Transport) newLink(ch *gomavlib.Channel, sysID, compID uint8) *link {
+	var name string
+	for _, st := range t.endpoints {
+		if n, ok := st.linkName(ch.String()); ok {
+			name = n
+			break
+		}
+	}
+	if name == "" {
+		name = ch.String()
+	}
+	l := newLink(t, ch, fleet.VehicleKey{Link: name, SysID: sysID}, compID)
+	l.log.Info("vehicle linked", "comp_id", compID)
+	return l
+}
+
+func (t *Transport) tick() {
+	now := t.Now()
+	for k, l := range t.links {
+		l.tick(now, t.parseErrors[k.ch])
+	}
+}
+
+func (t *Transport) handle(v fleet.Vehicle, u fleet.Update) {
+	if t.Ingest != nil {
+		t.Ingest.Handle(v, u)
+	}
+}
+
+// send writes m to the channel. It returns at once; nil means queued.
+func (t *Transport) send(ch *gomavlib.Channel, m message.Message) error {
+	return t.node.WriteMessageTo(ch, m)
+}
+
+// messageIDs maps message names without underscores ("GLOBALPOSITIONINT")
+// to their ids in the dialect.
+func messageIDs() map[string]uint32 {
+	out := make(map[string]uint32, len(ardupilotmega.Dialect.Messages))
+	for _, m := range ardupilotmega.Dialect.Messages {
+		name := fmt.Sprintf("%T", m) // *common.MessageGlobalPositionInt
+		if i := strings.LastIndex(name, ".Message"); i >= 0 {
+			name = name[i+len(".Message"):]
+		}
+		out[normName(name)] = m.GetID()
+	}
+	return out
+}
+
+// normName upper-cases a message name and removes its underscores.
+func normName(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' {
+			continue
+		}
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// MessageID returns the id of a MAVLink message of the ardupilotmega dialect
+// by name, for example 33 for "GLOBAL_POSITION_INT".
+func MessageID(name string) (uint32, bool) {
+	id, ok := messageIDTable[normName(name)]
+	return id, ok
+}
+
+var messageIDTable = messageIDs()
