@@ -1,0 +1,59 @@
+// Package fleet is Centinela's domain core: the drones, their state and link
+// health, the commands the server sends them, their missions and parameters,
+// and the in-process event bus every other layer (gRPC, the map, storage)
+// reads.
+//
+// It knows no transport. A transport (package mavlink) implements Vehicle
+// for every remote system it hears and feeds decoded Updates to Fleet.Handle
+// (Fleet implements Ingest). Servers call the Fleet's methods, which return
+// *Error with a Code, and read events from Fleet.Subscribe.
+//
+// # Drones
+//
+// A drone is discovered by its first heartbeat (ground stations and
+// components without an autopilot are ignored). Its id is its configured
+// name (Fleet.Names) or "sysid-N"; its agency comes from Fleet.Agencies.
+// The same id heard on a new link (a reconnect) follows the newest link.
+// DroneState is a value snapshot: the mode comes only from custom_mode
+// (ArduCopter and PX4 names, see ModeName), armed only from the 0x80 flag,
+// and there is no position until a real one arrives (ArduCopter streams 0,0
+// before its first fix). Without EXTENDED_SYS_STATE (ArduCopter never sends
+// it) the landed state is inferred from armed, altitude and climb rate.
+//
+// # Link health and background work
+//
+// One scheduler goroutine checks every drone each TickInterval: a drone with
+// no heartbeat for LinkTimeout is LOST (LinkLost), and heard again is
+// regained (LinkRegained). On discovery, link regained and a reboot, a small
+// pool of workers asks the drone for its telemetry streams and
+// AUTOPILOT_VERSION; after a regain during a mission they download the
+// mission again and let MISSION_CURRENT say where the drone is. Handle never
+// waits for any of it.
+//
+// # Events
+//
+// Subscribe returns a Subscription whose channel delivers Events. State is
+// coalesced per drone (a slow reader gets each drone's latest StateChanged,
+// not a backlog); discrete events wait in a bounded queue, and when it is
+// full new ones are dropped, counted (Subscription.Missed) and announced
+// with a Missed event. Publishers never block.
+//
+// # Missions
+//
+// MissionStatus documents how progress is measured (DO_JUMP unrolled,
+// monotonic while the plan is followed). ArduCopter quirks handled:
+// MISSION_ITEM_REACHED may carry the seq of the DO item following the
+// waypoint reached; MISSION_CURRENT never shows DO items; the mission ends
+// with mission_state COMPLETE, or the last item reached and the drone landed
+// or disarmed. A mission stops (MissionInterrupted) on a mode change by
+// someone else, a lost link, or a failsafe: a mode change out of AUTO waits
+// up to 2 s for a failsafe STATUSTEXT to name the reason.
+//
+// # Concurrency
+//
+// All methods are safe for concurrent use. Each drone's state is guarded by
+// its own mutex, held only for in-memory updates (never across a publish, a
+// channel send or a vehicle call); Handle runs on the transport's goroutine
+// and does no more than that. Commands block until the vehicle answers or
+// ctx (or the fleet's CommandTimeout) ends.
+package fleet

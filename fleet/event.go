@@ -1,0 +1,292 @@
+package fleet
+
+import "time"
+
+// Event is one thing the fleet tells its subscribers. It is a closed set:
+// read it with a type switch. Every event except StateChanged and Missed is
+// discrete: it goes through the subscriber's bounded queue, in order.
+type Event interface {
+	isEvent()
+	// drone returns the id of the drone the event is about ("" for none).
+	drone() string
+}
+
+// DroneDiscovered is sent when a drone is first heard.
+type DroneDiscovered struct {
+	Drone DroneState
+}
+
+// StateChanged carries the latest snapshot of a drone. State is coalesced
+// per subscriber: a slow subscriber gets the newest snapshot, not every one.
+type StateChanged struct {
+	Drone DroneState
+}
+
+// LinkLost is sent when no heartbeat arrived for the fleet's LinkTimeout.
+type LinkLost struct {
+	DroneID string
+	At      time.Time
+	// LastHeartbeat is when the last heartbeat arrived.
+	LastHeartbeat time.Time
+}
+
+// LinkRegained is sent when a lost drone's heartbeat is heard again.
+type LinkRegained struct {
+	DroneID string
+	At      time.Time
+	// Link is the link the drone is heard on now (it may be a new one).
+	Link string
+	// Down is how long the link was lost.
+	Down time.Duration
+}
+
+// VehicleRebooted is sent when a drone's boot time went backwards or its
+// status went back to BOOT: the fleet asks for its streams again.
+type VehicleRebooted struct {
+	DroneID string
+	At      time.Time
+}
+
+// StatusTextEvent is a STATUSTEXT from a drone.
+type StatusTextEvent struct {
+	DroneID string
+	At      time.Time
+	// Severity is MAV_SEVERITY (0 emergency … 7 debug).
+	Severity uint8
+	Text     string
+}
+
+// Armed is sent when a drone's heartbeat shows it armed.
+type Armed struct {
+	DroneID string
+	At      time.Time
+}
+
+// Disarmed is sent when a drone's heartbeat shows it disarmed.
+type Disarmed struct {
+	DroneID string
+	At      time.Time
+}
+
+// ModeChanged is sent when a drone's flight mode changes.
+type ModeChanged struct {
+	DroneID  string
+	At       time.Time
+	From, To string
+	// Commanded is true when the fleet asked for this mode shortly before.
+	Commanded bool
+}
+
+// TookOff is sent when a drone leaves the ground.
+type TookOff struct {
+	DroneID string
+	At      time.Time
+}
+
+// Landed is sent when a drone is back on the ground.
+type Landed struct {
+	DroneID string
+	At      time.Time
+}
+
+// SystemStatusChanged is sent when a drone's MAV_STATE changes.
+type SystemStatusChanged struct {
+	DroneID  string
+	At       time.Time
+	From, To uint8
+}
+
+// FailsafeKind says what triggered a failsafe.
+type FailsafeKind string
+
+// Failsafe kinds.
+const (
+	FailsafeGCS     FailsafeKind = "gcs"
+	FailsafeBattery FailsafeKind = "battery"
+	FailsafeFence   FailsafeKind = "fence"
+	FailsafeRadio   FailsafeKind = "radio"
+	FailsafeEKF     FailsafeKind = "ekf"
+	FailsafeOther   FailsafeKind = "other"
+)
+
+// Failsafe is sent when a drone reports a failsafe: a failsafe STATUSTEXT
+// ("GCS Failsafe", "Battery …", "… fence breached") or a switch of its
+// system status to CRITICAL/EMERGENCY with no text to name it.
+type Failsafe struct {
+	DroneID string
+	At      time.Time
+	Kind    FailsafeKind
+	// Mode is the drone's mode when the failsafe was reported (often RTL or LAND).
+	Mode string
+	// Text is the vehicle's text, if any.
+	Text string
+}
+
+// VehicleFenceChanged is sent when the vehicle's own fence (FENCE_STATUS)
+// becomes breached or clear.
+type VehicleFenceChanged struct {
+	DroneID string
+	At      time.Time
+	Fence   VehicleFence
+}
+
+// CommandResult is sent after every command the fleet sends on a caller's
+// behalf (an audit trail). Code is "" when the vehicle accepted.
+type CommandResult struct {
+	DroneID string
+	At      time.Time
+	// Command is the operation's name ("arm", "takeoff", "goto", …).
+	Command string
+	Code    Code
+	Message string
+}
+
+// MissionUploaded is sent when a plan was uploaded to a drone.
+type MissionUploaded struct {
+	DroneID   string
+	At        time.Time
+	MissionID string
+	Type      MissionType
+	Items     int
+}
+
+// MissionStarted is sent when the fleet sees a drone start (or restart
+// tracking) its mission.
+type MissionStarted struct {
+	DroneID   string
+	At        time.Time
+	MissionID string
+}
+
+// MissionProgress is sent when a drone's mission progress changes: a new
+// current item, an item reached, or (at most once a second) distance.
+type MissionProgress struct {
+	DroneID string
+	At      time.Time
+	Status  MissionStatus
+}
+
+// MissionItemReachedEvent is sent when a drone reports an item reached.
+type MissionItemReachedEvent struct {
+	DroneID   string
+	At        time.Time
+	MissionID string
+	// Seq is the navigation item reached. Reported is the seq the vehicle
+	// sent: ArduCopter reports the DO item that follows a waypoint instead
+	// of the waypoint itself.
+	Seq, Reported int
+}
+
+// MissionPaused is sent when the fleet paused a mission.
+type MissionPaused struct {
+	DroneID   string
+	At        time.Time
+	MissionID string
+	// Seq is the item that will be resumed.
+	Seq int
+}
+
+// MissionResumed is sent when the fleet resumed a paused mission.
+type MissionResumed struct {
+	DroneID   string
+	At        time.Time
+	MissionID string
+	Seq       int
+}
+
+// MissionFinished is sent once when a drone completes its mission.
+type MissionFinished struct {
+	DroneID   string
+	At        time.Time
+	MissionID string
+}
+
+// InterruptReason says why a mission stopped before its end.
+type InterruptReason string
+
+// Interrupt reasons.
+const (
+	// InterruptModeChange means someone else (a pilot, another ground
+	// station) changed the drone's mode.
+	InterruptModeChange InterruptReason = "mode_change"
+	// InterruptLinkLost means the fleet lost the drone's link.
+	InterruptLinkLost InterruptReason = "link_lost"
+	// InterruptFailsafe means the vehicle left the mission in a failsafe.
+	InterruptFailsafe InterruptReason = "failsafe"
+	// InterruptAborted means the fleet aborted the mission (RTL).
+	InterruptAborted InterruptReason = "aborted"
+	// InterruptReplaced means a new plan replaced the one being flown.
+	InterruptReplaced InterruptReason = "replaced"
+)
+
+// MissionInterrupted is sent when a running mission stops before its end.
+type MissionInterrupted struct {
+	DroneID   string
+	At        time.Time
+	MissionID string
+	Reason    InterruptReason
+	// Mode is the drone's mode at the interruption.
+	Mode string
+	// Seq is the current item when the mission stopped.
+	Seq int
+}
+
+// Missed tells a slow subscriber that N discrete events were dropped from
+// its queue since the previous Missed.
+type Missed struct {
+	N uint64
+}
+
+func (DroneDiscovered) isEvent()         {}
+func (StateChanged) isEvent()            {}
+func (LinkLost) isEvent()                {}
+func (LinkRegained) isEvent()            {}
+func (VehicleRebooted) isEvent()         {}
+func (StatusTextEvent) isEvent()         {}
+func (Armed) isEvent()                   {}
+func (Disarmed) isEvent()                {}
+func (ModeChanged) isEvent()             {}
+func (TookOff) isEvent()                 {}
+func (Landed) isEvent()                  {}
+func (SystemStatusChanged) isEvent()     {}
+func (Failsafe) isEvent()                {}
+func (VehicleFenceChanged) isEvent()     {}
+func (CommandResult) isEvent()           {}
+func (MissionUploaded) isEvent()         {}
+func (MissionStarted) isEvent()          {}
+func (MissionProgress) isEvent()         {}
+func (MissionItemReachedEvent) isEvent() {}
+func (MissionPaused) isEvent()           {}
+func (MissionResumed) isEvent()          {}
+func (MissionFinished) isEvent()         {}
+func (MissionInterrupted) isEvent()      {}
+func (Missed) isEvent()                  {}
+
+func (e DroneDiscovered) drone() string         { return e.Drone.ID }
+func (e StateChanged) drone() string            { return e.Drone.ID }
+func (e LinkLost) drone() string                { return e.DroneID }
+func (e LinkRegained) drone() string            { return e.DroneID }
+func (e VehicleRebooted) drone() string         { return e.DroneID }
+func (e StatusTextEvent) drone() string         { return e.DroneID }
+func (e Armed) drone() string                   { return e.DroneID }
+func (e Disarmed) drone() string                { return e.DroneID }
+func (e ModeChanged) drone() string             { return e.DroneID }
+func (e TookOff) drone() string                 { return e.DroneID }
+func (e Landed) drone() string                  { return e.DroneID }
+func (e SystemStatusChanged) drone() string     { return e.DroneID }
+func (e Failsafe) drone() string                { return e.DroneID }
+func (e VehicleFenceChanged) drone() string     { return e.DroneID }
+func (e CommandResult) drone() string           { return e.DroneID }
+func (e MissionUploaded) drone() string         { return e.DroneID }
+func (e MissionStarted) drone() string          { return e.DroneID }
+func (e MissionProgress) drone() string         { return e.DroneID }
+func (e MissionItemReachedEvent) drone() string { return e.DroneID }
+func (e MissionPaused) drone() string           { return e.DroneID }
+func (e MissionResumed) drone() string          { return e.DroneID }
+func (e MissionFinished) drone() string         { return e.DroneID }
+func (e MissionInterrupted) drone() string      { return e.DroneID }
+func (Missed) drone() string                    { return "" }
+
+// EventDrone returns the id of the drone e is about, or "" for events about
+// no drone (Missed).
+func EventDrone(e Event) string { return e.drone() }

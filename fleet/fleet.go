@@ -1,0 +1,496 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of the Fleet's options.
+const (
+	DefaultLinkTimeout      = 3 * time.Second
+	DefaultTickInterval     = 100 * time.Millisecond
+	DefaultCommandTimeout   = 15 * time.Second
+	DefaultArmRetryInterval = 2 * time.Second
+	DefaultArmWait          = 60 * time.Second
+	DefaultMaxAltitude      = 1000.0
+	DefaultAgency           = "unassigned"
+	defaultEventQueue       = 1024
+	defaultWorkers          = 4
+	defaultUploadParallel   = 32
+	initRetryDelay          = 5 * time.Second
+	failsafeWindow          = 2 * time.Second
+	expectModeWindow        = 5 * time.Second
+	progressInterval        = time.Second
+)
+
+// DefaultStreamRates are the telemetry rates asked of each drone: 4 Hz for
+// the standard streams and 10 Hz for GLOBAL_POSITION_INT.
+func DefaultStreamRates() StreamRates {
+	return StreamRates{Hz: 4, PerMessage: map[string]float64{"GLOBAL_POSITION_INT": 10}}
+}
+
+// Guard can veto operations that would take a drone out of its allowed space
+// (a geofence). Its methods are called from the caller's goroutine before the
+// fleet contacts the vehicle, and must be safe for concurrent use. They return
+// nil to allow, or an error (preferably *Error with code Conflict naming the
+// zone) to refuse.
+type Guard interface {
+	CheckGoTo(d DroneState, target Position) error
+	CheckMission(d DroneState, t MissionType, items []MissionItem) error
+}
+
+// Fleet is the domain core: the registry of drones and their state, link
+// health, the event bus, commands, missions and parameters. Transports feed it
+// through Handle (it implements Ingest); servers call its methods and read
+// its events.
+//
+// Set the options, call Initialize, and Close when done. All methods may be
+// called from any goroutine.
+type Fleet struct {
+	// Logger receives the fleet's logs (optional, default discard).
+	Logger *slog.Logger
+	// Now is the clock (optional, default time.Now). Link timeouts, event
+	// times and last-seen times use it.
+	Now func() time.Time
+	// LinkTimeout is how long without a heartbeat before a link is LOST
+	// (optional, default 3 s).
+	LinkTimeout time.Duration
+	// TickInterval is how often (real time) the scheduler checks link
+	// health and retries pending work (optional, default 100 ms).
+	TickInterval time.Duration
+	// Names gives drones a configured name by system id (optional). A named
+	// drone's id is its name; others are "sysid-N".
+	Names map[uint8]string
+	// Agencies assigns drones to agencies by system id (optional).
+	Agencies map[uint8]string
+	// DefaultAgency is the agency of drones not in Agencies (optional,
+	// default "unassigned").
+	DefaultAgency string
+	// DroneID maps a transport key to a drone id (optional, default the
+	// configured name or "sysid-N"). Keys with the same id are one drone,
+	// which follows the link it was last heard on.
+	DroneID func(VehicleKey) string
+	// StreamRates are asked of every drone on discovery, on link regained
+	// and after a reboot (optional, default DefaultStreamRates()).
+	StreamRates *StreamRates
+	// CommandTimeout bounds each operation whose ctx has no deadline
+	// (optional, default 15 s).
+	CommandTimeout time.Duration
+	// ArmRetryInterval is the pause between arming attempts while waiting
+	// for pre-arm checks (optional, default 2 s).
+	ArmRetryInterval time.Duration
+	// ArmWait is how long StartMission waits for pre-arm checks (optional,
+	// default 60 s).
+	ArmWait time.Duration
+	// HoldMode is the ArduCopter mode used to hold position (optional,
+	// default "BRAKE", which needs no pilot input; "LOITER" also works).
+	HoldMode string
+	// MaxAltitude bounds altitudes of takeoff and go-to, metres above home
+	// (optional, default 1000).
+	MaxAltitude float64
+	// EventQueue is the default bound of a subscriber's discrete-event
+	// queue (optional, default 1024).
+	EventQueue int
+	// Workers is the number of goroutines that run background requests
+	// (streams, versions, mission re-syncs) (optional, default 4).
+	Workers int
+	// Guard vetoes go-tos and missions (optional; nil allows everything).
+	Guard Guard
+
+	log    *slog.Logger
+	now    func() time.Time
+	rates  StreamRates
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	ready  atomic.Bool
+
+	mu    sync.RWMutex
+	byID  map[string]*drone
+	byKey map[VehicleKey]*drone
+	list  []*drone
+
+	subMu  sync.Mutex
+	subs   atomic.Pointer[[]*Subscription]
+	subWG  sync.WaitGroup
+	closed bool
+
+	// in
+	wake chan struct{}
+	jobs chan job
+}
+
+// Initialize checks the options, fills defaults and starts the scheduler and
+// workers. It returns Invalid for negative durations.
+func (f *Fleet) Initialize() error {
+	if f.LinkTimeout < 0 || f.TickInterval < 0 || f.CommandTimeout < 0 ||
+		f.ArmRetryInterval < 0 || f.ArmWait < 0 || f.MaxAltitude < 0 || f.Workers < 0 {
+		return Errorf(Invalid, "fleet: negative option")
+	}
+	if f.StreamRates != nil && f.StreamRates.Hz < 0 {
+		return Errorf(Invalid, "fleet: negative stream rate")
+	}
+	f.log = f.Logger
+	if f.log == nil {
+		f.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	f.log = f.log.With("component", "fleet")
+	f.now = f.Now
+	if f.now == nil {
+		f.now = time.Now
+	}
+	if f.LinkTimeout == 0 {
+		f.LinkTimeout = DefaultLinkTimeout
+	}
+	if f.TickInterval == 0 {
+		f.TickInterval = DefaultTickInterval
+	}
+	if f.CommandTimeout == 0 {
+		f.CommandTimeout = DefaultCommandTimeout
+	}
+	if f.ArmRetryInterval == 0 {
+		f.ArmRetryInterval = DefaultArmRetryInterval
+	}
+	if f.ArmWait == 0 {
+		f.ArmWait = DefaultArmWait
+	}
+	if f.HoldMode == "" {
+		f.HoldMode = "BRAKE"
+	}
+	if _, ok := arduCopterModeNumbers[f.HoldMode]; !ok {
+		return Errorf(Invalid, "fleet: unknown hold mode %q", f.HoldMode)
+	}
+	if f.MaxAltitude == 0 {
+		f.MaxAltitude = DefaultMaxAltitude
+	}
+	if f.DefaultAgency == "" {
+		f.DefaultAgency = DefaultAgency
+	}
+	if f.EventQueue == 0 {
+		f.EventQueue = defaultEventQueue
+	}
+	if f.Workers == 0 {
+		f.Workers = defaultWorkers
+	}
+	if f.StreamRates != nil {
+		f.rates = *f.StreamRates
+	} else {
+		f.rates = DefaultStreamRates()
+	}
+	f.byID = make(map[string]*drone)
+	f.byKey = make(map[VehicleKey]*drone)
+	f.subs.Store(&[]*Subscription{})
+	f.wake = make(chan struct{}, 1)
+	f.jobs = make(chan job, 256)
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+
+	f.wg.Add(1 + f.Workers)
+	go f.schedule()
+	for range f.Workers {
+		go f.work()
+	}
+	f.ready.Store(true)
+	return nil
+}
+
+// Close stops the scheduler and workers, waits for them, and closes every
+// subscription. Handle calls after Close are ignored.
+func (f *Fleet) Close() {
+	if !f.ready.Swap(false) {
+		return
+	}
+	f.cancel()
+	f.wg.Wait()
+	f.subMu.Lock()
+	f.closed = true
+	subs := *f.subs.Load()
+	f.subMu.Unlock()
+	for _, s := range subs {
+		s.Close()
+	}
+	f.subWG.Wait()
+}
+
+func (f *Fleet) droneID(k VehicleKey) string {
+	if f.DroneID != nil {
+		if id := f.DroneID(k); id != "" {
+			return id
+		}
+	}
+	if n, ok := f.Names[k.SysID]; ok && n != "" {
+		return n
+	}
+	return fmt.Sprintf("sysid-%d", k.SysID)
+}
+
+func (f *Fleet) agency(sysID uint8) string {
+	if a, ok := f.Agencies[sysID]; ok && a != "" {
+		return a
+	}
+	return f.DefaultAgency
+}
+
+func (f *Fleet) droneByID(id string) *drone {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.byID[id]
+}
+
+// droneList returns the drones in discovery order.
+func (f *Fleet) droneList() []*drone {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return slices.Clone(f.list)
+}
+
+// Drones returns a snapshot of every known drone, sorted by id.
+func (f *Fleet) Drones() []DroneState {
+	ds := f.droneList()
+	out := make([]DroneState, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, d.snapshot())
+	}
+	slices.SortFunc(out, func(a, b DroneState) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Drone returns a snapshot of drone id. Returns NotFound if no such drone was
+// heard.
+func (f *Fleet) Drone(id string) (DroneState, error) {
+	d := f.droneByID(id)
+	if d == nil {
+		return DroneState{}, errNotFound(id)
+	}
+	return d.snapshot(), nil
+}
+
+func errNotFound(id string) *Error { return Errorf(NotFound, "no drone %q", id) }
+
+// Handle implements Ingest. It updates the drone's state and publishes
+// events without blocking: it takes only short in-memory locks, and leaves
+// network work (stream requests, re-syncs) to the fleet's workers.
+func (f *Fleet) Handle(v Vehicle, u Update) {
+	if !f.ready.Load() || v == nil || u == nil {
+		return
+	}
+	key := v.Key()
+	f.mu.RLock()
+	d := f.byKey[key]
+	f.mu.RUnlock()
+	created := false
+	if d == nil {
+		hb, ok := u.(Heartbeat)
+		if !ok || !acceptHeartbeat(hb) {
+			return
+		}
+		d, created = f.attach(v, key)
+	}
+	var out outbox
+	now := f.now()
+	d.mu.Lock()
+	if created {
+		d.st.Discovered = now
+	}
+	oldKey, switched, ok := d.follow(v, key, u)
+	if !ok {
+		d.mu.Unlock()
+		return
+	}
+	changed := d.apply(now, u, &out)
+	if created {
+		out.add(DroneDiscovered{Drone: d.st})
+	}
+	d.mu.Unlock()
+
+	if switched {
+		f.forgetKey(oldKey, d)
+		f.log.Info("drone follows new link", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link)
+	}
+	if created {
+		f.log.Info("drone discovered", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link)
+	}
+	for _, e := range out.events() {
+		f.Publish(e)
+	}
+	if changed {
+		f.publishState(d)
+	}
+	if out.poke {
+		f.poke()
+	}
+}
+
+// attach finds or creates the drone for a new transport key.
+func (f *Fleet) attach(v Vehicle, key VehicleKey) (*drone, bool) {
+	id := f.droneID(key)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if d := f.byKey[key]; d != nil {
+		return d, false
+	}
+	d := f.byID[id]
+	created := false
+	if d == nil {
+		d = newDrone(f, id, key, v)
+		f.byID[id] = d
+		f.list = append(f.list, d)
+		created = true
+	}
+	f.byKey[key] = d
+	return d, created
+}
+
+func (f *Fleet) forgetKey(k VehicleKey, d *drone) {
+	f.mu.Lock()
+	if f.byKey[k] == d {
+		delete(f.byKey, k)
+	}
+	f.mu.Unlock()
+}
+
+// poke wakes the scheduler without blocking.
+func (f *Fleet) poke() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// outbox collects the events of one state change, published after the
+// drone's lock is released.
+type outbox struct {
+	buf  [4]Event
+	n    int
+	more []Event
+	poke bool
+}
+
+func (o *outbox) add(e Event) {
+	if o.n < len(o.buf) {
+		o.buf[o.n] = e
+		o.n++
+		return
+	}
+	o.more = append(o.more, e)
+}
+
+func (o *outbox) events() []Event {
+	if o.more == nil {
+		return o.buf[:o.n]
+	}
+	return append(o.buf[:o.n:o.n], o.more...)
+}
+
+// job is background work for a drone, run by a worker.
+type job struct {
+	d    *drone
+	kind jobKind
+}
+
+type jobKind int
+
+const (
+	jobInit jobKind = iota + 1
+	jobResync
+)
+
+// schedule is the one goroutine that checks every drone's link health,
+// finishes pending failsafe/interrupt decisions and queues background work.
+func (f *Fleet) schedule() {
+	defer f.wg.Done()
+	t := time.NewTicker(f.TickInterval)
+	defer t.Stop()
+	var scratch []*drone
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case <-t.C:
+		case <-f.wake:
+		}
+		f.mu.RLock()
+		scratch = append(scratch[:0], f.list...)
+		f.mu.RUnlock()
+		now := f.now()
+		for _, d := range scratch {
+			var out outbox
+			d.mu.Lock()
+			changed := d.tick(now, &out)
+			jobs := d.pendingJobs(now)
+			d.mu.Unlock()
+			for _, e := range out.events() {
+				f.Publish(e)
+			}
+			if changed {
+				f.publishState(d)
+			}
+			for _, k := range jobs {
+				select {
+				case f.jobs <- job{d: d, kind: k}:
+				default:
+					d.mu.Lock()
+					d.unqueue(k)
+					d.mu.Unlock()
+				}
+			}
+		}
+		clear(scratch)
+	}
+}
+
+// work runs background jobs until the fleet closes.
+func (f *Fleet) work() {
+	defer f.wg.Done()
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case j := <-f.jobs:
+			switch j.kind {
+			case jobInit:
+				f.initDrone(j.d)
+			case jobResync:
+				f.resyncMission(j.d)
+			}
+		}
+	}
+}
+
+// initDrone asks a drone for its telemetry streams and AUTOPILOT_VERSION.
+func (f *Fleet) initDrone(d *drone) {
+	ctx, cancel := context.WithTimeout(f.ctx, f.CommandTimeout)
+	defer cancel()
+	v := d.currentVehicle()
+	log := d.log.With("link", v.Key().Link)
+	err := v.RequestStreams(ctx, f.rates)
+	if err != nil {
+		log.Warn("stream request failed", "err", err)
+	} else {
+		log.Debug("streams requested", "hz", f.rates.Hz)
+	}
+	verr := v.Command(ctx, Command{Kind: CommandRequestMessage, MessageID: 148})
+	if verr != nil && ErrorCode(verr) != Unsupported {
+		log.Warn("autopilot version request failed", "err", verr)
+	}
+	d.mu.Lock()
+	d.initQueued = false
+	if err != nil && f.ctx.Err() == nil {
+		d.needInit = true
+		d.initAfter = f.now().Add(initRetryDelay)
+	}
+	d.mu.Unlock()
+}
