@@ -162,7 +162,7 @@ func parseFeature(ps *problems, fi int, raw json.RawMessage, lim Limits) (*Zone,
 		l := &Line{ID: id, Name: pr.str(PropName), Source: pr.str(PropSource)}
 		for vi, c := range coords {
 			if len(c) < 2 {
-				at(-1, vi, "", fmt.Sprintf("position has %d numbers; want longitude and latitude", len(c)))
+				at(-1, vi, "", fmt.Sprintf("position has %d number(s); want longitude and latitude", len(c)))
 				return nil, nil, false
 			}
 			l.Path = append(l.Path, orb.Point{c[0], c[1]})
@@ -208,7 +208,7 @@ func parseFeature(ps *problems, fi int, raw json.RawMessage, lim Limits) (*Zone,
 			ring := make(orb.Ring, 0, len(r))
 			for vi, c := range r {
 				if len(c) < 2 {
-					at(ri, vi, "", fmt.Sprintf("position has %d numbers; want longitude and latitude", len(c)))
+					at(ri, vi, "", fmt.Sprintf("position has %d number(s); want longitude and latitude", len(c)))
 					return nil, nil, false
 				}
 				ring = append(ring, orb.Point{c[0], c[1]})

@@ -287,7 +287,9 @@ func (s *Set) agency(id string) (*Agency, error) {
 
 type agencyError struct{ id string }
 
-func (e *agencyError) Error() string { return "agency " + quote(e.id) + ": " + ErrUnknownAgency.Error() }
+func (e *agencyError) Error() string {
+	return "agency " + quote(e.id) + ": " + ErrUnknownAgency.Error()
+}
 func (e *agencyError) Unwrap() error { return ErrUnknownAgency }
 
 // each calls fn with the index of every zone whose bound intersects b.

@@ -298,8 +298,7 @@ func validatePolygon(z *Zone, lim Limits, at func(ring, vertex int, field, msg s
 			ok = false
 			continue
 		}
-		pr := newProj(r[0])
-		if math.Abs(ringAreaM2(pr, r)) < 1 {
+		if collinear(r) {
 			at(ri, -1, "", "ring has zero area")
 			ok = false
 		}
@@ -314,6 +313,12 @@ func validatePolygon(z *Zone, lim Limits, at func(ring, vertex int, field, msg s
 			at(rj, vj, "", fmt.Sprintf("ring %d edge %d crosses ring %d edge %d", rj, vj, ri, vi))
 		}
 		return
+	}
+	for ri, r := range pg {
+		if math.Abs(ringAreaM2(newProj(r[0]), r)) < 1 {
+			at(ri, -1, "", "ring has zero area (under 1 m²)")
+			return
+		}
 	}
 	for hi := 1; hi < len(pg); hi++ {
 		if !ringContains(pg[0], pg[hi][0]) {
@@ -401,4 +406,26 @@ func collinearOverlap(e, f *edge) bool {
 	// lies strictly inside the other.
 	in := func(a, b, p vec) bool { return onSeg(a, b, p) && p != a && p != b }
 	return in(e.a, e.b, f.a) || in(e.a, e.b, f.b) || in(f.a, f.b, e.a) || in(f.a, f.b, e.b)
+}
+
+// collinear reports whether every vertex of r lies on one line.
+func collinear(r orb.Ring) bool {
+	a := vec{r[0][0], r[0][1]}
+	var b vec
+	found := false
+	for _, p := range r[1:] {
+		if q := (vec{p[0], p[1]}); q != a {
+			b, found = q, true
+			break
+		}
+	}
+	if !found {
+		return true
+	}
+	for _, p := range r {
+		if orient(a, b, vec{p[0], p[1]}) != 0 {
+			return false
+		}
+	}
+	return true
 }
