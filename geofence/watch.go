@@ -1,0 +1,177 @@
+package geofence
+
+import (
+	"math"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// Velocity is a drone's velocity in m/s, north, east and down (as
+// GLOBAL_POSITION_INT vx, vy, vz).
+type Velocity struct {
+	VN, VE, VD float64
+}
+
+// Margin says when a drone counts as approaching the edge of its allowed
+// space. A zero field disables that test.
+type Margin struct {
+	// HorizontalM: approaching when the nearest horizontal boundary is at
+	// most this many metres away.
+	HorizontalM float64
+	// VerticalM: approaching when the floor or ceiling of its band is at
+	// most this many metres away.
+	VerticalM float64
+	// Time: approaching when flying on at the current velocity would leave
+	// the allowed space within this time.
+	Time time.Duration
+}
+
+// WatchState is a drone's state relative to its allowed space.
+type WatchState int
+
+// Watch states.
+const (
+	// Inside: in the allowed space and not near its edge.
+	Inside WatchState = iota + 1
+	// Approaching: in the allowed space but within the margin of its edge.
+	Approaching
+	// Breached: outside the allowed space.
+	Breached
+)
+
+// String returns "inside", "approaching" or "breached".
+func (s WatchState) String() string {
+	switch s {
+	case Inside:
+		return "inside"
+	case Approaching:
+		return "approaching"
+	case Breached:
+		return "breached"
+	}
+	return "unknown"
+}
+
+// WatchResult is the state of one drone at one instant.
+type WatchResult struct {
+	// State is Inside, Approaching or Breached.
+	State WatchState
+	// ZoneID and ZoneName name the zone concerned: the one breached, the
+	// one whose edge the drone is predicted to cross or is nearest to, ""
+	// when none.
+	ZoneID, ZoneName string
+	// Violation is the current violation (Breached) or the predicted one
+	// (Approaching by time); nil otherwise.
+	Violation *Violation
+	// BoundaryM is the horizontal distance to the nearest boundary of the
+	// allowed space (see PointResult.BoundaryM).
+	BoundaryM float64
+	// VerticalM is the distance to the nearest floor or ceiling that limits
+	// the drone where it is, +Inf when none does; 0 when Breached.
+	VerticalM float64
+	// TimeToBreach is when flying on at the current velocity leaves the
+	// allowed space, -1 when not within Margin.Time (or Margin.Time is 0).
+	TimeToBreach time.Duration
+}
+
+// Watch classifies a drone's position against its agency's allowed space:
+// Breached if outside it, Approaching if within the margin (in metres
+// horizontally or vertically, or in seconds of flight at velocity v), else
+// Inside. It is a pure function of its arguments and the Set; the caller
+// keeps the per-drone state machine and its events. Returns
+// ErrUnknownAgency (wrapped) if the agency is not in the Set.
+func (s *Set) Watch(agencyID string, p Position, v Velocity, m Margin, at time.Time) (WatchResult, error) {
+	ag, err := s.agency(agencyID)
+	if err != nil {
+		return WatchResult{}, err
+	}
+	res := WatchResult{TimeToBreach: -1, VerticalM: math.Inf(1)}
+	d, dz := s.boundary(ag, p, at)
+	res.BoundaryM = d
+	st := s.eval(ag, p.orb(), p.RelAlt, p.AltMSL, at)
+	if !st.ok {
+		res.State = Breached
+		res.VerticalM = 0
+		res.Violation = s.violation(st, p, 0, 0)
+		res.ZoneID, res.ZoneName = res.Violation.ZoneID, res.Violation.ZoneName
+		if res.ZoneID == "" && dz >= 0 {
+			res.ZoneID, res.ZoneName = s.zones[dz].ID, s.zones[dz].Name
+		}
+		return res, nil
+	}
+	res.State = Inside
+	vz := s.verticalRoom(ag, p, at, &res.VerticalM)
+	zone := -1
+	if m.Time > 0 && (v.VN != 0 || v.VE != 0 || v.VD != 0) {
+		secs := m.Time.Seconds()
+		end := ahead(p, v, secs)
+		if pv := s.checkLeg(ag, p, end, 0, at); pv != nil {
+			res.State = Approaching
+			res.Violation = pv
+			res.TimeToBreach = time.Duration(pv.Fraction * secs * float64(time.Second))
+			res.ZoneID, res.ZoneName = pv.ZoneID, pv.ZoneName
+			if res.ZoneID != "" {
+				return res, nil
+			}
+			zone = dz
+		}
+	}
+	if m.HorizontalM > 0 && d <= m.HorizontalM {
+		res.State, zone = Approaching, dz
+	}
+	if m.VerticalM > 0 && res.VerticalM <= m.VerticalM && (zone < 0 || res.VerticalM < d) {
+		res.State, zone = Approaching, vz
+	}
+	if res.State == Approaching && res.ZoneID == "" && zone >= 0 {
+		res.ZoneID, res.ZoneName = s.zones[zone].ID, s.zones[zone].Name
+	}
+	return res, nil
+}
+
+// ahead returns where p will be after secs seconds at velocity v.
+func ahead(p Position, v Velocity, secs float64) Position {
+	pr := newProj(p.orb())
+	q := pr.inv(vec{v.VE * secs, v.VN * secs})
+	return Position{Lat: q[1], Lon: q[0], RelAlt: p.RelAlt - v.VD*secs, AltMSL: p.AltMSL - v.VD*secs}
+}
+
+// verticalRoom sets *room to the vertical distance from p to the nearest
+// altitude limit of the allowed space where p is (the best band among the
+// usable inclusion zones containing p, and the bands of exclusion zones
+// containing p above or below it), and returns the zone of that limit.
+func (s *Set) verticalRoom(ag *Agency, p Position, at time.Time, room *float64) int {
+	ll := p.orb()
+	incl, inclZ := math.Inf(-1), -1
+	excl, exclZ := math.Inf(1), -1
+	s.each(orb.Bound{Min: ll, Max: ll}, func(i int) bool {
+		z := &s.zones[i]
+		if !z.ActiveAt(at) || !z.contains(ll) {
+			return true
+		}
+		alt := z.altOf(p.RelAlt, p.AltMSL)
+		if z.Kind == Exclusion {
+			g := math.Max(z.FloorM-alt, alt-z.Ceiling())
+			if g >= 0 && g < excl {
+				excl, exclZ = g, i
+			}
+			return true
+		}
+		if ag.Authorised(z.Jurisdiction) && z.inBand(alt) {
+			r := math.Min(z.Ceiling()-alt, alt-z.FloorM)
+			if r > incl {
+				incl, inclZ = r, i
+			}
+		}
+		return true
+	})
+	*room = math.Inf(1)
+	best := -1
+	if inclZ >= 0 {
+		*room, best = incl, inclZ
+	}
+	if exclZ >= 0 && excl < *room {
+		*room, best = excl, exclZ
+	}
+	return best
+}
