@@ -95,7 +95,7 @@ func waitDiscovered(t *testing.T, f *fleet.Fleet, n int) []string {
 	eventually(t, 20*time.Second, fmt.Sprintf("%d drones discovered with a position", n), func() bool {
 		ids = ids[:0]
 		for _, d := range f.Drones() {
-			if d.HasPosition && d.LinkState == fleet.LinkUp {
+			if d.HasPosition && d.LinkState == fleet.LinkStateUp {
 				ids = append(ids, d.ID)
 			}
 		}
@@ -221,11 +221,11 @@ func TestEndToEndUDP(t *testing.T) {
 		t.Errorf("LOST after %s, link timeout %s", took, srv.cfg.LinkTimeout)
 	}
 	_ = lost
-	if st := droneState(t, srv.Fleet, victimID); st.LinkState != fleet.LinkLost {
+	if st := droneState(t, srv.Fleet, victimID); st.LinkState != fleet.LinkStateLost {
 		t.Errorf("state after LinkLost: %s", st.LinkState)
 	}
 	for _, d := range srv.Fleet.Drones() {
-		if d.ID != victimID && d.LinkState != fleet.LinkUp {
+		if d.ID != victimID && d.LinkState != fleet.LinkStateUp {
 			t.Errorf("%s went %s with %s", d.ID, d.LinkState, victimID)
 		}
 	}
@@ -238,7 +238,7 @@ func TestEndToEndUDP(t *testing.T) {
 	})
 	eventually(t, 5*time.Second, "regained drone up with position", func() bool {
 		st := droneState(t, srv.Fleet, victimID)
-		return st.LinkState == fleet.LinkUp && st.HasPosition
+		return st.LinkState == fleet.LinkStateUp && st.HasPosition
 	})
 }
 
@@ -323,7 +323,7 @@ func TestEndToEndGarbageInput(t *testing.T) {
 	for _, id := range ids {
 		eventually(t, 10*time.Second, id+" still updating", func() bool {
 			d := droneState(t, srv.Fleet, id)
-			return d.LinkState == fleet.LinkUp && d.LastSeen.After(before[id].LastSeen.Add(time.Second)) &&
+			return d.LinkState == fleet.LinkStateUp && d.LastSeen.After(before[id].LastSeen.Add(time.Second)) &&
 				d.Position.RelAlt > before[id].Position.RelAlt+1
 		})
 	}

@@ -164,7 +164,7 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 	}
 	s := &server{cfg: cfg, log: log}
 	s.Fleet = &fleet.Fleet{
-		Logger:      log.With("component", "fleet"),
+		Logger:      log,
 		LinkTimeout: cfg.LinkTimeout,
 		StreamRates: &fleet.StreamRates{Hz: cfg.StreamHz, PerMessage: map[string]float64{
 			"GLOBAL_POSITION_INT": math.Max(cfg.StreamHz, 10),
@@ -182,7 +182,7 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		Ingest:    s.Fleet,
 		SysID:     uint8(cfg.SysID),
 		CompID:    uint8(cfg.CompID),
-		Logger:    log.With("component", "mavlink"),
+		Logger:    log,
 	}
 	if err := s.Transport.Initialize(); err != nil {
 		s.Fleet.Close()
@@ -200,7 +200,7 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 			Speedup:   cfg.SimSpeedup,
 			Seed:      cfg.SimSeed,
 			BootDelay: cfg.SimBootDelay,
-			Logger:    log.With("component", "sim"),
+			Logger:    log,
 		}
 		if cfg.SimBootDelay == 0 {
 			simCfg.BootDelay = -1

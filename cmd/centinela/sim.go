@@ -150,7 +150,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	sc := cfg.swarmConfig()
-	sc.Logger = log.With("component", "sim")
+	sc.Logger = log
 	swarm := sim.New(sc)
 	if err := swarm.Initialize(); err != nil {
 		return err
