@@ -27,7 +27,8 @@ type zone struct {
 	Zone
 	b      orb.Bound // lon/lat bound
 	areaM2 float64
-	cproj  proj // projection centred on a circle's centre
+	cproj  proj        // projection centred on a circle's centre
+	shape  orb.Polygon // the polygon, or the circle as a polygon within 1 m
 }
 
 func compileZone(z Zone) zone {
@@ -36,9 +37,11 @@ func compileZone(z Zone) zone {
 		c.cproj = newProj(z.Center)
 		c.b = degBox(z.Center, z.RadiusM*1.001+1)
 		c.areaM2 = math.Pi * z.RadiusM * z.RadiusM
+		c.shape = orb.Polygon{circleRing(z.Center, z.RadiusM, circleSides(z.RadiusM))}
 		return c
 	}
 	c.b = z.Polygon.Bound()
+	c.shape = z.Polygon
 	pr := newProj(c.b.Center())
 	for i, r := range z.Polygon {
 		a := math.Abs(ringAreaM2(pr, r))
