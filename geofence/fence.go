@@ -110,6 +110,9 @@ func (s *Set) Fences(agencyID string, near Position, radiusM float64, at time.Ti
 	if err != nil {
 		return FencePlan{}, err
 	}
+	if err := checkPos(near); err != nil {
+		return FencePlan{}, err
+	}
 	lim = lim.withDefaults()
 	plan := FencePlan{AltMaxM: math.NaN()}
 	note := func(id, format string, args ...any) {

@@ -3,6 +3,7 @@ package geofence
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -20,7 +21,21 @@ var (
 	// ErrUnknownZone is returned when an operation names a zone the Set does
 	// not hold (the fleet maps it to NotFound).
 	ErrUnknownZone = errors.New("unknown zone")
+	// ErrBadPosition is returned when a query position has a latitude or
+	// longitude that is not finite or out of range, or a non-finite RelAlt
+	// (the fleet maps it to Invalid).
+	ErrBadPosition = errors.New("position is not a valid WGS84 point")
 )
+
+// checkPos returns ErrBadPosition (wrapped) if p cannot be queried.
+func checkPos(ps ...Position) error {
+	for _, p := range ps {
+		if m := checkCoord(p.Lon, p.Lat); m != "" || !finite(p.RelAlt) {
+			return fmt.Errorf("%w: lat %g lon %g rel_alt %g", ErrBadPosition, p.Lat, p.Lon, p.RelAlt)
+		}
+	}
+	return nil
+}
 
 // zone is a validated Zone with what queries need precomputed.
 type zone struct {
