@@ -154,7 +154,8 @@ func (s *Set) violation(st status, p Position, leg int, frac float64) *Violation
 
 // Allowed reports whether p is in the allowed space of the agency at time
 // at, and if not, why. It is the fast path: no distance, no zone list.
-// Returns ErrUnknownAgency (wrapped) if the agency is not in the Set, ErrBadPosition (wrapped) for a position that is not finite or out of range.
+// Returns ErrUnknownAgency (wrapped) if the agency is not in the Set,
+// ErrBadPosition (wrapped) for a position that is not finite or out of range.
 func (s *Set) Allowed(agencyID string, p Position, at time.Time) (bool, *Violation, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
@@ -205,7 +206,7 @@ const MaxSearchM = 1_000_000.0
 // CheckPoint answers everything about one position: allowed or not and why,
 // which zones contain it, and the distance to the nearest boundary of the
 // agency's allowed space. Returns ErrUnknownAgency (wrapped) if the agency
-// is not in the Set.
+// is not in the Set, ErrBadPosition (wrapped) for a bad position.
 func (s *Set) CheckPoint(agencyID string, p Position, at time.Time) (PointResult, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
@@ -241,7 +242,8 @@ func (s *Set) CheckPoint(agencyID string, p Position, at time.Time) (PointResult
 // CheckSegment checks the straight leg from a to b (straight in
 // longitude/latitude, altitudes interpolated linearly) and returns the
 // first violation, nil if the whole leg stays in the agency's allowed space.
-// Returns ErrUnknownAgency (wrapped) if the agency is not in the Set, ErrBadPosition (wrapped) for a position that is not finite or out of range.
+// Returns ErrUnknownAgency (wrapped) if the agency is not in the Set,
+// ErrBadPosition (wrapped) for a position that is not finite or out of range.
 func (s *Set) CheckSegment(agencyID string, a, b Position, at time.Time) (*Violation, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
@@ -256,7 +258,8 @@ func (s *Set) CheckSegment(agencyID string, a, b Position, at time.Time) (*Viola
 // CheckRoute checks each leg of a route in order and returns the first
 // violation (its Leg, Fraction and At locate it), nil if the whole route
 // stays in the agency's allowed space. A route of one position is checked
-// as a point; an empty route has no violation. Returns ErrUnknownAgency (wrapped) if the agency is not in the Set, ErrBadPosition (wrapped) for a position that is not finite or out of range.
+// as a point; an empty route has no violation. Returns ErrUnknownAgency (wrapped) if the agency is not in the Set,
+// ErrBadPosition (wrapped) for a position that is not finite or out of range.
 func (s *Set) CheckRoute(agencyID string, route []Position, at time.Time) (*Violation, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {

@@ -81,7 +81,8 @@ type WatchResult struct {
 // horizontally or vertically, or in seconds of flight at velocity v), else
 // Inside. It is a pure function of its arguments and the Set; the caller
 // keeps the per-drone state machine and its events. Returns
-// ErrUnknownAgency (wrapped) if the agency is not in the Set, ErrBadPosition (wrapped) for a position that is not finite or out of range.
+// ErrUnknownAgency (wrapped) if the agency is not in the Set,
+// ErrBadPosition (wrapped) for a bad position or velocity.
 func (s *Set) Watch(agencyID string, p Position, v Velocity, m Margin, at time.Time) (WatchResult, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
