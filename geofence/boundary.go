@@ -4,8 +4,6 @@ import (
 	"math"
 	"sort"
 	"time"
-
-	"github.com/paulmach/orb"
 )
 
 // circleSides returns how many sides approximate a circle of radius r
@@ -42,7 +40,6 @@ func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
 		R = math.Min(R, MaxSearchM)
 		box := degBox(ll, R)
 		var cand []int
-		shapes := map[int]orb.Polygon{}
 		s.each(box, func(i int) bool {
 			z := &s.zones[i]
 			if !z.ActiveAt(at) {
@@ -57,17 +54,12 @@ func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
 				return true
 			}
 			cand = append(cand, i)
-			if z.IsCircle() {
-				shapes[i] = orb.Polygon{circleRing(z.Center, z.RadiusM, circleSides(z.RadiusM))}
-			} else {
-				shapes[i] = z.Polygon
-			}
 			return true
 		})
 		sort.Ints(cand)
 		var es []bedge
 		for _, i := range cand {
-			for _, r := range shapes[i] {
+			for _, r := range s.zones[i].shape {
 				for k := 0; k+1 < len(r); k++ {
 					a, b := pr.fwd(r[k]), pr.fwd(r[k+1])
 					if a == b {
@@ -85,7 +77,7 @@ func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
 			in := false
 			for _, i := range cand {
 				z := &s.zones[i]
-				if !z.b.Contains(ql) || !polygonContains(shapes[i], ql) {
+				if !z.b.Contains(ql) || !polygonContains(z.shape, ql) {
 					continue
 				}
 				if z.Kind == Exclusion {

@@ -104,10 +104,13 @@ func (p *FencePlan) Items() int {
 // (simplified), zones over the item budget (dropped, farthest exclusions
 // first), and inclusion zones other than the one containing near (see
 // FenceLimits.UnionInclusions). Returns ErrUnknownAgency (wrapped) if the
-// agency is not in the Set.
+// agency is not in the Set, ErrBadPosition (wrapped) for a bad position.
 func (s *Set) Fences(agencyID string, near Position, radiusM float64, at time.Time, lim FenceLimits) (FencePlan, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
+		return FencePlan{}, err
+	}
+	if err := checkPos(near); err != nil {
 		return FencePlan{}, err
 	}
 	lim = lim.withDefaults()

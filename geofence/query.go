@@ -154,10 +154,14 @@ func (s *Set) violation(st status, p Position, leg int, frac float64) *Violation
 
 // Allowed reports whether p is in the allowed space of the agency at time
 // at, and if not, why. It is the fast path: no distance, no zone list.
-// Returns ErrUnknownAgency (wrapped) if the agency is not in the Set.
+// Returns ErrUnknownAgency (wrapped) if the agency is not in the Set,
+// ErrBadPosition (wrapped) for a position that is not finite or out of range.
 func (s *Set) Allowed(agencyID string, p Position, at time.Time) (bool, *Violation, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
+		return false, nil, err
+	}
+	if err := checkPos(p); err != nil {
 		return false, nil, err
 	}
 	st := s.eval(ag, p.orb(), p.RelAlt, p.AltMSL, at)
@@ -202,10 +206,13 @@ const MaxSearchM = 1_000_000.0
 // CheckPoint answers everything about one position: allowed or not and why,
 // which zones contain it, and the distance to the nearest boundary of the
 // agency's allowed space. Returns ErrUnknownAgency (wrapped) if the agency
-// is not in the Set.
+// is not in the Set, ErrBadPosition (wrapped) for a bad position.
 func (s *Set) CheckPoint(agencyID string, p Position, at time.Time) (PointResult, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
+		return PointResult{}, err
+	}
+	if err := checkPos(p); err != nil {
 		return PointResult{}, err
 	}
 	ll := p.orb()
@@ -235,10 +242,14 @@ func (s *Set) CheckPoint(agencyID string, p Position, at time.Time) (PointResult
 // CheckSegment checks the straight leg from a to b (straight in
 // longitude/latitude, altitudes interpolated linearly) and returns the
 // first violation, nil if the whole leg stays in the agency's allowed space.
-// Returns ErrUnknownAgency (wrapped) if the agency is not in the Set.
+// Returns ErrUnknownAgency (wrapped) if the agency is not in the Set,
+// ErrBadPosition (wrapped) for a position that is not finite or out of range.
 func (s *Set) CheckSegment(agencyID string, a, b Position, at time.Time) (*Violation, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkPos(a, b); err != nil {
 		return nil, err
 	}
 	return s.checkLeg(ag, a, b, 0, at), nil
@@ -247,10 +258,14 @@ func (s *Set) CheckSegment(agencyID string, a, b Position, at time.Time) (*Viola
 // CheckRoute checks each leg of a route in order and returns the first
 // violation (its Leg, Fraction and At locate it), nil if the whole route
 // stays in the agency's allowed space. A route of one position is checked
-// as a point. Returns ErrUnknownAgency (wrapped) if the agency is not in the Set.
+// as a point; an empty route has no violation. Returns ErrUnknownAgency (wrapped) if the agency is not in the Set,
+// ErrBadPosition (wrapped) for a position that is not finite or out of range.
 func (s *Set) CheckRoute(agencyID string, route []Position, at time.Time) (*Violation, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkPos(route...); err != nil {
 		return nil, err
 	}
 	if len(route) == 1 {

@@ -282,3 +282,28 @@ func distToLine(ls orb.LineString, p orb.Point) float64 {
 	}
 	return best
 }
+
+func TestBadPosition(t *testing.T) {
+	s := MustDefault(t)
+	bad := []Position{Pos(math.NaN(), -117, 10), Pos(32, 181, 10), Pos(91, 0, 10), Pos(32, -117, math.Inf(1))}
+	for _, p := range bad {
+		if _, _, err := s.Allowed("cbp", p, t0); !errors.Is(err, ErrBadPosition) {
+			t.Errorf("Allowed(%v): %v", p, err)
+		}
+		if _, err := s.CheckPoint("cbp", p, t0); !errors.Is(err, ErrBadPosition) {
+			t.Errorf("CheckPoint(%v): %v", p, err)
+		}
+		if _, err := s.CheckRoute("cbp", []Position{sdNorth, p}, t0); !errors.Is(err, ErrBadPosition) {
+			t.Errorf("CheckRoute(%v): %v", p, err)
+		}
+		if _, err := s.Watch("cbp", p, Velocity{}, Margin{}, t0); !errors.Is(err, ErrBadPosition) {
+			t.Errorf("Watch(%v): %v", p, err)
+		}
+		if _, err := s.Fences("cbp", p, 1000, t0, FenceLimits{}); !errors.Is(err, ErrBadPosition) {
+			t.Errorf("Fences(%v): %v", p, err)
+		}
+	}
+	if v, err := s.CheckRoute("cbp", nil, t0); v != nil || err != nil {
+		t.Errorf("empty route: %v %v", v, err)
+	}
+}

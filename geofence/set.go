@@ -3,6 +3,7 @@ package geofence
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -20,14 +21,29 @@ var (
 	// ErrUnknownZone is returned when an operation names a zone the Set does
 	// not hold (the fleet maps it to NotFound).
 	ErrUnknownZone = errors.New("unknown zone")
+	// ErrBadPosition is returned when a query position has a latitude or
+	// longitude that is not finite or out of range, or a non-finite RelAlt
+	// (the fleet maps it to Invalid).
+	ErrBadPosition = errors.New("position is not a valid WGS84 point")
 )
+
+// checkPos returns ErrBadPosition (wrapped) if p cannot be queried.
+func checkPos(ps ...Position) error {
+	for _, p := range ps {
+		if m := checkCoord(p.Lon, p.Lat); m != "" || !finite(p.RelAlt) {
+			return fmt.Errorf("%w: lat %g lon %g rel_alt %g", ErrBadPosition, p.Lat, p.Lon, p.RelAlt)
+		}
+	}
+	return nil
+}
 
 // zone is a validated Zone with what queries need precomputed.
 type zone struct {
 	Zone
 	b      orb.Bound // lon/lat bound
 	areaM2 float64
-	cproj  proj // projection centred on a circle's centre
+	cproj  proj        // projection centred on a circle's centre
+	shape  orb.Polygon // the polygon, or the circle as a polygon within 1 m
 }
 
 func compileZone(z Zone) zone {
@@ -36,9 +52,11 @@ func compileZone(z Zone) zone {
 		c.cproj = newProj(z.Center)
 		c.b = degBox(z.Center, z.RadiusM*1.001+1)
 		c.areaM2 = math.Pi * z.RadiusM * z.RadiusM
+		c.shape = orb.Polygon{circleRing(z.Center, z.RadiusM, circleSides(z.RadiusM))}
 		return c
 	}
 	c.b = z.Polygon.Bound()
+	c.shape = z.Polygon
 	pr := newProj(c.b.Center())
 	for i, r := range z.Polygon {
 		a := math.Abs(ringAreaM2(pr, r))

@@ -1,6 +1,7 @@
 package geofence
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -80,11 +81,15 @@ type WatchResult struct {
 // horizontally or vertically, or in seconds of flight at velocity v), else
 // Inside. It is a pure function of its arguments and the Set; the caller
 // keeps the per-drone state machine and its events. Returns
-// ErrUnknownAgency (wrapped) if the agency is not in the Set.
+// ErrUnknownAgency (wrapped) if the agency is not in the Set,
+// ErrBadPosition (wrapped) for a bad position or velocity.
 func (s *Set) Watch(agencyID string, p Position, v Velocity, m Margin, at time.Time) (WatchResult, error) {
 	ag, err := s.agency(agencyID)
 	if err != nil {
 		return WatchResult{}, err
+	}
+	if err := checkPos(p); err != nil || !finite(v.VN) || !finite(v.VE) || !finite(v.VD) {
+		return WatchResult{}, fmt.Errorf("watch: %w", ErrBadPosition)
 	}
 	res := WatchResult{TimeToBreach: -1, VerticalM: math.Inf(1)}
 	d, dz := s.boundary(ag, p, at)
