@@ -170,3 +170,13 @@ func BenchmarkHandle(b *testing.B) {
 		i++
 	}
 }
+
+func TestSubscribeBeforeInitialize(t *testing.T) {
+	var f fleet.Fleet
+	s := f.Subscribe(fleet.SubscribeOptions{})
+	if _, ok := <-s.C; ok {
+		t.Error("subscription before Initialize is open")
+	}
+	s.Close()
+	f.Publish(fleet.Missed{N: 1}) // no subscribers, no panic
+}
