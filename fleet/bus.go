@@ -95,6 +95,7 @@ func (f *Fleet) Subscribe(opts SubscribeOptions) *Subscription {
 		close(s.done)
 		close(s.exited)
 		close(s.c)
+		s.once.Do(func() {}) // nothing left for Close to do
 		return s
 	}
 	old := f.subs.Load()

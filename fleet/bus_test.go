@@ -138,6 +138,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	if _, ok := <-late.C; ok {
 		t.Error("subscription after Close is open")
 	}
+	late.Close()
 }
 
 func BenchmarkHandle(b *testing.B) {
