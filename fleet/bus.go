@@ -57,7 +57,8 @@ type subEntry struct {
 }
 
 // Subscribe starts a subscription. It may be called from any goroutine, before
-// or after drones are discovered; Close the subscription when done.
+// or after drones are discovered; Close the subscription when done. Before
+// Initialize or after Close it returns a subscription whose C is closed.
 func (f *Fleet) Subscribe(opts SubscribeOptions) *Subscription {
 	limit := opts.QueueSize
 	if limit <= 0 {
@@ -89,11 +90,12 @@ func (f *Fleet) Subscribe(opts SubscribeOptions) *Subscription {
 	}
 
 	f.subMu.Lock()
-	if f.closed {
+	if f.closed || f.subs.Load() == nil {
 		f.subMu.Unlock()
 		close(s.done)
 		close(s.exited)
 		close(s.c)
+		s.once.Do(func() {}) // nothing left for Close to do
 		return s
 	}
 	old := f.subs.Load()
@@ -265,13 +267,20 @@ func (f *Fleet) Publish(e Event) {
 		}
 		return
 	}
-	for _, s := range *f.subs.Load() {
+	for _, s := range f.subList() {
 		s.push(e)
 	}
 }
 
 func (f *Fleet) publishState(d *drone) {
-	for _, s := range *f.subs.Load() {
+	for _, s := range f.subList() {
 		s.pushState(d)
 	}
+}
+
+func (f *Fleet) subList() []*Subscription {
+	if p := f.subs.Load(); p != nil {
+		return *p
+	}
+	return nil
 }

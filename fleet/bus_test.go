@@ -138,6 +138,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	if _, ok := <-late.C; ok {
 		t.Error("subscription after Close is open")
 	}
+	late.Close()
 }
 
 func BenchmarkHandle(b *testing.B) {
@@ -169,4 +170,14 @@ func BenchmarkHandle(b *testing.B) {
 		f.Handle(vs[i%drones], ups[i%len(ups)])
 		i++
 	}
+}
+
+func TestSubscribeBeforeInitialize(t *testing.T) {
+	var f fleet.Fleet
+	s := f.Subscribe(fleet.SubscribeOptions{})
+	if _, ok := <-s.C; ok {
+		t.Error("subscription before Initialize is open")
+	}
+	s.Close()
+	f.Publish(fleet.Missed{N: 1}) // no subscribers, no panic
 }

@@ -189,6 +189,9 @@ func (m *missionTracker) status() MissionStatus {
 	case s.Steps > 0:
 		s.Percent = 100 * float64(s.Done) / float64(s.Steps)
 	}
+	if s.Percent > 100 || m.state == MissionStateFinished {
+		s.Percent = 100
+	}
 	return s
 }
 
