@@ -25,3 +25,6 @@ func (v *vehicle) fenceStatus() *common.MessageFenceStatus {
 	return &common.MessageFenceStatus{BreachStatus: st, BreachCount: v.fen.count, BreachType: v.fen.typ,
 		BreachTime: v.fen.at, BreachMitigation: common.FENCE_MITIGATE_NONE}
 }
+
+// fenceLoaded is called when a fence plan is stored.
+func (v *vehicle) fenceLoaded() {}
