@@ -159,7 +159,7 @@ func (s *endpointState) conf() gomavlib.EndpointConf {
 				if err != nil {
 					return nil, err
 				}
-				l, err := udp.Listen("udp", addr)
+				l, err := (&udp.ListenConfig{ReadBufferSize: udpReadBuffer}).Listen("udp", addr)
 				if err != nil {
 					return nil, err
 				}
@@ -232,6 +232,11 @@ func (l *streamListener) Accept() (net.Conn, error) {
 	}
 	return newStreamConn(c), nil
 }
+
+// udpReadBuffer is the socket receive buffer asked for a UDP listener, so
+// that bursts (a parameter list, many vehicles) are not dropped by the
+// kernel. The system may grant less (net.core.rmem_max on Linux).
+const udpReadBuffer = 4 << 20
 
 // maxDatagram is the largest datagram read; MAVLink frames are at most 280
 // bytes and autopilots pack a few of them into one datagram.
