@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/pion/transport/v2/udp"
 
 	"github.com/centinela-gcs/centinela/fleet"
 )
@@ -464,6 +466,71 @@ func TestTransportInitializeErrors(t *testing.T) {
 				t.Errorf("code %s, want %s (%v)", got, c.code, err)
 			}
 			tr.Close() // harmless after a failed Initialize
+		})
+	}
+}
+
+// TestTransportCloseLeavesNoGoroutines: after Close (and the fake vehicles'),
+// the goroutine count returns to where it was.
+func TestTransportCloseLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for _, nw := range networks {
+		rec := newRecorder()
+		tr := &Transport{Endpoints: []string{nw.listen}, Ingest: rec, HeartbeatPeriod: 50 * time.Millisecond}
+		if err := tr.Initialize(); err != nil {
+			t.Fatal(err)
+		}
+		fv := startFakeVehicle(t, nw.vehicleEP(tr.Addrs()[0].String()), 40)
+		waitFor(t, 5*time.Second, "vehicle linked", func() bool { return rec.vehicle(1) != nil })
+		if err := rec.vehicle(1).Command(context.Background(), fleet.Command{Kind: fleet.CommandArm}); err != nil {
+			t.Fatal(err)
+		}
+		fv.close()
+		tr.Close()
+		tr.Close() // idempotent
+	}
+	waitFor(t, 5*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// TestTransportClientEndpoints: the transport connects out (udpout, tcp) to
+// a vehicle that listens, like ArduPilot SITL on tcp:5760.
+func TestTransportClientEndpoints(t *testing.T) {
+	cases := []struct {
+		name   string
+		listen func() (net.Listener, error)
+		dgram  bool
+	}{
+		{"udpout", func() (net.Listener, error) {
+			return udp.Listen("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		}, true},
+		{"tcp", func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			addrc := make(chan net.Addr, 1)
+			startFakeVehicle(t, gomavlib.EndpointCustomServer{
+				Label: c.name, IsDatagram: c.dgram,
+				Listen: func() (net.Listener, error) {
+					l, err := c.listen()
+					if err == nil {
+						addrc <- l.Addr()
+					}
+					return l, err
+				},
+			}, 50)
+			rec := newRecorder()
+			tr := testTransport(t, c.name+":"+(<-addrc).String(), rec)
+			if a := tr.Addrs()[0]; a != nil {
+				t.Errorf("client endpoint has a bound address %v", a)
+			}
+			waitFor(t, 5*time.Second, "vehicle linked", func() bool { return rec.vehicle(1) != nil })
+			v := rec.vehicle(1)
+			if !strings.HasPrefix(v.Key().Link, c.name+":127.0.0.1:") || strings.Contains(v.Key().Link, "/") {
+				t.Errorf("link name %q", v.Key().Link)
+			}
+			if err := v.Command(context.Background(), fleet.Command{Kind: fleet.CommandArm}); err != nil {
+				t.Fatalf("arm: %v", err)
+			}
 		})
 	}
 }
