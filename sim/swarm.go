@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -123,9 +122,6 @@ func (s *Swarm) Drone(sysid uint8) *Drone {
 	}
 	return nil
 }
-
-// ErrClosed is returned when a swarm is used after Close.
-var ErrClosed = errors.New("sim: swarm closed")
 
 // run is the scheduler: every tick it advances each drone to the wall time.
 func (s *Swarm) run() {
