@@ -306,7 +306,7 @@ func flight(t *testing.T, g *gcs, sysid uint8) {
 func TestLoopbackFlight(t *testing.T) {
 	t.Run("udp", func(t *testing.T) {
 		g := newGCS(t, nil)
-		s := startSwarm(t, Config{Drones: 2, Connect: "udpout:" + g.addr, Speedup: 40, BootDelay: 40 * time.Second})
+		s := startSwarm(t, Config{Drones: 2, Connect: "udpout:" + g.addr, Speedup: 40, BootDelay: 100 * time.Second})
 		if s.Drones()[1].SysID() != 2 {
 			t.Fatalf("second drone sysid %d", s.Drones()[1].SysID())
 		}
