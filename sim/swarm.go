@@ -88,7 +88,7 @@ func (s *Swarm) Initialize() error {
 	s.stop = make(chan struct{})
 	s.done = make(chan struct{})
 	go s.run()
-	s.log.Info("swarm started", "drones", len(s.drones), "link", epStr)
+	s.log.Info("swarm started", "link", epStr)
 	return nil
 }
 
