@@ -58,27 +58,27 @@ func TestFenceItems(t *testing.T) {
 	}
 }
 
-// callLog records the order of a fake vehicle's calls.
-type callLog struct {
+// zoneCallLog records the order of a fake vehicle's calls.
+type zoneCallLog struct {
 	mu    sync.Mutex
 	calls []string
 }
 
-func (l *callLog) add(s string) {
+func (l *zoneCallLog) add(s string) {
 	l.mu.Lock()
 	l.calls = append(l.calls, s)
 	l.mu.Unlock()
 }
 
-func (l *callLog) get() []string {
+func (l *zoneCallLog) get() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.calls...)
 }
 
-// fenceVehicle is a fake vehicle that logs fence uploads, parameter sets
+// zoneFenceVehicle is a fake vehicle that logs fence uploads, parameter sets
 // and fence-enable commands.
-func fenceVehicle(sysID uint8, log *callLog, uploaded *[]fleet.MissionItem) *ft.Vehicle {
+func zoneFenceVehicle(sysID uint8, log *zoneCallLog, uploaded *[]fleet.MissionItem) *ft.Vehicle {
 	v := ft.NewVehicle("fence", sysID)
 	v.UploadMissionFn = func(_ context.Context, mt fleet.MissionType, items []fleet.MissionItem, _ func(int, int)) error {
 		log.add("upload " + mt.String())
@@ -106,11 +106,11 @@ func TestUploadGeofence(t *testing.T) {
 	zones := mustZoneStore(t)
 	f, _ := zoneFleet(t, func(f *fleet.Fleet) { f.Guard = fleet.NewZoneGuard(zones) })
 	w := mustZoneWatch(t, f, zones)
-	var log callLog
+	var log zoneCallLog
 	var uploaded []fleet.MissionItem
-	v := fenceVehicle(sysUS, &log, &uploaded)
+	v := zoneFenceVehicle(zoneSysUS, &log, &uploaded)
 	discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
-	ft.Feed(f, v, sdHome, ft.Position(time.Second, sdHome.Lat, sdHome.Lon, 0))
+	ft.Feed(f, v, zoneHome, ft.Position(time.Second, zoneHome.Lat, zoneHome.Lon, 0))
 
 	rep, err := w.UploadFence(context.Background(), "sysid-1", fleet.FenceOptions{SetType: true})
 	if err != nil {
@@ -120,7 +120,7 @@ func TestUploadGeofence(t *testing.T) {
 	if got := log.get(); strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("vehicle calls %v, want %v", got, want)
 	}
-	if rep.DroneID != "sysid-1" || rep.Agency != agencyUS.ID || !rep.Enabled || rep.AltMaxM != 120 || rep.FenceType != 5 ||
+	if rep.DroneID != "sysid-1" || rep.Agency != zoneAgencyUS.ID || !rep.Enabled || rep.AltMaxM != 120 || rep.FenceType != 5 ||
 		rep.Items != len(uploaded) || rep.Items != rep.Plan.Items() {
 		t.Errorf("report %+v (uploaded %d items)", rep, len(uploaded))
 	}
@@ -168,9 +168,9 @@ func TestUploadGeofenceRefusals(t *testing.T) {
 
 	t.Run("no position", func(t *testing.T) {
 		f, _ := zoneFleet(t)
-		var log callLog
+		var log zoneCallLog
 		var up []fleet.MissionItem
-		v := fenceVehicle(sysUS, &log, &up)
+		v := zoneFenceVehicle(zoneSysUS, &log, &up)
 		discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
 		ft.Feed(f, v, ft.NoFix(time.Second))
 		_, err := f.UploadGeofence(ctx, "sysid-1", zones, fleet.FenceOptions{})
@@ -180,11 +180,11 @@ func TestUploadGeofenceRefusals(t *testing.T) {
 	})
 	t.Run("unknown agency", func(t *testing.T) {
 		f, _ := zoneFleet(t)
-		var log callLog
+		var log zoneCallLog
 		var up []fleet.MissionItem
-		v := fenceVehicle(sysNoAgent, &log, &up)
+		v := zoneFenceVehicle(zoneSysNoAgent, &log, &up)
 		discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
-		ft.Feed(f, v, ft.Position(time.Second, sdHome.Lat, sdHome.Lon, 0))
+		ft.Feed(f, v, ft.Position(time.Second, zoneHome.Lat, zoneHome.Lon, 0))
 		_, err := f.UploadGeofence(ctx, "sysid-4", zones, fleet.FenceOptions{})
 		if fleet.ErrorCode(err) != fleet.Conflict || !strings.Contains(err.Error(), "unassigned") || len(log.get()) != 0 {
 			t.Errorf("UploadGeofence = %v, calls %v; want Conflict naming the agency", err, log.get())
@@ -192,9 +192,9 @@ func TestUploadGeofenceRefusals(t *testing.T) {
 	})
 	t.Run("nothing near", func(t *testing.T) {
 		f, _ := zoneFleet(t)
-		var log callLog
+		var log zoneCallLog
 		var up []fleet.MissionItem
-		v := fenceVehicle(sysUS, &log, &up)
+		v := zoneFenceVehicle(zoneSysUS, &log, &up)
 		discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
 		ft.Feed(f, v, ft.Position(time.Second, 40.0, -100.0, 0)) // Kansas
 		rep, err := f.UploadGeofence(ctx, "sysid-1", zones, fleet.FenceOptions{RadiusM: 5000})
@@ -204,14 +204,14 @@ func TestUploadGeofenceRefusals(t *testing.T) {
 	})
 	t.Run("upload refused", func(t *testing.T) {
 		f, _ := zoneFleet(t)
-		var log callLog
+		var log zoneCallLog
 		var up []fleet.MissionItem
-		v := fenceVehicle(sysUS, &log, &up)
+		v := zoneFenceVehicle(zoneSysUS, &log, &up)
 		v.UploadMissionFn = func(context.Context, fleet.MissionType, []fleet.MissionItem, func(int, int)) error {
 			return &fleet.Error{Code: fleet.Denied, Message: "fence upload refused", Reason: "MAV_MISSION_NO_SPACE"}
 		}
 		discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
-		ft.Feed(f, v, ft.Position(time.Second, sdHome.Lat, sdHome.Lon, 0))
+		ft.Feed(f, v, ft.Position(time.Second, zoneHome.Lat, zoneHome.Lon, 0))
 		rep, err := f.UploadGeofence(ctx, "sysid-1", zones, fleet.FenceOptions{})
 		if fleet.ErrorCode(err) != fleet.Denied || rep.Enabled || len(log.get()) != 0 {
 			t.Errorf("UploadGeofence = %v, report %+v, calls %v; want Denied, nothing enabled", err, rep, log.get())
@@ -219,9 +219,9 @@ func TestUploadGeofenceRefusals(t *testing.T) {
 	})
 	t.Run("PX4 without fence enable", func(t *testing.T) {
 		f, _ := zoneFleet(t)
-		var log callLog
+		var log zoneCallLog
 		var up []fleet.MissionItem
-		v := fenceVehicle(sysUS, &log, &up)
+		v := zoneFenceVehicle(zoneSysUS, &log, &up)
 		v.CommandFn = func(_ context.Context, c fleet.Command) error {
 			if c.Kind == fleet.CommandFenceEnable {
 				return fleet.Errorf(fleet.Unsupported, "no")
@@ -229,7 +229,7 @@ func TestUploadGeofenceRefusals(t *testing.T) {
 			return nil
 		}
 		discover(t, f, v, ft.PX4(4, 3, false, ft.StatusStandby))
-		ft.Feed(f, v, ft.Position(time.Second, sdHome.Lat, sdHome.Lon, 0))
+		ft.Feed(f, v, ft.Position(time.Second, zoneHome.Lat, zoneHome.Lon, 0))
 		rep, err := f.UploadGeofence(ctx, "sysid-1", zones, fleet.FenceOptions{SetType: true})
 		if err != nil {
 			t.Fatalf("UploadGeofence: %v", err)
@@ -249,9 +249,9 @@ func TestUploadGeofenceRefusals(t *testing.T) {
 
 func TestEnableFence(t *testing.T) {
 	f, _ := zoneFleet(t)
-	var log callLog
+	var log zoneCallLog
 	var up []fleet.MissionItem
-	v := fenceVehicle(sysUS, &log, &up)
+	v := zoneFenceVehicle(zoneSysUS, &log, &up)
 	discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
 	ctx := context.Background()
 	if err := f.EnableFence(ctx, "sysid-1", true); err != nil {

@@ -27,14 +27,14 @@ func mustZoneWatch(tb testing.TB, f *fleet.Fleet, zones *geofence.Store, opts ..
 	return w
 }
 
-// moving is a GLOBAL_POSITION_INT at p flying at vn, ve m/s.
-func moving(boot time.Duration, p fleet.Position, vn, ve float64) fleet.GlobalPosition {
-	return fleet.GlobalPosition{TimeBoot: boot, Lat: p.Lat, Lon: p.Lon, AltMSL: sdHome.AltMSL + p.RelAlt, RelAlt: p.RelAlt,
+// zoneMoving is a GLOBAL_POSITION_INT at p flying at vn, ve m/s.
+func zoneMoving(boot time.Duration, p fleet.Position, vn, ve float64) fleet.GlobalPosition {
+	return fleet.GlobalPosition{TimeBoot: boot, Lat: p.Lat, Lon: p.Lon, AltMSL: zoneHome.AltMSL + p.RelAlt, RelAlt: p.RelAlt,
 		VN: vn, VE: ve, HeadingDeg: math.NaN()}
 }
 
-// checked waits until the watch has checked drone id at p.
-func checked(tb testing.TB, w *fleet.ZoneWatch, id string, p fleet.Position) fleet.ZoneDroneStatus {
+// zoneChecked waits until the watch has checked drone id at p.
+func zoneChecked(tb testing.TB, w *fleet.ZoneWatch, id string, p fleet.Position) fleet.ZoneDroneStatus {
 	tb.Helper()
 	var s fleet.ZoneDroneStatus
 	poll(tb, "watch to check "+id, func() bool {
@@ -45,14 +45,14 @@ func checked(tb testing.TB, w *fleet.ZoneWatch, id string, p fleet.Position) fle
 	return s
 }
 
-// commandClock records the injected time of each command a fake vehicle gets.
-type commandClock struct {
+// zoneCommandClock records the injected time of each command a fake vehicle gets.
+type zoneCommandClock struct {
 	mu    sync.Mutex
 	clock *ft.Clock
 	at    map[fleet.CommandKind][]time.Time
 }
 
-func (c *commandClock) record(_ context.Context, cmd fleet.Command) error {
+func (c *zoneCommandClock) record(_ context.Context, cmd fleet.Command) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.at == nil {
@@ -62,7 +62,7 @@ func (c *commandClock) record(_ context.Context, cmd fleet.Command) error {
 	return nil
 }
 
-func (c *commandClock) times(k fleet.CommandKind) []time.Time {
+func (c *zoneCommandClock) times(k fleet.CommandKind) []time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.at[k])
@@ -77,14 +77,14 @@ func TestZoneWatchBreachRTL(t *testing.T) {
 	zones := mustZoneStore(t)
 	set := zones.Snapshot()
 	w := mustZoneWatch(t, f, zones, func(w *fleet.ZoneWatch) {
-		w.Policy = fleet.ZonePolicy{Default: fleet.ZoneWarn, ByAgency: map[string]fleet.ZoneAction{agencyUS.ID: fleet.ZoneRTL}}
+		w.Policy = fleet.ZonePolicy{Default: fleet.ZoneWarn, ByAgency: map[string]fleet.ZoneAction{zoneAgencyUS.ID: fleet.ZoneRTL}}
 	})
 	ev := subscribe(t, f, fleet.SubscribeOptions{Drones: []string{"sysid-1"}})
-	cc := &commandClock{clock: clock}
-	v := ft.NewVehicle("zone", sysUS)
+	cc := &zoneCommandClock{clock: clock}
+	v := ft.NewVehicle("zone", zoneSysUS)
 	v.CommandFn = cc.record
 	discover(t, f, v, ft.Copter(ft.Guided, true, ft.StatusActive))
-	f.Handle(v, sdHome)
+	f.Handle(v, zoneHome)
 
 	const (
 		step  = 100 * time.Millisecond
@@ -102,11 +102,11 @@ func TestZoneWatchBreachRTL(t *testing.T) {
 		clock.Advance(step)
 		boot += step
 		p.Lat -= dLat
-		ft.Feed(f, v, ft.Copter(ft.Guided, true, ft.StatusActive), moving(boot, p, -speed, 0))
-		if s := checked(t, w, "sysid-1", p); i == 0 && s.Status != fleet.ZoneInside {
+		ft.Feed(f, v, ft.Copter(ft.Guided, true, ft.StatusActive), zoneMoving(boot, p, -speed, 0))
+		if s := zoneChecked(t, w, "sysid-1", p); i == 0 && s.Status != fleet.ZoneInside {
 			t.Fatalf("start %+v, want inside", s)
 		}
-		ok, _, err := set.Allowed(agencyUS.ID, geofence.Pos(p.Lat, p.Lon, p.RelAlt), epoch)
+		ok, _, err := set.Allowed(zoneAgencyUS.ID, geofence.Pos(p.Lat, p.Lon, p.RelAlt), epoch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,7 @@ func TestZoneWatchBreachRTL(t *testing.T) {
 
 	// Events: approaching, then breached naming drone and zone, then the response.
 	appr, _ := waitFor[fleet.ZoneStateChanged](ev, func(e fleet.ZoneStateChanged) bool { return e.To == fleet.ZoneApproaching })
-	if appr.DroneID != "sysid-1" || appr.Agency != agencyUS.ID || appr.ZoneID == "" {
+	if appr.DroneID != "sysid-1" || appr.Agency != zoneAgencyUS.ID || appr.ZoneID == "" {
 		t.Errorf("approaching event %+v", appr)
 	}
 	br, _ := waitFor[fleet.ZoneStateChanged](ev, func(e fleet.ZoneStateChanged) bool { return e.To == fleet.ZoneBreached })
@@ -152,8 +152,8 @@ func TestZoneWatchBreachRTL(t *testing.T) {
 		clock.Advance(step)
 		boot += step
 		p.Lat += dLat
-		ft.Feed(f, v, ft.Copter(ft.Guided, true, ft.StatusActive), moving(boot, p, speed, 0))
-		if s := checked(t, w, "sysid-1", p); s.Status != fleet.ZoneBreached {
+		ft.Feed(f, v, ft.Copter(ft.Guided, true, ft.StatusActive), zoneMoving(boot, p, speed, 0))
+		if s := zoneChecked(t, w, "sysid-1", p); s.Status != fleet.ZoneBreached {
 			break
 		}
 	}
@@ -179,15 +179,15 @@ func TestZoneWatchPolicy(t *testing.T) {
 		skip   string
 		sent   []fleet.Command
 	}{
-		{name: "zone policy: land in the airport", sysID: sysJoint, at: sdTIJPoint, mode: ft.Guided, armed: true,
+		{name: "zone policy: land in the airport", sysID: zoneSysJoint, at: zoneTIJPoint, mode: ft.Guided, armed: true,
 			action: fleet.ZoneLand, sent: []fleet.Command{{Kind: fleet.CommandLand}}},
-		{name: "agency policy: hold in Mexico", sysID: sysUS, at: sdMXPoint, mode: ft.Guided, armed: true,
+		{name: "agency policy: hold in Mexico", sysID: zoneSysUS, at: zoneMXPoint, mode: ft.Guided, armed: true,
 			action: fleet.ZoneHold, sent: []fleet.Command{{Kind: fleet.CommandSetMode, Mode: ft.Brake}}},
-		{name: "default policy: warn", sysID: sysMX, at: sdUSPoint, mode: ft.Guided, armed: true,
+		{name: "default policy: warn", sysID: zoneSysMX, at: zoneUSPoint, mode: ft.Guided, armed: true,
 			action: fleet.ZoneWarn},
-		{name: "disarmed drone is not acted on", sysID: sysUS, at: sdMXPoint, mode: ft.Guided, armed: false,
+		{name: "disarmed drone is not acted on", sysID: zoneSysUS, at: zoneMXPoint, mode: ft.Guided, armed: false,
 			action: fleet.ZoneHold, skip: "drone is not flying"},
-		{name: "drone already holding", sysID: sysUS, at: sdMXPoint, mode: ft.Brake, armed: true,
+		{name: "drone already holding", sysID: zoneSysUS, at: zoneMXPoint, mode: ft.Brake, armed: true,
 			action: fleet.ZoneHold, skip: "drone is already in BRAKE"},
 	}
 	for _, c := range cases {
@@ -196,14 +196,14 @@ func TestZoneWatchPolicy(t *testing.T) {
 			w := mustZoneWatch(t, f, mustZoneStore(t), func(w *fleet.ZoneWatch) {
 				w.Policy = fleet.ZonePolicy{
 					ByZone:   map[string]fleet.ZoneAction{"apt-mmtj": fleet.ZoneLand},
-					ByAgency: map[string]fleet.ZoneAction{agencyUS.ID: fleet.ZoneHold, agencyJoint.ID: fleet.ZoneRTL},
+					ByAgency: map[string]fleet.ZoneAction{zoneAgencyUS.ID: fleet.ZoneHold, zoneAgencyJoint.ID: fleet.ZoneRTL},
 				}
 			})
 			ev := subscribe(t, f, fleet.SubscribeOptions{})
 			v := ft.NewVehicle("zone", c.sysID)
 			discover(t, f, v, ft.Copter(c.mode, c.armed, ft.StatusActive))
 			n := len(v.Commands())
-			ft.Feed(f, v, sdHome, ft.Position(time.Second, c.at.Lat, c.at.Lon, c.at.RelAlt))
+			ft.Feed(f, v, zoneHome, ft.Position(time.Second, c.at.Lat, c.at.Lon, c.at.RelAlt))
 			id := f.Drones()[0].ID
 
 			br, _ := waitFor[fleet.ZoneStateChanged](ev, nil)
@@ -275,26 +275,26 @@ func TestZoneWatchInitializeErrors(t *testing.T) {
 	}
 }
 
-// TestZoneWatchNoPosition: a drone streaming 0,0 before its fix is never
+// TestZoneWatchNotChecked: a drone streaming 0,0 before its fix is never
 // checked, and one of an agency the zones do not know is not acted on.
 func TestZoneWatchNotChecked(t *testing.T) {
 	f, _ := zoneFleet(t)
 	w := mustZoneWatch(t, f, mustZoneStore(t), func(w *fleet.ZoneWatch) { w.Policy.Default = fleet.ZoneRTL })
 	ev := subscribe(t, f, fleet.SubscribeOptions{})
-	nofix := ft.NewVehicle("a", sysUS)
+	nofix := ft.NewVehicle("a", zoneSysUS)
 	discover(t, f, nofix, ft.Copter(ft.Guided, true, ft.StatusActive))
-	stranger := ft.NewVehicle("b", sysNoAgent)
+	stranger := ft.NewVehicle("b", zoneSysNoAgent)
 	discover(t, f, stranger, ft.Copter(ft.Guided, true, ft.StatusActive))
 	n1, n2 := len(nofix.Commands()), len(stranger.Commands())
 	for i := range 5 {
 		ft.Feed(f, nofix, ft.NoFix(time.Duration(i)*time.Second))
-		ft.Feed(f, stranger, ft.Position(time.Duration(i)*time.Second, sdMXPoint.Lat, sdMXPoint.Lon, 50))
+		ft.Feed(f, stranger, ft.Position(time.Duration(i)*time.Second, zoneMXPoint.Lat, zoneMXPoint.Lon, 50))
 	}
 	// A third drone proves the watch has read past those states.
-	marker := ft.NewVehicle("c", sysJoint)
+	marker := ft.NewVehicle("c", zoneSysJoint)
 	discover(t, f, marker, ft.Copter(ft.Guided, true, ft.StatusActive))
-	ft.Feed(f, marker, ft.Position(time.Second, sdUSPoint.Lat, sdUSPoint.Lon, 50))
-	checked(t, w, "sysid-2", sdUSPoint)
+	ft.Feed(f, marker, ft.Position(time.Second, zoneUSPoint.Lat, zoneUSPoint.Lon, 50))
+	zoneChecked(t, w, "sysid-2", zoneUSPoint)
 	for _, e := range ev.drain() {
 		switch e := e.(type) {
 		case fleet.ZoneStateChanged:
@@ -321,7 +321,7 @@ func TestZoneWatchNotChecked(t *testing.T) {
 func TestZoneWatchCloseCancelsResponse(t *testing.T) {
 	f, _ := zoneFleet(t)
 	w := mustZoneWatch(t, f, mustZoneStore(t), func(w *fleet.ZoneWatch) { w.Policy.Default = fleet.ZoneRTL })
-	v := ft.NewVehicle("a", sysUS)
+	v := ft.NewVehicle("a", zoneSysUS)
 	started := make(chan struct{}, 1)
 	v.CommandFn = func(ctx context.Context, c fleet.Command) error {
 		if c.Kind != fleet.CommandReturnToLaunch {
@@ -332,7 +332,7 @@ func TestZoneWatchCloseCancelsResponse(t *testing.T) {
 		return ctx.Err()
 	}
 	discover(t, f, v, ft.Copter(ft.Guided, true, ft.StatusActive))
-	ft.Feed(f, v, sdHome, ft.Position(time.Second, sdMXPoint.Lat, sdMXPoint.Lon, 50))
+	ft.Feed(f, v, zoneHome, ft.Position(time.Second, zoneMXPoint.Lat, zoneMXPoint.Lon, 50))
 	select {
 	case <-started:
 	case <-time.After(5 * time.Second):
