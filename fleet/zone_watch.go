@@ -107,7 +107,9 @@ type ZoneDroneStatus struct {
 // never on the subscriber goroutine; they are skipped for drones that are
 // disarmed or on the ground, or already in the response's mode. A drone
 // whose agency the zone set does not hold is logged, not acted on (the
-// ZoneGuard refuses its commands).
+// ZoneGuard refuses its commands). A floor at home level (0 m, as in the
+// bundled zones) is the ground: taking off and landing do not count as
+// approaching it.
 //
 // Set the options, call Initialize, and Close when done (before the
 // Fleet's Close). Status and Statuses may be called from any goroutine.
@@ -288,7 +290,8 @@ func (w *ZoneWatch) check(st DroneState) {
 			vel[i] = 0
 		}
 	}
-	res, err := set.Watch(st.Agency, currentGeoPos(st), geofence.Velocity{VN: vel[0], VE: vel[1], VD: vel[2]}, w.margin, at)
+	pos := currentGeoPos(st)
+	res, err := set.Watch(st.Agency, pos, geofence.Velocity{VN: vel[0], VE: vel[1], VD: vel[2]}, w.margin, at)
 	if err != nil {
 		if errors.Is(err, geofence.ErrUnknownAgency) {
 			if tr.badAgency != st.Agency {
@@ -304,7 +307,9 @@ func (w *ZoneWatch) check(st DroneState) {
 	next := ZoneInside
 	switch res.State {
 	case geofence.Approaching:
-		next = ZoneApproaching
+		if !w.groundOnly(set, st.Agency, pos, res, at) {
+			next = ZoneApproaching
+		}
 	case geofence.Breached:
 		next = ZoneBreached
 	}
@@ -330,6 +335,32 @@ func (w *ZoneWatch) check(st DroneState) {
 	default:
 		log.Debug("zone status changed", "boundary_m", res.BoundaryM)
 	}
+}
+
+// groundM is how far above home a floor still counts as the ground.
+const groundM = 0.5
+
+// groundOnly reports whether an Approaching result is only about a floor at
+// home level or below: the ground a drone takes off from and lands on,
+// not an edge to warn about on every takeoff and landing.
+func (w *ZoneWatch) groundOnly(set *geofence.Set, agency string, p geofence.Position, res geofence.WatchResult, at time.Time) bool {
+	if v := res.Violation; v != nil {
+		return v.Reason == geofence.ReasonBelowFloor && v.At.RelAlt <= groundM
+	}
+	if w.margin.HorizontalM > 0 && res.BoundaryM <= w.margin.HorizontalM {
+		return false
+	}
+	if p.RelAlt-res.VerticalM > groundM {
+		return false
+	}
+	// The limit near is the floor if the space goes on above.
+	up := p
+	up.RelAlt += res.VerticalM + w.margin.VerticalM
+	if !math.IsNaN(up.AltMSL) {
+		up.AltMSL += res.VerticalM + w.margin.VerticalM
+	}
+	ok, _, err := set.Allowed(agency, up, at)
+	return err == nil && ok
 }
 
 func sameFloat(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }

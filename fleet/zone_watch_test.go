@@ -346,3 +346,35 @@ func TestZoneWatchCloseCancelsResponse(t *testing.T) {
 		t.Fatal("Close blocked on a response in flight")
 	}
 }
+
+// TestZoneWatchGround: the floor at home level is the ground, not an edge:
+// taking off, landing and standing at home are inside; the ceiling is
+// approached by distance and by climb rate.
+func TestZoneWatchGround(t *testing.T) {
+	f, _ := zoneFleet(t)
+	w := mustZoneWatch(t, f, mustZoneStore(t))
+	v := ft.NewVehicle("a", zoneSysUS)
+	discover(t, f, v, ft.Copter(ft.Guided, true, ft.StatusActive))
+	f.Handle(v, zoneHome)
+	cases := []struct {
+		name   string
+		relAlt float64
+		vd     float64 // m/s down
+		want   fleet.ZoneStatus
+	}{
+		{"on the ground at home", 0, 0, fleet.ZoneInside},
+		{"taking off", 3, -2, fleet.ZoneInside},
+		{"landing", 4, 1, fleet.ZoneInside},
+		{"cruising", 50, 0, fleet.ZoneInside},
+		{"near the ceiling", 115, 0, fleet.ZoneApproaching},
+		{"climbing to the ceiling", 95, -3, fleet.ZoneApproaching},
+	}
+	for i, c := range cases {
+		p := fleet.Position{Lat: zoneHome.Lat, Lon: zoneHome.Lon + float64(i)*1e-5, RelAlt: c.relAlt}
+		f.Handle(v, fleet.GlobalPosition{TimeBoot: time.Duration(i+1) * time.Second, Lat: p.Lat, Lon: p.Lon,
+			AltMSL: zoneHome.AltMSL + c.relAlt, RelAlt: c.relAlt, VD: c.vd, HeadingDeg: math.NaN()})
+		if s := zoneChecked(t, w, "sysid-1", p); s.Status != c.want {
+			t.Errorf("%s: %v, want %v", c.name, s.Status, c.want)
+		}
+	}
+}
