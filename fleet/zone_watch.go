@@ -109,7 +109,7 @@ type ZoneDroneStatus struct {
 // whose agency the zone set does not hold is logged, not acted on (the
 // ZoneGuard refuses its commands). A floor at home level (0 m, as in the
 // bundled zones) is the ground: taking off and landing do not count as
-// approaching it.
+// approaching it, nor flying or landing below home level as breaching it.
 //
 // Set the options, call Initialize, and Close when done (before the
 // Fleet's Close). Status and Statuses may be called from any goroutine.
@@ -312,6 +312,9 @@ func (w *ZoneWatch) check(st DroneState) {
 		}
 	case geofence.Breached:
 		next = ZoneBreached
+		if w.belowGround(set, st.Agency, pos, res, at) {
+			next = ZoneInside
+		}
 	}
 	prev := tr.status
 	tr.status = next
@@ -358,6 +361,22 @@ func (w *ZoneWatch) groundOnly(set *geofence.Set, agency string, p geofence.Posi
 	up.RelAlt += res.VerticalM + w.margin.VerticalM
 	if !math.IsNaN(up.AltMSL) {
 		up.AltMSL += res.VerticalM + w.margin.VerticalM
+	}
+	ok, _, err := set.Allowed(agency, up, at)
+	return err == nil && ok
+}
+
+// belowGround reports whether a breach is only below a floor at home
+// level: a drone landing on ground lower than its home, or flying over a
+// valley, with the allowed space just above it.
+func (w *ZoneWatch) belowGround(set *geofence.Set, agency string, p geofence.Position, res geofence.WatchResult, at time.Time) bool {
+	if res.Violation == nil || res.Violation.Reason != geofence.ReasonBelowFloor || p.RelAlt >= groundM {
+		return false
+	}
+	up := p
+	up.RelAlt = groundM
+	if !math.IsNaN(up.AltMSL) {
+		up.AltMSL += groundM - p.RelAlt
 	}
 	ok, _, err := set.Allowed(agency, up, at)
 	return err == nil && ok

@@ -365,6 +365,7 @@ func TestZoneWatchGround(t *testing.T) {
 		{"on the ground at home", 0, 0, fleet.ZoneInside},
 		{"taking off", 3, -2, fleet.ZoneInside},
 		{"landing", 4, 1, fleet.ZoneInside},
+		{"landed below home level", -1.5, 0, fleet.ZoneInside},
 		{"cruising", 50, 0, fleet.ZoneInside},
 		{"near the ceiling", 115, 0, fleet.ZoneApproaching},
 		{"climbing to the ceiling", 95, -3, fleet.ZoneApproaching},
