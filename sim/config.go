@@ -254,10 +254,12 @@ type Corridor struct {
 }
 
 // Corridors lists the six sister-city corridors, west to east. Each home is
-// on the US side, a few hundred metres from the international boundary.
+// on the US side, a few hundred metres from the international boundary and
+// clear of the airports' no-fly circles (Calexico's is 5 km east of the
+// port of entry, clear of KCXL).
 var Corridors = []Corridor{
 	{"San Diego–Tijuana", Home{32.5480, -117.0293, 40}},
-	{"Calexico–Mexicali", Home{32.6717, -115.4989, 2}},
+	{"Calexico–Mexicali", Home{32.6780, -115.4350, 2}},
 	{"Nogales", Home{31.3370, -110.9420, 1180}},
 	{"El Paso–Ciudad Juárez", Home{31.7580, -106.4869, 1130}},
 	{"Laredo–Nuevo Laredo", Home{27.5050, -99.5075, 130}},
