@@ -359,6 +359,12 @@ func (f *Fleet) goTo(ctx context.Context, d *drone, v Vehicle, st DroneState, ta
 			return err
 		}
 	}
+	// DO_REPOSITION travels as COMMAND_INT: a vehicle whose AUTOPILOT_VERSION
+	// lacks COMMAND_INT but has SET_POSITION_TARGET_GLOBAL_INT gets the
+	// position target at once.
+	if st.Version.Known && !st.Version.Has(CapabilityCommandInt) && st.Version.Has(CapabilitySetPositionTarget) {
+		return vehicleErr(v.SetPositionTarget(ctx, target), "set_position_target")
+	}
 	err := f.send(ctx, v, Command{Kind: CommandReposition, Position: target})
 	if ErrorCode(err) == Unsupported {
 		err = vehicleErr(v.SetPositionTarget(ctx, target), "set_position_target")

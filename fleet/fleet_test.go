@@ -577,6 +577,20 @@ func TestGoTo(t *testing.T) {
 	if !slices.Equal(ks, []fleet.CommandKind{fleet.CommandSetMode, fleet.CommandReposition}) || sent != target {
 		t.Errorf("commands %v, position target %+v", ks, sent)
 	}
+
+	// A vehicle whose AUTOPILOT_VERSION says it has no COMMAND_INT gets the
+	// position target without a DO_REPOSITION first.
+	w := ft.NewVehicle("m", 2)
+	discover(t, f, w, ft.Copter(ft.Guided, true, ft.StatusActive))
+	ft.Feed(f, w, fleet.AutopilotVersion{Capabilities: fleet.CapabilityMissionInt | fleet.CapabilitySetPositionTarget})
+	sent = fleet.Position{}
+	w.SetPositionTargetFn = func(_ context.Context, p fleet.Position) error { sent = p; return nil }
+	if err := f.GoTo(ctx, "sysid-2", target, fleet.GoToOptions{SkipGuard: true}); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(w.CommandKinds(), fleet.CommandReposition) || sent != target {
+		t.Errorf("no-COMMAND_INT vehicle: commands %v, position target %+v", w.CommandKinds(), sent)
+	}
 }
 
 func TestHoldMode(t *testing.T) {
