@@ -107,6 +107,10 @@ type Config struct {
 	// Faults are every drone's initial fault knobs (change them per drone
 	// with the Drone's methods).
 	Faults Faults
+	// DroneFaults are the initial fault knobs of single drones, by their
+	// starting system id, in place of Faults (optional). They apply before
+	// the drone's first message.
+	DroneFaults map[uint8]Faults
 	// Tick is the scheduler's wall-clock period (optional, default 10 ms).
 	Tick time.Duration
 	// Logger receives lifecycle logs (optional, default discard).
@@ -228,6 +232,14 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Faults.validate(); err != nil {
 		return fmt.Errorf("sim: Faults: %w", err)
+	}
+	for id, f := range c.DroneFaults {
+		if int(id) < base || int(id) > base+n-1 {
+			return fmt.Errorf("sim: DroneFaults: no drone with system id %d", id)
+		}
+		if err := f.validate(); err != nil {
+			return fmt.Errorf("sim: DroneFaults[%d]: %w", id, err)
+		}
 	}
 	return nil
 }

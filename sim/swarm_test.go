@@ -191,6 +191,8 @@ func TestConfigValidate(t *testing.T) {
 		{"too many sysids", Config{Connect: "udpout:127.0.0.1:14550", Drones: 10, SysIDBase: 250}, "pass 254"},
 		{"bad loss", Config{Connect: "udpout:127.0.0.1:14550", Faults: Faults{LossIn: 2}}, "loss"},
 		{"bad home", Config{Connect: "udpout:127.0.0.1:14550", Home: &Home{Lat: 95}}, "Home"},
+		{"faults of a missing drone", Config{Connect: "udpout:127.0.0.1:14550", Drones: 2, DroneFaults: map[uint8]Faults{3: {}}}, "no drone with system id 3"},
+		{"bad drone faults", Config{Connect: "udpout:127.0.0.1:14550", DroneFaults: map[uint8]Faults{1: {LossOut: -1}}}, "DroneFaults[1]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
