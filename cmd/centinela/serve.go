@@ -49,6 +49,8 @@ type serveConfig struct {
 	Agencies []string
 	// DroneAgencies assigns drones to agencies as "SYSID=AGENCY".
 	DroneAgencies []string
+	// DroneNames names drones as "SYSID=NAME"; a named drone's id is its name.
+	DroneNames []string
 	// DefaultAgency is the agency of drones not in DroneAgencies.
 	DefaultAgency string
 	// Zones is a GeoJSON file of zones imported over the bundled dataset.
@@ -201,7 +203,28 @@ func (c *serveConfig) validate() error {
 	if _, err := c.droneAgencies(agencies); err != nil {
 		return err
 	}
-	return nil
+	_, err = c.droneNames()
+	return err
+}
+
+// droneNames parses --drone-name.
+func (c *serveConfig) droneNames() (map[uint8]string, error) {
+	out := map[uint8]string{}
+	seen := map[string]bool{}
+	for _, spec := range c.DroneNames {
+		sys, name, ok := strings.Cut(spec, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(sys))
+		name = strings.TrimSpace(name)
+		if !ok || err != nil || n < 1 || n > 255 || name == "" || len(name) > 64 {
+			return nil, fmt.Errorf("--drone-name %q: want SYSID=NAME with SYSID 1..255 and a name of 1 to 64 characters", spec)
+		}
+		if seen[name] || strings.HasPrefix(name, "sysid-") {
+			return nil, fmt.Errorf("--drone-name %q: name %q is taken", spec, name)
+		}
+		seen[name] = true
+		out[uint8(n)] = name
+	}
+	return out, nil
 }
 
 // serveFlags registers the flags of serve (and demo) on fs.
@@ -218,6 +241,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.SimHome, "sim-home", c.SimHome, "home of every simulated drone as `LAT,LON,ALT` (default: spread over the border corridors)")
 	fs.DurationVar(&c.StatusInterval, "status", c.StatusInterval, "print a fleet status table this often (0: never)")
 	fs.Var((*stringList)(&c.Agencies), "agency", "define an agency as `ID=JURISDICTION,…` (US, MX, JOINT), repeatable; built in: us-agency=US, mx-agency=MX, joint-task-force=US,MX,JOINT")
+	fs.Var((*stringList)(&c.DroneNames), "drone-name", "name a drone as `SYSID=NAME`, repeatable; its id becomes the name")
 	fs.Var((*stringList)(&c.DroneAgencies), "drone-agency", "assign a drone to an agency as `SYSID=AGENCY`, repeatable")
 	fs.StringVar(&c.DefaultAgency, "default-agency", c.DefaultAgency, "agency of drones not assigned with --drone-agency")
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
@@ -288,11 +312,13 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 	}
 	agencies, _ := cfg.agencies()
 	byDrone, _ := cfg.droneAgencies(agencies)
+	names, _ := cfg.droneNames()
 	s.Zones = zones
 	s.Fleet = &fleet.Fleet{
 		Logger:        log,
 		LinkTimeout:   cfg.LinkTimeout,
 		Agencies:      byDrone,
+		Names:         names,
 		DefaultAgency: cfg.DefaultAgency,
 		Guard:         fleet.NewZoneGuard(zones),
 		StreamRates: &fleet.StreamRates{Hz: cfg.StreamHz, PerMessage: map[string]float64{

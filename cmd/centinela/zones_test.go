@@ -49,6 +49,10 @@ func TestServeGeofenceConfig(t *testing.T) {
 		{"bad sysid", func(c *serveConfig) { c.DroneAgencies = []string{"300=" + agencyUS} }, false},
 		{"unknown default agency", func(c *serveConfig) { c.DefaultAgency = "nobody" }, false},
 		{"bad breach action", func(c *serveConfig) { c.BreachAction = "explode" }, false},
+		{"names", func(c *serveConfig) { c.DroneNames = []string{"1=halcon-1", "2=aguila-2"} }, true},
+		{"duplicate name", func(c *serveConfig) { c.DroneNames = []string{"1=halcon", "2=halcon"} }, false},
+		{"name like an id", func(c *serveConfig) { c.DroneNames = []string{"1=sysid-2"} }, false},
+		{"empty name", func(c *serveConfig) { c.DroneNames = []string{"1="} }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := testServeConfig("udp:127.0.0.1:0")
