@@ -620,3 +620,51 @@ func TestHoldMode(t *testing.T) {
 		t.Errorf("ModeChanged %+v", mc)
 	}
 }
+
+// A drone with a fix but no HOME_POSITION (missed before its first
+// heartbeat) is asked for it, every few seconds until it comes.
+func TestMissingHomeIsRequested(t *testing.T) {
+	f, clock := mustFleet(t)
+	v := ft.NewVehicle("l", 1)
+	discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	homeAsks := func() int {
+		n := 0
+		for _, c := range v.Commands() {
+			if c.Kind == fleet.CommandRequestMessage && c.MessageID == 242 {
+				n++
+			}
+		}
+		return n
+	}
+	// No fix, no home to ask for.
+	ft.Feed(f, v, ft.NoFix(time.Second))
+	time.Sleep(20 * time.Millisecond) // scheduler ticks every 2 ms
+	if n := homeAsks(); n != 0 {
+		t.Fatalf("home asked %d times before a fix", n)
+	}
+	ft.Feed(f, v, ft.Position(2*time.Second, 32.5422, -117.0293, 0))
+	poll(t, "home asked", func() bool { return homeAsks() == 1 })
+	clock.Advance(2 * time.Second)
+	ft.Feed(f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	time.Sleep(20 * time.Millisecond)
+	if n := homeAsks(); n != 1 {
+		t.Fatalf("home asked %d times within 2 s", n)
+	}
+	clock.Advance(2 * time.Second)
+	ft.Feed(f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	clock.Advance(2 * time.Second)
+	ft.Feed(f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	poll(t, "home asked again", func() bool { return homeAsks() == 2 })
+	ft.Feed(f, v, fleet.Home{Lat: 32.5422, Lon: -117.0293, AltMSL: 20.1})
+	for range 5 {
+		clock.Advance(2 * time.Second)
+		ft.Feed(f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := homeAsks(); n != 2 {
+		t.Errorf("home asked %d times, want 2: not again once known", n)
+	}
+	if d := state(t, f, "sysid-1"); !d.HasHome {
+		t.Error("home not taken")
+	}
+}
