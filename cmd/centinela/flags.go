@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,12 @@ func (l *stringList) Set(s string) error {
 type logOptions struct {
 	Level  string
 	Format string
+}
+
+// register adds --log-level and --log-format to fs.
+func (o *logOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.Level, "log-level", o.Level, "log level: debug, info, warn or error")
+	fs.StringVar(&o.Format, "log-format", o.Format, "log format: text or json")
 }
 
 // newLogger builds the one logger of a command from its flags.

@@ -246,8 +246,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.DefaultAgency, "default-agency", c.DefaultAgency, "agency of drones not assigned with --drone-agency")
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
-	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "log level: debug, info, warn or error")
-	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "log format: text or json")
+	c.Log.register(fs)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

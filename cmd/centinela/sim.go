@@ -148,8 +148,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&cfg.Jitter, "jitter", cfg.Jitter, "random extra latency up to this much per message")
 	fs.Float64Var(&cfg.Drain, "drain", cfg.Drain, "battery drain multiplier")
 	fs.Var((*stringList)(&cfg.Faults), "fault", faultUsage)
-	fs.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "log level: debug, info, warn or error")
-	fs.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "log format: text or json")
+	cfg.Log.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: centinela sim [flags]\n\n"+
 			"Runs simulated ArduCopter multicopters that speak MAVLink like ArduPilot SITL.\n\n"+
