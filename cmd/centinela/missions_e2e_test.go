@@ -1,0 +1,218 @@
+package main
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/sim"
+)
+
+// End-to-end tests of missions (issue 3): the real server (fleet and MAVLink
+// transport) against simulated ArduCopters over loopback UDP, at simulated
+// speed-up.
+
+// rig is a server with simulated drones connected to it.
+type rig struct {
+	srv   *server
+	swarm *sim.Swarm
+	ev    *recorder
+	ids   map[uint8]string // drone id by system id
+}
+
+// mustRig starts a server with cfg and a swarm connected to it (through a
+// relay when proxy is true), and waits until every drone is discovered with
+// a position.
+func mustRig(t *testing.T, cfg serveConfig, sc sim.Config, proxy bool) (*rig, *udpProxy) {
+	t.Helper()
+	srv := mustServer(t, cfg)
+	r := &rig{srv: srv, ev: record(t, srv.Fleet), ids: map[uint8]string{}}
+	addr := srv.MAVLinkAddr(0).String()
+	var p *udpProxy
+	if proxy {
+		p = mustProxy(t, addr)
+		addr = p.Addr()
+	}
+	sc.Connect = "udpout:" + addr
+	r.swarm = mustSwarm(t, sc)
+	n := sc.Drones
+	if n == 0 {
+		n = 1
+	}
+	waitDiscovered(t, srv.Fleet, n)
+	for _, d := range srv.Fleet.Drones() {
+		r.ids[d.SysID] = d.ID
+	}
+	return r, p
+}
+
+// drone returns the i-th simulated drone and its fleet id.
+func (r *rig) drone(i int) (*sim.Drone, string) {
+	d := r.swarm.Drones()[i]
+	return d, r.ids[d.SysID()]
+}
+
+// home returns where drone id sits before take-off, as the fleet sees it,
+// and its altitude above sea level.
+func (r *rig) home(t *testing.T, id string) (fleet.Position, float64) {
+	t.Helper()
+	st := droneState(t, r.srv.Fleet, id)
+	p := st.Position
+	p.RelAlt = 0
+	return p, st.AltMSL
+}
+
+// fiftyItems is a 50-item patrol near home: takeoff, speed changes,
+// waypoints with hold times and acceptance radii, a timed loiter, a loiter
+// of one turn, a DO_JUMP that flies eight waypoints twice, and RTL.
+func fiftyItems(home fleet.Position, altMSL float64) []fleet.MissionItem {
+	const alt, radius = 20.0, 70.0
+	k := 0
+	next := func() fleet.Position {
+		a := 2 * math.Pi * float64(k) / 43
+		k++
+		p := offset(home, radius*math.Cos(a), radius*math.Sin(a))
+		p.RelAlt = alt + float64(k%3)
+		return p
+	}
+	wps := func(n int) []fleet.MissionItem {
+		var out []fleet.MissionItem
+		for i := 0; i < n; i++ {
+			out = append(out, waypoint(next(), float64(i%2), float64(2+i%3)))
+		}
+		return out
+	}
+	items := []fleet.MissionItem{homeItem(home, altMSL), takeoffItem(alt), changeSpeed(12)} // 0..2
+	items = append(items, wps(10)...)                                                      // 3..12
+	items = append(items, loiterTime(next(), 3))                                           // 13
+	items = append(items, wps(10)...)                                                      // 14..23
+	items = append(items, changeSpeed(8))                                                  // 24
+	items = append(items, loiterTurns(next(), 1, 10))                                      // 25
+	items = append(items, wps(8)...)                                                       // 26..33
+	items = append(items, doJump(26, 1))                                                   // 34
+	items = append(items, wps(12)...)                                                      // 35..46
+	items = append(items, changeSpeed(15))                                                 // 47
+	items = append(items, waypoint(next(), 0, 2))                                          // 48
+	items = append(items, rtlItem())                                                       // 49
+	return items
+}
+
+func TestMissionFiftyItemsFlown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	t.Parallel()
+	r, _ := mustRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Speedup: 50, Seed: 21}, false)
+	f := r.srv.Fleet
+	sd, id := r.drone(0)
+	home, altMSL := r.home(t, id)
+	items := fiftyItems(home, altMSL)
+	if len(items) != 50 {
+		t.Fatalf("plan has %d items, want 50", len(items))
+	}
+
+	ctx := opCtx(t, 60*time.Second)
+	sent := 0
+	mid, err := f.UploadMission(ctx, id, fleet.MissionTypeMission, items, fleet.UploadOptions{
+		Progress: func(done, total int) { sent = max(sent, done) },
+	})
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	if sent != 50 {
+		t.Errorf("upload progress reached %d of 50", sent)
+	}
+	if got := sd.State().MissionCount; got != 50 {
+		t.Errorf("vehicle holds %d items, want 50", got)
+	}
+	down, err := f.DownloadMission(ctx, id, fleet.MissionTypeMission)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	comparePlans(t, items, down)
+	if st := droneState(t, f, id); st.Mission.MissionID != mid || st.Mission.State != fleet.MissionStateReady {
+		t.Errorf("after download the fleet tracks mission %q (%s), want %q ready: the download must not replace an equal plan",
+			st.Mission.MissionID, st.Mission.State, mid)
+	}
+
+	from := r.ev.mark()
+	if err := f.StartMission(ctx, id, fleet.StartOptions{ArmWait: 20 * time.Second}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	_, finIdx := await(t, r.ev, 45*time.Second, from, func(e fleet.MissionFinished) bool { return e.MissionID == mid })
+	eventually(t, 20*time.Second, "disarmed on the ground", func() bool {
+		st := droneState(t, f, id)
+		return !st.Armed && st.Landed == fleet.LandedOnGround
+	})
+	r.ev.checkComplete(t)
+
+	// Items reached in the order the plan flies, DO_JUMP unrolled.
+	want := navRoute(items)
+	var got []int
+	for _, e := range all[fleet.MissionItemReachedEvent](r.ev, from) {
+		if e.MissionID == mid {
+			got = append(got, e.Seq)
+		}
+	}
+	if !equalInts(got, want) {
+		t.Errorf("items reached %v\nwant %v", got, want)
+	}
+	_, lastReached, _ := find(r.ev, from, func(e fleet.MissionItemReachedEvent) bool { return e.Seq == 49 })
+	if lastReached < 0 || lastReached > finIdx {
+		t.Errorf("MissionFinished (event %d) before the last item reached (event %d)", finIdx, lastReached)
+	}
+	if n := len(all[fleet.MissionFinished](r.ev, from)); n != 1 {
+		t.Errorf("%d MissionFinished events, want 1", n)
+	}
+	if n := len(all[fleet.MissionStarted](r.ev, from)); n != 1 {
+		t.Errorf("%d MissionStarted events, want 1", n)
+	}
+
+	// Progress only moves forward and ends at 100 %.
+	prog := all[fleet.MissionProgress](r.ev, from)
+	if len(prog) < len(want) {
+		t.Errorf("%d progress events for %d items", len(prog), len(want))
+	}
+	var last fleet.MissionStatus
+	for i, p := range prog {
+		s := p.Status
+		if s.MissionID != mid {
+			t.Fatalf("progress %d: mission %q, want %q", i, s.MissionID, mid)
+		}
+		if s.Done < last.Done || s.Percent < last.Percent-1e-9 || s.Flown < last.Flown-1e-6 {
+			t.Errorf("progress went back at event %d: done %d→%d, %.2f%%→%.2f%%, flown %.1f→%.1f m",
+				i, last.Done, s.Done, last.Percent, s.Percent, last.Flown, s.Flown)
+		}
+		if s.Steps != len(want) {
+			t.Errorf("progress %d: %d steps, want %d", i, s.Steps, len(want))
+		}
+		last = s
+	}
+	if last.Percent != 100 || last.State != fleet.MissionStateFinished || last.Done != len(want) {
+		t.Errorf("final progress %.1f%% %s, %d of %d steps; want 100%% finished", last.Percent, last.State, last.Done, len(want))
+	}
+
+	t.Logf("%d items reached in order, %d progress events, final %.0f%% of %.0f m", len(got), len(prog), last.Percent, last.Distance)
+
+	// Landed at home (the mission ends with RTL).
+	st := droneState(t, f, id)
+	if d := distance(st.Position, home); d > 3 {
+		t.Errorf("landed %.1f m from home", d)
+	}
+	if st.Mission.State != fleet.MissionStateFinished || st.Mission.Percent != 100 {
+		t.Errorf("state after landing: mission %s at %.1f%%", st.Mission.State, st.Mission.Percent)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
