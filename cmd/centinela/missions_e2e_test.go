@@ -84,17 +84,17 @@ func fiftyItems(home fleet.Position, altMSL float64) []fleet.MissionItem {
 		return out
 	}
 	items := []fleet.MissionItem{homeItem(home, altMSL), takeoffItem(alt), changeSpeed(12)} // 0..2
-	items = append(items, wps(10)...)                                                      // 3..12
-	items = append(items, loiterTime(next(), 3))                                           // 13
-	items = append(items, wps(10)...)                                                      // 14..23
-	items = append(items, changeSpeed(8))                                                  // 24
-	items = append(items, loiterTurns(next(), 1, 10))                                      // 25
-	items = append(items, wps(8)...)                                                       // 26..33
-	items = append(items, doJump(26, 1))                                                   // 34
-	items = append(items, wps(12)...)                                                      // 35..46
-	items = append(items, changeSpeed(15))                                                 // 47
-	items = append(items, waypoint(next(), 0, 2))                                          // 48
-	items = append(items, rtlItem())                                                       // 49
+	items = append(items, wps(10)...)                                                       // 3..12
+	items = append(items, loiterTime(next(), 3))                                            // 13
+	items = append(items, wps(10)...)                                                       // 14..23
+	items = append(items, changeSpeed(8))                                                   // 24
+	items = append(items, loiterTurns(next(), 1, 10))                                       // 25
+	items = append(items, wps(8)...)                                                        // 26..33
+	items = append(items, doJump(26, 1))                                                    // 34
+	items = append(items, wps(12)...)                                                       // 35..46
+	items = append(items, changeSpeed(15))                                                  // 47
+	items = append(items, waypoint(next(), 0, 2))                                           // 48
+	items = append(items, rtlItem())                                                        // 49
 	return items
 }
 
