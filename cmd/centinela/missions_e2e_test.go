@@ -216,3 +216,202 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+func TestMissionUploadUnderLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	t.Parallel()
+	// A long link timeout keeps a drone whose link just died in the fleet,
+	// so its upload is attempted and must end on its own timeout.
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg.LinkTimeout = 30 * time.Second
+	r, _ := mustRig(t, cfg, sim.Config{Drones: 2, Seed: 33}, false)
+	f := r.srv.Fleet
+	lossy, lossyID := r.drone(0)
+	dead, deadID := r.drone(1)
+	if err := lossy.SetLoss(0.3, 0.3); err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.SetLoss(1, 1); err != nil {
+		t.Fatal(err)
+	}
+	home, altMSL := r.home(t, lossyID)
+	items := patrol(home, altMSL, 25, 40, 14)
+	deadHome, deadAlt := r.home(t, deadID)
+	deadItems := patrol(deadHome, deadAlt, 25, 40, 3)
+
+	type result struct {
+		err  error
+		took time.Duration
+	}
+	lossyRes, deadRes := make(chan result, 1), make(chan result, 1)
+	upload := func(id string, items []fleet.MissionItem, out chan<- result) {
+		start := time.Now()
+		_, err := f.UploadMission(opCtx(t, 60*time.Second), id, fleet.MissionTypeMission, items, fleet.UploadOptions{})
+		out <- result{err, time.Since(start)}
+	}
+	go upload(lossyID, items, lossyRes)
+	go upload(deadID, deadItems, deadRes)
+
+	d := <-deadRes
+	if fleet.ErrorCode(d.err) != fleet.Timeout {
+		t.Errorf("upload over a dead link: %v (code %q), want a Timeout", d.err, fleet.ErrorCode(d.err))
+	}
+	// The transport's bound: 1 + MissionRetries attempts of MissionTimeout.
+	if d.took > 15*time.Second {
+		t.Errorf("upload over a dead link took %s to fail", d.took)
+	}
+	l := <-lossyRes
+	if l.err != nil {
+		t.Fatalf("upload with 30%% loss each way: %v after %s", l.err, l.took)
+	}
+	if l.took > 45*time.Second {
+		t.Errorf("upload with 30%% loss each way took %s", l.took)
+	}
+	t.Logf("%d items uploaded with 30%% loss each way in %s; dead link failed in %s: %v", len(items), l.took.Round(time.Millisecond), d.took.Round(time.Millisecond), d.err)
+
+	if got := lossy.State().MissionCount; got != len(items) {
+		t.Errorf("lossy drone holds %d items, want %d", got, len(items))
+	}
+	if err := lossy.SetLoss(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	down, err := f.DownloadMission(opCtx(t, 20*time.Second), lossyID, fleet.MissionTypeMission)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	comparePlans(t, items, down)
+	if got := dead.State().MissionCount; got != 1 {
+		t.Errorf("dead-link drone holds %d items, want only home", got)
+	}
+	if st := droneState(t, f, deadID); st.Mission.State != fleet.MissionStateNone {
+		t.Errorf("fleet tracks a mission (%s) on the drone whose upload failed", st.Mission.State)
+	}
+}
+
+// startPatrol uploads and starts a patrol on drone id and returns its
+// mission id and plan.
+func startPatrol(t *testing.T, r *rig, id string, alt, step float64, legs int) (string, []fleet.MissionItem) {
+	t.Helper()
+	home, altMSL := r.home(t, id)
+	items := patrol(home, altMSL, alt, step, legs)
+	ctx := opCtx(t, 30*time.Second)
+	mid, err := r.srv.Fleet.UploadMission(ctx, id, fleet.MissionTypeMission, items, fleet.UploadOptions{})
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	if err := r.srv.Fleet.StartMission(ctx, id, fleet.StartOptions{ArmWait: 20 * time.Second}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	return mid, items
+}
+
+// reached waits for drone id to report navigation item seq reached.
+func reached(t *testing.T, r *rig, from int, id string, seq int) int {
+	t.Helper()
+	_, i := await(t, r.ev, 30*time.Second, from, func(e fleet.MissionItemReachedEvent) bool {
+		return e.DroneID == id && e.Seq == seq
+	})
+	return i
+}
+
+// landsHome waits until drone id is disarmed on the ground within 3 m of
+// home.
+func landsHome(t *testing.T, r *rig, id string, home fleet.Position) {
+	t.Helper()
+	eventually(t, 30*time.Second, id+" landed and disarmed", func() bool {
+		st := droneState(t, r.srv.Fleet, id)
+		return !st.Armed && st.Landed == fleet.LandedOnGround
+	})
+	if d := distance(droneState(t, r.srv.Fleet, id).Position, home); d > 3 {
+		t.Errorf("%s landed %.1f m from home", id, d)
+	}
+}
+
+func TestMissionPauseResumeAbort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	t.Parallel()
+	r, _ := mustRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 41}, false)
+	f := r.srv.Fleet
+	sd, id := r.drone(0)
+	home, _ := r.home(t, id)
+	from := r.ev.mark()
+	mid, _ := startPatrol(t, r, id, 20, 40, 8) // 0 home, 1 takeoff, 2..9 waypoints, 10 RTL
+
+	// Pause right after waypoint 3 is reached, while the drone heads for 4.
+	reached(t, r, from, id, 3)
+	ctx := opCtx(t, 60*time.Second)
+	if err := f.PauseMission(ctx, id); err != nil {
+		t.Fatalf("pause: %v", err)
+	}
+	paused, _ := await(t, r.ev, 5*time.Second, from, func(e fleet.MissionPaused) bool { return e.DroneID == id })
+	if paused.MissionID != mid || paused.Seq != 4 {
+		t.Errorf("paused %q at item %d, want %q at 4 (the item being flown)", paused.MissionID, paused.Seq, mid)
+	}
+	st := droneState(t, f, id)
+	if st.Mode != "BRAKE" || st.Mission.State != fleet.MissionStatePaused || st.Mission.PausedSeq != paused.Seq {
+		t.Errorf("after pause: mode %s, mission %s paused at %d", st.Mode, st.Mission.State, st.Mission.PausedSeq)
+	}
+
+	// It holds position: stopped, and still there 10 simulated seconds later.
+	eventually(t, 10*time.Second, "drone stopped", func() bool {
+		s := sd.State()
+		return math.Hypot(s.VN, s.VE) < 0.2 && math.Abs(s.VU) < 0.2
+	})
+	held := simPosition(sd.State())
+	seqBefore := sd.State().MissionSeq
+	simTimeAdvance(t, sd, 10*time.Second)
+	now := droneState(t, f, id)
+	if d := distance(now.Position, held); d > 2 || math.Abs(now.Position.RelAlt-held.RelAlt) > 1 {
+		t.Errorf("paused drone moved %.1f m horizontally, %.1f m vertically", d, now.Position.RelAlt-held.RelAlt)
+	}
+	if s := sd.State(); s.MissionSeq != seqBefore || s.Mode != sim.ModeBrake {
+		t.Errorf("paused drone: item %d → %d, mode %s", seqBefore, s.MissionSeq, sim.ModeName(s.Mode))
+	}
+	if n := len(all[fleet.MissionItemReachedEvent](r.ev, from)); n != 3 {
+		t.Errorf("%d items reached by the time of the pause and hold, want 3 (1, 2, 3)", n)
+	}
+
+	// Resume continues from the same item.
+	mark := r.ev.mark()
+	if err := f.ResumeMission(ctx, id); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	resumed, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.MissionResumed) bool { return e.DroneID == id })
+	if resumed.Seq != paused.Seq {
+		t.Errorf("resumed at %d, paused at %d", resumed.Seq, paused.Seq)
+	}
+	next, _ := await(t, r.ev, 30*time.Second, mark, func(e fleet.MissionItemReachedEvent) bool { return e.DroneID == id })
+	if next.Seq != paused.Seq {
+		t.Errorf("first item reached after resuming: %d, want %d", next.Seq, paused.Seq)
+	}
+	if st := droneState(t, f, id); st.Mode != "AUTO" || st.Mission.State != fleet.MissionStateRunning {
+		t.Errorf("after resume: mode %s, mission %s", st.Mode, st.Mission.State)
+	}
+
+	// Abort returns home and lands.
+	reached(t, r, mark, id, 5)
+	mark = r.ev.mark()
+	if err := f.AbortMission(ctx, id); err != nil {
+		t.Fatalf("abort: %v", err)
+	}
+	ab, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.MissionInterrupted) bool { return e.DroneID == id })
+	if ab.Reason != fleet.InterruptAborted || ab.MissionID != mid {
+		t.Errorf("abort: interrupted %q for %q, want %q aborted", ab.MissionID, ab.Reason, mid)
+	}
+	mc, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.ModeChanged) bool { return e.DroneID == id && e.To == "RTL" })
+	if !mc.Commanded {
+		t.Errorf("RTL after abort not marked as commanded by the fleet")
+	}
+	landsHome(t, r, id, home)
+	if st := droneState(t, f, id); st.Mission.State != fleet.MissionStateInterrupted || st.Mission.Reason != fleet.InterruptAborted {
+		t.Errorf("after abort and landing: mission %s (%s)", st.Mission.State, st.Mission.Reason)
+	}
+	if n := len(all[fleet.MissionFinished](r.ev, from)); n != 0 {
+		t.Errorf("an aborted mission reported finished")
+	}
+	r.ev.checkComplete(t)
+}
