@@ -291,14 +291,15 @@ type udpProxy struct {
 
 	mu     sync.Mutex
 	peer   *net.UDPAddr
-	counts [2]map[uint32]int // [toTarget], [toClient]
+	counts [2]map[uint32]int // [fromClient], [fromTarget]
 	wg     sync.WaitGroup
 }
 
-// Directions of udpProxy counts.
+// Directions of udpProxy counts: what the client sent (to the target), and
+// what the target sent (to the client).
 const (
-	toTarget = 0
-	toClient = 1
+	fromClient = 0
+	fromTarget = 1
 )
 
 // mustProxy starts a relay to target (host:port) and closes it at cleanup.
@@ -362,7 +363,7 @@ func (p *udpProxy) forward() {
 		p.mu.Lock()
 		p.peer = from
 		p.mu.Unlock()
-		p.note(toTarget, buf[:n])
+		p.note(fromClient, buf[:n])
 		_, _ = p.back.Write(buf[:n])
 	}
 }
@@ -381,7 +382,7 @@ func (p *udpProxy) backward() {
 		p.mu.Lock()
 		peer := p.peer
 		p.mu.Unlock()
-		p.note(toClient, buf[:n])
+		p.note(fromTarget, buf[:n])
 		if peer != nil {
 			_, _ = p.front.WriteToUDP(buf[:n], peer)
 		}

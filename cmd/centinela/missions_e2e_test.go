@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,10 @@ type rig struct {
 	ev    *recorder
 	ids   map[uint8]string // drone id by system id
 }
+
+// With a relay between them, the drones are its clients and the server its
+// target: what the server sent is counted as fromServer.
+const fromServer = fromTarget
 
 // mustRig starts a server with cfg and a swarm connected to it (through a
 // relay when proxy is true), and waits until every drone is discovered with
@@ -414,4 +419,185 @@ func TestMissionPauseResumeAbort(t *testing.T) {
 		t.Errorf("an aborted mission reported finished")
 	}
 	r.ev.checkComplete(t)
+}
+
+func TestMissionLinkCutGCSFailsafe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	t.Parallel()
+	r, relay := mustRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 51}, true)
+	f := r.srv.Fleet
+	sd, id := r.drone(0)
+	// As an operator would: GCS failsafe on (ArduCopter's default is off),
+	// with a short timeout.
+	if p := mustSetParam(t, f, id, "FS_GCS_ENABLE", 1); p.Type != fleet.ParamInt8 {
+		t.Errorf("FS_GCS_ENABLE echoed as type %d, want INT8", p.Type)
+	}
+	mustSetParam(t, f, id, "FS_GCS_TIMEOUT", 2)
+	from := r.ev.mark()
+	mid, _ := startPatrol(t, r, id, 25, 200, 8) // legs of about 280 m
+	reached(t, r, from, id, 2)
+
+	// Cut the radio both ways for 5 s (wall clock, like a real radio).
+	mark := r.ev.mark()
+	sd.CutLink(5 * time.Second)
+	_, lostIdx := await(t, r.ev, 5*time.Second, mark, func(e fleet.LinkLost) bool { return e.DroneID == id })
+	listsAtLoss := relay.Count(fromServer, idMissionRequestList)
+	streamsAtLoss := relay.Count(fromServer, idRequestDataStream)
+	mi, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.MissionInterrupted) bool { return e.DroneID == id })
+	if mi.Reason != fleet.InterruptLinkLost || mi.MissionID != mid {
+		t.Errorf("interrupted %q for %q, want %q link_lost", mi.MissionID, mi.Reason, mid)
+	}
+	if st := droneState(t, f, id); st.LinkState != fleet.LinkStateLost {
+		t.Errorf("link state %s during the cut", st.LinkState)
+	}
+	if err := f.Hold(opCtx(t, 5*time.Second), id); fleet.ErrorCode(err) != fleet.NoDrone {
+		t.Errorf("command to a lost drone: %v, want NoDrone", err)
+	}
+
+	// The drone decides on its own: GCS failsafe, RTL.
+	eventually(t, 10*time.Second, "GCS failsafe RTL on the vehicle", func() bool {
+		s := sd.State()
+		return s.GCSFailsafe && s.Mode == sim.ModeRTL
+	})
+	seqOnBoard := sd.State().MissionSeq
+
+	// The link returns: the server hears the drone again, and re-reads its
+	// mission and streams instead of assuming.
+	await(t, r.ev, 10*time.Second, lostIdx, func(e fleet.LinkRegained) bool { return e.DroneID == id })
+	eventually(t, 10*time.Second, "mission downloaded again after the regain", func() bool {
+		return relay.Count(fromServer, idMissionRequestList) > listsAtLoss &&
+			relay.Count(fromServer, idMissionRequestInt) > 0
+	})
+	eventually(t, 10*time.Second, "streams asked again after the regain", func() bool {
+		return relay.Count(fromServer, idRequestDataStream) > streamsAtLoss
+	})
+	eventually(t, 10*time.Second, "fleet sees RTL", func() bool { return droneState(t, f, id).Mode == "RTL" })
+	st := droneState(t, f, id)
+	if st.LinkState != fleet.LinkStateUp || st.Mission.MissionID != mid ||
+		st.Mission.State != fleet.MissionStateInterrupted || st.Mission.Reason != fleet.InterruptLinkLost {
+		t.Errorf("after the regain: link %s, mission %q %s (%s); want up, %q interrupted (link_lost)",
+			st.LinkState, st.Mission.MissionID, st.Mission.State, st.Mission.Reason, mid)
+	}
+	// The vehicle may hear the server's heartbeat before the server hears
+	// the vehicle's.
+	await(t, r.ev, 10*time.Second, lostIdx, func(e fleet.StatusTextEvent) bool {
+		return e.DroneID == id && e.Text == "GCS Failsafe Cleared"
+	})
+
+	// Resuming goes back to the item the drone itself reports.
+	mark = r.ev.mark()
+	if err := f.ResumeMission(opCtx(t, 10*time.Second), id); err != nil {
+		t.Fatalf("resume after the regain: %v", err)
+	}
+	res, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.MissionResumed) bool { return e.DroneID == id })
+	if res.Seq != seqOnBoard {
+		t.Errorf("resumed at %d, the vehicle was on item %d", res.Seq, seqOnBoard)
+	}
+	eventually(t, 5*time.Second, "AUTO again on the vehicle", func() bool {
+		s := sd.State()
+		return s.Mode == sim.ModeAuto && s.MissionSeq == seqOnBoard
+	})
+	r.ev.checkComplete(t)
+}
+
+func TestMissionLowBatteryRTL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	t.Parallel()
+	r, _ := mustRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 61}, false)
+	f := r.srv.Fleet
+	sd, id := r.drone(0)
+	home, _ := r.home(t, id)
+	// ArduCopter's default low-battery action is none: ask for RTL.
+	mustSetParam(t, f, id, "BATT_FS_LOW_ACT", 2)
+	from := r.ev.mark()
+	mid, _ := startPatrol(t, r, id, 20, 60, 10)
+	reached(t, r, from, id, 3)
+	far := distance(droneState(t, f, id).Position, home)
+
+	mark := r.ev.mark()
+	sd.SetBatteryRemaining(0.15)
+	fs, _ := await(t, r.ev, 10*time.Second, mark, func(e fleet.Failsafe) bool { return e.DroneID == id })
+	if fs.Kind != fleet.FailsafeBattery || !strings.HasPrefix(fs.Text, "Battery 1 is low") {
+		t.Errorf("failsafe %q %q, want battery", fs.Kind, fs.Text)
+	}
+	mc, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.ModeChanged) bool { return e.DroneID == id && e.To == "RTL" })
+	if mc.Commanded {
+		t.Errorf("battery RTL taken as the fleet's own")
+	}
+	mi, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.MissionInterrupted) bool { return e.DroneID == id })
+	if mi.Reason != fleet.InterruptFailsafe || mi.MissionID != mid {
+		t.Errorf("interrupted %q for %q, want %q failsafe", mi.MissionID, mi.Reason, mid)
+	}
+	if far < 50 {
+		t.Errorf("drone only %.0f m from home when the battery ran low", far)
+	}
+	landsHome(t, r, id, home)
+	if st := droneState(t, f, id); st.Battery.RemainingPct > 16 || st.Mode != "RTL" {
+		t.Errorf("after landing: battery %d %%, mode %s", st.Battery.RemainingPct, st.Mode)
+	}
+	r.ev.checkComplete(t)
+}
+
+func TestMissionUploadTwentyDronesOneDead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	t.Parallel()
+	const n, deadIdx = 20, 7
+	// The dead drone must still count as linked when its upload starts.
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg.LinkTimeout = 30 * time.Second
+	r, _ := mustRig(t, cfg, sim.Config{Drones: n, Seed: 71}, false)
+	f := r.srv.Fleet
+	plans := map[string][]fleet.MissionItem{}
+	for i := 0; i < n; i++ {
+		_, id := r.drone(i)
+		home, altMSL := r.home(t, id)
+		plans[id] = patrol(home, altMSL, 20+float64(i), 30+float64(i), 2+i%7)
+	}
+	dead, deadID := r.drone(deadIdx)
+	if err := dead.SetLoss(1, 1); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res := f.UploadMissions(opCtx(t, 60*time.Second), fleet.MissionTypeMission, plans)
+	took := time.Since(start)
+	if len(res) != n {
+		t.Fatalf("%d results for %d drones", len(res), n)
+	}
+	for i := 0; i < n; i++ {
+		sd, id := r.drone(i)
+		err := res[id]
+		if i == deadIdx {
+			if fleet.ErrorCode(err) != fleet.Timeout {
+				t.Errorf("%s (dead link): %v, want Timeout", id, err)
+			}
+			if c := sd.State().MissionCount; c != 1 {
+				t.Errorf("%s (dead link) holds %d items", id, c)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", id, err)
+			continue
+		}
+		if c := sd.State().MissionCount; c != len(plans[id]) {
+			t.Errorf("%s holds %d items, want its own %d", id, c, len(plans[id]))
+		}
+		got, _ := f.MissionPlan(id)
+		if len(got) != len(plans[id]) || got[2].Lat != plans[id][2].Lat {
+			t.Errorf("%s: fleet tracks a plan of %d items, uploaded %d", id, len(got), len(plans[id]))
+		}
+	}
+	if took > 20*time.Second {
+		t.Errorf("uploads took %s", took)
+	}
+	if st := droneState(t, f, deadID); st.Mission.State != fleet.MissionStateNone {
+		t.Errorf("fleet tracks a mission on the dead-link drone: %s", st.Mission.State)
+	}
+	t.Logf("%d uploads in %s, the dead link failing alone: %v", n, took.Round(time.Millisecond), res[deadID])
 }
