@@ -380,3 +380,17 @@ func (f *Fleet) SetSpeed(ctx context.Context, id string, mps float64) error {
 	defer cancel()
 	return f.finish(d, "set_speed", f.send(ctx, v, Command{Kind: CommandSetSpeed, Speed: mps}))
 }
+
+// EnableFence enables (enable) or disables drone id's on-board fence at run
+// time with MAV_CMD_DO_FENCE_ENABLE; ArduCopter leaves its FENCE_ENABLE
+// parameter as it is. Returns NotFound, NoDrone, and the vehicle's Denied,
+// Timeout or Unsupported.
+func (f *Fleet) EnableFence(ctx context.Context, id string, enable bool) error {
+	d, v, _, err := f.target(id)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := f.opCtx(ctx, f.CommandTimeout)
+	defer cancel()
+	return f.finish(d, "fence_enable", f.send(ctx, v, Command{Kind: CommandFenceEnable, Enable: enable}))
+}

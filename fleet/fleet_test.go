@@ -606,3 +606,33 @@ func TestHoldMode(t *testing.T) {
 		t.Errorf("ModeChanged %+v", mc)
 	}
 }
+
+func TestEnableFence(t *testing.T) {
+	f, _ := mustFleet(t)
+	v := ft.NewVehicle("l", 1)
+	discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	ev := subscribe(t, f, fleet.SubscribeOptions{})
+	ctx := context.Background()
+	n0 := len(v.Commands())
+	if err := f.EnableFence(ctx, "sysid-1", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.EnableFence(ctx, "sysid-1", false); err != nil {
+		t.Fatal(err)
+	}
+	cmds := v.Commands()[n0:]
+	if len(cmds) != 2 || cmds[0].Kind != fleet.CommandFenceEnable || !cmds[0].Enable ||
+		cmds[1].Kind != fleet.CommandFenceEnable || cmds[1].Enable {
+		t.Errorf("commands %+v, want fence enable then disable", cmds)
+	}
+	if r, _ := waitFor[fleet.CommandResult](ev, nil); r.Command != "fence_enable" || r.Code != "" {
+		t.Errorf("CommandResult %+v", r)
+	}
+	v.CommandFn = func(context.Context, fleet.Command) error { return fleet.Errorf(fleet.Unsupported, "no fence") }
+	if err := f.EnableFence(ctx, "sysid-1", true); fleet.ErrorCode(err) != fleet.Unsupported {
+		t.Errorf("refused fence enable: %v", err)
+	}
+	if err := f.EnableFence(ctx, "sysid-9", true); fleet.ErrorCode(err) != fleet.NotFound {
+		t.Errorf("unknown drone: %v", err)
+	}
+}
