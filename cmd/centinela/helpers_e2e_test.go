@@ -256,11 +256,18 @@ func navRoute(items []fleet.MissionItem) []int {
 // degrees.
 func comparePlans(t *testing.T, up, down []fleet.MissionItem) {
 	t.Helper()
+	compareItems(t, up, down, 1)
+}
+
+// compareItems compares items from index first on (fence and rally plans
+// have no home item: compare from 0).
+func compareItems(t *testing.T, up, down []fleet.MissionItem, first int) {
+	t.Helper()
 	if len(up) != len(down) {
 		t.Fatalf("downloaded %d items, uploaded %d", len(down), len(up))
 	}
 	near := func(a, b, tol float64) bool { return a-b <= tol && b-a <= tol }
-	for i := 1; i < len(up); i++ {
+	for i := first; i < len(up); i++ {
 		a, b := up[i], down[i]
 		if b.Seq != i {
 			t.Errorf("item %d: downloaded seq %d", i, b.Seq)
