@@ -429,6 +429,7 @@ func mavlinkIDs(b []byte) []uint32 {
 // MAVLink message ids the tests count.
 const (
 	idGlobalPositionInt  = 33
+	idMissionCurrent     = 42
 	idMissionRequestList = 43
 	idMissionRequestInt  = 51
 	idRequestDataStream  = 66

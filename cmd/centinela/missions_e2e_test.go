@@ -23,8 +23,12 @@ type rig struct {
 }
 
 // With a relay between them, the drones are its clients and the server its
-// target: what the server sent is counted as fromServer.
-const fromServer = fromTarget
+// target: what the server sent is counted as fromServer, what the drones
+// sent as fromDrone.
+const (
+	fromServer = fromTarget
+	fromDrone  = fromClient
+)
 
 // mustRig starts a server with cfg and a swarm connected to it (through a
 // relay when proxy is true), and waits until every drone is discovered with
@@ -449,8 +453,9 @@ func TestMissionLinkCutGCSFailsafe(t *testing.T) {
 	if mi.Reason != fleet.InterruptLinkLost || mi.MissionID != mid {
 		t.Errorf("interrupted %q for %q, want %q link_lost", mi.MissionID, mi.Reason, mid)
 	}
-	if st := droneState(t, f, id); st.LinkState != fleet.LinkStateLost {
-		t.Errorf("link state %s during the cut", st.LinkState)
+	atLoss := droneState(t, f, id)
+	if atLoss.LinkState != fleet.LinkStateLost {
+		t.Errorf("link state %s during the cut", atLoss.LinkState)
 	}
 	if err := f.Hold(opCtx(t, 5*time.Second), id); fleet.ErrorCode(err) != fleet.NoDrone {
 		t.Errorf("command to a lost drone: %v, want NoDrone", err)
@@ -486,7 +491,12 @@ func TestMissionLinkCutGCSFailsafe(t *testing.T) {
 		return e.DroneID == id && e.Text == "GCS Failsafe Cleared"
 	})
 
-	// Resuming goes back to the item the drone itself reports.
+	// Resuming goes back to the item the drone itself reports in
+	// MISSION_CURRENT once heard again (it flew on during the cut).
+	cur := relay.Count(fromDrone, idMissionCurrent)
+	eventually(t, 5*time.Second, "MISSION_CURRENT after the regain", func() bool {
+		return relay.Count(fromDrone, idMissionCurrent) >= cur+2
+	})
 	mark = r.ev.mark()
 	if err := f.ResumeMission(opCtx(t, 10*time.Second), id); err != nil {
 		t.Fatalf("resume after the regain: %v", err)
@@ -495,6 +505,7 @@ func TestMissionLinkCutGCSFailsafe(t *testing.T) {
 	if res.Seq != seqOnBoard {
 		t.Errorf("resumed at %d, the vehicle was on item %d", res.Seq, seqOnBoard)
 	}
+	t.Logf("item %d when the link was lost, %d when the failsafe struck, resumed at %d", atLoss.Mission.CurrentSeq, seqOnBoard, res.Seq)
 	eventually(t, 5*time.Second, "AUTO again on the vehicle", func() bool {
 		s := sd.State()
 		return s.Mode == sim.ModeAuto && s.MissionSeq == seqOnBoard
