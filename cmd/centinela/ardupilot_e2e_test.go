@@ -114,11 +114,17 @@ func TestArduPilotStreamsOnlyOnRequest(t *testing.T) {
 	eventually(t, 5*time.Second, "positions at the passive node after the server asked", func() bool {
 		return passive.count(idGlobalPositionInt) > 0
 	})
+	// The server connected after the drone set its home (sent once, then
+	// only at arming): it must have asked for it, and for the version.
 	eventually(t, 5*time.Second, "version and home", func() bool {
 		st := droneState(t, srv.Fleet, ids[0])
-		return st.Version.Known && st.Version.Firmware == "4.7.0-dev" && st.Version.Has(fleet.CapabilityMissionInt)
+		return st.Version.Known && st.Version.Firmware == "4.7.0-dev" && st.Version.Has(fleet.CapabilityMissionInt) && st.HasHome
 	})
 	st := droneState(t, srv.Fleet, ids[0])
+	h := sd.State().Home
+	if d := distance(fleet.Position{Lat: st.Home.Lat, Lon: st.Home.Lon}, fleet.Position{Lat: h.Lat, Lon: h.Lon}); d > 1 || math.Abs(st.Home.AltMSL-h.Alt) > 1 {
+		t.Errorf("fleet home %+v, the drone's %+v", st.Home, h)
+	}
 	if d := distance(st.Position, simPosition(sd.State())); d > 2 {
 		t.Errorf("fleet position %.1f m from the drone's", d)
 	}
