@@ -368,7 +368,7 @@ func TestArduPilotGroundStationScript(t *testing.T) {
 	}
 	_, armedIdx := await(t, r.ev, 5*time.Second, mark, func(e fleet.Armed) bool { return e.DroneID == id })
 	var refusals []fleet.StatusTextEvent
-	for _, e := range all2[fleet.StatusTextEvent](r.ev, mark, armedIdx) {
+	for _, e := range allBetween[fleet.StatusTextEvent](r.ev, mark, armedIdx) {
 		if strings.HasPrefix(e.Text, "Arm: ") {
 			refusals = append(refusals, e)
 		}
@@ -447,8 +447,8 @@ func TestArduPilotGroundStationScript(t *testing.T) {
 	r.ev.checkComplete(t)
 }
 
-// all2 returns the events of type E with indexes in [from, to).
-func all2[E fleet.Event](r *recorder, from, to int) []E {
+// allBetween returns the events of type E with indexes in [from, to).
+func allBetween[E fleet.Event](r *recorder, from, to int) []E {
 	var out []E
 	for i, ev := range r.events(from) {
 		if from+i >= to {

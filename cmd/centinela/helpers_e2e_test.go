@@ -209,11 +209,6 @@ func rtlItem() fleet.MissionItem {
 	return fleet.MissionItem{Frame: fleet.FrameMission, Command: fleet.CmdNavReturnToLaunch, Autocontinue: true}
 }
 
-func landItem(p fleet.Position) fleet.MissionItem {
-	return fleet.MissionItem{Frame: fleet.FrameGlobalRelativeAlt, Command: fleet.CmdNavLand, Autocontinue: true,
-		Lat: p.Lat, Lon: p.Lon}
-}
-
 // patrol is a simple mission: takeoff to alt, then legs waypoints going
 // north-east in steps of step metres, then RTL.
 func patrol(home fleet.Position, altMSL, alt, step float64, legs int) []fleet.MissionItem {
