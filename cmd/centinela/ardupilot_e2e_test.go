@@ -318,6 +318,21 @@ func TestArduPilotGroundStationScript(t *testing.T) {
 	if up, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.MissionUploaded) bool { return e.DroneID == id }); up.Type != fleet.MissionTypeFence || up.Items != 6 {
 		t.Errorf("uploaded %+v", up)
 	}
+	// As ArduCopter: a DEBUG text, and FENCE_TOTAL (8 for 6 items) pushed
+	// as PARAM_VALUE, which the fleet caches.
+	idx, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.StatusTextEvent) bool { return e.Text == "Fence Indexed OK" })
+	if idx.Severity != 7 {
+		t.Errorf("\"Fence Indexed OK\" with severity %d, want 7 (DEBUG)", idx.Severity)
+	}
+	eventually(t, 5*time.Second, "FENCE_TOTAL 8 in the fleet's cache", func() bool {
+		cached, _ := f.CachedParams(id)
+		for _, p := range cached {
+			if p.Name == "FENCE_TOTAL" && p.Value == 8 {
+				return true
+			}
+		}
+		return false
+	})
 	down, err := f.DownloadMission(ctx, id, fleet.MissionTypeFence)
 	if err != nil {
 		t.Fatalf("fence download: %v", err)

@@ -132,6 +132,7 @@ func TestMissionFiftyItemsFlown(t *testing.T) {
 	if sent != 50 {
 		t.Errorf("upload progress reached %d of 50", sent)
 	}
+	await(t, r.ev, 5*time.Second, 0, func(e fleet.StatusTextEvent) bool { return e.Text == "Flight plan received" })
 	if got := sd.State().MissionCount; got != 50 {
 		t.Errorf("vehicle holds %d items, want 50", got)
 	}
