@@ -25,8 +25,8 @@
 // One scheduler goroutine checks every drone each TickInterval: a drone with
 // no heartbeat for LinkTimeout is LOST (LinkLost), and heard again is
 // regained (LinkRegained). On discovery, link regained and a reboot, a small
-// pool of workers asks the drone for its telemetry streams, AUTOPILOT_VERSION
-// and HOME_POSITION; after a regain during a mission they download the
+// pool of workers asks the drone for its telemetry streams and
+// AUTOPILOT_VERSION; after a regain during a mission they download the
 // mission again and let MISSION_CURRENT say where the drone is. Handle never
 // waits for any of it.
 //

@@ -27,7 +27,6 @@ const (
 	failsafeWindow          = 2 * time.Second
 	expectModeWindow        = 5 * time.Second
 	progressInterval        = time.Second
-	msgHomePosition         = 242 // HOME_POSITION
 )
 
 // DefaultStreamRates are the telemetry rates asked of each drone: 4 Hz for
@@ -471,8 +470,7 @@ func (f *Fleet) work() {
 	}
 }
 
-// initDrone asks a drone for its telemetry streams, AUTOPILOT_VERSION and
-// HOME_POSITION.
+// initDrone asks a drone for its telemetry streams and AUTOPILOT_VERSION.
 func (f *Fleet) initDrone(d *drone) {
 	ctx, cancel := context.WithTimeout(f.ctx, f.CommandTimeout)
 	defer cancel()
@@ -487,13 +485,6 @@ func (f *Fleet) initDrone(d *drone) {
 	verr := v.Command(ctx, Command{Kind: CommandRequestMessage, MessageID: 148})
 	if verr != nil && ErrorCode(verr) != Unsupported {
 		log.Warn("autopilot version request failed", "err", verr)
-	}
-	// ArduCopter sends HOME_POSITION by itself only when its EKF origin is
-	// set and at arming: a server that starts (or a drone that reconnects)
-	// later must ask, or it has no home until the next arming. Before home
-	// is set the vehicle refuses; it sends home by itself once it is set.
-	if herr := v.Command(ctx, Command{Kind: CommandRequestMessage, MessageID: msgHomePosition}); herr != nil {
-		log.Debug("home position request refused", "err", herr)
 	}
 	d.mu.Lock()
 	d.initQueued = false

@@ -79,12 +79,9 @@ func TestDiscovery(t *testing.T) {
 
 	// Streams and AUTOPILOT_VERSION are asked for, off the ingest path.
 	poll(t, "streams requested", func() bool { return v1.Calls("RequestStreams") == 1 })
-	poll(t, "version and home requested", func() bool { return len(v1.Commands()) == initCommands })
+	poll(t, "version requested", func() bool { return len(v1.Commands()) == 1 })
 	if c := v1.Commands()[0]; c.Kind != fleet.CommandRequestMessage || c.MessageID != 148 {
 		t.Errorf("first command %+v, want request_message 148", c)
-	}
-	if c := v1.Commands()[1]; c.Kind != fleet.CommandRequestMessage || c.MessageID != 242 {
-		t.Errorf("second command %+v, want request_message 242 (HOME_POSITION)", c)
 	}
 }
 
@@ -329,7 +326,7 @@ func TestReconnectFollowsNewLink(t *testing.T) {
 	if err := f.Land(context.Background(), "sysid-1"); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(old.CommandKinds()); n != initCommands { // only its version and home requests
+	if n := len(old.CommandKinds()); n != 1 { // only its AUTOPILOT_VERSION request
 		t.Errorf("old link got %d commands", n)
 	}
 	if !slices.Contains(nu.CommandKinds(), fleet.CommandLand) {
@@ -426,7 +423,7 @@ func TestCommandErrors(t *testing.T) {
 			}
 		})
 	}
-	if n := len(v.Commands()); n != initCommands {
+	if n := len(v.Commands()); n != 1 {
 		t.Errorf("invalid requests reached the vehicle: %v", v.CommandKinds())
 	}
 
@@ -523,7 +520,7 @@ func TestTakeoffSwitchesToGuided(t *testing.T) {
 	if err := f.Takeoff(ctx, "sysid-1", 30); err != nil {
 		t.Fatal(err)
 	}
-	cmds := v.Commands()[initCommands:]
+	cmds := v.Commands()[1:]
 	if len(cmds) != 2 || cmds[0].Kind != fleet.CommandSetMode || cmds[0].Mode != ft.Guided ||
 		cmds[1].Kind != fleet.CommandTakeoff || cmds[1].Position.RelAlt != 30 {
 		t.Fatalf("commands %+v, want set_mode GUIDED then takeoff 30", cmds)
@@ -532,7 +529,7 @@ func TestTakeoffSwitchesToGuided(t *testing.T) {
 	if err := f.Takeoff(ctx, "sysid-1", 30); err != nil {
 		t.Fatal(err)
 	}
-	if ks := v.CommandKinds()[initCommands+2:]; !slices.Equal(ks, []fleet.CommandKind{fleet.CommandTakeoff}) {
+	if ks := v.CommandKinds()[3:]; !slices.Equal(ks, []fleet.CommandKind{fleet.CommandTakeoff}) {
 		t.Errorf("in GUIDED: %v, want takeoff only", ks)
 	}
 }
@@ -560,7 +557,7 @@ func TestGoTo(t *testing.T) {
 	if err := f.GoTo(ctx, "sysid-1", target, fleet.GoToOptions{}); fleet.ErrorCode(err) != fleet.Conflict || fleet.ErrorMessage(err) != "outside allowed space" {
 		t.Fatalf("plain guard error = %v", err)
 	}
-	if n := len(v.Commands()); n != initCommands {
+	if n := len(v.Commands()); n != 1 {
 		t.Fatalf("refused GoTo reached the vehicle: %v", v.CommandKinds())
 	}
 
@@ -576,7 +573,7 @@ func TestGoTo(t *testing.T) {
 	if err := f.GoTo(ctx, "sysid-1", target, fleet.GoToOptions{SkipGuard: true}); err != nil {
 		t.Fatal(err)
 	}
-	ks := v.CommandKinds()[initCommands:]
+	ks := v.CommandKinds()[1:]
 	if !slices.Equal(ks, []fleet.CommandKind{fleet.CommandSetMode, fleet.CommandReposition}) || sent != target {
 		t.Errorf("commands %v, position target %+v", ks, sent)
 	}
@@ -595,10 +592,10 @@ func TestHoldMode(t *testing.T) {
 	if err := f.Hold(ctx, "sysid-2"); err != nil {
 		t.Fatal(err)
 	}
-	if c := cop.Commands()[initCommands]; c.Kind != fleet.CommandSetMode || c.Mode != ft.Brake {
+	if c := cop.Commands()[1]; c.Kind != fleet.CommandSetMode || c.Mode != ft.Brake {
 		t.Errorf("ArduCopter hold %+v, want BRAKE", c)
 	}
-	if c := px.Commands()[initCommands]; c.Kind != fleet.CommandSetMode || c.Mode != 4<<16|3<<24 {
+	if c := px.Commands()[1]; c.Kind != fleet.CommandSetMode || c.Mode != 4<<16|3<<24 {
 		t.Errorf("PX4 hold %+v, want AUTO.LOITER", c)
 	}
 	// The mode change that follows is the fleet's own.

@@ -99,14 +99,10 @@ func state(tb testing.TB, f *fleet.Fleet, id string) fleet.DroneState {
 	return st
 }
 
-// initCommands is the number of commands a drone gets on discovery:
-// REQUEST_MESSAGE AUTOPILOT_VERSION and HOME_POSITION.
-const initCommands = 2
-
 // discover feeds a first heartbeat and waits until the fleet has asked for
-// streams, version and home, so later command counts start clean.
+// streams, so later command counts start clean.
 func discover(tb testing.TB, f *fleet.Fleet, v *fleettest.Vehicle, hb fleet.Heartbeat) {
 	tb.Helper()
 	f.Handle(v, hb)
-	poll(tb, "stream request", func() bool { return v.Calls("RequestStreams") >= 1 && v.Calls("Command") >= initCommands })
+	poll(tb, "stream request", func() bool { return v.Calls("RequestStreams") >= 1 && v.Calls("Command") >= 1 })
 }
