@@ -359,6 +359,12 @@ func (f *Fleet) goTo(ctx context.Context, d *drone, v Vehicle, st DroneState, ta
 			return err
 		}
 	}
+	// DO_REPOSITION travels as COMMAND_INT: a vehicle whose AUTOPILOT_VERSION
+	// lacks COMMAND_INT but has SET_POSITION_TARGET_GLOBAL_INT gets the
+	// position target at once.
+	if st.Version.Known && !st.Version.Has(CapabilityCommandInt) && st.Version.Has(CapabilitySetPositionTarget) {
+		return vehicleErr(v.SetPositionTarget(ctx, target), "set_position_target")
+	}
 	err := f.send(ctx, v, Command{Kind: CommandReposition, Position: target})
 	if ErrorCode(err) == Unsupported {
 		err = vehicleErr(v.SetPositionTarget(ctx, target), "set_position_target")
@@ -379,18 +385,4 @@ func (f *Fleet) SetSpeed(ctx context.Context, id string, mps float64) error {
 	ctx, cancel := f.opCtx(ctx, f.CommandTimeout)
 	defer cancel()
 	return f.finish(d, "set_speed", f.send(ctx, v, Command{Kind: CommandSetSpeed, Speed: mps}))
-}
-
-// EnableFence enables (enable) or disables drone id's on-board fence at run
-// time with MAV_CMD_DO_FENCE_ENABLE; ArduCopter leaves its FENCE_ENABLE
-// parameter as it is. Returns NotFound, NoDrone, and the vehicle's Denied,
-// Timeout or Unsupported.
-func (f *Fleet) EnableFence(ctx context.Context, id string, enable bool) error {
-	d, v, _, err := f.target(id)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := f.opCtx(ctx, f.CommandTimeout)
-	defer cancel()
-	return f.finish(d, "fence_enable", f.send(ctx, v, Command{Kind: CommandFenceEnable, Enable: enable}))
 }

@@ -38,6 +38,14 @@
 // full new ones are dropped, counted (Subscription.Missed) and announced
 // with a Missed event. Publishers never block.
 //
+// # Geofences
+//
+// ZoneGuard (a Guard over a geofence.Store) refuses go-tos and missions
+// that leave a drone's allowed space, naming the zone (Conflict). ZoneWatch
+// checks every position against it and publishes ZoneStateChanged and
+// ZoneResponse, responding to breaches by its ZonePolicy. UploadGeofence
+// puts the allowed space on the vehicle as MAVLink fence items (FenceItems).
+//
 // # Missions
 //
 // MissionStatus documents how progress is measured (DO_JUMP unrolled,

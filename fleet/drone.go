@@ -29,6 +29,8 @@ type drone struct {
 	needInit, initQueued     bool
 	initAfter                time.Time
 	needResync, resyncQueued bool
+	homeAskedAt              time.Time // when HOME_POSITION was last asked for
+	homeQueued               bool
 
 	expectMode  string
 	expectUntil time.Time
@@ -437,8 +439,18 @@ func (d *drone) pendingJobs(now time.Time) []jobKind {
 		d.needResync, d.resyncQueued = false, true
 		jobs = append(jobs, jobResync)
 	}
+	// A vehicle with a fix has a home: ask for it when it was missed (ArduPilot
+	// sends HOME_POSITION unasked only when home is set, perhaps before the
+	// fleet heard its first heartbeat), at most every homeAskInterval.
+	if d.st.HasPosition && !d.st.HasHome && !d.homeQueued && now.Sub(d.homeAskedAt) >= homeAskInterval {
+		d.homeQueued, d.homeAskedAt = true, now
+		jobs = append(jobs, jobHome)
+	}
 	return jobs
 }
+
+// homeAskInterval spaces out requests for a missing HOME_POSITION.
+const homeAskInterval = 5 * time.Second
 
 // unqueue puts back a job that did not fit in the queue.
 func (d *drone) unqueue(k jobKind) {
@@ -447,6 +459,8 @@ func (d *drone) unqueue(k jobKind) {
 		d.needInit, d.initQueued = true, false
 	case jobResync:
 		d.needResync, d.resyncQueued = true, false
+	case jobHome:
+		d.homeQueued, d.homeAskedAt = false, time.Time{}
 	}
 }
 

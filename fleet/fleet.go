@@ -406,6 +406,7 @@ type jobKind int
 const (
 	jobInit jobKind = iota + 1
 	jobResync
+	jobHome
 )
 
 // schedule is the one goroutine that checks every drone's link health,
@@ -465,9 +466,29 @@ func (f *Fleet) work() {
 				f.initDrone(j.d)
 			case jobResync:
 				f.resyncMission(j.d)
+			case jobHome:
+				f.requestHome(j.d)
 			}
 		}
 	}
+}
+
+// msgHomePosition is the MAVLink message id of HOME_POSITION.
+const msgHomePosition = 242
+
+// requestHome asks a drone that has a fix but no known home for its
+// HOME_POSITION (MAV_CMD_REQUEST_MESSAGE 242).
+func (f *Fleet) requestHome(d *drone) {
+	ctx, cancel := context.WithTimeout(f.ctx, f.CommandTimeout)
+	defer cancel()
+	v := d.currentVehicle()
+	err := v.Command(ctx, Command{Kind: CommandRequestMessage, MessageID: msgHomePosition})
+	if err != nil {
+		d.log.Debug("home position request failed", "link", v.Key().Link, "err", err)
+	}
+	d.mu.Lock()
+	d.homeQueued = false
+	d.mu.Unlock()
 }
 
 // initDrone asks a drone for its telemetry streams and AUTOPILOT_VERSION.

@@ -577,6 +577,20 @@ func TestGoTo(t *testing.T) {
 	if !slices.Equal(ks, []fleet.CommandKind{fleet.CommandSetMode, fleet.CommandReposition}) || sent != target {
 		t.Errorf("commands %v, position target %+v", ks, sent)
 	}
+
+	// A vehicle whose AUTOPILOT_VERSION says it has no COMMAND_INT gets the
+	// position target without a DO_REPOSITION first.
+	w := ft.NewVehicle("m", 2)
+	discover(t, f, w, ft.Copter(ft.Guided, true, ft.StatusActive))
+	ft.Feed(f, w, fleet.AutopilotVersion{Capabilities: fleet.CapabilityMissionInt | fleet.CapabilitySetPositionTarget})
+	sent = fleet.Position{}
+	w.SetPositionTargetFn = func(_ context.Context, p fleet.Position) error { sent = p; return nil }
+	if err := f.GoTo(ctx, "sysid-2", target, fleet.GoToOptions{SkipGuard: true}); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(w.CommandKinds(), fleet.CommandReposition) || sent != target {
+		t.Errorf("no-COMMAND_INT vehicle: commands %v, position target %+v", w.CommandKinds(), sent)
+	}
 }
 
 func TestHoldMode(t *testing.T) {
@@ -607,32 +621,50 @@ func TestHoldMode(t *testing.T) {
 	}
 }
 
-func TestEnableFence(t *testing.T) {
-	f, _ := mustFleet(t)
+// A drone with a fix but no HOME_POSITION (missed before its first
+// heartbeat) is asked for it, every few seconds until it comes.
+func TestMissingHomeIsRequested(t *testing.T) {
+	f, clock := mustFleet(t)
 	v := ft.NewVehicle("l", 1)
 	discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
-	ev := subscribe(t, f, fleet.SubscribeOptions{})
-	ctx := context.Background()
-	n0 := len(v.Commands())
-	if err := f.EnableFence(ctx, "sysid-1", true); err != nil {
-		t.Fatal(err)
+	homeAsks := func() int {
+		n := 0
+		for _, c := range v.Commands() {
+			if c.Kind == fleet.CommandRequestMessage && c.MessageID == 242 {
+				n++
+			}
+		}
+		return n
 	}
-	if err := f.EnableFence(ctx, "sysid-1", false); err != nil {
-		t.Fatal(err)
+	// No fix, no home to ask for.
+	ft.Feed(f, v, ft.NoFix(time.Second))
+	time.Sleep(20 * time.Millisecond) // scheduler ticks every 2 ms
+	if n := homeAsks(); n != 0 {
+		t.Fatalf("home asked %d times before a fix", n)
 	}
-	cmds := v.Commands()[n0:]
-	if len(cmds) != 2 || cmds[0].Kind != fleet.CommandFenceEnable || !cmds[0].Enable ||
-		cmds[1].Kind != fleet.CommandFenceEnable || cmds[1].Enable {
-		t.Errorf("commands %+v, want fence enable then disable", cmds)
+	ft.Feed(f, v, ft.Position(2*time.Second, 32.5422, -117.0293, 0))
+	poll(t, "home asked", func() bool { return homeAsks() == 1 })
+	clock.Advance(2 * time.Second)
+	ft.Feed(f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	time.Sleep(20 * time.Millisecond)
+	if n := homeAsks(); n != 1 {
+		t.Fatalf("home asked %d times within 2 s", n)
 	}
-	if r, _ := waitFor[fleet.CommandResult](ev, nil); r.Command != "fence_enable" || r.Code != "" {
-		t.Errorf("CommandResult %+v", r)
+	clock.Advance(2 * time.Second)
+	ft.Feed(f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	clock.Advance(2 * time.Second)
+	ft.Feed(f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	poll(t, "home asked again", func() bool { return homeAsks() == 2 })
+	ft.Feed(f, v, fleet.Home{Lat: 32.5422, Lon: -117.0293, AltMSL: 20.1})
+	for range 5 {
+		clock.Advance(2 * time.Second)
+		ft.Feed(f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
 	}
-	v.CommandFn = func(context.Context, fleet.Command) error { return fleet.Errorf(fleet.Unsupported, "no fence") }
-	if err := f.EnableFence(ctx, "sysid-1", true); fleet.ErrorCode(err) != fleet.Unsupported {
-		t.Errorf("refused fence enable: %v", err)
+	time.Sleep(20 * time.Millisecond)
+	if n := homeAsks(); n != 2 {
+		t.Errorf("home asked %d times, want 2: not again once known", n)
 	}
-	if err := f.EnableFence(ctx, "sysid-9", true); fleet.ErrorCode(err) != fleet.NotFound {
-		t.Errorf("unknown drone: %v", err)
+	if d := state(t, f, "sysid-1"); !d.HasHome {
+		t.Error("home not taken")
 	}
 }

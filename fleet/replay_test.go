@@ -147,7 +147,7 @@ func replay(t *testing.T, frames []tlogFrame, before func(f *fleet.Fleet, v *ft.
 }
 
 func TestReplayMissionRecording(t *testing.T) {
-	frames := readTlog(t, "testdata/c-mission-auto-rtl.tlog")
+	frames := readTlog(t, "../testdata/ardupilot-sitl/c-mission-auto-rtl.tlog")
 	start := frames[0].at
 	sec := func(e time.Time) float64 { return e.Sub(start).Seconds() }
 	var firstFix float64
@@ -224,7 +224,7 @@ func TestReplayMissionRecording(t *testing.T) {
 }
 
 func TestReplayGCSFailsafeRecording(t *testing.T) {
-	frames := readTlog(t, "testdata/e-gcs-heartbeat-loss.tlog")
+	frames := readTlog(t, "../testdata/ardupilot-sitl/e-gcs-heartbeat-loss.tlog")
 	start := frames[0].at
 	_, evs := replay(t, frames, nil)
 	var fs []fleet.Failsafe

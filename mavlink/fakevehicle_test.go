@@ -50,6 +50,14 @@ type fakeVehicle struct {
 	errorAcksSent    int
 	// gcsHeartbeat is the last HEARTBEAT heard from another system.
 	gcsHeartbeat *heardHeartbeat
+	// autopilot is the MAV_AUTOPILOT of its heartbeats (default ArduPilot).
+	autopilot common.MAV_AUTOPILOT
+	// floatOnly makes it a vehicle without MISSION_INT: it announces no
+	// such capability and speaks MISSION_ITEM / MISSION_REQUEST; it counts
+	// the _INT messages it gets anyway.
+	floatOnly  bool
+	intsHeard  int
+	floatHeard int
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -189,8 +197,12 @@ func (v *fakeVehicle) run() {
 
 func (v *fakeVehicle) onTick(now time.Time, n int) {
 	if n%5 == 0 {
+		ap := v.autopilot
+		if ap == 0 {
+			ap = common.MAV_AUTOPILOT_ARDUPILOTMEGA
+		}
 		v.write(&common.MessageHeartbeat{
-			Type: 2, Autopilot: 3, BaseMode: 0x51, CustomMode: 4, SystemStatus: 3, MavlinkVersion: 3,
+			Type: 2, Autopilot: ap, BaseMode: 0x51, CustomMode: 4, SystemStatus: 3, MavlinkVersion: 3,
 		})
 		v.write(&common.MessageGlobalPositionInt{
 			TimeBootMs: uint32(n * 10), Lat: 325422000, Lon: -1170293000, Alt: 20100, RelativeAlt: 100,
@@ -292,7 +304,32 @@ func (v *fakeVehicle) handle(m message.Message) {
 		}
 		v.up = &fakeUpload{typ: m.MissionType, items: make([]*common.MessageMissionItemInt, m.Count), progress: now}
 		v.request(now)
+	case *common.MessageMissionItem:
+		v.floatHeard++
+		if !v.floatOnly {
+			return
+		}
+		v.handle(&common.MessageMissionItemInt{
+			TargetSystem: m.TargetSystem, TargetComponent: m.TargetComponent, Seq: m.Seq, Frame: m.Frame,
+			Command: m.Command, Current: m.Current, Autocontinue: m.Autocontinue,
+			Param1: m.Param1, Param2: m.Param2, Param3: m.Param3, Param4: m.Param4,
+			X: int32(math.Round(float64(m.X) * 1e7)), Y: int32(math.Round(float64(m.Y) * 1e7)), Z: m.Z,
+			MissionType: m.MissionType,
+		})
+		v.intsHeard-- // counted as an _INT below, but it was not one
+	case *common.MessageMissionRequest:
+		v.floatHeard++
+		items := v.missions[m.MissionType]
+		if !v.floatOnly || int(m.Seq) >= len(items) {
+			return
+		}
+		it := items[m.Seq]
+		v.write(&common.MessageMissionItem{TargetSystem: 255, TargetComponent: 190, Seq: it.Seq, Frame: it.Frame,
+			Command: it.Command, Current: it.Current, Autocontinue: it.Autocontinue,
+			Param1: it.Param1, Param2: it.Param2, Param3: it.Param3, Param4: it.Param4,
+			X: float32(float64(it.X) / 1e7), Y: float32(float64(it.Y) / 1e7), Z: it.Z, MissionType: it.MissionType})
 	case *common.MessageMissionItemInt:
+		v.intsHeard++
 		u := v.up
 		if u == nil || u.typ != m.MissionType {
 			// The transfer is over: what ArduPilot answers a resent last item.
@@ -325,6 +362,7 @@ func (v *fakeVehicle) handle(m message.Message) {
 		v.write(&common.MessageMissionCount{TargetSystem: 255, TargetComponent: 190,
 			Count: uint16(len(v.missions[m.MissionType])), MissionType: m.MissionType})
 	case *common.MessageMissionRequestInt:
+		v.intsHeard++
 		items := v.missions[m.MissionType]
 		if int(m.Seq) >= len(items) {
 			v.write(&common.MessageMissionCount{TargetSystem: 255, TargetComponent: 190,

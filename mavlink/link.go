@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3"
@@ -31,6 +32,13 @@ type link struct {
 	cmdBusy   map[common.MAV_CMD]bool
 	mission   bool // a mission transfer runs
 	paramList bool // a parameter list download runs
+
+	// What the vehicle said of itself: its HEARTBEAT autopilot and its
+	// AUTOPILOT_VERSION capabilities (read by protocol code on any
+	// goroutine, written by the transport's event goroutine).
+	autopilot atomic.Uint32
+	caps      atomic.Uint64
+	capsKnown atomic.Bool
 
 	// owned by the transport's event goroutine
 	dec          decoder

@@ -122,6 +122,40 @@ func (l *link) missionItemInt(t fleet.MissionType, it fleet.MissionItem, seq int
 	return m
 }
 
+// missionInt reports whether mission items travel as MISSION_ITEM_INT: yes
+// unless the vehicle's AUTOPILOT_VERSION says it lacks
+// MAV_PROTOCOL_CAPABILITY_MISSION_INT (every current ArduPilot and PX4 has it).
+func (l *link) missionInt() bool {
+	return !l.capsKnown.Load() || l.caps.Load()&uint64(common.MAV_PROTOCOL_CAPABILITY_MISSION_INT) != 0
+}
+
+// missionItemFloat is the deprecated MISSION_ITEM form of an item, for
+// vehicles without MISSION_INT: degrees as float32, plain frames.
+func (l *link) missionItemFloat(t fleet.MissionType, it fleet.MissionItem, seq int) *common.MessageMissionItem {
+	m := &common.MessageMissionItem{
+		TargetSystem:    l.key.SysID,
+		TargetComponent: l.compID,
+		Seq:             uint16(seq),
+		Frame:           common.MAV_FRAME(it.Frame),
+		Command:         common.MAV_CMD(it.Command),
+		Param1:          float32(it.Param1),
+		Param2:          float32(it.Param2),
+		Param3:          float32(it.Param3),
+		Param4:          float32(it.Param4),
+		X:               float32(it.Lat),
+		Y:               float32(it.Lon),
+		Z:               float32(it.Alt),
+		MissionType:     common.MAV_MISSION_TYPE(t),
+	}
+	if it.Current {
+		m.Current = 1
+	}
+	if it.Autocontinue {
+		m.Autocontinue = 1
+	}
+	return m
+}
+
 // itemFromInt converts a MISSION_ITEM_INT; _INT frames become their plain
 // counterparts.
 func itemFromInt(m *common.MessageMissionItemInt) fleet.MissionItem {
@@ -173,7 +207,8 @@ func plainFrame(f common.MAV_FRAME) fleet.Frame {
 
 // UploadMission implements fleet.Vehicle: MISSION_COUNT, then one
 // MISSION_ITEM_INT for each MISSION_REQUEST_INT or MISSION_REQUEST, until
-// MISSION_ACK. On silence it repeats its last message; when the vehicle's
+// MISSION_ACK (MISSION_ITEM for a vehicle whose AUTOPILOT_VERSION lacks
+// MISSION_INT). On silence it repeats its last message; when the vehicle's
 // final ACK was lost and it answers a repeated last item with
 // MAV_MISSION_ERROR, the upload starts again with MISSION_COUNT.
 func (l *link) UploadMission(ctx context.Context, t fleet.MissionType, items []fleet.MissionItem, progress func(done, total int)) error {
@@ -209,8 +244,12 @@ func (l *link) UploadMission(ctx context.Context, t fleet.MissionType, items []f
 			progress(done, n)
 		}
 	}
+	useInt := l.missionInt()
 	sendItem := func(seq int) error {
 		lastSent = seq
+		if !useInt {
+			return l.send(l.missionItemFloat(t, items[seq], seq))
+		}
 		return l.send(l.missionItemInt(t, items[seq], seq))
 	}
 	restart := func() error {
@@ -304,7 +343,8 @@ func (l *link) cancelTransfer(t fleet.MissionType) {
 }
 
 // DownloadMission implements fleet.Vehicle: MISSION_REQUEST_LIST →
-// MISSION_COUNT, MISSION_REQUEST_INT for each item, then MISSION_ACK.
+// MISSION_COUNT, MISSION_REQUEST_INT for each item (MISSION_REQUEST for a
+// vehicle without MISSION_INT), then MISSION_ACK.
 func (l *link) DownloadMission(ctx context.Context, t fleet.MissionType, progress func(done, total int)) ([]fleet.MissionItem, error) {
 	w, end, err := l.startTransfer(t)
 	if err != nil {
@@ -316,6 +356,7 @@ func (l *link) DownloadMission(ctx context.Context, t fleet.MissionType, progres
 	n := -1
 	var items []fleet.MissionItem
 	var ask message.Message = list
+	useInt := l.missionInt()
 	if err := l.send(ask); err != nil {
 		return nil, err
 	}
@@ -329,8 +370,14 @@ func (l *link) DownloadMission(ctx context.Context, t fleet.MissionType, progres
 				Type: common.MAV_MISSION_ACCEPTED, MissionType: mt,
 			})
 		}
-		ask = &common.MessageMissionRequestInt{
-			TargetSystem: l.key.SysID, TargetComponent: l.compID, Seq: uint16(len(items)), MissionType: mt,
+		if useInt {
+			ask = &common.MessageMissionRequestInt{
+				TargetSystem: l.key.SysID, TargetComponent: l.compID, Seq: uint16(len(items)), MissionType: mt,
+			}
+		} else {
+			ask = &common.MessageMissionRequest{
+				TargetSystem: l.key.SysID, TargetComponent: l.compID, Seq: uint16(len(items)), MissionType: mt,
+			}
 		}
 		tries = 0
 		timer.reset(l.t.MissionTimeout)

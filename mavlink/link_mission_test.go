@@ -235,3 +235,41 @@ func TestMissionFinalAckLost(t *testing.T) {
 		t.Errorf("vehicle heard %d MISSION_COUNT and sent %d MAV_MISSION_ERROR, want 2 and 1", counts, errs)
 	}
 }
+
+// A vehicle whose AUTOPILOT_VERSION lacks MISSION_INT gets MISSION_ITEM and
+// MISSION_REQUEST; one that has it (or has not said) gets the _INT forms.
+func TestMissionFloatForVehiclesWithoutMissionInt(t *testing.T) {
+	_, rec, fv, v := linked(t, networks[0], 24)
+	fv.mu.Lock()
+	fv.floatOnly = true
+	fv.write(&common.MessageAutopilotVersion{
+		Capabilities: common.MAV_PROTOCOL_CAPABILITY_MISSION_FLOAT | common.MAV_PROTOCOL_CAPABILITY_COMMAND_INT,
+	})
+	fv.mu.Unlock()
+	waitFor(t, 2*time.Second, "AUTOPILOT_VERSION", func() bool {
+		return rec.count(func(r recorded) bool { _, ok := r.u.(fleet.AutopilotVersion); return ok }) > 0
+	})
+	ctx := context.Background()
+	items := testMission(12)
+	if err := v.UploadMission(ctx, fleet.MissionTypeMission, items, nil); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	got, err := v.DownloadMission(ctx, fleet.MissionTypeMission, nil)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	if len(got) != len(items) {
+		t.Fatalf("downloaded %d items, want %d", len(got), len(items))
+	}
+	for i := range items {
+		// float32 degrees keep about a metre (why MISSION_INT exists).
+		if math.Abs(got[i].Lat-items[i].Lat) > 1e-5 || math.Abs(got[i].Lon-items[i].Lon) > 1e-5 || got[i].Command != items[i].Command {
+			t.Errorf("item %d: got %+v, want %+v", i, got[i], items[i])
+		}
+	}
+	fv.mu.Lock()
+	defer fv.mu.Unlock()
+	if fv.intsHeard != 0 || fv.floatHeard != 2*len(items) {
+		t.Errorf("vehicle heard %d _INT and %d float mission messages, want 0 and %d", fv.intsHeard, fv.floatHeard, 2*len(items))
+	}
+}

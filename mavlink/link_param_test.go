@@ -165,3 +165,34 @@ func TestMessageID(t *testing.T) {
 		t.Error("MessageID(NOPE) found")
 	}
 }
+
+func TestRequestStreamsPX4(t *testing.T) {
+	_, rec, fv, v := linked(t, networks[0], 23)
+	fv.mu.Lock()
+	fv.autopilot = common.MAV_AUTOPILOT_PX4
+	fv.mu.Unlock()
+	// Wait until the link has heard a PX4 heartbeat.
+	waitFor(t, 2*time.Second, "PX4 heartbeat", func() bool {
+		return rec.count(func(r recorded) bool {
+			hb, ok := r.u.(fleet.Heartbeat)
+			return ok && hb.Autopilot == uint8(common.MAV_AUTOPILOT_PX4)
+		}) > 0
+	})
+	if err := v.RequestStreams(context.Background(), fleet.StreamRates{Hz: 5, PerMessage: map[string]float64{"GLOBAL_POSITION_INT": 10}}); err != nil {
+		t.Fatalf("RequestStreams: %v", err)
+	}
+	fv.mu.Lock()
+	defer fv.mu.Unlock()
+	if len(fv.streams) != 0 {
+		t.Errorf("PX4 got %d REQUEST_DATA_STREAM, want none", len(fv.streams))
+	}
+	got := map[float32]float32{}
+	for _, c := range fv.commands {
+		if c.Command == common.MAV_CMD_SET_MESSAGE_INTERVAL {
+			got[c.Param1] = c.Param2
+		}
+	}
+	if len(got) != len(px4Telemetry) || got[33] != 100000 || got[30] != 200000 || got[245] != 200000 {
+		t.Errorf("SET_MESSAGE_INTERVAL by message id: %v", got)
+	}
+}

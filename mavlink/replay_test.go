@@ -22,7 +22,7 @@ const replaySpeedup = 50
 // decoded once the last frame is in.
 func replay(t *testing.T, file string) (*Transport, []recorded) {
 	t.Helper()
-	recs, err := tlog.ReadFile("testdata/" + file)
+	recs, err := tlog.ReadFile("../testdata/ardupilot-sitl/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -332,6 +332,13 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 		t.stats.ignored.Add(1)
 		return
 	}
+	switch m := msg.(type) {
+	case *common.MessageHeartbeat:
+		l.autopilot.Store(uint32(m.Autopilot))
+	case *common.MessageAutopilotVersion:
+		l.caps.Store(uint64(m.Capabilities))
+		l.capsKnown.Store(true)
+	}
 	l.handleFrame(fr.GetSequenceNumber(), msg, t.Now())
 }
 

@@ -107,6 +107,10 @@ type Config struct {
 	// Faults are every drone's initial fault knobs (change them per drone
 	// with the Drone's methods).
 	Faults Faults
+	// DroneFaults are the initial fault knobs of single drones, by their
+	// starting system id, in place of Faults (optional). They apply before
+	// the drone's first message.
+	DroneFaults map[uint8]Faults
 	// Tick is the scheduler's wall-clock period (optional, default 10 ms).
 	Tick time.Duration
 	// Logger receives lifecycle logs (optional, default discard).
@@ -229,6 +233,14 @@ func (c *Config) Validate() error {
 	if err := c.Faults.validate(); err != nil {
 		return fmt.Errorf("sim: Faults: %w", err)
 	}
+	for id, f := range c.DroneFaults {
+		if int(id) < base || int(id) > base+n-1 {
+			return fmt.Errorf("sim: DroneFaults: no drone with system id %d", id)
+		}
+		if err := f.validate(); err != nil {
+			return fmt.Errorf("sim: DroneFaults[%d]: %w", id, err)
+		}
+	}
 	return nil
 }
 
@@ -254,10 +266,12 @@ type Corridor struct {
 }
 
 // Corridors lists the six sister-city corridors, west to east. Each home is
-// on the US side, a few hundred metres from the international boundary.
+// on the US side, a few hundred metres from the international boundary and
+// clear of the airports' no-fly circles (Calexico's is 5 km east of the
+// port of entry, clear of KCXL).
 var Corridors = []Corridor{
 	{"San Diego–Tijuana", Home{32.5480, -117.0293, 40}},
-	{"Calexico–Mexicali", Home{32.6717, -115.4989, 2}},
+	{"Calexico–Mexicali", Home{32.6780, -115.4350, 2}},
 	{"Nogales", Home{31.3370, -110.9420, 1180}},
 	{"El Paso–Ciudad Juárez", Home{31.7580, -106.4869, 1130}},
 	{"Laredo–Nuevo Laredo", Home{27.5050, -99.5075, 130}},

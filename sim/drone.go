@@ -351,10 +351,14 @@ func (d *Drone) Teleport(north, east float64) {
 // newVehicle builds a drone's state, not yet linked.
 func newVehicle(d *Drone, cfg *Config, i int) vehicle {
 	seed := uint64(cfg.Seed) + uint64(i)
+	faults := cfg.Faults
+	if f, ok := cfg.DroneFaults[cfg.SysIDBase+uint8(i)]; ok {
+		faults = f
+	}
 	v := vehicle{
 		d:             d,
 		baseSysID:     cfg.SysIDBase + uint8(i),
-		faults:        cfg.Faults,
+		faults:        faults,
 		linkRNG:       rand.New(rand.NewPCG(seed, 0x6c696e6b)),
 		physRNG:       rand.New(rand.NewPCG(seed, 0x70687973)),
 		bootDelay:     cfg.BootDelay,
@@ -373,7 +377,7 @@ func newVehicle(d *Drone, cfg *Config, i int) vehicle {
 	v.p.set("MAV_SYSID", float64(v.baseSysID))
 	v.p.setInternal("SIM_SPEEDUP", cfg.Speedup)
 	v.setWind(cfg.Wind)
-	v.m.Drain = cfg.Faults.DrainFactor
+	v.m.Drain = faults.DrainFactor
 	v.mis.init()
 	b := v.bootDelay
 	if b < 0 {

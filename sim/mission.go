@@ -174,7 +174,7 @@ func (v *vehicle) missionItemIn(sysid, compid uint8, t common.MAV_MISSION_TYPE, 
 	case common.MAV_MISSION_TYPE_RALLY:
 		v.send(v.paramValue(paramIndex["RALLY_TOTAL"], 65535))
 	}
-	v.d.log.Info("plan received", "sys_id", v.sysid, "mission_type", int(t), "items", len(u.items))
+	v.d.log.Info("plan received", "sys_id", v.sysid)
 }
 
 // storePlan replaces a plan. Mission seq 0 is home; the fence's item count

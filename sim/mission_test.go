@@ -373,3 +373,33 @@ func TestMissionPauseResume(t *testing.T) {
 		t.Errorf("reached after resume %v", got)
 	}
 }
+
+func TestMissionGCSFailsafeMidMission(t *testing.T) {
+	h := newHarness(t, Config{Speedup: 20, BootDelay: -1})
+	h.run(50 * time.Millisecond)
+	hb := &common.MessageHeartbeat{Type: common.MAV_TYPE_GCS, Autopilot: common.MAV_AUTOPILOT_INVALID}
+	h.recv(hb)
+	h.recv(&common.MessageParamSet{TargetSystem: 1, TargetComponent: 1, ParamId: "FS_GCS_ENABLE", ParamValue: 1})
+	items := []*common.MessageMissionItemInt{h.wp(0, common.MAV_CMD_NAV_WAYPOINT, 0, 0, 0), h.wp(1, common.MAV_CMD_NAV_TAKEOFF, 0, 0, 20),
+		h.wp(2, common.MAV_CMD_NAV_WAYPOINT, 2000, 0, 20)}
+	h.upload(common.MAV_MISSION_TYPE_MISSION, items)
+	h.cmd(common.MAV_CMD_DO_SET_MODE, 1, float32(ModeGuided))
+	h.cmd(common.MAV_CMD_COMPONENT_ARM_DISARM, 1)
+	h.cmd(common.MAV_CMD_MISSION_START)
+	h.recv(hb)
+	if !h.runUntil(3*time.Second, func() bool { return h.v.mis.current == 2 }) {
+		t.Fatal("mission not under way")
+	}
+	// Heartbeats stop: RTL after FS_GCS_TIMEOUT (5 s wall).
+	start := h.now
+	if !h.runUntil(6*time.Second, func() bool { return h.v.mode == ModeRTL }) {
+		t.Fatal("no failsafe RTL mid-mission")
+	}
+	if mc := h.v.missionCurrent(); mc.MissionState != common.MISSION_STATE_PAUSED || mc.Seq != 2 {
+		t.Errorf("mission after failsafe %+v", mc)
+	}
+	_ = start
+	if !h.runUntil(30*time.Second, func() bool { return !h.v.armed }) {
+		t.Fatal("RTL did not land")
+	}
+}

@@ -25,7 +25,7 @@ type tlogEntry struct {
 // readTlog decodes a tlog (8-byte big-endian µs, then a frame) from testdata.
 func readTlog(t testing.TB, name string) []tlogEntry {
 	t.Helper()
-	f, err := os.Open("testdata/" + name)
+	f, err := os.Open("../testdata/ardupilot-sitl/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -89,7 +88,7 @@ func (s *Swarm) Initialize() error {
 	s.stop = make(chan struct{})
 	s.done = make(chan struct{})
 	go s.run()
-	s.log.Info("swarm started", "drones", len(s.drones), "link", epStr)
+	s.log.Info("swarm started", "link", epStr)
 	return nil
 }
 
@@ -123,9 +122,6 @@ func (s *Swarm) Drone(sysid uint8) *Drone {
 	}
 	return nil
 }
-
-// ErrClosed is returned when a swarm is used after Close.
-var ErrClosed = errors.New("sim: swarm closed")
 
 // run is the scheduler: every tick it advances each drone to the wall time.
 func (s *Swarm) run() {

@@ -191,6 +191,8 @@ func TestConfigValidate(t *testing.T) {
 		{"too many sysids", Config{Connect: "udpout:127.0.0.1:14550", Drones: 10, SysIDBase: 250}, "pass 254"},
 		{"bad loss", Config{Connect: "udpout:127.0.0.1:14550", Faults: Faults{LossIn: 2}}, "loss"},
 		{"bad home", Config{Connect: "udpout:127.0.0.1:14550", Home: &Home{Lat: 95}}, "Home"},
+		{"faults of a missing drone", Config{Connect: "udpout:127.0.0.1:14550", Drones: 2, DroneFaults: map[uint8]Faults{3: {}}}, "no drone with system id 3"},
+		{"bad drone faults", Config{Connect: "udpout:127.0.0.1:14550", DroneFaults: map[uint8]Faults{1: {LossOut: -1}}}, "DroneFaults[1]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -306,7 +308,7 @@ func flight(t *testing.T, g *gcs, sysid uint8) {
 func TestLoopbackFlight(t *testing.T) {
 	t.Run("udp", func(t *testing.T) {
 		g := newGCS(t, nil)
-		s := startSwarm(t, Config{Drones: 2, Connect: "udpout:" + g.addr, Speedup: 40, BootDelay: 40 * time.Second})
+		s := startSwarm(t, Config{Drones: 2, Connect: "udpout:" + g.addr, Speedup: 40, BootDelay: 100 * time.Second})
 		if s.Drones()[1].SysID() != 2 {
 			t.Fatalf("second drone sysid %d", s.Drones()[1].SysID())
 		}
@@ -443,5 +445,69 @@ func TestLoopbackGCSFailsafeWallTime(t *testing.T) {
 	}
 	if !contains(g.texts(from, g.mark(), 1), "GCS Failsafe") {
 		t.Error("no GCS Failsafe text")
+	}
+}
+
+// TestLoopbackMissionUploadWithLoss uploads a 10-item mission over UDP with
+// 30 % of messages lost each way; the GCS restarts the upload when it hears
+// nothing for a while, as a ground station must. The vehicle repeats an
+// unanswered request only once a second (as ArduCopter), so each loss costs
+// about a second: the item count is kept small.
+func TestLoopbackMissionUploadWithLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 10 s of wall time")
+	}
+	g := newGCS(t, nil)
+	s := startSwarm(t, Config{Connect: "udpout:" + g.addr, BootDelay: -1, Seed: 3, Faults: Faults{LossOut: 0.3, LossIn: 0.3}})
+	g.waitLink(1)
+	d := s.Drones()[0]
+	home := d.State()
+	items := make([]*common.MessageMissionItemInt, 10)
+	for i := range items {
+		lat, lon := offset(home.Lat, home.Lon, float64(i)*10, 0)
+		items[i] = &common.MessageMissionItemInt{TargetSystem: 1, TargetComponent: 1, Seq: uint16(i), Frame: common.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+			Command: common.MAV_CMD_NAV_WAYPOINT, Autocontinue: 1, X: int32(lat * 1e7), Y: int32(lon * 1e7), Z: 20}
+	}
+	items[1].Command = common.MAV_CMD_NAV_TAKEOFF
+	deadline := time.Now().Add(40 * time.Second)
+	done := false
+	for !done && time.Now().Before(deadline) {
+		from := g.mark()
+		g.send(&common.MessageMissionCount{TargetSystem: 1, TargetComponent: 1, Count: uint16(len(items))})
+		for !done {
+			m, i, ok := g.waitFor(from, 1, 3500*time.Millisecond, func(m message.Message) bool {
+				switch m.(type) {
+				case *common.MessageMissionRequest, *common.MessageMissionAck:
+					return true
+				}
+				return false
+			})
+			if !ok {
+				break // nothing heard: restart with MISSION_COUNT
+			}
+			from = i + 1
+			switch m := m.(type) {
+			case *common.MessageMissionRequest:
+				g.send(items[m.Seq])
+			case *common.MessageMissionAck:
+				switch m.Type {
+				case common.MAV_MISSION_ACCEPTED:
+					done = true
+				case common.MAV_MISSION_INVALID_SEQUENCE:
+					// the vehicle asks again
+				default:
+					from = -1
+				}
+			}
+			if from < 0 {
+				break
+			}
+		}
+	}
+	if !done {
+		t.Fatal("upload with 30 % loss did not complete in 40 s")
+	}
+	if st := d.State(); st.MissionCount != 10 {
+		t.Errorf("vehicle holds %d items", st.MissionCount)
 	}
 }

@@ -144,7 +144,6 @@ func (v *vehicle) text(sev common.MAV_SEVERITY, s string) {
 		s = s[:50]
 	}
 	v.send(&common.MessageStatustext{Severity: sev, Text: s})
-	v.d.log.Debug("status text", "text", s)
 }
 
 // local converts a position in the given MAV_FRAME to local N, E, U.

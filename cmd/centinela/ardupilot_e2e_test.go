@@ -401,7 +401,7 @@ func TestArduPilotGroundStationScript(t *testing.T) {
 	if !reasons["Arm: Fence requires position"] {
 		t.Errorf("refusals %v lack \"Arm: Fence requires position\"", reasons)
 	}
-	if !hasPrefix(texts(r.ev, mark), "Arming motors") {
+	if !hasPrefix(recordedTexts(r.ev, mark), "Arming motors") {
 		t.Errorf("no \"Arming motors\" text")
 	}
 
@@ -456,7 +456,7 @@ func TestArduPilotGroundStationScript(t *testing.T) {
 	if d := distance(st.Position, home); d > 3 || st.Mode != "RTL" {
 		t.Errorf("after the RTL: %.1f m from home in %s", d, st.Mode)
 	}
-	if !hasPrefix(texts(r.ev, mark), "Disarming motors") {
+	if !hasPrefix(recordedTexts(r.ev, mark), "Disarming motors") {
 		t.Errorf("no \"Disarming motors\" text")
 	}
 	r.ev.checkComplete(t)

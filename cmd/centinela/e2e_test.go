@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -257,6 +258,24 @@ func waitEvent(t *testing.T, sub *fleet.Subscription, d time.Duration, match fun
 		case <-timeout:
 			t.Fatalf("no matching event within %s", d)
 		}
+	}
+}
+
+// A drone named on the command line is known by its name.
+func TestEndToEndNamedDrone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg.DroneNames = []string{"2=halcon-tijuana"}
+	srv := mustServer(t, cfg)
+	mustSwarm(t, sim.Config{Drones: 2, Connect: "udpout:" + srv.MAVLinkAddr(0).String()})
+	ids := waitDiscovered(t, srv.Fleet, 2)
+	if !slices.Contains(ids, "halcon-tijuana") || !slices.Contains(ids, "sysid-1") {
+		t.Fatalf("drone ids %v, want sysid-1 and halcon-tijuana", ids)
+	}
+	if d := droneState(t, srv.Fleet, "halcon-tijuana"); d.SysID != 2 || d.Name != "halcon-tijuana" {
+		t.Errorf("named drone: sysid %d name %q", d.SysID, d.Name)
 	}
 }
 

@@ -119,8 +119,8 @@ func all[E fleet.Event](r *recorder, from int) []E {
 	return out
 }
 
-// texts returns the status texts recorded from index from on.
-func texts(r *recorder, from int) []string {
+// recordedTexts returns the status texts recorded from index from on.
+func recordedTexts(r *recorder, from int) []string {
 	var out []string
 	for _, e := range all[fleet.StatusTextEvent](r, from) {
 		out = append(out, e.Text)
@@ -209,9 +209,9 @@ func rtlItem() fleet.MissionItem {
 	return fleet.MissionItem{Frame: fleet.FrameMission, Command: fleet.CmdNavReturnToLaunch, Autocontinue: true}
 }
 
-// patrol is a simple mission: takeoff to alt, then legs waypoints going
+// zigzag is a simple mission: takeoff to alt, then legs waypoints going
 // north-east in steps of step metres, then RTL.
-func patrol(home fleet.Position, altMSL, alt, step float64, legs int) []fleet.MissionItem {
+func zigzag(home fleet.Position, altMSL, alt, step float64, legs int) []fleet.MissionItem {
 	items := []fleet.MissionItem{homeItem(home, altMSL), takeoffItem(alt)}
 	for i := 1; i <= legs; i++ {
 		p := offset(home, step*float64(i), step*float64(i%2))

@@ -247,9 +247,9 @@ func TestMissionUploadUnderLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	home, altMSL := r.home(t, lossyID)
-	items := patrol(home, altMSL, 25, 40, 14)
+	items := zigzag(home, altMSL, 25, 40, 14)
 	deadHome, deadAlt := r.home(t, deadID)
-	deadItems := patrol(deadHome, deadAlt, 25, 40, 3)
+	deadItems := zigzag(deadHome, deadAlt, 25, 40, 3)
 
 	type result struct {
 		err  error
@@ -305,7 +305,7 @@ func TestMissionUploadUnderLoss(t *testing.T) {
 func startPatrol(t *testing.T, r *rig, id string, alt, step float64, legs int) (string, []fleet.MissionItem) {
 	t.Helper()
 	home, altMSL := r.home(t, id)
-	items := patrol(home, altMSL, alt, step, legs)
+	items := zigzag(home, altMSL, alt, step, legs)
 	ctx := opCtx(t, 30*time.Second)
 	mid, err := r.srv.Fleet.UploadMission(ctx, id, fleet.MissionTypeMission, items, fleet.UploadOptions{})
 	if err != nil {
@@ -569,7 +569,7 @@ func TestMissionUploadTwentyDronesOneDead(t *testing.T) {
 	for i := 0; i < n; i++ {
 		_, id := r.drone(i)
 		home, altMSL := r.home(t, id)
-		plans[id] = patrol(home, altMSL, 20+float64(i), 30+float64(i), 2+i%7)
+		plans[id] = zigzag(home, altMSL, 20+float64(i), 30+float64(i), 2+i%7)
 	}
 	dead, deadID := r.drone(deadIdx)
 	if err := dead.SetLoss(1, 1); err != nil {

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/mavlink"
 	"github.com/centinela-gcs/centinela/sim"
 )
@@ -41,21 +44,121 @@ type serveConfig struct {
 	SimHome      string
 	// StatusInterval prints a fleet status table this often (0: never).
 	StatusInterval time.Duration
+	// Agencies defines agencies as "ID=JURISDICTION,…" (added to the
+	// built-in ones, replacing one of the same id).
+	Agencies []string
+	// DroneAgencies assigns drones to agencies as "SYSID=AGENCY".
+	DroneAgencies []string
+	// DroneNames names drones as "SYSID=NAME"; a named drone's id is its name.
+	DroneNames []string
+	// DefaultAgency is the agency of drones not in DroneAgencies.
+	DefaultAgency string
+	// Zones is a GeoJSON file of zones imported over the bundled dataset.
+	Zones string
+	// BreachAction is the default response to a geofence breach.
+	BreachAction string
 	// Log configures logging.
 	Log logOptions
 }
 
 func defaultServeConfig() serveConfig {
 	return serveConfig{
-		SysID:        mavlink.DefaultSysID,
-		CompID:       mavlink.DefaultCompID,
-		LinkTimeout:  3 * time.Second,
-		StreamHz:     4,
-		SimSpeedup:   1,
-		SimSeed:      1,
-		SimBootDelay: 6 * time.Second,
-		Log:          logOptions{Level: "info", Format: "text"},
+		SysID:         mavlink.DefaultSysID,
+		CompID:        mavlink.DefaultCompID,
+		LinkTimeout:   3 * time.Second,
+		StreamHz:      4,
+		SimSpeedup:    1,
+		SimSeed:       1,
+		SimBootDelay:  6 * time.Second,
+		DefaultAgency: agencyJoint,
+		BreachAction:  string(fleet.ZoneRTL),
+		Log:           logOptions{Level: "info", Format: "text"},
 	}
+}
+
+// The built-in agencies: one of each country and a binational task force.
+const (
+	agencyUS    = "us-agency"
+	agencyMX    = "mx-agency"
+	agencyJoint = "joint-task-force"
+)
+
+func builtinAgencies() []geofence.Agency {
+	return []geofence.Agency{
+		{ID: agencyUS, Name: "US agency", Jurisdictions: []geofence.Jurisdiction{geofence.US}},
+		{ID: agencyMX, Name: "Mexican agency", Jurisdictions: []geofence.Jurisdiction{geofence.MX}},
+		{ID: agencyJoint, Name: "Binational joint task force", Jurisdictions: []geofence.Jurisdiction{geofence.US, geofence.MX, geofence.Joint}},
+	}
+}
+
+// agencies returns the built-in agencies with --agency applied.
+func (c *serveConfig) agencies() ([]geofence.Agency, error) {
+	out := builtinAgencies()
+	for _, spec := range c.Agencies {
+		id, list, ok := strings.Cut(spec, "=")
+		id = strings.TrimSpace(id)
+		if !ok || id == "" || list == "" {
+			return nil, fmt.Errorf("--agency %q: want ID=JURISDICTION[,JURISDICTION…] with US, MX or JOINT", spec)
+		}
+		a := geofence.Agency{ID: id, Name: id}
+		for _, j := range strings.Split(list, ",") {
+			jj := geofence.Jurisdiction(strings.ToUpper(strings.TrimSpace(j)))
+			if !jj.Valid() {
+				return nil, fmt.Errorf("--agency %q: unknown jurisdiction %q (want US, MX or JOINT)", spec, j)
+			}
+			a.Jurisdictions = append(a.Jurisdictions, jj)
+		}
+		out = slices.DeleteFunc(out, func(b geofence.Agency) bool { return b.ID == id })
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// droneAgencies parses --drone-agency into agency ids by system id.
+func (c *serveConfig) droneAgencies(known []geofence.Agency) (map[uint8]string, error) {
+	isKnown := func(id string) bool {
+		return slices.ContainsFunc(known, func(a geofence.Agency) bool { return a.ID == id })
+	}
+	if !isKnown(c.DefaultAgency) {
+		return nil, fmt.Errorf("--default-agency %q: no such agency", c.DefaultAgency)
+	}
+	out := map[uint8]string{}
+	for _, spec := range c.DroneAgencies {
+		sys, agency, ok := strings.Cut(spec, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(sys))
+		if !ok || err != nil || n < 1 || n > 255 {
+			return nil, fmt.Errorf("--drone-agency %q: want SYSID=AGENCY with SYSID 1..255", spec)
+		}
+		if !isKnown(agency) {
+			return nil, fmt.Errorf("--drone-agency %q: no such agency %q", spec, agency)
+		}
+		out[uint8(n)] = agency
+	}
+	return out, nil
+}
+
+// zoneStore builds the zone store: the bundled dataset, the agencies and
+// the zones of --zones.
+func (c *serveConfig) zoneStore() (*geofence.Store, error) {
+	agencies, err := c.agencies()
+	if err != nil {
+		return nil, err
+	}
+	set, err := geofence.Default(agencies...)
+	if err != nil {
+		return nil, err
+	}
+	store := geofence.NewStore(set)
+	if c.Zones != "" {
+		data, err := os.ReadFile(c.Zones)
+		if err != nil {
+			return nil, fmt.Errorf("--zones: %w", err)
+		}
+		if err := store.ImportGeoJSON(data, geofence.DefaultLimits(), false); err != nil {
+			return nil, fmt.Errorf("--zones %s: %w", c.Zones, err)
+		}
+	}
+	return store, nil
 }
 
 func (c *serveConfig) validate() error {
@@ -90,7 +193,38 @@ func (c *serveConfig) validate() error {
 			return fmt.Errorf("--sim-home: %w", err)
 		}
 	}
-	return nil
+	if !fleet.ZoneAction(c.BreachAction).Valid() {
+		return fmt.Errorf("--breach-action %q: want warn, hold, rtl or land", c.BreachAction)
+	}
+	agencies, err := c.agencies()
+	if err != nil {
+		return err
+	}
+	if _, err := c.droneAgencies(agencies); err != nil {
+		return err
+	}
+	_, err = c.droneNames()
+	return err
+}
+
+// droneNames parses --drone-name.
+func (c *serveConfig) droneNames() (map[uint8]string, error) {
+	out := map[uint8]string{}
+	seen := map[string]bool{}
+	for _, spec := range c.DroneNames {
+		sys, name, ok := strings.Cut(spec, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(sys))
+		name = strings.TrimSpace(name)
+		if !ok || err != nil || n < 1 || n > 255 || name == "" || len(name) > 64 {
+			return nil, fmt.Errorf("--drone-name %q: want SYSID=NAME with SYSID 1..255 and a name of 1 to 64 characters", spec)
+		}
+		if seen[name] || strings.HasPrefix(name, "sysid-") {
+			return nil, fmt.Errorf("--drone-name %q: name %q is taken", spec, name)
+		}
+		seen[name] = true
+		out[uint8(n)] = name
+	}
+	return out, nil
 }
 
 // serveFlags registers the flags of serve (and demo) on fs.
@@ -106,6 +240,12 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.DurationVar(&c.SimBootDelay, "sim-boot-delay", c.SimBootDelay, "simulated time until a simulated drone has a GPS fix and can arm")
 	fs.StringVar(&c.SimHome, "sim-home", c.SimHome, "home of every simulated drone as `LAT,LON,ALT` (default: spread over the border corridors)")
 	fs.DurationVar(&c.StatusInterval, "status", c.StatusInterval, "print a fleet status table this often (0: never)")
+	fs.Var((*stringList)(&c.Agencies), "agency", "define an agency as `ID=JURISDICTION,…` (US, MX, JOINT), repeatable; built in: us-agency=US, mx-agency=MX, joint-task-force=US,MX,JOINT")
+	fs.Var((*stringList)(&c.DroneNames), "drone-name", "name a drone as `SYSID=NAME`, repeatable; its id becomes the name")
+	fs.Var((*stringList)(&c.DroneAgencies), "drone-agency", "assign a drone to an agency as `SYSID=AGENCY`, repeatable")
+	fs.StringVar(&c.DefaultAgency, "default-agency", c.DefaultAgency, "agency of drones not assigned with --drone-agency")
+	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
+	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
 	fs.StringVar(&c.Log.Level, "log-level", c.Log.Level, "log level: debug, info, warn or error")
 	fs.StringVar(&c.Log.Format, "log-format", c.Log.Format, "log format: text or json")
 }
@@ -146,6 +286,9 @@ type server struct {
 	cfg   serveConfig
 	log   *slog.Logger
 	Fleet *fleet.Fleet
+	// Zones is where each drone may fly; Watch checks every position.
+	Zones *geofence.Store
+	Watch *fleet.ZoneWatch
 	// Transport is the MAVLink transport; its first len(cfg.MAVLink)
 	// endpoints are the configured ones.
 	Transport *mavlink.Transport
@@ -163,15 +306,37 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log}
+	zones, err := cfg.zoneStore()
+	if err != nil {
+		return nil, err
+	}
+	agencies, _ := cfg.agencies()
+	byDrone, _ := cfg.droneAgencies(agencies)
+	names, _ := cfg.droneNames()
+	s.Zones = zones
 	s.Fleet = &fleet.Fleet{
-		Logger:      log,
-		LinkTimeout: cfg.LinkTimeout,
+		Logger:        log,
+		LinkTimeout:   cfg.LinkTimeout,
+		Agencies:      byDrone,
+		Names:         names,
+		DefaultAgency: cfg.DefaultAgency,
+		Guard:         fleet.NewZoneGuard(zones),
 		StreamRates: &fleet.StreamRates{Hz: cfg.StreamHz, PerMessage: map[string]float64{
 			"GLOBAL_POSITION_INT": math.Max(cfg.StreamHz, 10),
 		}},
 	}
 	if err := s.Fleet.Initialize(); err != nil {
 		return nil, fmt.Errorf("start fleet: %w", err)
+	}
+	s.Watch = &fleet.ZoneWatch{
+		Fleet:  s.Fleet,
+		Zones:  zones,
+		Policy: fleet.ZonePolicy{Default: fleet.ZoneAction(cfg.BreachAction)},
+		Logger: log,
+	}
+	if err := s.Watch.Initialize(); err != nil {
+		s.Fleet.Close()
+		return nil, fmt.Errorf("start breach watch: %w", err)
 	}
 	endpoints := append([]string(nil), cfg.MAVLink...)
 	if cfg.Sim > 0 {
@@ -185,6 +350,7 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		Logger:    log,
 	}
 	if err := s.Transport.Initialize(); err != nil {
+		s.Watch.Close()
 		s.Fleet.Close()
 		return nil, fmt.Errorf("start mavlink: %w", err)
 	}
@@ -253,6 +419,7 @@ func (s *server) Close() {
 		s.events.Close()
 	}
 	s.wg.Wait()
+	s.Watch.Close()
 	s.Fleet.Close()
 }
 
@@ -273,6 +440,10 @@ func (s *server) logEvents() {
 			s.log.Info("mode changed", "drone_id", e.DroneID, "from", e.From, "to", e.To)
 		case fleet.Failsafe:
 			s.log.Warn("failsafe", "drone_id", e.DroneID, "kind", e.Kind)
+		case fleet.ZoneStateChanged:
+			s.log.Info("zone state", "drone_id", e.DroneID, "from", e.From, "to", e.To, "zone_id", e.ZoneID)
+		case fleet.ZoneResponse:
+			s.log.Warn("zone response", "drone_id", e.DroneID, "zone_id", e.ZoneID, "action", e.Action, "skipped", e.Skipped, "err", e.Message)
 		case fleet.Missed:
 			s.log.Warn("event log fell behind", "missed", e.N)
 		}

@@ -32,6 +32,7 @@ type simConfig struct {
 	Latency       time.Duration
 	Jitter        time.Duration
 	Drain         float64
+	Faults        []string
 	Log           logOptions
 }
 
@@ -73,7 +74,24 @@ func (c *simConfig) validate() error {
 			return fmt.Errorf("--home: %w", err)
 		}
 	}
-	return nil
+	_, err := c.droneFaults()
+	return err
+}
+
+// droneFaults parses the --fault flags.
+func (c *simConfig) droneFaults() ([]droneFault, error) {
+	var out []droneFault
+	for _, spec := range c.Faults {
+		f, err := parseFault(spec)
+		if err != nil {
+			return nil, err
+		}
+		if f.SysID < c.SysIDBase || f.SysID >= c.SysIDBase+c.Drones {
+			return nil, fmt.Errorf("--fault %q: no drone with system id %d", spec, f.SysID)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // simSwarmConfig turns the flags into the simulator's configuration.
@@ -129,6 +147,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&cfg.Latency, "latency", cfg.Latency, "latency added to every message each way")
 	fs.DurationVar(&cfg.Jitter, "jitter", cfg.Jitter, "random extra latency up to this much per message")
 	fs.Float64Var(&cfg.Drain, "drain", cfg.Drain, "battery drain multiplier")
+	fs.Var((*stringList)(&cfg.Faults), "fault", faultUsage)
 	fs.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "log level: debug, info, warn or error")
 	fs.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "log format: text or json")
 	fs.Usage = func() {
@@ -136,7 +155,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			"Runs simulated ArduCopter multicopters that speak MAVLink like ArduPilot SITL.\n\n"+
 			"Examples:\n"+
 			"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --speedup 10\n"+
-			"  centinela sim --drones 2 --listen tcpin:127.0.0.1:5760\n\nFlags:\n")
+			"  centinela sim --drones 2 --listen tcpin:127.0.0.1:5760\n"+
+			"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --fault 2:loss-out=30,loss-in=30 --fault 3:cut-at=60s,cut-for=10s\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -151,11 +171,21 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	sc := cfg.swarmConfig()
 	sc.Logger = log
+	faults, _ := cfg.droneFaults()
+	startFaults(&sc, faults)
 	swarm := sim.New(sc)
 	if err := swarm.Initialize(); err != nil {
 		return err
 	}
 	defer swarm.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	wait, err := scheduleFaults(ctx, swarm, faults, log)
+	if err != nil {
+		cancel()
+		return err
+	}
+	defer wait()
+	defer cancel()
 	for _, d := range swarm.Drones() {
 		fmt.Fprintf(stdout, "drone sysid %d on %s\n", d.SysID(), d.Addr())
 	}
