@@ -423,6 +423,7 @@ func mavlinkIDs(b []byte) []uint32 {
 
 // MAVLink message ids the tests count.
 const (
+	idHeartbeat          = 0
 	idGlobalPositionInt  = 33
 	idMissionCurrent     = 42
 	idMissionRequestList = 43
