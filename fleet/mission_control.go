@@ -426,10 +426,7 @@ func (f *Fleet) PauseMission(ctx context.Context, id string) error {
 		d.mu.Unlock()
 		return Errorf(Conflict, "drone %q runs no mission", id)
 	}
-	seq := m.currentSeq()
-	if m.vehicleSeq > 0 {
-		seq = m.vehicleSeq
-	}
+	seq := m.flyingSeq()
 	m.state, m.pausedSeq = MissionStatePaused, seq
 	mid := m.id
 	d.mu.Unlock()
@@ -468,10 +465,7 @@ func (f *Fleet) ResumeMission(ctx context.Context, id string) error {
 	}
 	seq := m.pausedSeq
 	if seq < 0 {
-		seq = m.currentSeq()
-		if m.vehicleSeq > 0 {
-			seq = m.vehicleSeq
-		}
+		seq = m.flyingSeq()
 	}
 	mid := m.id
 	d.mu.Unlock()

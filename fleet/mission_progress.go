@@ -158,6 +158,28 @@ func (m *missionTracker) currentSeq() int {
 	return m.route[m.cursor].seq
 }
 
+// flyingSeq is the navigation item the drone flies now, where a pause
+// holds and a resume goes back to. Once the tracked step is reached the
+// drone flies the next one, although MISSION_CURRENT (which ArduCopter
+// updates 0.05–0.2 s after MISSION_ITEM_REACHED) may still show the old
+// item; while the mission runs MISSION_CURRENT moves the step, so a reached
+// step means the next one. Otherwise (interrupted or paused, when
+// MISSION_CURRENT is not followed) the vehicle's own report wins.
+func (m *missionTracker) flyingSeq() int {
+	cur := m.currentSeq()
+	next := -1
+	if m.reached && m.cursor+1 < len(m.route) {
+		next = m.route[m.cursor+1].seq
+	}
+	switch {
+	case next >= 0 && (m.state == MissionStateRunning || m.vehicleSeq <= 0 || m.vehicleSeq == cur):
+		return next
+	case m.vehicleSeq > 0:
+		return m.vehicleSeq
+	}
+	return cur
+}
+
 func (m *missionTracker) allDone() bool {
 	return len(m.route) > 0 && m.loopStart < 0 && m.reached && m.cursor == len(m.route)-1
 }

@@ -562,3 +562,40 @@ func TestMissionBusy(t *testing.T) {
 		t.Errorf("fence tracked as mission: %+v", ms)
 	}
 }
+
+// A pause that follows MISSION_ITEM_REACHED before MISSION_CURRENT moved on
+// (ArduCopter updates it 0.05–0.2 s later) holds the next item, and resume
+// flies it, not the one already reached (found end to end at speed-up).
+func TestMissionPauseRightAfterItemReached(t *testing.T) {
+	f, _, v, ev := missionDrone(t)
+	ctx := context.Background()
+	f.Handle(v, ft.Copter(ft.Auto, true, ft.StatusActive))
+	f.Handle(v, fleet.MissionCurrent{Seq: 2, Total: 10, State: 3})
+	waitFor[fleet.MissionStarted](ev, nil)
+	f.Handle(v, fleet.MissionItemReached{Seq: 2})
+	waitFor[fleet.MissionItemReachedEvent](ev, nil)
+
+	if err := f.PauseMission(ctx, "sysid-1"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := waitFor[fleet.MissionPaused](ev, nil); p.Seq != 3 {
+		t.Errorf("paused at %d, want 3 (2 was reached)", p.Seq)
+	}
+	f.Handle(v, ft.Copter(ft.Brake, true, ft.StatusActive))
+	f.Handle(v, fleet.MissionCurrent{Seq: 3, Total: 10, State: 4})
+
+	var current atomic.Int64
+	current.Store(-1)
+	v.SetCurrentItemFn = func(_ context.Context, seq int) error { current.Store(int64(seq)); return nil }
+	if err := f.ResumeMission(ctx, "sysid-1"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := waitFor[fleet.MissionResumed](ev, nil); r.Seq != 3 || current.Load() != 3 {
+		t.Errorf("resumed %+v, set current %d; want 3", r, current.Load())
+	}
+	f.Handle(v, ft.Copter(ft.Auto, true, ft.StatusActive))
+	f.Handle(v, fleet.MissionItemReached{Seq: 4}) // WP 3, reported as the DO item after it
+	if r, _ := waitFor[fleet.MissionItemReachedEvent](ev, nil); r.Seq != 3 {
+		t.Errorf("reached %+v after resuming, want item 3", r)
+	}
+}

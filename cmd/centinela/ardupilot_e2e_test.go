@@ -1,0 +1,477 @@
+package main
+
+import (
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gomavlib/v3"
+	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
+
+	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/sim"
+)
+
+// End-to-end tests of ArduCopter fidelity (issue 13): the server against the
+// simulator as it would face a real ArduCopter 4.7, whose behaviour is
+// recorded in the project's SITL reference traffic (see its README): streams
+// only on request, the parameter protocol under loss, and a ground-station
+// script written against the real autopilot.
+
+// listener is a raw MAVLink node that never asks for anything: it only
+// sends heartbeats (so a UDP server knows it) and counts what it hears from
+// system 1.
+type listener struct {
+	node *gomavlib.Node
+	mu   sync.Mutex
+	seen map[uint32]int
+	done chan struct{}
+}
+
+func mustListener(t *testing.T, addr string) *listener {
+	t.Helper()
+	n := &gomavlib.Node{
+		Endpoints:       []gomavlib.EndpointConf{gomavlib.EndpointUDPClient{Address: addr}},
+		Dialect:         ardupilotmega.Dialect,
+		OutVersion:      gomavlib.V2,
+		OutSystemID:     250,
+		HeartbeatPeriod: 500 * time.Millisecond,
+	}
+	if err := n.Initialize(); err != nil {
+		t.Fatalf("listener: %v", err)
+	}
+	l := &listener{node: n, seen: map[uint32]int{}, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for ev := range n.Events() {
+			if f, ok := ev.(*gomavlib.EventFrame); ok && f.SystemID() == 1 {
+				l.mu.Lock()
+				l.seen[f.Message().GetID()]++
+				l.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		n.Close()
+		<-l.done
+	})
+	return l
+}
+
+func (l *listener) count(id uint32) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.seen[id]
+}
+
+func (l *listener) streamed() map[uint32]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[uint32]int{}
+	for id, n := range l.seen {
+		switch id {
+		case 0, 253, 242, 49, 111, 22: // HEARTBEAT, STATUSTEXT, HOME_POSITION, GPS_GLOBAL_ORIGIN, TIMESYNC, PARAM_VALUE
+		default:
+			out[id] = n
+		}
+	}
+	return out
+}
+
+func TestArduPilotStreamsOnlyOnRequest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	t.Parallel()
+	// A drone listening on UDP, as SITL does, that streams only on request.
+	swarm := mustSwarm(t, sim.Config{Listen: "udp:127.0.0.1:0", Seed: 81})
+	sd := swarm.Drones()[0]
+	passive := mustListener(t, sd.Addr())
+
+	// Booted, with a position estimate, for a few heartbeats: yet nothing
+	// but heartbeats and texts reaches a node that never asks.
+	eventually(t, 10*time.Second, "drone booted with a position", func() bool { return sd.State().PositionOK })
+	hb := passive.count(0)
+	eventually(t, 10*time.Second, "two more heartbeats", func() bool { return passive.count(0) >= hb+2 })
+	if s := passive.streamed(); len(s) > 0 {
+		t.Fatalf("a drone nobody asked streamed %v (message id: count)", s)
+	}
+
+	// The server connects (udpout, through a relay that counts) and asks.
+	relay := mustProxy(t, sd.Addr())
+	srv := mustServer(t, testServeConfig("udpout:"+relay.Addr()))
+	ids := waitDiscovered(t, srv.Fleet, 1)
+	if n := relay.Count(fromClient, idRequestDataStream); n == 0 {
+		t.Errorf("the server has positions but sent no REQUEST_DATA_STREAM")
+	}
+	if n := relay.Count(fromClient, idCommandLong); n == 0 {
+		t.Errorf("the server sent no COMMAND_LONG (SET_MESSAGE_INTERVAL, REQUEST_MESSAGE)")
+	}
+	// The drone streams on every link once asked: the passive node hears
+	// positions now too.
+	eventually(t, 5*time.Second, "positions at the passive node after the server asked", func() bool {
+		return passive.count(idGlobalPositionInt) > 0
+	})
+	// The server connected after the drone set its home (sent once, then
+	// only at arming): it must have asked for it, and for the version.
+	eventually(t, 5*time.Second, "version and home", func() bool {
+		st := droneState(t, srv.Fleet, ids[0])
+		return st.Version.Known && st.Version.Firmware == "4.7.0-dev" && st.Version.Has(fleet.CapabilityMissionInt) && st.HasHome
+	})
+	st := droneState(t, srv.Fleet, ids[0])
+	h := sd.State().Home
+	if d := distance(fleet.Position{Lat: st.Home.Lat, Lon: st.Home.Lon}, fleet.Position{Lat: h.Lat, Lon: h.Lon}); d > 1 || math.Abs(st.Home.AltMSL-h.Alt) > 1 {
+		t.Errorf("fleet home %+v, the drone's %+v", st.Home, h)
+	}
+	if d := distance(st.Position, simPosition(sd.State())); d > 2 {
+		t.Errorf("fleet position %.1f m from the drone's", d)
+	}
+	if st.Mode != "STABILIZE" || st.Armed || st.SystemStatus != 3 {
+		t.Errorf("idle drone: mode %s armed %t status %d, want STABILIZE disarmed STANDBY", st.Mode, st.Armed, st.SystemStatus)
+	}
+}
+
+// namesFromIssue13 are the parameters the simulator must have with
+// ArduCopter's names, so scripts written for the real autopilot work.
+var namesFromIssue13 = []string{"SYSID_THISMAV", "MAV_GCS_SYSID", "FS_GCS_ENABLE", "FS_GCS_TIMEOUT", "FS_OPTIONS",
+	"FENCE_ENABLE", "FENCE_TYPE", "FENCE_ACTION", "FENCE_RADIUS", "FENCE_ALT_MAX", "FENCE_MARGIN", "AVOID_ENABLE",
+	"RTL_ALT", "WPNAV_SPEED", "WPNAV_SPEED_UP", "WPNAV_SPEED_DN", "LAND_SPEED", "BATT_CAPACITY", "BATT_LOW_VOLT",
+	"BATT_CRT_VOLT", "BATT_FS_LOW_ACT", "BATT_FS_CRT_ACT", "SIM_SPEEDUP", "SIM_WIND_SPD", "SIM_WIND_DIR"}
+
+func TestArduPilotParamsUnderLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	t.Parallel()
+	r, _ := mustRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 91}, false)
+	f := r.srv.Fleet
+	sd, id := r.drone(0)
+
+	// ArduCopter 4.7 has no SYSID_MYGCS: no answer, NotFound (asked while
+	// the rest runs: it takes the transport's whole retry budget).
+	mygcs := make(chan error, 1)
+	go func() {
+		_, err := f.Param(opCtx(t, 20*time.Second), id, "SYSID_MYGCS")
+		mygcs <- err
+	}()
+
+	// The reference list, over a clean link.
+	clean, err := f.Params(opCtx(t, 20*time.Second), id, nil)
+	if err != nil {
+		t.Fatalf("parameter list: %v", err)
+	}
+	total := clean[0].Count
+	if len(clean) != total || total < len(namesFromIssue13) {
+		t.Fatalf("%d parameters read, the vehicle counts %d", len(clean), total)
+	}
+	byName := map[string]fleet.Param{}
+	for i, p := range clean {
+		if p.Index != i || p.Count != total {
+			t.Errorf("parameter %d: %s index %d count %d", i, p.Name, p.Index, p.Count)
+		}
+		if _, dup := byName[p.Name]; dup {
+			t.Errorf("parameter %s listed twice", p.Name)
+		}
+		byName[p.Name] = p
+	}
+	for _, n := range namesFromIssue13 {
+		if _, ok := byName[n]; !ok {
+			t.Errorf("no parameter %s", n)
+		}
+	}
+
+	// The same list with 20 % of the frames lost each way: every index.
+	if err := sd.SetLoss(0.2, 0.2); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	gotMax := 0
+	lossy, err := f.Params(opCtx(t, 40*time.Second), id, func(got, total int) { gotMax = max(gotMax, got) })
+	if err != nil {
+		t.Fatalf("parameter list with 20%% loss: %v", err)
+	}
+	took := time.Since(start)
+	if len(lossy) != total || gotMax != total {
+		t.Fatalf("with 20%% loss: %d parameters (progress %d), want %d", len(lossy), gotMax, total)
+	}
+	for i, p := range lossy {
+		if c := clean[i]; p.Name != c.Name || p.Index != i || p.Type != c.Type ||
+			(p.Value != c.Value && p.Name != "STAT_RUNTIME" && p.Name != "STAT_FLTTIME") {
+			t.Errorf("with loss, parameter %d is %+v, clean %+v", i, p, c)
+		}
+	}
+	t.Logf("%d parameters with 20%% loss each way in %s", total, took.Round(time.Millisecond))
+	if err := sd.SetLoss(0, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	// PARAM_SET round trip: the echo carries the true type, the cache
+	// keeps the index, and the vehicle flies by the new value.
+	ctx := opCtx(t, 60*time.Second)
+	p, err := f.SetParam(ctx, id, "WPNAV_SPEED", 400)
+	if err != nil {
+		t.Fatalf("set WPNAV_SPEED: %v", err)
+	}
+	if want := byName["WPNAV_SPEED"]; p.Value != 400 || p.Type != fleet.ParamReal32 || p.Index != want.Index {
+		t.Errorf("set WPNAV_SPEED echoed %+v, want 400 REAL32 at index %d", p, want.Index)
+	}
+	if c, err := f.Param(ctx, id, "WPNAV_SPEED"); err != nil || c.Value != 400 {
+		t.Errorf("cached WPNAV_SPEED %+v, %v", c, err)
+	}
+	cached, _ := f.CachedParams(id)
+	if len(cached) != total {
+		t.Errorf("%d parameters cached, want %d", len(cached), total)
+	}
+	if err := f.Arm(ctx, id, fleet.ArmOptions{Wait: 20 * time.Second, RetryInterval: 200 * time.Millisecond}); err != nil {
+		t.Fatalf("arm: %v", err)
+	}
+	if err := f.Takeoff(ctx, id, 15); err != nil {
+		t.Fatalf("takeoff: %v", err)
+	}
+	eventually(t, 20*time.Second, "at 15 m", func() bool { return sd.State().RelAlt > 14.5 })
+	target := offset(droneState(t, f, id).Position, 80, 0)
+	target.RelAlt = 15
+	if err := f.GoTo(ctx, id, target, fleet.GoToOptions{}); err != nil {
+		t.Fatalf("go-to: %v", err)
+	}
+	top := 0.0
+	eventually(t, 20*time.Second, "arrived", func() bool {
+		s := sd.State()
+		top = math.Max(top, math.Hypot(s.VN, s.VE))
+		return distance(simPosition(s), target) < 2
+	})
+	if top > 4.3 || top < 3.5 {
+		t.Errorf("flew at up to %.1f m/s with WPNAV_SPEED 400 cm/s", top)
+	}
+
+	if err := <-mygcs; fleet.ErrorCode(err) != fleet.NotFound {
+		t.Errorf("SYSID_MYGCS: %v, want NotFound (ArduCopter 4.7 calls it MAV_GCS_SYSID)", err)
+	}
+}
+
+// pentagon returns the vertices of a regular pentagon of radius rad around
+// c, the first due north.
+func pentagon(c fleet.Position, rad float64) []fleet.Position {
+	var out []fleet.Position
+	for k := 0; k < 5; k++ {
+		a := 2 * math.Pi * float64(k) / 5
+		out = append(out, offset(c, rad*math.Cos(a), rad*math.Sin(a)))
+	}
+	return out
+}
+
+// TestArduPilotGroundStationScript runs, through the fleet's API, what the
+// recordings' ground-station script did against real ArduCopter (files d
+// and e), and checks the simulator gives the same kinds of answers.
+func TestArduPilotGroundStationScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	t.Parallel()
+	// A boot long enough (60 simulated s, 3 s here) to meet the pre-arm
+	// checks, as a script does after a fresh SITL start.
+	r, _ := mustRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 101, BootDelay: 60 * time.Second}, false)
+	f := r.srv.Fleet
+	sd, id := r.drone(0)
+	home, _ := r.home(t, id)
+	ctx := opCtx(t, 90*time.Second)
+
+	// Fence and failsafe parameters by name, with ArduCopter's defaults and
+	// types; a read by name carries no index (65535).
+	for _, w := range []struct {
+		name string
+		v    float64
+		typ  fleet.ParamType
+	}{
+		{"FENCE_ENABLE", 0, fleet.ParamInt8}, {"FENCE_TYPE", 7, fleet.ParamInt8}, {"FENCE_ACTION", 1, fleet.ParamInt8},
+		{"FENCE_RADIUS", 150, fleet.ParamReal32}, {"FENCE_ALT_MAX", 100, fleet.ParamReal32}, {"FENCE_MARGIN", 2, fleet.ParamReal32},
+		{"FS_GCS_ENABLE", 0, fleet.ParamInt8}, {"FS_GCS_TIMEOUT", 5, fleet.ParamReal32}, {"MAV_GCS_SYSID", 255, fleet.ParamInt16},
+	} {
+		p, err := f.Param(ctx, id, w.name)
+		if err != nil {
+			t.Fatalf("read %s: %v", w.name, err)
+		}
+		if p.Value != w.v || p.Type != w.typ || p.Index != -1 {
+			t.Errorf("%s = %v type %d index %d, want %v type %d index -1", w.name, p.Value, p.Type, p.Index, w.v, w.typ)
+		}
+	}
+	if p := mustSetParam(t, f, id, "FS_GCS_ENABLE", 1); p.Type != fleet.ParamInt8 {
+		t.Errorf("FS_GCS_ENABLE echoed as type %d, want INT8", p.Type)
+	}
+
+	// Upload a fence like recording d's: a pentagon inclusion of 130 m
+	// around home, and an exclusion circle of 20 m 70 m north of it.
+	var fence []fleet.MissionItem
+	for _, v := range pentagon(home, 130) {
+		fence = append(fence, fleet.MissionItem{Frame: fleet.FrameGlobal, Command: fleet.CmdNavFencePolygonInclusion,
+			Param1: 5, Lat: v.Lat, Lon: v.Lon})
+	}
+	circle := offset(home, 70, 0)
+	fence = append(fence, fleet.MissionItem{Frame: fleet.FrameGlobal, Command: fleet.CmdNavFenceCircleExclusion,
+		Param1: 20, Lat: circle.Lat, Lon: circle.Lon})
+	mark := r.ev.mark()
+	if _, err := f.UploadMission(ctx, id, fleet.MissionTypeFence, fence, fleet.UploadOptions{}); err != nil {
+		t.Fatalf("fence upload: %v", err)
+	}
+	if up, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.MissionUploaded) bool { return e.DroneID == id }); up.Type != fleet.MissionTypeFence || up.Items != 6 {
+		t.Errorf("uploaded %+v", up)
+	}
+	// As ArduCopter: a DEBUG text, and FENCE_TOTAL (8 for 6 items) pushed
+	// as PARAM_VALUE, which the fleet caches.
+	idx, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.StatusTextEvent) bool { return e.Text == "Fence Indexed OK" })
+	if idx.Severity != 7 {
+		t.Errorf("\"Fence Indexed OK\" with severity %d, want 7 (DEBUG)", idx.Severity)
+	}
+	eventually(t, 5*time.Second, "FENCE_TOTAL 8 in the fleet's cache", func() bool {
+		cached, _ := f.CachedParams(id)
+		for _, p := range cached {
+			if p.Name == "FENCE_TOTAL" && p.Value == 8 {
+				return true
+			}
+		}
+		return false
+	})
+	down, err := f.DownloadMission(ctx, id, fleet.MissionTypeFence)
+	if err != nil {
+		t.Fatalf("fence download: %v", err)
+	}
+	compareItems(t, fence, down, 0)
+	if st := droneState(t, f, id); st.Mission.State != fleet.MissionStateNone {
+		t.Errorf("a fence became the tracked mission: %s", st.Mission.State)
+	}
+
+	// Enable it at run time: FENCE_STATUS starts, FENCE_ENABLE stays 0.
+	if err := f.EnableFence(ctx, id, true); err != nil {
+		t.Fatalf("fence enable: %v", err)
+	}
+	fc, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.VehicleFenceChanged) bool { return e.DroneID == id })
+	if !fc.Fence.Known || fc.Fence.Breached || fc.Fence.Count != 0 {
+		t.Errorf("first FENCE_STATUS: %+v", fc.Fence)
+	}
+	list, err := f.Params(ctx, id, nil)
+	if err != nil {
+		t.Fatalf("parameter list: %v", err)
+	}
+	for _, p := range list {
+		if p.Name == "FENCE_ENABLE" && p.Value != 0 {
+			t.Errorf("FENCE_ENABLE reads %v after MAV_CMD_DO_FENCE_ENABLE, ArduCopter leaves it 0", p.Value)
+		}
+	}
+
+	// GUIDED, then arm: refused with the vehicle's reason until the pre-arm
+	// checks pass, then accepted.
+	if err := f.SetMode(ctx, id, "GUIDED"); err != nil {
+		t.Fatalf("GUIDED: %v", err)
+	}
+	if sd.State().PositionOK {
+		t.Fatalf("the drone finished its boot before the first arming attempt: this test ran too slowly to see a refusal")
+	}
+	mark = r.ev.mark()
+	err = f.Arm(ctx, id, fleet.ArmOptions{})
+	if fleet.ErrorCode(err) != fleet.Denied || !strings.HasPrefix(fleet.ErrorMessage(err), "Arm: ") {
+		t.Errorf("first arming attempt: %v, want Denied with the vehicle's \"Arm: …\" reason", err)
+	}
+	if err := f.Arm(ctx, id, fleet.ArmOptions{Wait: 30 * time.Second, RetryInterval: 200 * time.Millisecond}); err != nil {
+		t.Fatalf("arm with retries: %v", err)
+	}
+	// Take off at once: an armed copter left on the ground disarms itself
+	// after DISARM_DELAY (10 simulated s, half a second here).
+	if err := f.Takeoff(ctx, id, 30); err != nil {
+		t.Fatalf("takeoff: %v", err)
+	}
+	_, armedIdx := await(t, r.ev, 5*time.Second, mark, func(e fleet.Armed) bool { return e.DroneID == id })
+	var refusals []fleet.StatusTextEvent
+	for _, e := range allBetween[fleet.StatusTextEvent](r.ev, mark, armedIdx) {
+		if strings.HasPrefix(e.Text, "Arm: ") {
+			refusals = append(refusals, e)
+		}
+	}
+	if len(refusals) < 2 {
+		t.Errorf("%d arming refusals heard before arming, want several", len(refusals))
+	}
+	reasons := map[string]bool{}
+	for _, e := range refusals {
+		reasons[e.Text] = true
+		if e.Severity != 2 {
+			t.Errorf("refusal %q with severity %d, want 2 (CRITICAL)", e.Text, e.Severity)
+		}
+	}
+	if !reasons["Arm: Fence requires position"] {
+		t.Errorf("refusals %v lack \"Arm: Fence requires position\"", reasons)
+	}
+	if !hasPrefix(recordedTexts(r.ev, mark), "Arming motors") {
+		t.Errorf("no \"Arming motors\" text")
+	}
+
+	// Go-tos toward the exclusion circle.
+	eventually(t, 20*time.Second, "at 30 m", func() bool { return droneState(t, f, id).Position.RelAlt > 29.5 })
+	inside := circle
+	inside.RelAlt = 30
+	err = f.GoTo(ctx, id, inside, fleet.GoToOptions{})
+	if fleet.ErrorCode(err) != fleet.Denied {
+		t.Errorf("go-to inside the exclusion circle: %v, want Denied (DO_REPOSITION FAILED)", err)
+	}
+	before := simPosition(sd.State())
+	simTimeAdvance(t, sd, 5*time.Second)
+	if d := distance(simPosition(sd.State()), before); d > 1 {
+		t.Errorf("drone moved %.1f m after a refused go-to", d)
+	}
+
+	beyond := offset(home, 110, 0)
+	beyond.RelAlt = 30
+	mark = r.ev.mark()
+	if err := f.GoTo(ctx, id, beyond, fleet.GoToOptions{}); err != nil {
+		t.Fatalf("go-to beyond the circle: %v", err)
+	}
+	breach, _ := await(t, r.ev, 20*time.Second, mark, func(e fleet.VehicleFenceChanged) bool { return e.DroneID == id && e.Fence.Breached })
+	if breach.Fence.Count != 1 || breach.Fence.BreachType != 3 {
+		t.Errorf("breach %+v, want count 1, type 3 (BOUNDARY)", breach.Fence)
+	}
+	if d := distance(droneState(t, f, id).Position, circle); d > 25 {
+		t.Errorf("breach reported %.0f m from the circle's centre", d)
+	}
+	rtl, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.ModeChanged) bool { return e.DroneID == id && e.To == "RTL" })
+	if rtl.Commanded {
+		t.Errorf("fence RTL taken as the fleet's own")
+	}
+	fs, _ := await(t, r.ev, 5*time.Second, mark, func(e fleet.Failsafe) bool { return e.DroneID == id })
+	if fs.Kind != fleet.FailsafeFence || fs.Text != "Polygon fence breached" {
+		t.Errorf("failsafe %q %q, want fence \"Polygon fence breached\"", fs.Kind, fs.Text)
+	}
+	await(t, r.ev, 5*time.Second, mark, func(e fleet.StatusTextEvent) bool { return e.Text == "Manual recovery started" })
+	cleared, _ := await(t, r.ev, 30*time.Second, mark, func(e fleet.VehicleFenceChanged) bool { return e.DroneID == id && !e.Fence.Breached })
+	if cleared.Fence.Count != 1 {
+		t.Errorf("breach count %d after clearing, ArduCopter keeps 1", cleared.Fence.Count)
+	}
+	await(t, r.ev, 5*time.Second, mark, func(e fleet.StatusTextEvent) bool { return e.Text == "Fence breach cleared" })
+
+	// The RTL lands at home and disarms; the mode stays RTL.
+	eventually(t, 30*time.Second, "landed and disarmed", func() bool {
+		st := droneState(t, f, id)
+		return !st.Armed && st.Landed == fleet.LandedOnGround
+	})
+	st := droneState(t, f, id)
+	if d := distance(st.Position, home); d > 3 || st.Mode != "RTL" {
+		t.Errorf("after the RTL: %.1f m from home in %s", d, st.Mode)
+	}
+	if !hasPrefix(recordedTexts(r.ev, mark), "Disarming motors") {
+		t.Errorf("no \"Disarming motors\" text")
+	}
+	r.ev.checkComplete(t)
+}
+
+// allBetween returns the events of type E with indexes in [from, to).
+func allBetween[E fleet.Event](r *recorder, from, to int) []E {
+	var out []E
+	for i, ev := range r.events(from) {
+		if from+i >= to {
+			break
+		}
+		if e, ok := ev.(E); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
