@@ -422,27 +422,21 @@ func (s *server) Close() {
 	s.Fleet.Close()
 }
 
-// logEvents logs the fleet's discrete events until the subscription closes.
+// logEvents logs the fleet's events that the fleet does not log itself
+// (vehicle texts, mode changes, geofence approaches) until the subscription
+// closes.
 func (s *server) logEvents() {
 	defer s.wg.Done()
 	for ev := range s.events.C {
 		switch e := ev.(type) {
-		case fleet.DroneDiscovered:
-			s.log.Info("drone discovered", "drone_id", e.Drone.ID, "sys_id", e.Drone.SysID, "link", e.Drone.Link)
-		case fleet.LinkLost:
-			s.log.Warn("link lost", "drone_id", e.DroneID)
-		case fleet.LinkRegained:
-			s.log.Info("link regained", "drone_id", e.DroneID, "link", e.Link, "down", e.Down)
 		case fleet.StatusTextEvent:
 			s.log.Info("status text", "drone_id", e.DroneID, "severity", e.Severity, "text", e.Text)
 		case fleet.ModeChanged:
 			s.log.Info("mode changed", "drone_id", e.DroneID, "from", e.From, "to", e.To)
-		case fleet.Failsafe:
-			s.log.Warn("failsafe", "drone_id", e.DroneID, "kind", e.Kind)
 		case fleet.ZoneStateChanged:
-			s.log.Info("zone state", "drone_id", e.DroneID, "from", e.From, "to", e.To, "zone_id", e.ZoneID)
-		case fleet.ZoneResponse:
-			s.log.Warn("zone response", "drone_id", e.DroneID, "zone_id", e.ZoneID, "action", e.Action, "skipped", e.Skipped, "err", e.Message)
+			if e.To == fleet.ZoneApproaching {
+				s.log.Warn("approaching the edge of allowed space", "drone_id", e.DroneID, "zone_id", e.ZoneID, "boundary_m", e.BoundaryM)
+			}
 		case fleet.Missed:
 			s.log.Warn("event log fell behind", "missed", e.N)
 		}
