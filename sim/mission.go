@@ -25,6 +25,24 @@ type missionItem struct {
 	z              float32
 }
 
+// check validates an uploaded item as ArduPilot's conversion does: a
+// position on the globe and finite parameters and altitude for the items
+// that fly somewhere.
+func (it missionItem) check() common.MAV_MISSION_RESULT {
+	finite32 := func(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) }
+	switch {
+	case it.x < -900000000 || it.x > 900000000:
+		return common.MAV_MISSION_INVALID_PARAM5_X
+	case it.y < -1800000000 || it.y > 1800000000:
+		return common.MAV_MISSION_INVALID_PARAM6_Y
+	case (!isDo(it.cmd) || it.cmd == common.MAV_CMD_DO_SET_HOME) && !finite32(it.z):
+		return common.MAV_MISSION_INVALID_PARAM7
+	case it.cmd == common.MAV_CMD_DO_CHANGE_SPEED && !finite32(it.p2):
+		return common.MAV_MISSION_INVALID_PARAM2
+	}
+	return common.MAV_MISSION_ACCEPTED
+}
+
 // upload is a mission upload in progress (the vehicle asks, the GCS answers).
 type upload struct {
 	active        bool
@@ -153,6 +171,12 @@ func (v *vehicle) missionItemIn(sysid, compid uint8, t common.MAV_MISSION_TYPE, 
 	}
 	if seq != u.next {
 		v.missionAck(sysid, compid, t, common.MAV_MISSION_INVALID_SEQUENCE)
+		return
+	}
+	if r := it.check(); r != common.MAV_MISSION_ACCEPTED {
+		// Like ArduPilot: an item that does not convert ends the upload.
+		u.active = false
+		v.missionAck(sysid, compid, t, r)
 		return
 	}
 	u.items = append(u.items, it)

@@ -403,3 +403,41 @@ func TestMissionGCSFailsafeMidMission(t *testing.T) {
 		t.Fatal("RTL did not land")
 	}
 }
+
+// Items that do not convert end the upload with ArduPilot's result codes,
+// and leave the stored plan as it was.
+func TestMissionItemValidation(t *testing.T) {
+	h := newHarness(t, Config{BootDelay: -1})
+	good := []*common.MessageMissionItemInt{
+		h.wp(0, common.MAV_CMD_NAV_WAYPOINT, 0, 0, 0),
+		h.wp(1, common.MAV_CMD_NAV_TAKEOFF, 0, 0, 20),
+		h.wp(2, common.MAV_CMD_NAV_WAYPOINT, 50, 0, 20),
+	}
+	if r := h.upload(common.MAV_MISSION_TYPE_MISSION, good); r != common.MAV_MISSION_ACCEPTED {
+		t.Fatalf("good plan: %v", r)
+	}
+	for _, tc := range []struct {
+		name string
+		mod  func(*common.MessageMissionItemInt)
+		want common.MAV_MISSION_RESULT
+	}{
+		{"latitude off the globe", func(it *common.MessageMissionItemInt) { it.X = 950000000 }, common.MAV_MISSION_INVALID_PARAM5_X},
+		{"longitude off the globe", func(it *common.MessageMissionItemInt) { it.Y = -1850000000 }, common.MAV_MISSION_INVALID_PARAM6_Y},
+		{"NaN altitude", func(it *common.MessageMissionItemInt) { it.Z = float32(math.NaN()) }, common.MAV_MISSION_INVALID_PARAM7},
+		{"infinite speed", func(it *common.MessageMissionItemInt) {
+			it.Command, it.Frame, it.Param1, it.Param2 = common.MAV_CMD_DO_CHANGE_SPEED, common.MAV_FRAME_MISSION, 1, float32(math.Inf(1))
+		}, common.MAV_MISSION_INVALID_PARAM2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := h.wp(2, common.MAV_CMD_NAV_WAYPOINT, 80, 0, 20)
+			tc.mod(bad)
+			plan := []*common.MessageMissionItemInt{good[0], good[1], bad}
+			if r := h.upload(common.MAV_MISSION_TYPE_MISSION, plan); r != tc.want {
+				t.Errorf("result %v, want %v", r, tc.want)
+			}
+			if got := h.download(common.MAV_MISSION_TYPE_MISSION); len(got) != 3 || got[2].X != good[2].X {
+				t.Errorf("stored plan changed: %d items", len(got))
+			}
+		})
+	}
+}

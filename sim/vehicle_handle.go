@@ -105,6 +105,11 @@ func (v *vehicle) handle(sysid, compid uint8, msg message.Message) {
 
 func f(x float32) float64 { return float64(x) }
 
+// validLatLon reports whether lat, lon are degrees on the globe.
+func validLatLon(lat, lon float64) bool {
+	return lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180
+}
+
 // command answers a COMMAND_LONG or COMMAND_INT.
 func (v *vehicle) command(a cmdArgs) {
 	// A retry (confirmation > 0) of the command just accepted is answered
@@ -170,7 +175,7 @@ func (v *vehicle) execute(a cmdArgs) (common.MAV_RESULT, string) {
 			return common.MAV_RESULT_FAILED, ""
 		}
 		alt := p[6]
-		if alt <= 0 {
+		if !(alt > 0) || math.IsInf(alt, 0) {
 			return common.MAV_RESULT_FAILED, ""
 		}
 		v.tgt = target{valid: true, n: v.m.N, e: v.m.E, u: v.home[2] + alt}
@@ -211,15 +216,18 @@ func (v *vehicle) execute(a cmdArgs) (common.MAV_RESULT, string) {
 		if !v.armed || v.m.Landed || !v.positionOK() {
 			return common.MAV_RESULT_FAILED, ""
 		}
-		if p[0] > 0 {
-			v.speed = p[0]
-		}
 		n, e, u := v.tgt.n, v.tgt.e, v.tgt.u
 		if !math.IsNaN(p[4]) && !math.IsNaN(p[5]) && (p[4] != 0 || p[5] != 0) {
+			if !validLatLon(p[4], p[5]) || math.IsInf(p[6], 0) {
+				return common.MAV_RESULT_DENIED, ""
+			}
 			n, e, u = v.local(p[4], p[5], p[6], a.frame)
 			if math.IsNaN(p[6]) {
 				u = v.m.U
 			}
+		}
+		if p[0] > 0 && !math.IsInf(p[0], 0) {
+			v.speed = p[0]
 		}
 		if !v.fenceAllows(n, e, u) {
 			return common.MAV_RESULT_FAILED, ""
@@ -228,7 +236,7 @@ func (v *vehicle) execute(a cmdArgs) (common.MAV_RESULT, string) {
 		return common.MAV_RESULT_ACCEPTED, ""
 
 	case common.MAV_CMD_DO_CHANGE_SPEED:
-		if p[1] > 0 && (p[0] == 0 || p[0] == 1) {
+		if p[1] > 0 && !math.IsInf(p[1], 0) && (p[0] == 0 || p[0] == 1) {
 			v.speed = p[1]
 			v.mis.speed = p[1]
 		} else if p[1] == -2 {
@@ -255,6 +263,9 @@ func (v *vehicle) execute(a cmdArgs) (common.MAV_RESULT, string) {
 		if p[0] == 1 {
 			v.home = [3]float64{v.m.N, v.m.E, v.m.U}
 		} else {
+			if !validLatLon(p[4], p[5]) || math.IsNaN(p[6]) || math.IsInf(p[6], 0) {
+				return common.MAV_RESULT_DENIED, ""
+			}
 			n, e, u := v.local(p[4], p[5], p[6], common.MAV_FRAME_GLOBAL)
 			v.home = [3]float64{n, e, u}
 		}
@@ -303,7 +314,8 @@ func (v *vehicle) positionTarget(m *common.MessageSetPositionTargetGlobalInt) {
 		return
 	}
 	const ignorePos = common.POSITION_TARGET_TYPEMASK_X_IGNORE | common.POSITION_TARGET_TYPEMASK_Y_IGNORE | common.POSITION_TARGET_TYPEMASK_Z_IGNORE
-	if m.TypeMask&ignorePos != 0 {
+	if m.TypeMask&ignorePos != 0 || math.IsNaN(float64(m.Alt)) || math.IsInf(float64(m.Alt), 0) ||
+		m.LatInt < -900000000 || m.LatInt > 900000000 || m.LonInt < -1800000000 || m.LonInt > 1800000000 {
 		return
 	}
 	n, e, u := v.local(float64(m.LatInt)/1e7, float64(m.LonInt)/1e7, float64(m.Alt), m.CoordinateFrame)
