@@ -234,10 +234,9 @@ func (s *Set) Line(id string) (Line, bool) {
 	return Line{}, false
 }
 
-// With returns a new Set with zones added, replacing zones of the same ID.
-// It returns a *ValidationError if a zone is invalid; s is never changed.
-func (s *Set) With(zones ...Zone) (*Set, error) {
-	all := s.Zones()
+// upsertZones returns all with zones added, each replacing the zone of the
+// same ID in place.
+func upsertZones(all, zones []Zone) []Zone {
 	idx := make(map[string]int, len(all))
 	for i, z := range all {
 		idx[z.ID] = i
@@ -250,6 +249,13 @@ func (s *Set) With(zones ...Zone) (*Set, error) {
 		idx[z.ID] = len(all)
 		all = append(all, z)
 	}
+	return all
+}
+
+// With returns a new Set with zones added, replacing zones of the same ID.
+// It returns a *ValidationError if a zone is invalid; s is never changed.
+func (s *Set) With(zones ...Zone) (*Set, error) {
+	all := upsertZones(s.Zones(), zones)
 	return NewSet(all, s.Agencies(), s.Lines())
 }
 
@@ -416,19 +422,7 @@ func (st *Store) ImportGeoJSON(data []byte, lim Limits, replace bool) error {
 }
 
 func (s *Set) merge(zones []Zone, lines []Line, lim Limits) (*Set, error) {
-	all := s.Zones()
-	idx := make(map[string]int, len(all))
-	for i, z := range all {
-		idx[z.ID] = i
-	}
-	for _, z := range zones {
-		if i, ok := idx[z.ID]; ok {
-			all[i] = z
-			continue
-		}
-		idx[z.ID] = len(all)
-		all = append(all, z)
-	}
+	all := upsertZones(s.Zones(), zones)
 	ls := s.Lines()
 	for _, l := range lines {
 		i := slices.IndexFunc(ls, func(x Line) bool { return x.ID == l.ID })
