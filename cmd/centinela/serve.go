@@ -447,16 +447,32 @@ func (s *server) logEvents() {
 func printStatus(w io.Writer, drones []fleet.DroneState) {
 	sort.Slice(drones, func(i, j int) bool { return drones[i].ID < drones[j].ID })
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DRONE\tLINK\tMODE\tARMED\tLAT\tLON\tALT m\tSPEED m/s\tBATT %")
+	fmt.Fprintln(tw, "DRONE\tLINK\tMODE\tARMED\tLAT\tLON\tALT m\tSPEED m/s\tBATT %\tMISSION")
 	for _, d := range drones {
 		lat, lon := "-", "-"
 		if d.HasPosition {
 			lat, lon = strconv.FormatFloat(d.Position.Lat, 'f', 5, 64), strconv.FormatFloat(d.Position.Lon, 'f', 5, 64)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\t%.1f\t%.1f\t%d\n", d.ID, d.LinkState, d.Mode, d.Armed,
-			lat, lon, d.Position.RelAlt, d.GroundSpeed, d.Battery.RemainingPct)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\t%.1f\t%.1f\t%d\t%s\n", d.ID, d.LinkState, d.Mode, d.Armed,
+			lat, lon, d.Position.RelAlt, d.GroundSpeed, d.Battery.RemainingPct, missionSummary(d.Mission))
 	}
 	tw.Flush()
+}
+
+// missionSummary is one short cell about a drone's mission: state, item
+// and progress.
+func missionSummary(m fleet.MissionStatus) string {
+	switch m.State {
+	case fleet.MissionStateRunning, fleet.MissionStatePaused:
+		s := fmt.Sprintf("%s item %d/%d %.0f%%", m.State, m.CurrentSeq, m.Items-1, m.Percent)
+		if m.ETA >= 0 {
+			s += " eta " + m.ETA.Round(time.Second).String()
+		}
+		return s
+	case fleet.MissionStateNone:
+		return "-"
+	}
+	return m.State.String()
 }
 
 // parseHome parses "LAT,LON,ALT" (degrees, degrees, metres AMSL).

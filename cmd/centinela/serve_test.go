@@ -1,0 +1,35 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/centinela-gcs/centinela/fleet"
+)
+
+func TestPrintStatus(t *testing.T) {
+	var b strings.Builder
+	printStatus(&b, []fleet.DroneState{
+		{ID: "sysid-2", LinkState: fleet.LinkStateLost, Mode: "RTL", Battery: fleet.Battery{RemainingPct: 40}},
+		{ID: "halcon-1", LinkState: fleet.LinkStateUp, Mode: "AUTO", Armed: true, HasPosition: true,
+			Position: fleet.Position{Lat: 32.54801, Lon: -117.02932, RelAlt: 40}, GroundSpeed: 9.96,
+			Battery: fleet.Battery{RemainingPct: 87},
+			Mission: fleet.MissionStatus{State: fleet.MissionStateRunning, Items: 8, CurrentSeq: 3, Percent: 41.6, ETA: 95 * time.Second}},
+	})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("status table:\n%s", b.String())
+	}
+	for i, want := range [][]string{
+		{"DRONE", "LINK", "MODE", "MISSION"},
+		{"halcon-1", "up", "AUTO", "true", "32.54801", "-117.02932", "40.0", "10.0", "87", "running item 3/7 42% eta 1m35s"},
+		{"sysid-2", "lost", "RTL", "false", "-", "-", "40", "-"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d %q lacks %q", i, lines[i], w)
+			}
+		}
+	}
+}
