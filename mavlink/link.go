@@ -219,6 +219,60 @@ func (l *link) unlock(flag *bool) {
 	l.mu.Unlock()
 }
 
+// replyAction is what exchange does after a reply.
+type replyAction int
+
+const (
+	// keepWaiting ignores the reply.
+	keepWaiting replyAction = iota
+	// extendWait restarts the wait for this try (MAV_RESULT_IN_PROGRESS).
+	extendWait
+	// finished ends the exchange with the handler's error.
+	finished
+)
+
+// errExhausted is returned by exchange when every try went unanswered; the
+// caller turns it into its own Timeout error.
+var errExhausted = errors.New("mavlink: no answer")
+
+// exchange runs the request–reply pattern of the MAVLink microservices:
+// send request(try), wait up to timeout for replies on w, and send again on
+// silence, retries times at most. handle looks at each reply and says what
+// to do. It returns handle's error once it says finished, errExhausted when
+// every try went unanswered, and a Timeout or NoDrone error when ctx or the
+// link ends first.
+func (l *link) exchange(ctx context.Context, w *waiter, timeout time.Duration, retries int,
+	request func(try int) message.Message, handle func(r reply) (replyAction, error)) error {
+	timer := newStepTimer(timeout)
+	defer timer.Stop()
+	for try := 0; try <= retries; try++ {
+		if err := l.send(request(try)); err != nil {
+			return err
+		}
+		timer.reset(timeout)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return ctxErr(ctx)
+			case <-l.done:
+				return errNoDrone()
+			case <-timer.C:
+				break wait
+			case r := <-w.ch:
+				act, err := handle(r)
+				switch act {
+				case finished:
+					return err
+				case extendWait:
+					timer.reset(timeout)
+				}
+			}
+		}
+	}
+	return errExhausted
+}
+
 // stepTimer is one reusable timer for an operation's steps.
 type stepTimer struct{ *time.Timer }
 

@@ -170,45 +170,35 @@ func (l *link) command(ctx context.Context, mc mavCommand, lat, lon float64) err
 	defer l.removeWaiter(w)
 
 	log := l.log.With("cmd", mc.name)
-	timer := newStepTimer(l.t.CommandTimeout)
-	defer timer.Stop()
 	var texts []reply
-	for attempt := 0; attempt <= l.t.CommandRetries; attempt++ {
-		if err := l.send(l.commandMessage(mc, attempt, lat, lon)); err != nil {
-			return err
-		}
-		timer.reset(l.t.CommandTimeout)
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				return ctxErr(ctx)
-			case <-l.done:
-				return errNoDrone()
-			case <-timer.C:
-				log.Debug("command timeout", "attempt", attempt)
-				break wait
-			case r := <-w.ch:
-				if r.text != nil {
-					texts = append(texts, r)
-					continue
-				}
-				ack := r.msg.(*common.MessageCommandAck)
-				if ack.Result == common.MAV_RESULT_IN_PROGRESS {
-					timer.reset(l.t.CommandTimeout)
-					continue
-				}
-				if ack.Result == common.MAV_RESULT_ACCEPTED {
-					return nil
-				}
-				texts = l.collectReasons(ctx, w, texts, r.at)
-				err := commandResult(ack.Result, mc.name, texts)
-				log.Info("command refused", "err", err)
-				return err
+	err := l.exchange(ctx, w, l.t.CommandTimeout, l.t.CommandRetries,
+		func(try int) message.Message {
+			if try > 0 {
+				log.Debug("command retry", "attempt", try)
 			}
-		}
+			return l.commandMessage(mc, try, lat, lon)
+		},
+		func(r reply) (replyAction, error) {
+			if r.text != nil {
+				texts = append(texts, r)
+				return keepWaiting, nil
+			}
+			ack := r.msg.(*common.MessageCommandAck)
+			switch ack.Result {
+			case common.MAV_RESULT_IN_PROGRESS:
+				return extendWait, nil
+			case common.MAV_RESULT_ACCEPTED:
+				return finished, nil
+			}
+			texts = l.collectReasons(ctx, w, texts, r.at)
+			err := commandResult(ack.Result, mc.name, texts)
+			log.Info("command refused", "err", err)
+			return finished, err
+		})
+	if err == errExhausted {
+		return commandResult(resultTimeout, mc.name, nil)
 	}
-	return commandResult(resultTimeout, mc.name, nil)
+	return err
 }
 
 // collectReasons waits until reasonWindow after the refusing ack at ackAt

@@ -452,30 +452,18 @@ func (l *link) ClearMission(ctx context.Context, t fleet.MissionType) error {
 	clear := &common.MessageMissionClearAll{
 		TargetSystem: l.key.SysID, TargetComponent: l.compID, MissionType: common.MAV_MISSION_TYPE(t),
 	}
-	timer := newStepTimer(l.t.MissionTimeout)
-	defer timer.Stop()
-	for tries := 0; tries <= l.t.MissionRetries; tries++ {
-		if err := l.send(clear); err != nil {
-			return err
-		}
-		timer.reset(l.t.MissionTimeout)
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				return ctxErr(ctx)
-			case <-l.done:
-				return errNoDrone()
-			case <-timer.C:
-				break wait
-			case r := <-w.ch:
-				if m, ok := r.msg.(*common.MessageMissionAck); ok {
-					return missionResult(m.Type, t, "clear")
-				}
+	err = l.exchange(ctx, w, l.t.MissionTimeout, l.t.MissionRetries,
+		func(int) message.Message { return clear },
+		func(r reply) (replyAction, error) {
+			if m, ok := r.msg.(*common.MessageMissionAck); ok {
+				return finished, missionResult(m.Type, t, "clear")
 			}
-		}
+			return keepWaiting, nil
+		})
+	if err == errExhausted {
+		return errTimeout("the " + t.String() + " clear")
 	}
-	return errTimeout("the " + t.String() + " clear")
+	return err
 }
 
 // SetCurrentItem implements fleet.Vehicle: MAV_CMD_DO_SET_MISSION_CURRENT,
@@ -497,22 +485,11 @@ func (l *link) SetCurrentItem(ctx context.Context, seq int) error {
 	})
 	defer l.removeWaiter(w)
 	msg := &common.MessageMissionSetCurrent{TargetSystem: l.key.SysID, TargetComponent: l.compID, Seq: uint16(seq)}
-	timer := newStepTimer(l.t.MissionTimeout)
-	defer timer.Stop()
-	for tries := 0; tries <= l.t.MissionRetries; tries++ {
-		if err := l.send(msg); err != nil {
-			return err
-		}
-		timer.reset(l.t.MissionTimeout)
-		select {
-		case <-ctx.Done():
-			return ctxErr(ctx)
-		case <-l.done:
-			return errNoDrone()
-		case <-timer.C:
-		case <-w.ch:
-			return nil
-		}
+	err = l.exchange(ctx, w, l.t.MissionTimeout, l.t.MissionRetries,
+		func(int) message.Message { return msg },
+		func(reply) (replyAction, error) { return finished, nil })
+	if err == errExhausted {
+		return errTimeout("set current mission item")
 	}
-	return errTimeout("set current mission item")
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/centinela-gcs/centinela/fleet"
 )
@@ -208,7 +209,7 @@ func (l *link) SetParam(ctx context.Context, name string, value float64) (fleet.
 }
 
 // paramExchange sends req until a PARAM_VALUE named name comes back.
-func (l *link) paramExchange(ctx context.Context, name string, req interface{ GetID() uint32 }) (fleet.Param, error) {
+func (l *link) paramExchange(ctx context.Context, name string, req message.Message) (fleet.Param, error) {
 	select {
 	case <-l.done:
 		return fleet.Param{}, errNoDrone()
@@ -216,22 +217,18 @@ func (l *link) paramExchange(ctx context.Context, name string, req interface{ Ge
 	}
 	w := l.paramWaiter(8, func(m *common.MessageParamValue) bool { return m.ParamId == name })
 	defer l.removeWaiter(w)
-	timer := newStepTimer(l.t.ParamTimeout)
-	defer timer.Stop()
-	for tries := 0; tries <= l.t.ParamRetries; tries++ {
-		if err := l.send(req); err != nil {
-			return fleet.Param{}, err
-		}
-		timer.reset(l.t.ParamTimeout)
-		select {
-		case <-ctx.Done():
-			return fleet.Param{}, ctxErr(ctx)
-		case <-l.done:
-			return fleet.Param{}, errNoDrone()
-		case <-timer.C:
-		case r := <-w.ch:
-			return paramFromMessage(r.msg.(*common.MessageParamValue)), nil
-		}
+	var p fleet.Param
+	err := l.exchange(ctx, w, l.t.ParamTimeout, l.t.ParamRetries,
+		func(int) message.Message { return req },
+		func(r reply) (replyAction, error) {
+			p = paramFromMessage(r.msg.(*common.MessageParamValue))
+			return finished, nil
+		})
+	if err == errExhausted {
+		return fleet.Param{}, errTimeout("parameter " + name)
 	}
-	return fleet.Param{}, errTimeout("parameter " + name)
+	if err != nil {
+		return fleet.Param{}, err
+	}
+	return p, nil
 }
