@@ -20,6 +20,12 @@ const (
 	Conflict Code = "conflict"
 	// Unauthenticated means the caller is not known.
 	Unauthenticated Code = "unauthenticated"
+	// Forbidden means the caller is known but may not do this (its role,
+	// its agency, or a control grant that has expired).
+	Forbidden Code = "forbidden"
+	// Exhausted means the request is larger than a limit allows (too many
+	// items, too large a body) or a quota is used up.
+	Exhausted Code = "exhausted"
 	// NoDrone means the drone's link is lost: nothing can reach it now.
 	NoDrone Code = "no_drone"
 	// Busy means the drone is already running an exclusive operation
@@ -37,7 +43,7 @@ const (
 )
 
 // Codes lists every code, for transports that must map each one.
-var Codes = []Code{Invalid, NotFound, Conflict, Unauthenticated, NoDrone, Busy, Denied, Timeout, Unsupported, Internal}
+var Codes = []Code{Invalid, NotFound, Conflict, Unauthenticated, Forbidden, Exhausted, NoDrone, Busy, Denied, Timeout, Unsupported, Internal}
 
 // Error is the only error type that crosses package boundaries.
 type Error struct {

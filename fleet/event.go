@@ -261,6 +261,8 @@ func (MissionResumed) isEvent()          {}
 func (MissionFinished) isEvent()         {}
 func (MissionInterrupted) isEvent()      {}
 func (Missed) isEvent()                  {}
+func (OperatorAction) isEvent()          {}
+func (GrantChanged) isEvent()            {}
 
 func (e DroneDiscovered) drone() string         { return e.Drone.ID }
 func (e StateChanged) drone() string            { return e.Drone.ID }
@@ -286,6 +288,45 @@ func (e MissionResumed) drone() string          { return e.DroneID }
 func (e MissionFinished) drone() string         { return e.DroneID }
 func (e MissionInterrupted) drone() string      { return e.DroneID }
 func (Missed) drone() string                    { return "" }
+func (e OperatorAction) drone() string          { return e.DroneID }
+func (GrantChanged) drone() string              { return "" }
+
+// OperatorAction is sent by the control plane after it carried out (or
+// refused) something a person or a tool asked for: a command to a drone, a
+// change of zones, tokens or grants. It is the audit trail's live view, so
+// every operator sees commands issued by others.
+type OperatorAction struct {
+	// DroneID is the drone acted on ("" for actions on no drone).
+	DroneID string
+	At      time.Time
+	// Actor is the caller's label, Role its role and Agency its agency.
+	Actor, Role, Agency string
+	// Action names the operation ("Control.Arm", "Geofence.PutZone", …).
+	Action string
+	// Summary is a short description of the arguments.
+	Summary string
+	// Code is "" when the action succeeded, else its error code; Message is
+	// the error's user-facing message.
+	Code    Code
+	Message string
+}
+
+// GrantChanged is sent when a control grant is created, revoked or expires:
+// agency To may (or may no longer) command drones of agency From.
+type GrantChanged struct {
+	At      time.Time
+	GrantID string
+	// From is the agency whose drones are granted; To the agency granted.
+	From, To string
+	// Drones lists the drones granted (empty: every drone of From).
+	Drones []string
+	// Until is when the grant ends.
+	Until time.Time
+	// Active is false once the grant is revoked or expired.
+	Active bool
+	// By is the label of the admin who changed it ("" for an expiry).
+	By string
+}
 
 // EventDrone returns the id of the drone e is about, or "" for events about
 // no drone (Missed).

@@ -1,0 +1,214 @@
+package app
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/centinela-gcs/centinela/fleet"
+)
+
+// Event kinds: the stable machine codes of the events people read. The UI,
+// ctl and storage render and keep these codes with their Params; they never
+// change meaning.
+const (
+	KindDroneDiscovered    = "drone_discovered"
+	KindLinkLost           = "link_lost"
+	KindLinkRegained       = "link_regained"
+	KindVehicleRebooted    = "vehicle_rebooted"
+	KindStatusText         = "status_text"
+	KindArmed              = "armed"
+	KindDisarmed           = "disarmed"
+	KindModeChanged        = "mode_changed"
+	KindTookOff            = "took_off"
+	KindLanded             = "landed"
+	KindSystemStatus       = "system_status"
+	KindFailsafe           = "failsafe"
+	KindVehicleFence       = "vehicle_fence"
+	KindCommandResult      = "command_result"
+	KindMissionUploaded    = "mission_uploaded"
+	KindMissionStarted     = "mission_started"
+	KindMissionProgress    = "mission_progress"
+	KindMissionItemReached = "mission_item_reached"
+	KindMissionPaused      = "mission_paused"
+	KindMissionResumed     = "mission_resumed"
+	KindMissionFinished    = "mission_finished"
+	KindMissionInterrupted = "mission_interrupted"
+	KindZoneState          = "zone_state"
+	KindZoneApproaching    = "zone_approaching"
+	KindZoneBreached       = "zone_breached"
+	KindZoneBackInside     = "zone_back_inside"
+	KindZoneResponse       = "zone_response"
+	KindOperatorAction     = "operator_action"
+	KindGrantChanged       = "grant_changed"
+	KindMissed             = "missed"
+)
+
+// EventKinds lists every kind EventRecordOf produces.
+var EventKinds = []string{
+	KindDroneDiscovered, KindLinkLost, KindLinkRegained, KindVehicleRebooted, KindStatusText,
+	KindArmed, KindDisarmed, KindModeChanged, KindTookOff, KindLanded, KindSystemStatus,
+	KindFailsafe, KindVehicleFence, KindCommandResult, KindMissionUploaded, KindMissionStarted,
+	KindMissionProgress, KindMissionItemReached, KindMissionPaused, KindMissionResumed,
+	KindMissionFinished, KindMissionInterrupted, KindZoneState, KindZoneApproaching,
+	KindZoneBreached, KindZoneBackInside, KindZoneResponse, KindOperatorAction, KindGrantChanged,
+	KindMissed,
+}
+
+// Severities used for events (MAV_SEVERITY numbering).
+const (
+	SevEmergency uint8 = 0
+	SevAlert     uint8 = 1
+	SevCritical  uint8 = 2
+	SevError     uint8 = 3
+	SevWarning   uint8 = 4
+	SevNotice    uint8 = 5
+	SevInfo      uint8 = 6
+	SevDebug     uint8 = 7
+)
+
+// EventRecordOf describes a discrete fleet event as a record: its kind, its
+// severity and its parameters. ok is false for StateChanged, which is state,
+// not an event. agency is the drone's agency, when the caller knows it (""
+// otherwise; zone events carry their own).
+func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
+	r := EventRecord{DroneID: fleet.EventDrone(e), Agency: agency, Severity: SevInfo, Params: map[string]string{}}
+	p := r.Params
+	switch e := e.(type) {
+	case fleet.StateChanged:
+		return EventRecord{}, false
+	case fleet.DroneDiscovered:
+		r.Kind, r.At, r.Agency = KindDroneDiscovered, e.Drone.Discovered, e.Drone.Agency
+		p["link"], p["sys_id"] = e.Drone.Link, strconv.Itoa(int(e.Drone.SysID))
+	case fleet.LinkLost:
+		r.Kind, r.At, r.Severity = KindLinkLost, e.At, SevWarning
+		p["last_heartbeat"] = rfc3339(e.LastHeartbeat)
+	case fleet.LinkRegained:
+		r.Kind, r.At, r.Severity = KindLinkRegained, e.At, SevNotice
+		p["link"], p["down_s"] = e.Link, num(e.Down.Seconds())
+	case fleet.VehicleRebooted:
+		r.Kind, r.At, r.Severity = KindVehicleRebooted, e.At, SevWarning
+	case fleet.StatusTextEvent:
+		r.Kind, r.At, r.Severity = KindStatusText, e.At, e.Severity
+		p["text"] = e.Text
+	case fleet.Armed:
+		r.Kind, r.At = KindArmed, e.At
+	case fleet.Disarmed:
+		r.Kind, r.At = KindDisarmed, e.At
+	case fleet.ModeChanged:
+		r.Kind, r.At = KindModeChanged, e.At
+		p["from"], p["to"], p["commanded"] = e.From, e.To, strconv.FormatBool(e.Commanded)
+	case fleet.TookOff:
+		r.Kind, r.At = KindTookOff, e.At
+	case fleet.Landed:
+		r.Kind, r.At = KindLanded, e.At
+	case fleet.SystemStatusChanged:
+		r.Kind, r.At = KindSystemStatus, e.At
+		p["from"], p["to"] = fleet.SystemStatusName(e.From), fleet.SystemStatusName(e.To)
+		if e.To >= 5 {
+			r.Severity = SevCritical
+		}
+	case fleet.Failsafe:
+		r.Kind, r.At, r.Severity = KindFailsafe, e.At, SevCritical
+		p["failsafe"], p["mode"], p["text"] = string(e.Kind), e.Mode, e.Text
+	case fleet.VehicleFenceChanged:
+		r.Kind, r.At = KindVehicleFence, e.At
+		p["breached"], p["count"] = strconv.FormatBool(e.Fence.Breached), strconv.Itoa(e.Fence.Count)
+		if e.Fence.Breached {
+			r.Severity = SevCritical
+		}
+	case fleet.CommandResult:
+		r.Kind, r.At = KindCommandResult, e.At
+		p["command"], p["code"], p["message"] = e.Command, string(e.Code), e.Message
+		if e.Code != "" {
+			r.Severity = SevWarning
+		}
+	case fleet.MissionUploaded:
+		r.Kind, r.At = KindMissionUploaded, e.At
+		p["mission_id"], p["type"], p["items"] = e.MissionID, e.Type.String(), strconv.Itoa(e.Items)
+	case fleet.MissionStarted:
+		r.Kind, r.At = KindMissionStarted, e.At
+		p["mission_id"] = e.MissionID
+	case fleet.MissionProgress:
+		r.Kind, r.At, r.Severity = KindMissionProgress, e.At, SevDebug
+		p["mission_id"], p["state"] = e.Status.MissionID, e.Status.State.String()
+		p["seq"], p["percent"] = strconv.Itoa(e.Status.CurrentSeq), num(e.Status.Percent)
+	case fleet.MissionItemReachedEvent:
+		r.Kind, r.At = KindMissionItemReached, e.At
+		p["mission_id"], p["seq"] = e.MissionID, strconv.Itoa(e.Seq)
+	case fleet.MissionPaused:
+		r.Kind, r.At = KindMissionPaused, e.At
+		p["mission_id"], p["seq"] = e.MissionID, strconv.Itoa(e.Seq)
+	case fleet.MissionResumed:
+		r.Kind, r.At = KindMissionResumed, e.At
+		p["mission_id"], p["seq"] = e.MissionID, strconv.Itoa(e.Seq)
+	case fleet.MissionFinished:
+		r.Kind, r.At, r.Severity = KindMissionFinished, e.At, SevNotice
+		p["mission_id"] = e.MissionID
+	case fleet.MissionInterrupted:
+		r.Kind, r.At, r.Severity = KindMissionInterrupted, e.At, SevWarning
+		p["mission_id"], p["reason"], p["mode"], p["seq"] = e.MissionID, string(e.Reason), e.Mode, strconv.Itoa(e.Seq)
+	case fleet.ZoneStateChanged:
+		r.At, r.Agency = e.At, e.Agency
+		switch {
+		case e.To == fleet.ZoneBreached:
+			r.Kind, r.Severity = KindZoneBreached, SevCritical
+		case e.BackInside():
+			r.Kind, r.Severity = KindZoneBackInside, SevNotice
+		case e.To == fleet.ZoneApproaching:
+			r.Kind, r.Severity = KindZoneApproaching, SevWarning
+		default:
+			r.Kind, r.Severity = KindZoneState, SevDebug
+		}
+		p["from"], p["to"], p["zone_id"], p["zone_name"] = e.From.String(), e.To.String(), e.ZoneID, e.ZoneName
+		p["lat"], p["lon"], p["rel_alt_m"] = num(e.Position.Lat), num(e.Position.Lon), num(e.Position.RelAlt)
+		if !math.IsInf(e.BoundaryM, 0) && !math.IsNaN(e.BoundaryM) {
+			p["boundary_m"] = num(e.BoundaryM)
+		}
+		if e.Violation != nil {
+			p["reason"] = string(e.Violation.Reason)
+		}
+		if e.TimeToBreach >= 0 {
+			p["time_to_breach_s"] = num(e.TimeToBreach.Seconds())
+		}
+	case fleet.ZoneResponse:
+		r.Kind, r.At, r.Severity = KindZoneResponse, e.At, SevWarning
+		p["zone_id"], p["zone_name"], p["action"], p["skipped"] = e.ZoneID, e.ZoneName, string(e.Action), e.Skipped
+		p["code"], p["message"] = string(e.Code), e.Message
+	case fleet.OperatorAction:
+		r.Kind, r.At = KindOperatorAction, e.At
+		if r.Agency == "" {
+			r.Agency = e.Agency
+		}
+		p["actor"], p["role"], p["actor_agency"], p["action"] = e.Actor, e.Role, e.Agency, e.Action
+		p["summary"], p["code"], p["message"] = e.Summary, string(e.Code), e.Message
+		if e.Code != "" {
+			r.Severity = SevWarning
+		}
+	case fleet.GrantChanged:
+		r.Kind, r.At, r.Severity = KindGrantChanged, e.At, SevNotice
+		p["grant_id"], p["from"], p["to"], p["until"] = e.GrantID, e.From, e.To, rfc3339(e.Until)
+		p["drones"], p["active"], p["by"] = strings.Join(e.Drones, ","), strconv.FormatBool(e.Active), e.By
+	case fleet.Missed:
+		r.Kind, r.Severity = KindMissed, SevWarning
+		p["n"] = strconv.FormatUint(e.N, 10)
+	default:
+		return EventRecord{}, false
+	}
+	for k, v := range p {
+		if v == "" {
+			delete(p, k)
+		}
+	}
+	return r, true
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
