@@ -115,7 +115,7 @@ func (s *Server) getDrones(w http.ResponseWriter, r *http.Request, p app.Princip
 	}
 	out := make([]droneJSON, len(ds))
 	for i, d := range ds {
-		out[i] = droneOf(d)
+		out[i] = droneOf(d.State)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"drones": out})
 }
@@ -126,8 +126,8 @@ func (s *Server) getDrone(w http.ResponseWriter, r *http.Request, p app.Principa
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	plan, _ := s.App.MissionPlan(r.Context(), p, d.ID)
-	writeJSON(w, http.StatusOK, map[string]any{"drone": droneOf(d), "can_command": s.App.CanCommand(p, d), "route": routeOf(plan)})
+	plan, _ := s.App.MissionPlan(r.Context(), p, d.State.ID)
+	writeJSON(w, http.StatusOK, map[string]any{"drone": droneOf(d.State), "can_command": d.CanCommand, "route": routeOf(plan)})
 }
 
 // commandBody is the body of POST /api/drones/{id}/{command}.
@@ -169,7 +169,7 @@ func (s *Server) postCommand(w http.ResponseWriter, r *http.Request, p app.Princ
 			}
 			wait = time.Duration(*b.WaitS * float64(time.Second))
 		}
-		err = s.App.Arm(ctx, p, id, wait)
+		err = s.App.Arm(ctx, p, id, app.ArmOptions{Wait: wait})
 	case "takeoff":
 		if b.AltM == nil || !finite(*b.AltM) {
 			writeError(w, r, s.Logger, fleet.Errorf(fleet.Invalid, "takeoff: want alt_m, a number of metres"))
@@ -246,7 +246,7 @@ func (s *Server) planRequest(ctx context.Context, p app.Principal, b planBody) (
 		if err != nil {
 			return req, nil, err
 		}
-		drones = append(drones, d)
+		drones = append(drones, d.State)
 	}
 	return req, drones, nil
 }
@@ -259,6 +259,7 @@ type routeJSON struct {
 	DurationS  num       `json:"duration_s"`
 	BatteryPct num       `json:"battery_pct"`
 	Check      *errorJSON `json:"check,omitempty"`
+	Zone       string    `json:"zone,omitempty"`
 	MissionID  string    `json:"mission_id,omitempty"`
 	Error      *errorJSON `json:"error,omitempty"`
 }
@@ -268,6 +269,9 @@ func (s *Server) preview(ctx context.Context, p app.Principal, b planBody) ([]Pl
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(drones) == 0 {
+		return nil, nil, fleet.Errorf(fleet.Invalid, "no drones")
+	}
 	routes, err := s.Planner.Preview(ctx, req, drones)
 	if err != nil {
 		return nil, nil, err
@@ -276,9 +280,18 @@ func (s *Server) preview(ctx context.Context, p app.Principal, b planBody) ([]Pl
 	for i, rt := range routes {
 		out[i] = routeJSON{Drone: rt.Drone, Points: routeOf(rt.Items), DistanceM: round(rt.DistanceM, 0),
 			DurationS: round(rt.Duration.Seconds(), 0), BatteryPct: round(rt.BatteryPct, 1)}
-		if err := s.App.CheckRoute(ctx, p, rt.Drone, rt.Waypoints); err != nil {
+		route := make([]geofence.Position, len(rt.Waypoints))
+		for k, w := range rt.Waypoints {
+			route[k] = geofence.Position{Lat: w.Lat, Lon: w.Lon, RelAlt: w.RelAlt}
+		}
+		v, err := s.App.CheckRoute(ctx, p, drones[i].Agency, route)
+		switch {
+		case err != nil:
 			e := errorOf(err)
 			out[i].Check = &e
+		case v != nil:
+			out[i].Check = &errorJSON{Code: fleet.Conflict, Message: v.String(), Reason: string(v.Reason)}
+			out[i].Zone = v.ZoneID
 		}
 	}
 	return routes, out, nil
@@ -319,10 +332,10 @@ func (s *Server) postDispatch(w http.ResponseWriter, r *http.Request, p app.Prin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			id, err := s.App.UploadMission(ctx, p, rt.Drone, rt.Items)
+			id, err := s.App.UploadMission(ctx, p, rt.Drone, rt.Items, app.UploadOptions{})
 			if err == nil {
 				out[i].MissionID = id
-				err = s.App.StartMission(ctx, p, rt.Drone)
+				err = s.App.StartMission(ctx, p, rt.Drone, false)
 			}
 			errs[i] = err
 		}()
@@ -377,42 +390,43 @@ func (s *Server) postEmergency(w http.ResponseWriter, r *http.Request, p app.Pri
 		}
 		area[i] = geofence.LatLon{Lat: pt[0], Lon: pt[1]}
 	}
-	res, err := s.App.EmergencyRTL(r.Context(), p, area)
+	res, err := s.App.Emergency(r.Context(), p, app.EmergencyRequest{Action: app.EmergencyRTL, Scope: app.Scope{Polygon: area}})
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
 	}
 	type result struct {
-		Drone string     `json:"drone"`
-		Error *errorJSON `json:"error,omitempty"`
+		Drone   string     `json:"drone"`
+		Skipped bool       `json:"skipped,omitempty"`
+		Reason  string     `json:"reason,omitempty"`
+		Error   *errorJSON `json:"error,omitempty"`
 	}
 	out := []result{}
-	for id, err := range res {
-		rr := result{Drone: id}
-		if err != nil {
-			e := errorOf(err)
-			rr.Error = &e
+	for _, rr := range res {
+		x := result{Drone: rr.DroneID, Skipped: rr.Skipped, Reason: rr.Reason}
+		if rr.Code != "" {
+			x.Error = &errorJSON{Code: rr.Code, Message: rr.Message}
 		}
-		out = append(out, rr)
+		out = append(out, x)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": out})
 }
 
 func (s *Server) postAck(w http.ResponseWriter, r *http.Request, p app.Principal) {
-	id := r.PathValue("id")
-	if !s.hub.hasAlert(id) {
-		writeError(w, r, s.Logger, fleet.Errorf(fleet.NotFound, "no such alert %q", id))
-		return
-	}
-	if err := s.App.AckAlert(r.Context(), p, id); err != nil {
+	a, err := s.App.AckAlert(r.Context(), p, r.PathValue("id"))
+	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	select {
+	case s.hub.pollNow <- struct{}{}:
+	default:
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alert": alertOf(a)})
 }
 
 func (s *Server) getZones(w http.ResponseWriter, r *http.Request, p app.Principal) {
-	gj, err := s.App.ZonesGeoJSON(r.Context(), p)
+	gj, err := s.App.ExportGeoJSON(r.Context(), p)
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return
@@ -498,7 +512,7 @@ func (s *Server) getTrack(w http.ResponseWriter, r *http.Request, p app.Principa
 	}
 	tracks := map[string][]trackPt{}
 	for _, id := range ids {
-		pts, err := s.App.Track(r.Context(), p, id, from, to, max)
+		pts, err := s.App.GetTrack(r.Context(), p, id, from, to, max)
 		if err != nil {
 			writeError(w, r, s.Logger, err)
 			return
@@ -535,7 +549,7 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, p app.Princip
 			q.Kinds = append(q.Kinds, kind)
 		}
 	}
-	recs, err := s.App.Events(r.Context(), p, q)
+	recs, err := s.App.ListEvents(r.Context(), p, q)
 	if err != nil {
 		writeError(w, r, s.Logger, err)
 		return

@@ -280,7 +280,7 @@ func (s *Server) parseSubscription(m clientMsg) (*subscription, error) {
 }
 
 func knownKind(k string) bool {
-	if k == KindLowBattery {
+	if k == app.KindLowBattery {
 		return true
 	}
 	for _, x := range app.EventKinds {

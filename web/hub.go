@@ -1,11 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
-	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,23 +14,12 @@ import (
 	"github.com/centinela-gcs/centinela/fleet/app"
 )
 
-// hubPrincipal is who the hub is when it reads plans and zones for every
-// client: a reader, never a commander.
-var hubPrincipal = app.Principal{Label: "web-hub", Role: app.RoleSupervisor}
+// hubPrincipal is who the hub is when it watches the fleet and reads
+// plans, zones and alerts for every client: a reader, never a commander.
+var hubPrincipal = app.Principal{Label: "web-map", Role: app.RoleSupervisor}
 
-// Alert thresholds on battery: an alert below lowBatteryPct, cleared above
-// lowBatteryClearPct.
-const (
-	lowBatteryPct      = 20
-	lowBatteryClearPct = 30
-)
-
-// KindLowBattery is the kind of the alert the map raises when a drone's
-// battery falls below 20 %; its params are "pct".
-const KindLowBattery = "low_battery"
-
-// maxAlerts bounds the alerts the hub keeps (oldest dropped first).
-const maxAlerts = 500
+// alertPoll is how often the hub reads the application's alerts.
+const alertPoll = 500 * time.Millisecond
 
 // droneEntry is a drone's latest state, encoded once for every client.
 type droneEntry struct {
@@ -39,16 +28,10 @@ type droneEntry struct {
 	json    []byte
 }
 
-// alert is an alert the hub keeps until it falls out of the window.
-type alert struct {
-	alertJSON
-	msg []byte // the encoded "alert" message
-}
-
-// hub reads the application's feed once and fans it out to every client:
+// hub reads the application's watch once and fans it out to every client:
 // states are encoded once per change and read by each client at its own
-// rate (latest wins); events are encoded once and queued to each client.
-// It never blocks on a client.
+// rate (latest wins); events and alerts are encoded once and queued to each
+// client. It never blocks on a client.
 type hub struct {
 	app App
 	log *slog.Logger
@@ -60,14 +43,13 @@ type hub struct {
 	ids     []string // drone ids in discovery order
 	routes  map[string][]byte
 	zones   []byte
-	alerts  []*alert
-	alertID map[string]*alert
-	lowBatt map[string]bool
+	alerts  map[string]alertJSON
+	alertMs map[string][]byte // encoded "alert" messages by id
+	alertIx []string          // alert ids, oldest first
 	clients map[*client]struct{}
-	nextAl  uint64
-	prefix  string
 
-	// stats
+	pollNow chan struct{} // cap 1: read the alerts now
+
 	slowClosed atomic.Uint64
 	dropped    atomic.Uint64
 	lastDrop   atomic.Int64
@@ -77,19 +59,30 @@ func newHub(a App, log *slog.Logger, now func() time.Time) *hub {
 	return &hub{
 		app: a, log: log, now: now,
 		drones: map[string]*droneEntry{}, routes: map[string][]byte{},
-		alertID: map[string]*alert{}, lowBatt: map[string]bool{}, clients: map[*client]struct{}{},
-		prefix: strconv.FormatInt(now().Unix(), 36),
+		alerts: map[string]alertJSON{}, alertMs: map[string][]byte{}, clients: map[*client]struct{}{},
+		pollNow: make(chan struct{}, 1),
 	}
 }
 
-// run reads feed until ctx ends or the feed fails.
-func (h *hub) run(ctx context.Context, feed Feed) {
+// prime loads the zones, the alerts and every drone, so that the first
+// clients get a whole picture.
+func (h *hub) prime(ctx context.Context) {
 	h.loadZones(ctx)
+	h.pollAlerts(ctx)
+	if ds, err := h.app.ListDrones(ctx, hubPrincipal); err == nil {
+		for _, d := range ds {
+			h.onState(ctx, d.State)
+		}
+	}
+}
+
+// run reads w until ctx ends or the watch fails.
+func (h *hub) run(ctx context.Context, w *app.Watcher) {
 	for {
-		it, err := feed.Next(ctx)
+		it, err := w.Next(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				h.log.Warn("feed ended", "err", err)
+				h.log.Warn("watch ended", "err", err)
 			}
 			return
 		}
@@ -98,17 +91,84 @@ func (h *hub) run(ctx context.Context, feed Feed) {
 			h.onState(ctx, *it.State)
 		case it.Event != nil:
 			h.onEvent(ctx, *it.Event)
+		case it.Missed > 0:
+			b, _ := json.Marshal(struct {
+				Type string `json:"type"`
+				N    uint64 `json:"n"`
+			}{"missed", it.Missed})
+			h.broadcast(b, func(c *client, s *subscription) bool { return s.events })
 		}
 	}
 }
 
+// runAlerts reads the application's alerts every alertPoll (and when an
+// event says they changed) and sends each new or changed one to clients.
+func (h *hub) runAlerts(ctx context.Context) {
+	t := time.NewTicker(alertPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-h.pollNow:
+		}
+		h.pollAlerts(ctx)
+	}
+}
+
+func (h *hub) pollAlerts(ctx context.Context) {
+	list, err := h.app.Alerts(ctx, hubPrincipal)
+	if err != nil {
+		return
+	}
+	var send [][]byte
+	keep := make(map[string]bool, len(list))
+	h.mu.Lock()
+	for _, a := range list {
+		keep[a.ID] = true
+		j := alertOf(a)
+		if old, ok := h.alerts[a.ID]; ok && old.Acked == j.Acked {
+			continue
+		} else if !ok {
+			h.alertIx = append(h.alertIx, a.ID)
+		}
+		h.alerts[a.ID] = j
+		b := alertMsg(j)
+		h.alertMs[a.ID] = b
+		send = append(send, b)
+	}
+	ix := h.alertIx[:0]
+	for _, id := range h.alertIx {
+		if keep[id] {
+			ix = append(ix, id)
+		} else {
+			delete(h.alerts, id)
+			delete(h.alertMs, id)
+		}
+	}
+	h.alertIx = ix
+	h.mu.Unlock()
+	for _, b := range send {
+		h.broadcast(b, func(c *client, s *subscription) bool { return s.events })
+	}
+}
+
+func alertOf(a app.Alert) alertJSON {
+	j := alertJSON{ID: a.ID, Event: eventOf(a.EventRecord), Acked: a.Acked, By: a.AckedBy}
+	if !a.AckedAt.IsZero() {
+		j.AckAt = a.AckedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return j
+}
+
 func (h *hub) loadZones(ctx context.Context) {
-	gj, err := h.app.ZonesGeoJSON(ctx, hubPrincipal)
+	gj, err := h.app.ExportGeoJSON(ctx, hubPrincipal)
 	if err != nil {
 		h.log.Warn("zones unavailable", "err", err)
 		return
 	}
-	msg := append([]byte(`{"type":"zones","geojson":`), gj...)
+	msg := append([]byte(`{"type":"zones","geojson":`), bytes.TrimSpace(gj)...)
 	msg = append(msg, '}')
 	h.mu.Lock()
 	h.zones = msg
@@ -132,20 +192,9 @@ func (h *hub) onState(ctx context.Context, d fleet.DroneState) {
 	}
 	h.version++
 	e.version, e.state, e.json = h.version, d, b
-	low := d.Battery.RemainingPct >= 0 && d.Battery.RemainingPct < lowBatteryPct
-	raise := low && !h.lowBatt[d.ID]
-	if low {
-		h.lowBatt[d.ID] = true
-	} else if d.Battery.RemainingPct > lowBatteryClearPct {
-		delete(h.lowBatt, d.ID)
-	}
 	h.mu.Unlock()
 	if isNew && d.Mission.State != fleet.MissionStateNone {
 		h.loadRoute(ctx, d.ID)
-	}
-	if raise {
-		h.onEvent(ctx, app.EventRecord{At: h.now(), DroneID: d.ID, Agency: d.Agency, Kind: KindLowBattery,
-			Severity: app.SevWarning, Params: map[string]string{"pct": strconv.Itoa(d.Battery.RemainingPct)}})
 	}
 }
 
@@ -156,7 +205,7 @@ func (h *hub) loadRoute(ctx context.Context, id string) {
 	}
 	m := routeMsg{Type: "route", Drone: id, Points: routeOf(items)}
 	if d, err := h.app.GetDrone(ctx, hubPrincipal, id); err == nil {
-		m.MissionID = d.Mission.MissionID
+		m.MissionID = d.State.Mission.MissionID
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -168,7 +217,7 @@ func (h *hub) loadRoute(ctx context.Context, id string) {
 	h.broadcast(b, func(c *client, s *subscription) bool { return s.routes && s.wantsDrone(id) })
 }
 
-// routeOf lists a plan's positioned navigation items.
+// routeOf lists a plan's positioned navigation items, home (seq 0) left out.
 func routeOf(items []fleet.MissionItem) []routePt {
 	out := []routePt{}
 	for _, it := range items {
@@ -180,85 +229,29 @@ func routeOf(items []fleet.MissionItem) []routePt {
 	return out
 }
 
-// isAlert says whether people must see and acknowledge an event.
-func isAlert(r app.EventRecord) bool {
-	switch r.Kind {
-	case app.KindLinkLost, app.KindZoneApproaching, app.KindZoneBreached, app.KindFailsafe,
-		app.KindZoneResponse, KindLowBattery, app.KindMissionInterrupted:
-		return true
-	case app.KindCommandResult, app.KindOperatorAction:
-		return r.Params["code"] != ""
-	case app.KindVehicleFence:
-		return r.Params["breached"] == "true"
-	case app.KindSystemStatus:
-		return r.Severity <= app.SevCritical
-	}
-	return false
-}
-
 func (h *hub) onEvent(ctx context.Context, r app.EventRecord) {
-	if r.At.IsZero() {
-		r.At = h.now()
-	}
-	ev := eventOf(r)
 	b, err := json.Marshal(struct {
 		Type  string    `json:"type"`
 		Event eventJSON `json:"event"`
-	}{"event", ev})
+	}{"event", eventOf(r)})
 	if err != nil {
 		h.log.Error("encode event", "err", err)
 		return
 	}
 	h.broadcast(b, func(c *client, s *subscription) bool { return s.wantsEvent(r) })
 
+	action := r.Params["action"]
 	switch {
-	case r.Kind == app.KindOperatorAction && r.Params["action"] == AckAction && r.Params["code"] == "":
-		h.ack(r.Params["summary"], r.Params["actor"], r.At)
-	case r.Kind == app.KindOperatorAction && len(r.Params["action"]) > 9 && r.Params["action"][:9] == "Geofence." && r.Params["code"] == "":
+	case r.Kind == app.KindOperatorAction && action == AckAction:
+		select {
+		case h.pollNow <- struct{}{}:
+		default:
+		}
+	case r.Kind == app.KindOperatorAction && strings.HasPrefix(action, "Geofence.") && r.Params["code"] == "":
 		h.loadZones(ctx)
 	case r.Kind == app.KindMissionUploaded && r.Params["type"] == fleet.MissionTypeMission.String():
 		h.loadRoute(ctx, r.DroneID)
 	}
-	if isAlert(r) {
-		h.raise(ev)
-	}
-}
-
-func (h *hub) raise(ev eventJSON) {
-	h.mu.Lock()
-	h.nextAl++
-	a := &alert{alertJSON: alertJSON{ID: fmt.Sprintf("%s-%d", h.prefix, h.nextAl), Event: ev}}
-	a.msg = alertMsg(a.alertJSON)
-	h.alerts = append(h.alerts, a)
-	h.alertID[a.ID] = a
-	if len(h.alerts) > maxAlerts {
-		delete(h.alertID, h.alerts[0].ID)
-		h.alerts = h.alerts[1:]
-	}
-	msg := a.msg
-	h.mu.Unlock()
-	h.broadcast(msg, func(c *client, s *subscription) bool { return s.events && s.wantsDrone(ev.Drone) })
-}
-
-func (h *hub) ack(id, by string, at time.Time) {
-	h.mu.Lock()
-	a := h.alertID[id]
-	if a == nil || a.Acked {
-		h.mu.Unlock()
-		return
-	}
-	a.Acked, a.By, a.AckAt = true, by, at.UTC().Format(time.RFC3339Nano)
-	a.msg = alertMsg(a.alertJSON)
-	msg, drone := a.msg, a.Event.Drone
-	h.mu.Unlock()
-	h.broadcast(msg, func(c *client, s *subscription) bool { return s.events && s.wantsDrone(drone) })
-}
-
-// hasAlert reports whether the hub knows alert id.
-func (h *hub) hasAlert(id string) bool {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.alertID[id] != nil
 }
 
 func alertMsg(a alertJSON) []byte {
@@ -352,11 +345,9 @@ func (h *hub) initial(s *subscription) [][]byte {
 		}
 	}
 	if s.events {
-		list := make([]alertJSON, 0, len(h.alerts))
-		for _, a := range h.alerts {
-			if s.wantsDrone(a.Event.Drone) {
-				list = append(list, a.alertJSON)
-			}
+		list := make([]alertJSON, 0, len(h.alertIx))
+		for _, id := range h.alertIx {
+			list = append(list, h.alerts[id])
 		}
 		b, _ := json.Marshal(struct {
 			Type   string      `json:"type"`

@@ -88,8 +88,9 @@ type home struct {
 }
 
 type fence struct {
-	Enabled  bool `json:"enabled"`
+	Known    bool `json:"known"`
 	Breached bool `json:"breached"`
+	Count    int  `json:"breaches"`
 }
 
 type quality struct {
@@ -127,7 +128,7 @@ func droneOf(d fleet.DroneState) droneJSON {
 			Seq: d.Mission.CurrentSeq, Percent: round(d.Mission.Percent, 1), RemainingM: round(d.Mission.Remaining, 0),
 			ETAS: num(math.NaN()), Laps: d.Mission.Laps, Reason: string(d.Mission.Reason)},
 	}
-	j.Fence = fenceOf(d)
+	j.Fence = fence{Known: d.Fence.Known, Breached: d.Fence.Breached, Count: d.Fence.Count}
 	if d.Mission.ETA >= 0 {
 		j.Mission.ETAS = round(d.Mission.ETA.Seconds(), 0)
 	}
@@ -218,8 +219,8 @@ type errorMsg struct {
 
 type controlMsg struct {
 	Type string `json:"type"`
-	// Commandable maps drone ids to whether this client may command them
-	// (only the drones whose answer changed).
+	// Commandable maps drone ids to whether this client may command
+	// them (only the drones whose answer changed).
 	Commandable map[string]bool `json:"commandable"`
 }
 

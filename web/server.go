@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/app"
 )
 
 //go:embed ui
@@ -80,7 +81,7 @@ type Server struct {
 	ln     net.Listener
 	http   *http.Server
 	hub    *hub
-	feed   Feed
+	watch  *app.Watcher
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -147,14 +148,15 @@ func (s *Server) Initialize() error {
 	}
 	s.ln = ln
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	feed, err := s.App.Feed(s.ctx)
+	w, err := s.App.Watch(s.ctx, hubPrincipal, app.WatchOptions{Snapshot: true, QueueSize: 4096})
 	if err != nil {
 		s.cancel()
 		ln.Close()
 		return err
 	}
-	s.feed = feed
+	s.watch = w
 	s.hub = newHub(s.App, s.Logger, s.Now)
+	s.hub.prime(s.ctx)
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -164,10 +166,14 @@ func (s *Server) Initialize() error {
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 	}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() {
 		defer s.wg.Done()
-		s.hub.run(s.ctx, s.feed)
+		s.hub.run(s.ctx, s.watch)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.hub.runAlerts(s.ctx)
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -196,7 +202,7 @@ func (s *Server) Close() {
 	defer cancel()
 	s.http.Shutdown(ctx) // hijacked WebSockets are not waited for by Shutdown
 	s.wsWG.Wait()
-	s.feed.Close()
+	s.watch.Close()
 	s.wg.Wait()
 }
 
@@ -223,7 +229,14 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /ws", s.serveWS)
 	ui, _ := fs.Sub(uiFiles, "ui")
 	files := http.FileServerFS(ui)
-	mux.Handle("GET /", files)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorJSON{Code: fleet.Invalid, Message: "method " + r.Method + " not allowed"}})
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	return s.secure(mux)
 }
 
