@@ -54,14 +54,20 @@ func commandCases() []commandCase {
 		{"Arm", func(c context.Context, s *app.Service, p app.Principal, id string) error {
 			return s.Arm(c, p, id, app.ArmOptions{})
 		}},
-		{"Disarm", func(c context.Context, s *app.Service, p app.Principal, id string) error { return s.Disarm(c, p, id, false) }},
-		{"Takeoff", func(c context.Context, s *app.Service, p app.Principal, id string) error { return s.Takeoff(c, p, id, 30) }},
+		{"Disarm", func(c context.Context, s *app.Service, p app.Principal, id string) error {
+			return s.Disarm(c, p, id, false)
+		}},
+		{"Takeoff", func(c context.Context, s *app.Service, p app.Principal, id string) error {
+			return s.Takeoff(c, p, id, 30)
+		}},
 		{"Land", func(c context.Context, s *app.Service, p app.Principal, id string) error { return s.Land(c, p, id) }},
 		{"ReturnToLaunch", func(c context.Context, s *app.Service, p app.Principal, id string) error {
 			return s.ReturnToLaunch(c, p, id)
 		}},
 		{"Hold", func(c context.Context, s *app.Service, p app.Principal, id string) error { return s.Hold(c, p, id) }},
-		{"SetMode", func(c context.Context, s *app.Service, p app.Principal, id string) error { return s.SetMode(c, p, id, "LOITER") }},
+		{"SetMode", func(c context.Context, s *app.Service, p app.Principal, id string) error {
+			return s.SetMode(c, p, id, "LOITER")
+		}},
 		{"EnableFence", func(c context.Context, s *app.Service, p app.Principal, id string) error {
 			return s.EnableFence(c, p, id, true)
 		}},
@@ -107,8 +113,8 @@ func TestPermissionMatrix(t *testing.T) {
 		{"granted", []cell{
 			{"sup", "us-1", fleet.Forbidden}, {"sup", "mx-1", fleet.Forbidden},
 			{"admin", "us-1", fleet.Forbidden}, {"admin", "mx-1", fleet.Forbidden},
-			{"op-us", "us-1", ""},    // own agency
-			{"op-us", "mx-1", ""},    // granted
+			{"op-us", "us-1", ""},              // own agency
+			{"op-us", "mx-1", ""},              // granted
 			{"op-mx", "us-1", fleet.Forbidden}, // other agency, not granted
 			{"op-mx", "mx-1", ""},
 			{"nobody", "us-1", fleet.Unauthenticated},
