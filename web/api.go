@@ -253,14 +253,14 @@ func (s *Server) planRequest(ctx context.Context, p app.Principal, b planBody) (
 
 // routeJSON is one drone's planned route in a preview or dispatch answer.
 type routeJSON struct {
-	Drone      string    `json:"drone"`
-	Points     []routePt `json:"points"`
-	DistanceM  num       `json:"distance_m"`
-	DurationS  num       `json:"duration_s"`
-	BatteryPct num       `json:"battery_pct"`
+	Drone      string     `json:"drone"`
+	Points     []routePt  `json:"points"`
+	DistanceM  num        `json:"distance_m"`
+	DurationS  num        `json:"duration_s"`
+	BatteryPct num        `json:"battery_pct"`
 	Check      *errorJSON `json:"check,omitempty"`
-	Zone       string    `json:"zone,omitempty"`
-	MissionID  string    `json:"mission_id,omitempty"`
+	Zone       string     `json:"zone,omitempty"`
+	MissionID  string     `json:"mission_id,omitempty"`
 	Error      *errorJSON `json:"error,omitempty"`
 }
 

@@ -73,6 +73,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer srv.Close()
+	if err := demoTokens(ctx, srv, stdout); err != nil {
+		return err
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -23,6 +23,7 @@ import (
 	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/mavlink"
 	"github.com/centinela-gcs/centinela/sim"
+	"github.com/centinela-gcs/centinela/web"
 )
 
 // serveConfig is the configuration of "centinela serve".
@@ -58,6 +59,8 @@ type serveConfig struct {
 	Zones string
 	// BreachAction is the default response to a geofence breach.
 	BreachAction string
+	// HTTP configures the operator map (serve_http.go).
+	HTTP httpConfig
 	// Log configures logging.
 	Log logOptions
 }
@@ -247,6 +250,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.DefaultAgency, "default-agency", c.DefaultAgency, "agency of drones not assigned with --drone-agency")
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
+	httpFlags(fs, &c.HTTP)
 	c.Log.register(fs)
 }
 
@@ -298,6 +302,8 @@ type server struct {
 	Transport *mavlink.Transport
 	// Swarm is the simulated drones (nil without --sim).
 	Swarm *sim.Swarm
+	// Web is the operator map (nil without --http).
+	Web *web.Server
 
 	events *fleet.Subscription
 	wg     sync.WaitGroup
@@ -395,6 +401,10 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 			return nil, fmt.Errorf("start simulated drones: %w", err)
 		}
 	}
+	if err := s.startHTTP(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	log.Info("serving", "mavlink", strings.Join(endpoints, " "), "sim", cfg.Sim)
 	return s, nil
 }
@@ -423,6 +433,7 @@ func (s *server) Run(ctx context.Context, stdout io.Writer) error {
 
 // Close stops every component, in the reverse order of their start.
 func (s *server) Close() {
+	s.closeHTTP()
 	if s.Swarm != nil {
 		s.Swarm.Close()
 	}

@@ -1236,4 +1236,13 @@ function wireUI() {
   $('rp-stop').addEventListener('click', () => { S.replay = null; $('replaybar').hidden = true; $('r-events').textContent = ''; map.invalidate(); });
 }
 
-start().catch((err) => { toast(String(err)); });
+// centinela is a read-only window on the page's state and map for
+// diagnostics and the browser test.
+window.centinela = {
+  state: S,
+  get map() { return map; },
+  drone: (id) => S.drones.get(id) || null,
+  screen: (lon, lat) => map.project(lon, lat),
+};
+
+start().catch((err) => { console.error(err); toast(String(err)); });

@@ -109,7 +109,13 @@ export class MapView {
       c.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
       c.clearRect(0, 0, this.w, this.h);
       if (this.tiles) this._drawTiles(c);
-      for (const l of this.layers) l(c, this, ts);
+      for (const l of this.layers) {
+        c.save();
+        try { l(c, this, ts); } catch (err) {
+          if (!this.failed) { this.failed = true; console.error(err); }
+        }
+        c.restore();
+      }
     }
     requestAnimationFrame(this._frame);
   }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/centinela-gcs/centinela/fleet/app"
+	"github.com/centinela-gcs/centinela/web"
+)
+
+// httpConfig is the configuration of the operator map (serve and demo).
+type httpConfig struct {
+	// Addr is where the map listens ("" or "off": no map).
+	Addr string
+	// Tiles is an optional raster tile URL template with {z}, {x}, {y}.
+	Tiles string
+}
+
+// httpFlags registers --http and --tiles on fs. The flag's default is
+// web.DefaultAddr; a config built in code without flags serves no map.
+func httpFlags(fs *flag.FlagSet, c *httpConfig) {
+	if c.Addr == "" {
+		c.Addr = web.DefaultAddr
+	}
+	fs.StringVar(&c.Addr, "http", c.Addr, "`address` of the operator map (HTTP and WebSocket); \"off\" serves none")
+	fs.StringVar(&c.Tiles, "tiles", c.Tiles, "optional raster tile `URL` template with {z}, {x} and {y} under the map (default none: the bundled vector basemap only, works offline)")
+}
+
+// startHTTP starts the operator map over the server's application layer.
+func (s *server) startHTTP() error {
+	c := s.cfg.HTTP
+	if c.Addr == "" || c.Addr == "off" {
+		return nil
+	}
+	w := &web.Server{Addr: c.Addr, App: s.App, Logger: s.log, Tiles: c.Tiles}
+	if err := w.Initialize(); err != nil {
+		return fmt.Errorf("start the operator map: %w", err)
+	}
+	s.Web = w
+	return nil
+}
+
+// closeHTTP stops the operator map, if it runs.
+func (s *server) closeHTTP() {
+	if s.Web != nil {
+		s.Web.Close()
+	}
+}
+
+// demoTokens makes an operator token of the default agency and a
+// supervisor token for the demo, and prints the map's URL with each (in
+// the URL's fragment, which browsers never send to the server).
+func demoTokens(ctx context.Context, s *server, stdout io.Writer) error {
+	if s.Web == nil {
+		return nil
+	}
+	admin := app.Principal{Label: "demo", Role: app.RoleAdmin}
+	op, _, err := s.App.CreateToken(ctx, admin, app.RoleOperator, s.cfg.DefaultAgency, "demo-operator")
+	if err != nil {
+		return fmt.Errorf("demo operator token: %w", err)
+	}
+	sup, _, err := s.App.CreateToken(ctx, admin, app.RoleSupervisor, "", "demo-supervisor")
+	if err != nil {
+		return fmt.Errorf("demo supervisor token: %w", err)
+	}
+	fmt.Fprintf(stdout, "Operator map: %s\n  operator (%s):   %s#token=%s\n  supervisor:       %s#token=%s\n",
+		s.Web.URL(), s.cfg.DefaultAgency, s.Web.URL(), op, s.Web.URL(), sup)
+	return nil
+}
