@@ -284,3 +284,6 @@ func (h *harness) waitHub(n int) {
 		return len(h.Srv.hub.ids) == n
 	})
 }
+
+// appAuditAll selects every audit entry.
+var appAuditAll = app.AuditQuery{}
