@@ -358,3 +358,28 @@ func TestWSControl(t *testing.T) {
 		})
 	}
 }
+
+// TestWSOversized: a message over the limit closes the connection with
+// 1009 and nothing else changes.
+func TestWSOversized(t *testing.T) {
+	h := newHarness(t, func(s *Server) { s.MaxMessageBytes = 1024 })
+	h.addDrone(1, baseLat, baseLon, true)
+	c := h.dial(h.Supervisor)
+	c.send(map[string]any{"type": "subscribe", "drones": []string{strings.Repeat("x", 2000)}})
+	for {
+		_, err := c.read(5 * time.Second)
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
+			t.Fatalf("after an oversized message: %v", err)
+		}
+		break
+	}
+	waitFor(t, "the client to be gone", 5*time.Second, func() bool { return h.Srv.Stats().Clients == 0 })
+	// Others still connect and subscribe.
+	c2 := h.dial(h.Supervisor)
+	c2.send(map[string]any{"type": "subscribe"})
+	c2.next("snapshot", 5*time.Second)
+}

@@ -9,40 +9,14 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
+	"github.com/centinela-gcs/centinela/web/webtest"
 	"github.com/chromedp/chromedp"
 )
-
-// chromiumPath finds Chromium or Chrome.
-func chromiumPath() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// artifactDir is where screenshots go: $CENTINELA_ARTIFACTS if set, else a
-// temporary directory of the test.
-func artifactDir(t *testing.T) string {
-	if d := os.Getenv("CENTINELA_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
 
 // demoURLs runs the demo with the map on a free port and returns the
 // operator's and the supervisor's URLs (with their tokens in the fragment).
@@ -106,129 +80,6 @@ func catalogue(t *testing.T, lang string) map[string]string {
 	return m
 }
 
-// browser is one headless Chromium with a fresh profile, recording console
-// errors and exceptions.
-type browser struct {
-	t      *testing.T
-	ctx    context.Context
-	mu     sync.Mutex
-	errors []string
-	shots  string
-}
-
-func newBrowser(t *testing.T, path, lang string) *browser {
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", lang), chromedp.Flag("accept-lang", lang),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 900),
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); acancel() })
-	b := &browser{t: t, ctx: ctx}
-	chromedp.ListenTarget(ctx, func(ev any) {
-		var msg string
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.APITypeError || e.Type == runtime.APITypeAssert {
-				var parts []string
-				for _, a := range e.Args {
-					parts = append(parts, string(a.Value)+a.Description)
-				}
-				msg = "console." + string(e.Type) + ": " + strings.Join(parts, " ")
-			}
-		case *runtime.EventExceptionThrown:
-			msg = "exception: " + e.ExceptionDetails.Text
-			if e.ExceptionDetails.Exception != nil {
-				msg += " " + e.ExceptionDetails.Exception.Description
-			}
-		case *cdplog.EventEntryAdded:
-			if e.Entry.Level == cdplog.LevelError {
-				msg = "log: " + e.Entry.Text + " " + e.Entry.URL
-			}
-		}
-		if msg != "" {
-			b.mu.Lock()
-			b.errors = append(b.errors, msg)
-			b.mu.Unlock()
-		}
-	})
-	if err := chromedp.Run(ctx, cdplog.Enable(), runtime.Enable(),
-		emulation.SetLocaleOverride().WithLocale(map[string]string{"en": "en-US", "es": "es-MX"}[lang])); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return b
-}
-
-func (b *browser) run(what string, actions ...chromedp.Action) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
-	defer cancel()
-	if err := chromedp.Run(ctx, actions...); err != nil {
-		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
-		b.t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// eval evaluates a JavaScript expression into out.
-func (b *browser) eval(expr string, out any) {
-	b.t.Helper()
-	b.run("evaluate "+expr, chromedp.Evaluate(expr, out))
-}
-
-// poll waits until a JavaScript expression is truthy.
-func (b *browser) poll(what, expr string, d time.Duration) {
-	b.t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		var ok bool
-		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		err := chromedp.Run(ctx, chromedp.Evaluate("!!("+expr+")", &ok))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.shot("timeout-" + strings.ReplaceAll(what, " ", "-"))
-			b.t.Fatalf("timed out waiting for %s (%s): %v", what, expr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (b *browser) shot(name string) {
-	var buf []byte
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&buf)); err != nil {
-		b.t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	p := filepath.Join(b.shots, name+".png")
-	if err := os.WriteFile(p, buf, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("screenshot %s", p)
-}
-
-// clickMap clicks the map canvas at a geographic position.
-func (b *browser) clickMap(lat, lon float64) {
-	b.t.Helper()
-	var xy []float64
-	b.eval(fmt.Sprintf(`(() => { const r = document.getElementById('map').getBoundingClientRect();
-		const p = centinela.screen(%v, %v); return [p[0] + r.left, p[1] + r.top]; })()`, lon, lat), &xy)
-	b.run("click the map", chromedp.MouseClickXY(xy[0], xy[1]))
-}
-
-func (b *browser) consoleErrors() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.errors...)
-}
-
 // apiDrone reads a drone through the HTTP API.
 func apiDrone(t *testing.T, base, token, id string) map[string]any {
 	req, _ := http.NewRequest("GET", base+"api/drones/"+id, nil)
@@ -263,45 +114,34 @@ func distM(lat1, lon1, lat2, lon2 float64) float64 {
 // forged command with its token is refused with 403; the console stays
 // clean. Screenshots are saved (CENTINELA_ARTIFACTS or a temporary dir).
 func TestBrowserMap(t *testing.T) {
-	path := chromiumPath()
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("Chromium is required in CI (apt-get install chromium)")
-		}
-		t.Skip("no Chromium: install Debian's chromium to run the browser test")
-	}
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("drives Chromium against the demo: skipped with -short")
-	}
+	path := webtest.RequireChromium(t)
 	opURL, supURL := demoURLs(t)
 	base, opToken := splitURL(opURL)
 	_, supToken := splitURL(supURL)
-	shots := artifactDir(t)
 
 	for i, lang := range []string{"en", "es"} {
 		t.Run(lang, func(t *testing.T) {
 			cat := catalogue(t, lang)
-			b := newBrowser(t, path, lang)
-			b.shots = shots
+			b := webtest.New(t, path, lang)
 			pre := lang + "-"
-			b.run("open the map", chromedp.Navigate(opURL))
-			b.poll("the socket", `document.getElementById('conn').classList.contains('up')`, 30*time.Second)
+			b.Run("open the map", chromedp.Navigate(opURL))
+			b.Poll("the socket", `document.getElementById('conn').classList.contains('up')`, 30*time.Second)
 			var label string
-			b.eval(`document.getElementById('signout').textContent`, &label)
+			b.Eval(`document.getElementById('signout').textContent`, &label)
 			if label != cat["signin.out"] {
 				t.Errorf("sign-out button %q, want the %s catalogue's %q", label, lang, cat["signin.out"])
 			}
 			// Drones appear, zones are drawn.
-			b.poll("three drones in the list", `document.querySelectorAll('#fleet tbody tr').length === 3`, 30*time.Second)
-			b.poll("zones", `centinela.state.zones.length >= 20 && centinela.state.boundary.length === 1`, 10*time.Second)
+			b.Poll("three drones in the list", `document.querySelectorAll('#fleet tbody tr').length === 3`, 30*time.Second)
+			b.Poll("zones", `centinela.state.zones.length >= 20 && centinela.state.boundary.length === 1`, 10*time.Second)
 			// Drones move.
-			b.poll("drones with a position", `[...centinela.state.drones.values()].filter(d => d.has_position).length === 3`, 30*time.Second)
+			b.Poll("drones with a position", `[...centinela.state.drones.values()].filter(d => d.has_position).length === 3`, 30*time.Second)
 			var p0 []float64
-			b.eval(`(() => { const d = centinela.drone('sysid-1'); return [d.lat, d.lon]; })()`, &p0)
-			b.poll("sysid-1 to move", fmt.Sprintf(`(() => { const d = centinela.drone('sysid-1');
+			b.Eval(`(() => { const d = centinela.drone('sysid-1'); return [d.lat, d.lon]; })()`, &p0)
+			b.Poll("sysid-1 to move", fmt.Sprintf(`(() => { const d = centinela.drone('sysid-1');
 				return Math.abs(d.lat - %v) + Math.abs(d.lon - %v) > 0.0002; })()`, p0[0], p0[1]), 60*time.Second)
-			b.eval(`centinela.map.fit([...centinela.state.drones.values()].map(d => [d.lon, d.lat]), 80, 14)`, nil)
-			b.shot(pre + "1-fleet")
+			b.Eval(`centinela.map.fit([...centinela.state.drones.values()].map(d => [d.lon, d.lat]), 80, 14)`, nil)
+			b.Shot(pre + "1-fleet")
 
 			// Plan: draw an area around drone sysid-3's home, preview a
 			// perimeter patrol and dispatch it.
@@ -310,23 +150,23 @@ func TestBrowserMap(t *testing.T) {
 				drone = "sysid-1"
 			}
 			var home []float64
-			b.eval(fmt.Sprintf(`(() => { const d = centinela.drone('%s'); return [d.home.lat, d.home.lon]; })()`, drone), &home)
-			b.eval(fmt.Sprintf(`centinela.map.setView(%v, %v, 15)`, home[1], home[0]), nil)
-			b.run("draw area", chromedp.Click("#tool-polygon", chromedp.ByQuery))
+			b.Eval(fmt.Sprintf(`(() => { const d = centinela.drone('%s'); return [d.home.lat, d.home.lon]; })()`, drone), &home)
+			b.Eval(fmt.Sprintf(`centinela.map.setView(%v, %v, 15)`, home[1], home[0]), nil)
+			b.Run("draw area", chromedp.Click("#tool-polygon", chromedp.ByQuery))
 			const d = 0.002 // about 200 m
 			for _, c := range [][2]float64{{d, -d}, {d, d}, {-d, d}, {-d, -d}} {
-				b.clickMap(home[0]+c[0], home[1]+c[1])
+				b.ClickMap(home[0]+c[0], home[1]+c[1])
 			}
-			b.run("finish", chromedp.Click("#tool-finish", chromedp.ByQuery))
-			b.poll("the plan tab", `document.getElementById('pane-plan').classList.contains('active')`, 5*time.Second)
-			b.run("choose the drone", chromedp.Click(fmt.Sprintf(`#p-drones input[value="%s"]`, drone), chromedp.ByQuery),
+			b.Run("finish", chromedp.Click("#tool-finish", chromedp.ByQuery))
+			b.Poll("the plan tab", `document.getElementById('pane-plan').classList.contains('active')`, 5*time.Second)
+			b.Run("choose the drone", chromedp.Click(fmt.Sprintf(`#p-drones input[value="%s"]`, drone), chromedp.ByQuery),
 				chromedp.SetValue("#p-pattern", "perimeter", chromedp.ByQuery),
 				chromedp.Click("#p-preview", chromedp.ByQuery))
-			b.poll("a preview", `!document.getElementById('p-dispatch').disabled && centinela.state.preview && centinela.state.preview.length === 1`, 20*time.Second)
-			b.shot(pre + "2-preview")
-			b.run("dispatch", chromedp.Click("#p-dispatch", chromedp.ByQuery))
+			b.Poll("a preview", `!document.getElementById('p-dispatch').disabled && centinela.state.preview && centinela.state.preview.length === 1`, 20*time.Second)
+			b.Shot(pre + "2-preview")
+			b.Run("dispatch", chromedp.Click("#p-dispatch", chromedp.ByQuery))
 			started := strings.Split(cat["plan.started"], "{")[0]
-			b.poll("the dispatch result", fmt.Sprintf(`document.getElementById('p-result').textContent.includes(%q)`, started), 90*time.Second)
+			b.Poll("the dispatch result", fmt.Sprintf(`document.getElementById('p-result').textContent.includes(%q)`, started), 90*time.Second)
 			deadline := time.Now().Add(60 * time.Second)
 			for {
 				dr := apiDrone(t, base, opToken, drone)
@@ -335,25 +175,25 @@ func TestBrowserMap(t *testing.T) {
 					break
 				}
 				if time.Now().After(deadline) {
-					b.shot(pre + "failed-mission")
+					b.Shot(pre + "failed-mission")
 					t.Fatalf("%s's mission after dispatch: %v", drone, m)
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
-			b.poll("the dispatched route on the map", fmt.Sprintf(`(centinela.state.routes.get('%s') || []).length === 6`, drone), 20*time.Second)
-			b.shot(pre + "3-dispatched")
+			b.Poll("the dispatched route on the map", fmt.Sprintf(`(centinela.state.routes.get('%s') || []).length === 6`, drone), 20*time.Second)
+			b.Shot(pre + "3-dispatched")
 
 			// Go-to: select a flying drone, click Go to, click the map.
 			target := "sysid-2"
-			b.poll(target+" flying", fmt.Sprintf(`centinela.drone('%s').flying && centinela.drone('%s').alt_m > 20`, target, target), 90*time.Second)
+			b.Poll(target+" flying", fmt.Sprintf(`centinela.drone('%s').flying && centinela.drone('%s').alt_m > 20`, target, target), 90*time.Second)
 			var pos []float64
-			b.eval(fmt.Sprintf(`(() => { const d = centinela.drone('%s'); return [d.lat, d.lon]; })()`, target), &pos)
-			b.run("select "+target, chromedp.Click(`.tab[data-tab="fleet"]`, chromedp.ByQuery), chromedp.Click(fmt.Sprintf(`#fleet tbody tr[data-id="%s"]`, target), chromedp.ByQuery))
-			b.poll("controls", `!document.getElementById('d-controls').hidden`, 10*time.Second)
-			b.eval(fmt.Sprintf(`centinela.map.setView(%v, %v, 15)`, pos[1], pos[0]), nil)
-			b.run("go to", chromedp.Click("#d-goto", chromedp.ByQuery))
+			b.Eval(fmt.Sprintf(`(() => { const d = centinela.drone('%s'); return [d.lat, d.lon]; })()`, target), &pos)
+			b.Run("select "+target, chromedp.Click(`.tab[data-tab="fleet"]`, chromedp.ByQuery), chromedp.Click(fmt.Sprintf(`#fleet tbody tr[data-id="%s"]`, target), chromedp.ByQuery))
+			b.Poll("controls", `!document.getElementById('d-controls').hidden`, 10*time.Second)
+			b.Eval(fmt.Sprintf(`centinela.map.setView(%v, %v, 15)`, pos[1], pos[0]), nil)
+			b.Run("go to", chromedp.Click("#d-goto", chromedp.ByQuery))
 			goLat, goLon := pos[0]+0.0015, pos[1]-0.0015
-			b.clickMap(goLat, goLon)
+			b.ClickMap(goLat, goLon)
 			deadline = time.Now().Add(90 * time.Second)
 			for {
 				dr := apiDrone(t, base, opToken, target)
@@ -363,29 +203,29 @@ func TestBrowserMap(t *testing.T) {
 					break
 				}
 				if time.Now().After(deadline) {
-					b.shot(pre + "failed-goto")
+					b.Shot(pre + "failed-goto")
 					t.Fatalf("%s did not reach the clicked point: mode %v at %v,%v (%.0f m away)", target, dr["mode"], lat, lon, distM(lat, lon, goLat, goLon))
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
-			b.shot(pre + "4-goto")
-			b.run("alerts tab", chromedp.Click(`.tab[data-tab="alerts"]`, chromedp.ByQuery))
-			b.shot(pre + "5-alerts")
+			b.Shot(pre + "4-goto")
+			b.Run("alerts tab", chromedp.Click(`.tab[data-tab="alerts"]`, chromedp.ByQuery))
+			b.Shot(pre + "5-alerts")
 
 			// The supervisor: no controls anywhere, and the server refuses
 			// a forged command with its token.
-			b.run("open as supervisor", chromedp.Navigate("about:blank"), chromedp.Navigate(supURL))
-			b.poll("the supervisor's socket", `document.getElementById('conn').classList.contains('up')`, 30*time.Second)
-			b.poll("drones", `document.querySelectorAll('#fleet tbody tr').length === 3`, 30*time.Second)
-			b.run("select a drone", chromedp.Click(`#fleet tbody tr[data-id="sysid-1"]`, chromedp.ByQuery))
-			b.poll("the detail", `!document.getElementById('detail').hidden`, 10*time.Second)
+			b.Run("open as supervisor", chromedp.Navigate("about:blank"), chromedp.Navigate(supURL))
+			b.Poll("the supervisor's socket", `document.getElementById('conn').classList.contains('up')`, 30*time.Second)
+			b.Poll("drones", `document.querySelectorAll('#fleet tbody tr').length === 3`, 30*time.Second)
+			b.Run("select a drone", chromedp.Click(`#fleet tbody tr[data-id="sysid-1"]`, chromedp.ByQuery))
+			b.Poll("the detail", `!document.getElementById('detail').hidden`, 10*time.Second)
 			var visible []string
-			b.eval(`['#tools', '#tool-polygon', '#tool-emergency', '.tab[data-tab="plan"]', '#d-controls', '#alerts button']
+			b.Eval(`['#tools', '#tool-polygon', '#tool-emergency', '.tab[data-tab="plan"]', '#d-controls', '#alerts button']
 				.filter(s => [...document.querySelectorAll(s)].some(e => e.offsetParent !== null))`, &visible)
 			if len(visible) > 0 {
 				t.Errorf("the supervisor sees controls: %v", visible)
 			}
-			b.shot(pre + "6-supervisor")
+			b.Shot(pre + "6-supervisor")
 			req, _ := http.NewRequest("POST", base+"api/drones/sysid-1/rtl", nil)
 			req.Header.Set("Authorization", "Bearer "+supToken)
 			res, err := http.DefaultClient.Do(req)
@@ -400,7 +240,7 @@ func TestBrowserMap(t *testing.T) {
 			if res.StatusCode != http.StatusForbidden || body.Error.Code != "forbidden" || body.Error.Message == "" {
 				t.Errorf("forged supervisor command: %d %+v", res.StatusCode, body)
 			}
-			if errs := b.consoleErrors(); len(errs) > 0 {
+			if errs := b.ConsoleErrors(); len(errs) > 0 {
 				t.Errorf("console errors: %q", errs)
 			}
 		})

@@ -181,7 +181,12 @@ function connect() {
   S.ws = ws;
   setConn('connecting');
   ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: S.token }));
-  ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+  ws.onmessage = (ev) => {
+    const t0 = performance.now();
+    onMessage(JSON.parse(ev.data));
+    const dt = performance.now() - t0;
+    msgStats.n++; msgStats.ms += dt; msgStats.maxMs = Math.max(msgStats.maxMs, dt);
+  };
   ws.onclose = (ev) => {
     setConn('down');
     if (ev.code === 4001) { sessionStorage.removeItem(TOKEN_KEY); S.token = ''; showSignIn('signin.bad'); return; }
@@ -424,25 +429,38 @@ function drawRoutes(c, m) {
   }
 }
 
-function drawTrails(c, m, ts) {
-  const now = Date.now();
-  c.lineWidth = 2;
+// drawTrails draws each drone's recent track, fading with age: the trails
+// are split in four age bands and drawn as one path per band and colour.
+function drawTrails(c, m) {
+  const chunks = 4;
+  const bands = Array.from({ length: chunks }, () => new Map());
   for (const [id, tr] of S.trails) {
-    if (tr.length < 2) continue;
+    const n = tr.length;
+    if (n < 2) continue;
     const d = S.drones.get(id);
-    c.strokeStyle = d ? STATE_COLORS[stateOf(d)] : '#888';
-    const n = tr.length, chunks = 4;
+    const col = d ? STATE_COLORS[stateOf(d)] : '#888';
     for (let k = 0; k < chunks; k++) {
       const a = Math.floor(k * (n - 1) / chunks), b = Math.floor((k + 1) * (n - 1) / chunks);
       if (b <= a) continue;
-      c.globalAlpha = 0.1 + 0.6 * (k + 1) / chunks;
+      let list = bands[k].get(col);
+      if (!list) bands[k].set(col, list = []);
+      list.push(tr, a, b);
+    }
+  }
+  c.lineWidth = 2;
+  for (let k = 0; k < chunks; k++) {
+    c.globalAlpha = 0.1 + 0.6 * (k + 1) / chunks;
+    for (const [col, list] of bands[k]) {
+      c.strokeStyle = col;
       c.beginPath();
-      for (let i = a; i <= b; i++) { const [x, y] = m.project(tr[i][0], tr[i][1]); i === a ? c.moveTo(x, y) : c.lineTo(x, y); }
+      for (let j = 0; j < list.length; j += 3) {
+        const tr = list[j], a = list[j + 1], b = list[j + 2];
+        for (let i = a; i <= b; i++) { const [x, y] = m.project(tr[i][0], tr[i][1]); i === a ? c.moveTo(x, y) : c.lineTo(x, y); }
+      }
       c.stroke();
     }
   }
   c.globalAlpha = 1;
-  if (now - (S._trailFade || 0) > 1000) S._trailFade = now;
 }
 
 function arrow(c, x, y, hdg, size) {
@@ -483,7 +501,7 @@ function drawDrones(c, m) {
     c.strokeStyle = '#fff'; c.lineWidth = 2;
     c.beginPath(); c.arc(x, y, 15, 0, Math.PI * 2); c.stroke();
   }
-  if (visible.length <= 300 || m.zoom >= 11) {
+  if (visible.length <= 150 || (m.zoom >= 14 && visible.length <= 400)) {
     c.font = '11px system-ui, sans-serif'; c.textAlign = 'center'; c.textBaseline = 'top';
     c.lineWidth = 3; c.strokeStyle = 'rgba(0,0,0,.75)'; c.fillStyle = '#fff';
     for (const [x, y, d] of visible) { c.strokeText(d.name, x, y + 12); c.fillText(d.name, x, y + 12); }
@@ -712,14 +730,14 @@ async function command(cmd, body) {
   if (!d) return;
   const out = $('d-result');
   out.className = 'result';
-  out.textContent = t('cmd.sending', { cmd: t('cmd.' + cmd), name: d.name });
+  out.textContent = t('cmd.sending', { cmd: t('cmdname.' + cmd), name: d.name });
   try {
     await api('POST', `api/drones/${encodeURIComponent(d.id)}/${cmd}`, body);
     out.className = 'result ok';
-    out.textContent = t('cmd.done', { cmd: t('cmd.' + cmd), name: d.name });
+    out.textContent = t('cmd.done', { cmd: t('cmdname.' + cmd), name: d.name });
   } catch (e) {
     out.className = 'result error';
-    out.textContent = t('cmd.failed', { cmd: t('cmd.' + cmd), name: d.name }) + ' ' + errText(e);
+    out.textContent = t('cmd.failed', { cmd: t('cmdname.' + cmd), name: d.name }) + ' ' + errText(e);
   }
 }
 
@@ -847,7 +865,17 @@ const SORTS = {
 
 const rows = new Map();
 
+const panelStats = { renders: 0, ms: 0, maxMs: 0 };
+const msgStats = { n: 0, ms: 0, maxMs: 0 };
+
 function renderPanels() {
+  const t0 = performance.now();
+  renderPanelsNow();
+  const dt = performance.now() - t0;
+  panelStats.renders++; panelStats.ms += dt; panelStats.maxMs = Math.max(panelStats.maxMs, dt);
+}
+
+function renderPanelsNow() {
   if (S.listDirty) { S.listDirty = false; renderList(); }
   if (S.detailDirty) { S.detailDirty = false; renderDetail(); }
   if (S.alertsDirty) { S.alertsDirty = false; renderAlerts(); }
@@ -863,16 +891,40 @@ function missionText(m) {
   }
 }
 
+// The fleet list is virtual: only the rows in view (and a margin) exist in
+// the DOM, so 1,000 drones cost what 30 do.
+const ROW_H = 21;
+let listOrder = [];
+
 function renderList() {
   const f = S.filter.toLowerCase();
   const list = [...S.drones.values()].filter((d) => !f || d.name.toLowerCase().includes(f) || d.id.toLowerCase().includes(f) ||
     d.agency.toLowerCase().includes(f) || (d.mode || '').toLowerCase().includes(f) || t('state.' + stateOf(d)).toLowerCase().includes(f));
   const key = SORTS[S.sortKey];
   list.sort((a, b) => { const x = key(a), y = key(b); return (x < y ? -1 : x > y ? 1 : 0) * S.sortDir || a.id.localeCompare(b.id); });
-  const tb = document.querySelector('#fleet tbody');
-  const seen = new Set();
-  list.forEach((d, i) => {
-    seen.add(d.id);
+  listOrder = list;
+  renderRows();
+  $('fleetempty').hidden = list.length > 0;
+  $('fleetempty').textContent = S.drones.size ? t('fleet.nomatch') : t('fleet.empty');
+  $('fleetcount').textContent = t('fleet.count', { n: i18n.num(list.length), total: i18n.num(S.drones.size) });
+  for (const th of document.querySelectorAll('#fleet th')) th.classList.toggle('sorted', th.dataset.sort === S.sortKey);
+}
+
+function spacer(h) {
+  const tr = document.createElement('tr');
+  tr.className = 'spacer';
+  const td = tr.insertCell(); td.colSpan = 9; td.style.height = h + 'px'; td.style.padding = '0'; td.style.border = 'none';
+  return tr;
+}
+
+function renderRows() {
+  const wrap = $('fleetwrap'), tb = document.querySelector('#fleet tbody');
+  const list = listOrder;
+  const first = Math.max(0, Math.floor(wrap.scrollTop / ROW_H) - 10);
+  const last = Math.min(list.length, first + Math.ceil((wrap.clientHeight || 400) / ROW_H) + 20);
+  const want = [];
+  for (let i = first; i < last; i++) {
+    const d = list[i];
     let r = rows.get(d.id);
     if (!r) {
       r = { tr: document.createElement('tr'), cells: [] };
@@ -880,23 +932,27 @@ function renderList() {
       r.dot = document.createElement('span'); r.dot.className = 'dot';
       r.label = document.createTextNode('');
       r.cells[0].append(r.dot, r.label);
-      r.tr.addEventListener('click', () => select(d.id));
+      const id = d.id;
+      r.tr.addEventListener('click', () => select(id));
       r.tr.dataset.id = d.id;
       rows.set(d.id, r);
     }
     r.dot.style.background = STATE_COLORS[stateOf(d)];
-    r.label.nodeValue = d.name;
+    if (r.label.nodeValue !== d.name) r.label.nodeValue = d.name;
     const vals = [null, d.agency, t('link.' + d.link_state), d.mode, d.armed ? t('value.yes') : t('value.no'),
       i18n.pct(d.battery.pct), d.has_position ? i18n.alt(d.alt_m) : t('value.none'), i18n.speed(d.speed_ms), missionText(d.mission)];
     for (let k = 1; k < 9; k++) if (r.cells[k].textContent !== vals[k]) r.cells[k].textContent = vals[k];
     r.tr.classList.toggle('sel', d.id === S.selected);
-    if (tb.children[i] !== r.tr) tb.insertBefore(r.tr, tb.children[i] || null);
-  });
-  for (const [id, r] of rows) if (!seen.has(id)) { r.tr.remove(); rows.delete(id); }
-  $('fleetempty').hidden = list.length > 0;
-  $('fleetempty').textContent = S.drones.size ? t('fleet.nomatch') : t('fleet.empty');
-  $('fleetcount').textContent = t('fleet.count', { n: i18n.num(list.length), total: i18n.num(S.drones.size) });
-  for (const th of document.querySelectorAll('#fleet th')) th.classList.toggle('sorted', th.dataset.sort === S.sortKey);
+    want.push(r.tr);
+  }
+  const keep = new Set(want);
+  for (const [id, r] of rows) if (!keep.has(r.tr)) { r.tr.remove(); rows.delete(id); }
+  if (!tb.topSpacer) { tb.topSpacer = spacer(0); tb.bottomSpacer = spacer(0); }
+  tb.topSpacer.firstChild.style.height = first * ROW_H + 'px';
+  tb.bottomSpacer.firstChild.style.height = (list.length - last) * ROW_H + 'px';
+  const seq = [tb.topSpacer, ...want, tb.bottomSpacer];
+  seq.forEach((el, i) => { if (tb.children[i] !== el) tb.insertBefore(el, tb.children[i] || null); });
+  while (tb.children.length > seq.length) tb.lastChild.remove();
 }
 
 function renderDetail() {
@@ -918,7 +974,7 @@ function renderDetail() {
     ['col.link', t('detail.link', { state: t('link.' + d.link_state), rate: i18n.num(d.link_quality.rate_hz, 1), loss: i18n.num(d.link_quality.loss_pct, 1) })],
     ['detail.firmware', d.firmware || t('value.none')],
     ['detail.system', d.system_status], ['col.mission', missionText(d.mission)],
-    ['detail.eta', d.mission.eta_s == null ? t('value.none') : i18n.duration(d.mission.eta_s)],
+    ['detail.eta', d.mission.eta_s == null || d.mission.state !== 'running' ? t('value.none') : i18n.duration(d.mission.eta_s)],
     ['detail.lastseen', d.last_seen ? i18n.time(d.last_seen) : t('value.none')],
   ];
   const dl = $('d-facts');
@@ -1199,6 +1255,12 @@ function wireUI() {
     if (e.key === 'Enter' && S.shape && !S.shape.done) finishShape();
   });
   for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => showTab(b.dataset.tab));
+  let scrollPending = false;
+  $('fleetwrap').addEventListener('scroll', () => {
+    if (scrollPending) return;
+    scrollPending = true;
+    requestAnimationFrame(() => { scrollPending = false; renderRows(); });
+  });
   $('filter').addEventListener('input', (e) => { S.filter = e.target.value; S.listDirty = true; renderPanels(); });
   for (const th of document.querySelectorAll('#fleet th')) {
     th.addEventListener('click', () => {
@@ -1242,6 +1304,8 @@ window.centinela = {
   state: S,
   get map() { return map; },
   drone: (id) => S.drones.get(id) || null,
+  panelStats,
+  msgStats,
   screen: (lon, lat) => map.project(lon, lat),
 };
 

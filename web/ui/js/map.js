@@ -26,6 +26,8 @@ export class MapView {
     [this.cx, this.cy] = world(opts.lon ?? -106.5, opts.lat ?? 30.5);
     this.minZoom = 3; this.maxZoom = 19;
     this.dirty = true;
+    // stats counts redraws and their cost, for diagnostics and tests.
+    this.stats = { draws: 0, drawMs: 0, maxDrawMs: 0 };
     this.onclick = null; this.onmove = null; this.onviewchange = null; this.ondblclick = null;
     this.tiles = null; this.tileCache = new Map();
     this._frame = this._frame.bind(this);
@@ -105,6 +107,7 @@ export class MapView {
   _frame(ts) {
     if (this.dirty) {
       this.dirty = false;
+      const t0 = performance.now();
       const c = this.ctx;
       c.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
       c.clearRect(0, 0, this.w, this.h);
@@ -116,6 +119,8 @@ export class MapView {
         }
         c.restore();
       }
+      const dt = performance.now() - t0;
+      this.stats.draws++; this.stats.drawMs += dt; this.stats.maxDrawMs = Math.max(this.stats.maxDrawMs, dt);
     }
     requestAnimationFrame(this._frame);
   }
