@@ -62,18 +62,18 @@ func TestBrowserThousandDrones(t *testing.T) {
 		[...centinela.state.drones.values()].every(d => d.has_position)`, 60*time.Second)
 	b.Eval(`centinela.map.fit([...centinela.state.drones.values()].map(d => [d.lon, d.lat]), 40, 14)`, nil)
 	var res struct {
-		Frames    int     `json:"frames"`
-		P95       float64 `json:"p95"`
-		Max       float64 `json:"max"`
-		Draws     int     `json:"draws"`
-		MeanDraw  float64 `json:"mean_draw"`
-		MaxDraw   float64 `json:"max_draw"`
-		Messages  int     `json:"msgs"`
-		MsgMs     float64 `json:"msg_ms"`
-		ListRows  int     `json:"rows"`
-		Listed    string  `json:"listed"`
-		PanelMs   float64 `json:"panel_ms"`
-		PanelMax  float64 `json:"panel_max"`
+		Frames   int     `json:"frames"`
+		P95      float64 `json:"p95"`
+		Max      float64 `json:"max"`
+		Draws    int     `json:"draws"`
+		MeanDraw float64 `json:"mean_draw"`
+		MaxDraw  float64 `json:"max_draw"`
+		Messages int     `json:"msgs"`
+		MsgMs    float64 `json:"msg_ms"`
+		ListRows int     `json:"rows"`
+		Listed   string  `json:"listed"`
+		PanelMs  float64 `json:"panel_ms"`
+		PanelMax float64 `json:"panel_max"`
 	}
 	b.Run("measure frames", chromedp.Evaluate(`new Promise((resolve) => {
 		const gaps = []; const s0 = {...centinela.map.stats}; const m0 = {...centinela.msgStats};

@@ -132,7 +132,7 @@ func TestBrowserMap(t *testing.T) {
 				t.Errorf("sign-out button %q, want the %s catalogue's %q", label, lang, cat["signin.out"])
 			}
 			// Drones appear, zones are drawn.
-			b.Poll("three drones in the list", `document.querySelectorAll('#fleet tbody tr').length === 3`, 30*time.Second)
+			b.Poll("three drones in the list", `document.querySelectorAll('#fleet tbody tr:not(.spacer)').length === 3`, 30*time.Second)
 			b.Poll("zones", `centinela.state.zones.length >= 20 && centinela.state.boundary.length === 1`, 10*time.Second)
 			// Drones move.
 			b.Poll("drones with a position", `[...centinela.state.drones.values()].filter(d => d.has_position).length === 3`, 30*time.Second)
@@ -216,7 +216,7 @@ func TestBrowserMap(t *testing.T) {
 			// a forged command with its token.
 			b.Run("open as supervisor", chromedp.Navigate("about:blank"), chromedp.Navigate(supURL))
 			b.Poll("the supervisor's socket", `document.getElementById('conn').classList.contains('up')`, 30*time.Second)
-			b.Poll("drones", `document.querySelectorAll('#fleet tbody tr').length === 3`, 30*time.Second)
+			b.Poll("drones", `document.querySelectorAll('#fleet tbody tr:not(.spacer)').length === 3`, 30*time.Second)
 			b.Run("select a drone", chromedp.Click(`#fleet tbody tr[data-id="sysid-1"]`, chromedp.ByQuery))
 			b.Poll("the detail", `!document.getElementById('detail').hidden`, 10*time.Second)
 			var visible []string

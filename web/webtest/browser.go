@@ -71,17 +71,38 @@ type Browser struct {
 // New starts Chromium at path; it is stopped at the test's cleanup.
 func New(t testing.TB, path, lang string) *Browser {
 	t.Helper()
+	// Chromium may still write to its profile as it exits: the test's own
+	// TempDir cleanup would race with it, so the profile is removed here,
+	// after the browser has been stopped, retrying for a moment.
+	profile, err := os.MkdirTemp("", "centinela-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.Flag("lang", lang), chromedp.Flag("accept-lang", lang),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 900),
+		chromedp.UserDataDir(profile), chromedp.WindowSize(1400, 900),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); acancel() })
+	t.Cleanup(func() {
+		cancel()
+		acancel()
+		for i := 0; ; i++ {
+			err := os.RemoveAll(profile)
+			if err == nil {
+				return
+			}
+			if i == 50 {
+				t.Logf("remove the browser profile: %v", err)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	b := &Browser{t: t, ctx: ctx, Shots: ArtifactDir(t)}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		var msg string
