@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,12 +75,15 @@ func TestBadConfig(t *testing.T) {
 	}
 }
 
-// responsive makes a fake vehicle answer mode changes and arming with a
-// heartbeat, as an autopilot would.
-func (h *harness) responsive(v *fleettest.Vehicle) {
+// addResponsiveDrone is addDrone with a vehicle that answers mode changes
+// and arming with a heartbeat, as an autopilot would.
+func (h *harness) addResponsiveDrone(sys uint8, lat, lon float64) *fleettest.Vehicle {
+	v := fleettest.NewVehicle("test", sys)
+	var mu sync.Mutex
 	var mode uint32 = fleettest.Loiter
 	armed := false
 	v.CommandFn = func(ctx context.Context, cmd fleet.Command) error {
+		mu.Lock()
 		switch cmd.Kind {
 		case fleet.CommandSetMode:
 			mode = cmd.Mode
@@ -88,15 +92,20 @@ func (h *harness) responsive(v *fleettest.Vehicle) {
 		case fleet.CommandMissionStart:
 			mode = fleettest.Auto
 		}
-		fleettest.Feed(h.Fleet, v, fleettest.Copter(mode, armed, fleettest.StatusActive))
+		hb := fleettest.Copter(mode, armed, fleettest.StatusActive)
+		mu.Unlock()
+		fleettest.Feed(h.Fleet, v, hb)
 		return nil
 	}
+	h.mu.Lock()
+	h.vehicles[sys] = v
+	h.mu.Unlock()
+	return h.addDrone(sys, lat, lon, true)
 }
 
 func TestHTTPCommands(t *testing.T) {
 	h := newHarness(t, nil)
-	v := h.addDrone(1, baseLat, baseLon, true)
-	h.responsive(v)
+	v := h.addResponsiveDrone(1, baseLat, baseLon)
 	st, body := h.call("POST", "/api/drones/sysid-1/arm", h.Operator, `{"wait_s":1}`)
 	if st != 200 {
 		t.Fatalf("arm: %d %v", st, body)
@@ -130,8 +139,7 @@ func TestHTTPCommands(t *testing.T) {
 // uploads the route as a mission and starts it.
 func TestPlanDispatch(t *testing.T) {
 	h := newHarness(t, nil)
-	v := h.addDrone(1, baseLat, baseLon, true)
-	h.responsive(v)
+	v := h.addResponsiveDrone(1, baseLat, baseLon)
 	plan := `{"drones":["sysid-1"],"shape":"polygon","pattern":"lawnmower","spacing_m":50,"alt_m":40,
 		"points":[[32.551,-117.031],[32.551,-117.027],[32.548,-117.027],[32.548,-117.031]]}`
 	st, body := h.call("POST", "/api/plan/preview", h.Operator, plan)
