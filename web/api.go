@@ -21,7 +21,7 @@ import (
 const (
 	maxDispatchDrones = 50
 	maxAreaPoints     = 200
-	maxHistoryPoints  = 20000
+	maxHistoryPoints  = 10000
 	maxHistoryRange   = 7 * 24 * time.Hour
 	defaultArmWait    = 30 * time.Second
 )

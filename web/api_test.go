@@ -303,3 +303,22 @@ func TestBadInput(t *testing.T) {
 		t.Error("no refusal was audited")
 	}
 }
+
+func TestHistory(t *testing.T) {
+	end := time.Now().UTC().Truncate(time.Second)
+	h := newHarnessHistory(t, newFakeHistory("sysid-1", end), nil)
+	from, to := end.Add(-3*time.Minute).Format(time.RFC3339), end.Add(time.Second).Format(time.RFC3339)
+	st, body := h.call("GET", "/api/history/track?drones=sysid-1&from="+from+"&to="+to+"&max=50", h.Supervisor, "")
+	pts, _ := body["tracks"].(map[string]any)["sysid-1"].([]any)
+	if st != 200 || len(pts) != 50 {
+		t.Fatalf("track: %d, %d points", st, len(pts))
+	}
+	if p := pts[0].(map[string]any); p["alt_m"] != 40.0 || p["mode"] != "AUTO" || p["at"] == "" {
+		t.Errorf("first point %v", p)
+	}
+	st, body = h.call("GET", "/api/history/events?drone=sysid-1&from="+from+"&to="+to, h.Supervisor, "")
+	evs, _ := body["events"].([]any)
+	if st != 200 || len(evs) != 2 || evs[1].(map[string]any)["kind"] != "zone_breached" {
+		t.Errorf("events: %d %v", st, body)
+	}
+}

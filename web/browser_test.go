@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -115,6 +116,40 @@ func TestBrowserThousandDrones(t *testing.T) {
 	if res.MeanDraw > 300 || res.MsgMs > 300 || res.PanelMs > 300 {
 		t.Errorf("too slow for 1,000 drones: redraw %.1f ms, message %.1f ms, panels %.1f ms", res.MeanDraw, res.MsgMs, res.PanelMs)
 	}
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}
+
+// TestBrowserReplay: a supervisor picks a time range and a drone, and its
+// stored track and events play back with the time slider.
+func TestBrowserReplay(t *testing.T) {
+	path := webtest.RequireChromium(t)
+	if testing.Short() {
+		t.Skip("Chromium: skipped with -short")
+	}
+	end := time.Now().Add(-time.Minute).Truncate(time.Second)
+	h := newHarnessHistory(t, newFakeHistory("sysid-1", end), nil)
+	h.addDrone(1, baseLat, baseLon, true)
+	b := webtest.New(t, path, "es")
+	b.Run("open the map", chromedp.Navigate(h.Srv.URL()+"#token="+h.Supervisor))
+	b.Poll("the drone", `window.centinela && centinela.state.drones.size === 1`, 30*time.Second)
+	b.Run("replay", chromedp.Click(`.tab[data-tab="replay"]`, chromedp.ByQuery))
+	b.Poll("the drone to choose", `document.querySelector('#r-drones input[value="sysid-1"]')`, 10*time.Second)
+	b.Run("choose and load", chromedp.Click(`#r-drones input[value="sysid-1"]`, chromedp.ByQuery),
+		chromedp.SetValue("#r-speed", "60", chromedp.ByQuery),
+		chromedp.Click("#r-load", chromedp.ByQuery))
+	b.Poll("the track", `centinela.state.replay && centinela.state.replay.tracks.get('sysid-1').length === 121`, 20*time.Second)
+	b.Run("play", chromedp.Click("#rp-play", chromedp.ByQuery))
+	// At 60× the two minutes of the track play in two seconds; the events
+	// of the past appear in the list as the time passes them.
+	b.Poll("the breach event", `document.getElementById('r-events').children.length === 2`, 30*time.Second)
+	var text string
+	b.Eval(`document.getElementById('r-events').textContent`, &text)
+	if !strings.Contains(text, "Tijuana airport") || !strings.Contains(text, "salió de su espacio permitido") {
+		t.Errorf("replayed events %q", text)
+	}
+	b.Shot("replay-es")
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}

@@ -51,6 +51,12 @@ type harness struct {
 // options before Initialize.
 func newHarness(t testing.TB, tune func(*Server)) *harness {
 	t.Helper()
+	return newHarnessHistory(t, nil, tune)
+}
+
+// newHarnessHistory is newHarness with a History behind the Service.
+func newHarnessHistory(t testing.TB, hist app.History, tune func(*Server)) *harness {
+	t.Helper()
 	set, err := geofence.Default(
 		geofence.Agency{ID: agencyUS, Name: "US", Jurisdictions: []geofence.Jurisdiction{geofence.US}},
 		geofence.Agency{ID: agencyJoint, Name: "Joint", Jurisdictions: []geofence.Jurisdiction{geofence.US, geofence.MX, geofence.Joint}},
@@ -91,7 +97,7 @@ func newHarness(t testing.TB, tune func(*Server)) *harness {
 		t.Fatal(err)
 	}
 	h.Revoked = revoked
-	h.Svc = &app.Service{Fleet: h.Fleet, Zones: h.Zones, Store: h.Store}
+	h.Svc = &app.Service{Fleet: h.Fleet, Zones: h.Zones, Store: h.Store, History: hist}
 	if err := h.Svc.Initialize(); err != nil {
 		t.Fatal(err)
 	}
@@ -287,3 +293,52 @@ func (h *harness) waitHub(n int) {
 
 // appAuditAll selects every audit entry.
 var appAuditAll = app.AuditQuery{}
+
+// fakeHistory is a stored past: one straight track per drone and its events.
+type fakeHistory struct {
+	tracks map[string][]app.TrackPoint
+	events []app.EventRecord
+}
+
+var _ app.History = (*fakeHistory)(nil)
+
+// newFakeHistory makes a two-minute eastward track for drone id, one point
+// a second, ending at end, with a take-off and a breach event.
+func newFakeHistory(id string, end time.Time) *fakeHistory {
+	h := &fakeHistory{tracks: map[string][]app.TrackPoint{}}
+	start := end.Add(-2 * time.Minute)
+	for i := 0; i <= 120; i++ {
+		h.tracks[id] = append(h.tracks[id], app.TrackPoint{At: start.Add(time.Duration(i) * time.Second),
+			Lat: baseLat, Lon: baseLon + float64(i)*1e-4, RelAlt: 40, GroundSpeed: 9.4, Heading: 90,
+			BatteryPct: 90 - i/10, Mode: "AUTO", Armed: true, LinkUp: true})
+	}
+	h.events = []app.EventRecord{
+		{Seq: 1, At: start, DroneID: id, Kind: app.KindTookOff, Severity: app.SevInfo, Params: map[string]string{}},
+		{Seq: 2, At: start.Add(time.Minute), DroneID: id, Kind: app.KindZoneBreached, Severity: app.SevCritical,
+			Params: map[string]string{"zone_id": "apt-mmtj", "zone_name": "Tijuana airport"}},
+	}
+	return h
+}
+
+func (h *fakeHistory) Track(id string, from, to time.Time, max int) ([]app.TrackPoint, error) {
+	var out []app.TrackPoint
+	for _, p := range h.tracks[id] {
+		if !p.At.Before(from) && p.At.Before(to) {
+			out = append(out, p)
+		}
+	}
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, nil
+}
+
+func (h *fakeHistory) Events(q app.EventQuery) ([]app.EventRecord, error) {
+	var out []app.EventRecord
+	for _, e := range h.events {
+		if !e.At.Before(q.From) && e.At.Before(q.To) && (q.DroneID == "" || e.DroneID == q.DroneID) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
