@@ -45,8 +45,8 @@ func keyTime(k []byte) time.Time {
 //	13–16  altitude above home, int32 mm
 //	17–22  velocity north, east, down, int16 cm/s each
 //	23–24  ground speed, uint16 cm/s
-//	25–26  heading, uint16 centidegrees (0xFFFF unknown)
-//	27     battery, int8 percent (-1 unknown)
+//	25–26  heading, uint16 centidegrees (0xFFFF unknown; ≥ 36000 read as unknown)
+//	27     battery, int8 percent (-1 unknown, as is anything outside 0..100)
 //	28     flags: 1 armed, 2 link up
 //	29     length of the mode's name (at most 32), then its bytes
 //
@@ -90,7 +90,7 @@ func appendPoint(b []byte, p app.TrackPoint) []byte {
 	}
 	b = binary.BigEndian.AppendUint16(b, hdg)
 	batt := p.BatteryPct
-	if batt < -1 || batt > 127 {
+	if batt < -1 || batt > 100 {
 		batt = -1
 	}
 	b = append(b, byte(int8(batt)))
@@ -106,7 +106,7 @@ func appendPoint(b []byte, p app.TrackPoint) []byte {
 }
 
 func decodePoint(at time.Time, b []byte) (app.TrackPoint, error) {
-	if len(b) < pointFixed || b[0] != pointVersion || len(b) != pointFixed+int(b[29]) {
+	if len(b) < pointFixed || b[0] != pointVersion || b[29] > maxModeLen || len(b) != pointFixed+int(b[29]) {
 		return app.TrackPoint{}, errBadPoint
 	}
 	i32 := func(o int) float64 { return float64(int32(binary.BigEndian.Uint32(b[o:]))) }
@@ -117,12 +117,15 @@ func decodePoint(at time.Time, b []byte) (app.TrackPoint, error) {
 		VelN: i16(17), VelE: i16(19), VelD: i16(21),
 		GroundSpeed: float64(binary.BigEndian.Uint16(b[23:])) / 100,
 		Heading:     math.NaN(),
-		BatteryPct:  int(int8(b[27])),
+		BatteryPct:  -1,
 		Armed:       b[28]&1 != 0,
 		LinkUp:      b[28]&2 != 0,
 		Mode:        string(b[pointFixed:]),
 	}
-	if h := binary.BigEndian.Uint16(b[25:]); h != 0xFFFF {
+	if v := int(int8(b[27])); v >= 0 && v <= 100 {
+		p.BatteryPct = v
+	}
+	if h := binary.BigEndian.Uint16(b[25:]); h < 36000 {
 		p.Heading = float64(h) / 100
 	}
 	return p, nil

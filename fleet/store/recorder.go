@@ -73,10 +73,10 @@ type Recorder struct {
 	wg    sync.WaitGroup
 
 	points, events, droppedPoints, droppedEvents, commits atomic.Uint64
-	stopped                                              atomic.Bool
-	errMu                                                sync.Mutex
-	err                                                  error
-	lastCommit                                           atomic.Int64
+	stopped                                               atomic.Bool
+	errMu                                                 sync.Mutex
+	err                                                   error
+	lastCommit                                            atomic.Int64
 }
 
 // item is one queued point or event.
