@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
-	ft "github.com/centinela-gcs/centinela/fleet/fleettest"
 	"github.com/centinela-gcs/centinela/fleet/app"
+	ft "github.com/centinela-gcs/centinela/fleet/fleettest"
 )
 
 // Disk full, honestly: a child process (this test binary, see TestMain)

@@ -8,8 +8,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/centinela-gcs/centinela/fleet"
-	ft "github.com/centinela-gcs/centinela/fleet/fleettest"
 	"github.com/centinela-gcs/centinela/fleet/app"
+	ft "github.com/centinela-gcs/centinela/fleet/fleettest"
 )
 
 // mustFleet starts a fleet on the real clock.
