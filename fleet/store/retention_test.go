@@ -60,13 +60,13 @@ func TestRetentionByAge(t *testing.T) {
 }
 
 // TestRetentionBoundsFile records 10 drones at 10 Hz for simulated hours
-// into a file bounded to 4 MiB (about 70,000 points), many times the bound,
+// into a file bounded to 2 MiB (about 35,000 points), many times the bound,
 // and checks after every commit that the background trimmer keeps the file
 // within it, the newest history is kept and the file is consistent.
 // CENTINELA_LONG=1 records a simulated day.
 func TestRetentionBoundsFile(t *testing.T) {
-	const maxSize = 4 << 20
-	hours := 1.0
+	const maxSize = 2 << 20
+	hours := 0.5
 	if testing.Short() {
 		hours = 0.25
 	}
@@ -105,7 +105,7 @@ func TestRetentionBoundsFile(t *testing.T) {
 		}
 	}
 	st := db.TrimStats()
-	if written < 5*maxSize/60 || st.SizeTrims == 0 || st.Points == 0 {
+	if written < 2*maxSize/60 || st.SizeTrims == 0 || st.Points == 0 {
 		t.Fatalf("wrote %d points, trims %+v: the test did not overfill the bound", written, st)
 	}
 	newest, _ := db.Track("drone-09", end.Add(-step), time.Time{}, 0)
@@ -114,7 +114,7 @@ func TestRetentionBoundsFile(t *testing.T) {
 	}
 	all, _ := db.Track("drone-00", time.Time{}, time.Time{}, MaxTrackPoints)
 	kept := all[len(all)-1].At.Sub(all[0].At)
-	if kept < 5*time.Minute {
+	if kept < 2*time.Minute {
 		t.Errorf("only %s of history kept in %d bytes", kept, maxSize)
 	}
 	must(t, db.Check())
