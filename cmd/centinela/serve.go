@@ -57,6 +57,8 @@ type serveConfig struct {
 	Zones string
 	// BreachAction is the default response to a geofence breach.
 	BreachAction string
+	// Store configures the database (serve_store.go).
+	Store storeOptions
 	// Log configures logging.
 	Log logOptions
 }
@@ -72,6 +74,7 @@ func defaultServeConfig() serveConfig {
 		SimBootDelay:  6 * time.Second,
 		DefaultAgency: agencyJoint,
 		BreachAction:  string(fleet.ZoneRTL),
+		Store:         defaultStoreOptions(),
 		Log:           logOptions{Level: "info", Format: "text"},
 	}
 }
@@ -203,8 +206,10 @@ func (c *serveConfig) validate() error {
 	if _, err := c.droneAgencies(agencies); err != nil {
 		return err
 	}
-	_, err = c.droneNames()
-	return err
+	if _, err = c.droneNames(); err != nil {
+		return err
+	}
+	return c.Store.validate()
 }
 
 // droneNames parses --drone-name.
@@ -246,11 +251,15 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.DefaultAgency, "default-agency", c.DefaultAgency, "agency of drones not assigned with --drone-agency")
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
+	c.Store.register(fs)
 	c.Log.register(fs)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := defaultServeConfig()
+	if path, err := defaultDBPath(); err == nil {
+		cfg.Store.DB = path
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	serveFlags(fs, &cfg)
@@ -294,6 +303,9 @@ type server struct {
 	// Swarm is the simulated drones (nil without --sim).
 	Swarm *sim.Swarm
 
+	// store is the database and its recorder (nil without --db).
+	store *storage
+
 	events *fleet.Subscription
 	wg     sync.WaitGroup
 }
@@ -312,6 +324,10 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 	agencies, _ := cfg.agencies()
 	byDrone, _ := cfg.droneAgencies(agencies)
 	names, _ := cfg.droneNames()
+	if names, byDrone, err = s.openStore(zones, names, byDrone); err != nil {
+		s.closeDB()
+		return nil, err
+	}
 	s.Zones = zones
 	s.Fleet = &fleet.Fleet{
 		Logger:        log,
@@ -325,6 +341,7 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		}},
 	}
 	if err := s.Fleet.Initialize(); err != nil {
+		s.closeDB()
 		return nil, fmt.Errorf("start fleet: %w", err)
 	}
 	s.Watch = &fleet.ZoneWatch{
@@ -335,7 +352,14 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 	}
 	if err := s.Watch.Initialize(); err != nil {
 		s.Fleet.Close()
+		s.closeDB()
 		return nil, fmt.Errorf("start breach watch: %w", err)
+	}
+	if err := s.startRecorder(); err != nil {
+		s.Watch.Close()
+		s.Fleet.Close()
+		s.closeDB()
+		return nil, fmt.Errorf("start recorder: %w", err)
 	}
 	endpoints := append([]string(nil), cfg.MAVLink...)
 	if cfg.Sim > 0 {
@@ -349,8 +373,10 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		Logger:    log,
 	}
 	if err := s.Transport.Initialize(); err != nil {
+		s.closeRecorder()
 		s.Watch.Close()
 		s.Fleet.Close()
+		s.closeDB()
 		return nil, fmt.Errorf("start mavlink: %w", err)
 	}
 	s.events = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096})
@@ -418,8 +444,10 @@ func (s *server) Close() {
 		s.events.Close()
 	}
 	s.wg.Wait()
+	s.closeRecorder()
 	s.Watch.Close()
 	s.Fleet.Close()
+	s.closeDB()
 }
 
 // logEvents logs the fleet's events that the fleet does not log itself
