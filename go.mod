@@ -11,6 +11,7 @@ require (
 require (
 	github.com/pion/logging v0.2.2 // indirect
 	go.bug.st/serial v1.7.1 // indirect
+	go.etcd.io/bbolt v1.4.3 // indirect
 	golang.org/x/net v0.38.0 // indirect
 	golang.org/x/sys v0.43.0 // indirect
 )
