@@ -11,6 +11,10 @@ require (
 require (
 	github.com/pion/logging v0.2.2 // indirect
 	go.bug.st/serial v1.7.1 // indirect
-	golang.org/x/net v0.38.0 // indirect
-	golang.org/x/sys v0.43.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/grpc v1.85.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )
