@@ -240,7 +240,7 @@ func (x *CreateTokenRequest) GetLabel() string {
 type CreateTokenResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Token *Token                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
-	// The bearer string ("ctk_…"); shown only here.
+	// The bearer string ("cnt_…"); shown only here.
 	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1272,15 +1272,102 @@ func (x *UpdateDroneRequest) GetProfile() *Profile {
 	return nil
 }
 
+// DroneConfig is what the server keeps about a drone between runs.
+type DroneConfig struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	DroneId string                 `protobuf:"bytes,1,opt,name=drone_id,json=droneId,proto3" json:"drone_id,omitempty"`
+	SysId   uint32                 `protobuf:"varint,2,opt,name=sys_id,json=sysId,proto3" json:"sys_id,omitempty"`
+	Name    string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Agency  string                 `protobuf:"bytes,4,opt,name=agency,proto3" json:"agency,omitempty"`
+	Profile *Profile               `protobuf:"bytes,5,opt,name=profile,proto3" json:"profile,omitempty"`
+	// When an admin last changed it; absent: seeded from flags.
+	Updated       *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated,proto3" json:"updated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DroneConfig) Reset() {
+	*x = DroneConfig{}
+	mi := &file_centinela_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DroneConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DroneConfig) ProtoMessage() {}
+
+func (x *DroneConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DroneConfig.ProtoReflect.Descriptor instead.
+func (*DroneConfig) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *DroneConfig) GetDroneId() string {
+	if x != nil {
+		return x.DroneId
+	}
+	return ""
+}
+
+func (x *DroneConfig) GetSysId() uint32 {
+	if x != nil {
+		return x.SysId
+	}
+	return 0
+}
+
+func (x *DroneConfig) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DroneConfig) GetAgency() string {
+	if x != nil {
+		return x.Agency
+	}
+	return ""
+}
+
+func (x *DroneConfig) GetProfile() *Profile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+func (x *DroneConfig) GetUpdated() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Updated
+	}
+	return nil
+}
+
 type UpdateDroneResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Drone         *DroneConfig           `protobuf:"bytes,1,opt,name=drone,proto3" json:"drone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateDroneResponse) Reset() {
 	*x = UpdateDroneResponse{}
-	mi := &file_centinela_v1_admin_proto_msgTypes[19]
+	mi := &file_centinela_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1292,7 +1379,7 @@ func (x *UpdateDroneResponse) String() string {
 func (*UpdateDroneResponse) ProtoMessage() {}
 
 func (x *UpdateDroneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_admin_proto_msgTypes[19]
+	mi := &file_centinela_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1305,7 +1392,14 @@ func (x *UpdateDroneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDroneResponse.ProtoReflect.Descriptor instead.
 func (*UpdateDroneResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *UpdateDroneResponse) GetDrone() *DroneConfig {
+	if x != nil {
+		return x.Drone
+	}
+	return nil
 }
 
 var File_centinela_v1_admin_proto protoreflect.FileDescriptor
@@ -1398,8 +1492,16 @@ const file_centinela_v1_admin_proto_rawDesc = "" +
 	"\x06agency\x18\x03 \x01(\tH\x01R\x06agency\x88\x01\x01\x12/\n" +
 	"\aprofile\x18\x04 \x01(\v2\x15.centinela.v1.ProfileR\aprofileB\a\n" +
 	"\x05_nameB\t\n" +
-	"\a_agency\"\x15\n" +
-	"\x13UpdateDroneResponse*T\n" +
+	"\a_agency\"\xd2\x01\n" +
+	"\vDroneConfig\x12\x19\n" +
+	"\bdrone_id\x18\x01 \x01(\tR\adroneId\x12\x15\n" +
+	"\x06sys_id\x18\x02 \x01(\rR\x05sysId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06agency\x18\x04 \x01(\tR\x06agency\x12/\n" +
+	"\aprofile\x18\x05 \x01(\v2\x15.centinela.v1.ProfileR\aprofile\x124\n" +
+	"\aupdated\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aupdated\"F\n" +
+	"\x13UpdateDroneResponse\x12/\n" +
+	"\x05drone\x18\x01 \x01(\v2\x19.centinela.v1.DroneConfigR\x05drone*T\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fROLE_SUPERVISOR\x10\x01\x12\x11\n" +
@@ -1432,7 +1534,7 @@ func file_centinela_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_centinela_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_centinela_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_centinela_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_centinela_v1_admin_proto_goTypes = []any{
 	(Role)(0),                     // 0: centinela.v1.Role
 	(*Token)(nil),                 // 1: centinela.v1.Token
@@ -1454,52 +1556,56 @@ var file_centinela_v1_admin_proto_goTypes = []any{
 	(*QueryAuditResponse)(nil),    // 17: centinela.v1.QueryAuditResponse
 	(*Profile)(nil),               // 18: centinela.v1.Profile
 	(*UpdateDroneRequest)(nil),    // 19: centinela.v1.UpdateDroneRequest
-	(*UpdateDroneResponse)(nil),   // 20: centinela.v1.UpdateDroneResponse
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 22: google.protobuf.Duration
+	(*DroneConfig)(nil),           // 20: centinela.v1.DroneConfig
+	(*UpdateDroneResponse)(nil),   // 21: centinela.v1.UpdateDroneResponse
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
 }
 var file_centinela_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: centinela.v1.Token.role:type_name -> centinela.v1.Role
-	21, // 1: centinela.v1.Token.created:type_name -> google.protobuf.Timestamp
-	21, // 2: centinela.v1.Token.revoked:type_name -> google.protobuf.Timestamp
+	22, // 1: centinela.v1.Token.created:type_name -> google.protobuf.Timestamp
+	22, // 2: centinela.v1.Token.revoked:type_name -> google.protobuf.Timestamp
 	0,  // 3: centinela.v1.CreateTokenRequest.role:type_name -> centinela.v1.Role
 	1,  // 4: centinela.v1.CreateTokenResponse.token:type_name -> centinela.v1.Token
 	1,  // 5: centinela.v1.ListTokensResponse.tokens:type_name -> centinela.v1.Token
-	21, // 6: centinela.v1.Grant.until:type_name -> google.protobuf.Timestamp
-	21, // 7: centinela.v1.Grant.created:type_name -> google.protobuf.Timestamp
-	21, // 8: centinela.v1.Grant.revoked:type_name -> google.protobuf.Timestamp
-	21, // 9: centinela.v1.CreateGrantRequest.until:type_name -> google.protobuf.Timestamp
-	22, // 10: centinela.v1.CreateGrantRequest.duration:type_name -> google.protobuf.Duration
+	22, // 6: centinela.v1.Grant.until:type_name -> google.protobuf.Timestamp
+	22, // 7: centinela.v1.Grant.created:type_name -> google.protobuf.Timestamp
+	22, // 8: centinela.v1.Grant.revoked:type_name -> google.protobuf.Timestamp
+	22, // 9: centinela.v1.CreateGrantRequest.until:type_name -> google.protobuf.Timestamp
+	23, // 10: centinela.v1.CreateGrantRequest.duration:type_name -> google.protobuf.Duration
 	8,  // 11: centinela.v1.CreateGrantResponse.grant:type_name -> centinela.v1.Grant
 	8,  // 12: centinela.v1.ListGrantsResponse.grants:type_name -> centinela.v1.Grant
-	21, // 13: centinela.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	22, // 13: centinela.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	0,  // 14: centinela.v1.AuditEntry.role:type_name -> centinela.v1.Role
-	21, // 15: centinela.v1.QueryAuditRequest.from:type_name -> google.protobuf.Timestamp
-	21, // 16: centinela.v1.QueryAuditRequest.to:type_name -> google.protobuf.Timestamp
+	22, // 15: centinela.v1.QueryAuditRequest.from:type_name -> google.protobuf.Timestamp
+	22, // 16: centinela.v1.QueryAuditRequest.to:type_name -> google.protobuf.Timestamp
 	15, // 17: centinela.v1.QueryAuditResponse.entries:type_name -> centinela.v1.AuditEntry
-	22, // 18: centinela.v1.Profile.endurance:type_name -> google.protobuf.Duration
+	23, // 18: centinela.v1.Profile.endurance:type_name -> google.protobuf.Duration
 	18, // 19: centinela.v1.UpdateDroneRequest.profile:type_name -> centinela.v1.Profile
-	2,  // 20: centinela.v1.Admin.CreateToken:input_type -> centinela.v1.CreateTokenRequest
-	4,  // 21: centinela.v1.Admin.ListTokens:input_type -> centinela.v1.ListTokensRequest
-	6,  // 22: centinela.v1.Admin.RevokeToken:input_type -> centinela.v1.RevokeTokenRequest
-	9,  // 23: centinela.v1.Admin.CreateGrant:input_type -> centinela.v1.CreateGrantRequest
-	11, // 24: centinela.v1.Admin.ListGrants:input_type -> centinela.v1.ListGrantsRequest
-	13, // 25: centinela.v1.Admin.RevokeGrant:input_type -> centinela.v1.RevokeGrantRequest
-	16, // 26: centinela.v1.Admin.QueryAudit:input_type -> centinela.v1.QueryAuditRequest
-	19, // 27: centinela.v1.Admin.UpdateDrone:input_type -> centinela.v1.UpdateDroneRequest
-	3,  // 28: centinela.v1.Admin.CreateToken:output_type -> centinela.v1.CreateTokenResponse
-	5,  // 29: centinela.v1.Admin.ListTokens:output_type -> centinela.v1.ListTokensResponse
-	7,  // 30: centinela.v1.Admin.RevokeToken:output_type -> centinela.v1.RevokeTokenResponse
-	10, // 31: centinela.v1.Admin.CreateGrant:output_type -> centinela.v1.CreateGrantResponse
-	12, // 32: centinela.v1.Admin.ListGrants:output_type -> centinela.v1.ListGrantsResponse
-	14, // 33: centinela.v1.Admin.RevokeGrant:output_type -> centinela.v1.RevokeGrantResponse
-	17, // 34: centinela.v1.Admin.QueryAudit:output_type -> centinela.v1.QueryAuditResponse
-	20, // 35: centinela.v1.Admin.UpdateDrone:output_type -> centinela.v1.UpdateDroneResponse
-	28, // [28:36] is the sub-list for method output_type
-	20, // [20:28] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	18, // 20: centinela.v1.DroneConfig.profile:type_name -> centinela.v1.Profile
+	22, // 21: centinela.v1.DroneConfig.updated:type_name -> google.protobuf.Timestamp
+	20, // 22: centinela.v1.UpdateDroneResponse.drone:type_name -> centinela.v1.DroneConfig
+	2,  // 23: centinela.v1.Admin.CreateToken:input_type -> centinela.v1.CreateTokenRequest
+	4,  // 24: centinela.v1.Admin.ListTokens:input_type -> centinela.v1.ListTokensRequest
+	6,  // 25: centinela.v1.Admin.RevokeToken:input_type -> centinela.v1.RevokeTokenRequest
+	9,  // 26: centinela.v1.Admin.CreateGrant:input_type -> centinela.v1.CreateGrantRequest
+	11, // 27: centinela.v1.Admin.ListGrants:input_type -> centinela.v1.ListGrantsRequest
+	13, // 28: centinela.v1.Admin.RevokeGrant:input_type -> centinela.v1.RevokeGrantRequest
+	16, // 29: centinela.v1.Admin.QueryAudit:input_type -> centinela.v1.QueryAuditRequest
+	19, // 30: centinela.v1.Admin.UpdateDrone:input_type -> centinela.v1.UpdateDroneRequest
+	3,  // 31: centinela.v1.Admin.CreateToken:output_type -> centinela.v1.CreateTokenResponse
+	5,  // 32: centinela.v1.Admin.ListTokens:output_type -> centinela.v1.ListTokensResponse
+	7,  // 33: centinela.v1.Admin.RevokeToken:output_type -> centinela.v1.RevokeTokenResponse
+	10, // 34: centinela.v1.Admin.CreateGrant:output_type -> centinela.v1.CreateGrantResponse
+	12, // 35: centinela.v1.Admin.ListGrants:output_type -> centinela.v1.ListGrantsResponse
+	14, // 36: centinela.v1.Admin.RevokeGrant:output_type -> centinela.v1.RevokeGrantResponse
+	17, // 37: centinela.v1.Admin.QueryAudit:output_type -> centinela.v1.QueryAuditResponse
+	21, // 38: centinela.v1.Admin.UpdateDrone:output_type -> centinela.v1.UpdateDroneResponse
+	31, // [31:39] is the sub-list for method output_type
+	23, // [23:31] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_centinela_v1_admin_proto_init() }
@@ -1518,7 +1624,7 @@ func file_centinela_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_centinela_v1_admin_proto_rawDesc), len(file_centinela_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

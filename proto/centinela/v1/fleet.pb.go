@@ -433,72 +433,6 @@ func (x *Firmware) GetCapabilityNames() []string {
 	return nil
 }
 
-// Readiness is whether the drone can arm, as far as the server knows.
-type Readiness struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Ready is true when the last arming attempt succeeded or the vehicle
-	// reports no failing pre-arm check.
-	Ready bool `protobuf:"varint,1,opt,name=ready,proto3" json:"ready,omitempty"`
-	// The vehicle's last refusal text ("Arm: Need Position Estimate"), empty
-	// when none.
-	LastRefusal string `protobuf:"bytes,2,opt,name=last_refusal,json=lastRefusal,proto3" json:"last_refusal,omitempty"`
-	// When it refused (UTC).
-	RefusedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=refused_at,json=refusedAt,proto3" json:"refused_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Readiness) Reset() {
-	*x = Readiness{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Readiness) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Readiness) ProtoMessage() {}
-
-func (x *Readiness) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[4]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Readiness.ProtoReflect.Descriptor instead.
-func (*Readiness) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{4}
-}
-
-func (x *Readiness) GetReady() bool {
-	if x != nil {
-		return x.Ready
-	}
-	return false
-}
-
-func (x *Readiness) GetLastRefusal() string {
-	if x != nil {
-		return x.LastRefusal
-	}
-	return ""
-}
-
-func (x *Readiness) GetRefusedAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.RefusedAt
-	}
-	return nil
-}
-
 // OnboardFence is the vehicle's own fence state.
 type OnboardFence struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -511,7 +445,7 @@ type OnboardFence struct {
 
 func (x *OnboardFence) Reset() {
 	*x = OnboardFence{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[5]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -523,7 +457,7 @@ func (x *OnboardFence) String() string {
 func (*OnboardFence) ProtoMessage() {}
 
 func (x *OnboardFence) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[5]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -536,7 +470,7 @@ func (x *OnboardFence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnboardFence.ProtoReflect.Descriptor instead.
 func (*OnboardFence) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{5}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *OnboardFence) GetBreached() bool {
@@ -598,7 +532,9 @@ type Drone struct {
 	Home         *Position     `protobuf:"bytes,26,opt,name=home,proto3" json:"home,omitempty"`
 	OnboardFence *OnboardFence `protobuf:"bytes,27,opt,name=onboard_fence,json=onboardFence,proto3" json:"onboard_fence,omitempty"`
 	Firmware     *Firmware     `protobuf:"bytes,28,opt,name=firmware,proto3" json:"firmware,omitempty"`
-	Readiness    *Readiness    `protobuf:"bytes,29,opt,name=readiness,proto3" json:"readiness,omitempty"`
+	// Whether the caller may command this drone now (its role, agency and
+	// grants); the commands check again.
+	CanCommand bool `protobuf:"varint,29,opt,name=can_command,json=canCommand,proto3" json:"can_command,omitempty"`
 	// Mission the server tracks on the drone.
 	Mission *MissionStatus `protobuf:"bytes,30,opt,name=mission,proto3" json:"mission,omitempty"`
 	// Number of parameters the server has cached.
@@ -614,7 +550,7 @@ type Drone struct {
 
 func (x *Drone) Reset() {
 	*x = Drone{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[6]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +562,7 @@ func (x *Drone) String() string {
 func (*Drone) ProtoMessage() {}
 
 func (x *Drone) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[6]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +575,7 @@ func (x *Drone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Drone.ProtoReflect.Descriptor instead.
 func (*Drone) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{6}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Drone) GetId() string {
@@ -838,11 +774,11 @@ func (x *Drone) GetFirmware() *Firmware {
 	return nil
 }
 
-func (x *Drone) GetReadiness() *Readiness {
+func (x *Drone) GetCanCommand() bool {
 	if x != nil {
-		return x.Readiness
+		return x.CanCommand
 	}
-	return nil
+	return false
 }
 
 func (x *Drone) GetMission() *MissionStatus {
@@ -890,7 +826,7 @@ type ListDronesRequest struct {
 
 func (x *ListDronesRequest) Reset() {
 	*x = ListDronesRequest{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[7]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -902,7 +838,7 @@ func (x *ListDronesRequest) String() string {
 func (*ListDronesRequest) ProtoMessage() {}
 
 func (x *ListDronesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[7]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -915,7 +851,7 @@ func (x *ListDronesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDronesRequest.ProtoReflect.Descriptor instead.
 func (*ListDronesRequest) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{7}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListDronesRequest) GetAgency() string {
@@ -934,7 +870,7 @@ type ListDronesResponse struct {
 
 func (x *ListDronesResponse) Reset() {
 	*x = ListDronesResponse{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[8]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -946,7 +882,7 @@ func (x *ListDronesResponse) String() string {
 func (*ListDronesResponse) ProtoMessage() {}
 
 func (x *ListDronesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[8]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -959,7 +895,7 @@ func (x *ListDronesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDronesResponse.ProtoReflect.Descriptor instead.
 func (*ListDronesResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{8}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListDronesResponse) GetDrones() []*Drone {
@@ -978,7 +914,7 @@ type GetDroneRequest struct {
 
 func (x *GetDroneRequest) Reset() {
 	*x = GetDroneRequest{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[9]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +926,7 @@ func (x *GetDroneRequest) String() string {
 func (*GetDroneRequest) ProtoMessage() {}
 
 func (x *GetDroneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[9]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +939,7 @@ func (x *GetDroneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDroneRequest.ProtoReflect.Descriptor instead.
 func (*GetDroneRequest) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{9}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetDroneRequest) GetDroneId() string {
@@ -1022,7 +958,7 @@ type GetDroneResponse struct {
 
 func (x *GetDroneResponse) Reset() {
 	*x = GetDroneResponse{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[10]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +970,7 @@ func (x *GetDroneResponse) String() string {
 func (*GetDroneResponse) ProtoMessage() {}
 
 func (x *GetDroneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[10]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +983,7 @@ func (x *GetDroneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDroneResponse.ProtoReflect.Descriptor instead.
 func (*GetDroneResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{10}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetDroneResponse) GetDrone() *Drone {
@@ -1068,7 +1004,7 @@ type WatchFleetRequest struct {
 	// At most this many state updates per drone per second (0: the server's
 	// default, 10 Hz). Extra updates are coalesced: the latest state wins.
 	MaxRateHz float64 `protobuf:"fixed64,4,opt,name=max_rate_hz,json=maxRateHz,proto3" json:"max_rate_hz,omitempty"`
-	// Skip the initial snapshot of every selected drone.
+	// Skip the initial snapshot (the state of every selected drone first).
 	SkipSnapshot bool `protobuf:"varint,5,opt,name=skip_snapshot,json=skipSnapshot,proto3" json:"skip_snapshot,omitempty"`
 	// Leave state changes out: events only.
 	EventsOnly    bool `protobuf:"varint,6,opt,name=events_only,json=eventsOnly,proto3" json:"events_only,omitempty"`
@@ -1078,7 +1014,7 @@ type WatchFleetRequest struct {
 
 func (x *WatchFleetRequest) Reset() {
 	*x = WatchFleetRequest{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[11]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1026,7 @@ func (x *WatchFleetRequest) String() string {
 func (*WatchFleetRequest) ProtoMessage() {}
 
 func (x *WatchFleetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[11]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1039,7 @@ func (x *WatchFleetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchFleetRequest.ProtoReflect.Descriptor instead.
 func (*WatchFleetRequest) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{11}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WatchFleetRequest) GetDroneIds() []string {
@@ -1148,59 +1084,12 @@ func (x *WatchFleetRequest) GetEventsOnly() bool {
 	return false
 }
 
-// SnapshotEnd marks the end of the initial snapshot.
-type SnapshotEnd struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Number of drones in the snapshot.
-	Drones        uint32 `protobuf:"varint,1,opt,name=drones,proto3" json:"drones,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *SnapshotEnd) Reset() {
-	*x = SnapshotEnd{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[12]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *SnapshotEnd) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*SnapshotEnd) ProtoMessage() {}
-
-func (x *SnapshotEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[12]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use SnapshotEnd.ProtoReflect.Descriptor instead.
-func (*SnapshotEnd) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{12}
-}
-
-func (x *SnapshotEnd) GetDrones() uint32 {
-	if x != nil {
-		return x.Drones
-	}
-	return 0
-}
-
 type WatchFleetResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Item:
 	//
 	//	*WatchFleetResponse_Drone
 	//	*WatchFleetResponse_Event
-	//	*WatchFleetResponse_SnapshotEnd
 	Item isWatchFleetResponse_Item `protobuf_oneof:"item"`
 	// Coalesced counts state updates coalesced away for this client since the
 	// previous message (a slow reader); lost events come as "missed" events.
@@ -1211,7 +1100,7 @@ type WatchFleetResponse struct {
 
 func (x *WatchFleetResponse) Reset() {
 	*x = WatchFleetResponse{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[13]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1223,7 +1112,7 @@ func (x *WatchFleetResponse) String() string {
 func (*WatchFleetResponse) ProtoMessage() {}
 
 func (x *WatchFleetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[13]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1236,7 +1125,7 @@ func (x *WatchFleetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchFleetResponse.ProtoReflect.Descriptor instead.
 func (*WatchFleetResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{13}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WatchFleetResponse) GetItem() isWatchFleetResponse_Item {
@@ -1264,15 +1153,6 @@ func (x *WatchFleetResponse) GetEvent() *Event {
 	return nil
 }
 
-func (x *WatchFleetResponse) GetSnapshotEnd() *SnapshotEnd {
-	if x != nil {
-		if x, ok := x.Item.(*WatchFleetResponse_SnapshotEnd); ok {
-			return x.SnapshotEnd
-		}
-	}
-	return nil
-}
-
 func (x *WatchFleetResponse) GetCoalesced() uint64 {
 	if x != nil {
 		return x.Coalesced
@@ -1290,20 +1170,14 @@ type WatchFleetResponse_Drone struct {
 }
 
 type WatchFleetResponse_Event struct {
-	// A discrete event.
+	// A discrete event. Events a slow client lost are counted by an event
+	// of kind "missed" with parameter "n".
 	Event *Event `protobuf:"bytes,2,opt,name=event,proto3,oneof"`
-}
-
-type WatchFleetResponse_SnapshotEnd struct {
-	// The snapshot is complete.
-	SnapshotEnd *SnapshotEnd `protobuf:"bytes,3,opt,name=snapshot_end,json=snapshotEnd,proto3,oneof"`
 }
 
 func (*WatchFleetResponse_Drone) isWatchFleetResponse_Item() {}
 
 func (*WatchFleetResponse_Event) isWatchFleetResponse_Item() {}
-
-func (*WatchFleetResponse_SnapshotEnd) isWatchFleetResponse_Item() {}
 
 type ListEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1322,7 +1196,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[14]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1334,7 +1208,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[14]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1347,7 +1221,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{14}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListEventsRequest) GetFrom() *timestamppb.Timestamp {
@@ -1401,7 +1275,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[15]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1413,7 +1287,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[15]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1426,7 +1300,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{15}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -1471,15 +1345,10 @@ const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12%\n" +
 	"\x0ecustom_version\x18\x03 \x01(\tR\rcustomVersion\x12\"\n" +
 	"\fcapabilities\x18\x04 \x01(\x04R\fcapabilities\x12)\n" +
-	"\x10capability_names\x18\x05 \x03(\tR\x0fcapabilityNames\"\x7f\n" +
-	"\tReadiness\x12\x14\n" +
-	"\x05ready\x18\x01 \x01(\bR\x05ready\x12!\n" +
-	"\flast_refusal\x18\x02 \x01(\tR\vlastRefusal\x129\n" +
-	"\n" +
-	"refused_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\trefusedAt\"@\n" +
+	"\x10capability_names\x18\x05 \x03(\tR\x0fcapabilityNames\"@\n" +
 	"\fOnboardFence\x12\x1a\n" +
 	"\bbreached\x18\x01 \x01(\bR\bbreached\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count\"\xb8\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"\xa2\n" +
 	"\n" +
 	"\x05Drone\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -1512,8 +1381,9 @@ const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\x03gps\x18\x19 \x01(\v2\x11.centinela.v1.GpsR\x03gps\x12*\n" +
 	"\x04home\x18\x1a \x01(\v2\x16.centinela.v1.PositionR\x04home\x12?\n" +
 	"\ronboard_fence\x18\x1b \x01(\v2\x1a.centinela.v1.OnboardFenceR\fonboardFence\x122\n" +
-	"\bfirmware\x18\x1c \x01(\v2\x16.centinela.v1.FirmwareR\bfirmware\x125\n" +
-	"\treadiness\x18\x1d \x01(\v2\x17.centinela.v1.ReadinessR\treadiness\x125\n" +
+	"\bfirmware\x18\x1c \x01(\v2\x16.centinela.v1.FirmwareR\bfirmware\x12\x1f\n" +
+	"\vcan_command\x18\x1d \x01(\bR\n" +
+	"canCommand\x125\n" +
 	"\amission\x18\x1e \x01(\v2\x1b.centinela.v1.MissionStatusR\amission\x12\x16\n" +
 	"\x06params\x18\x1f \x01(\rR\x06params\x127\n" +
 	"\tlast_seen\x18  \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12A\n" +
@@ -1537,13 +1407,10 @@ const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\vmax_rate_hz\x18\x04 \x01(\x01R\tmaxRateHz\x12#\n" +
 	"\rskip_snapshot\x18\x05 \x01(\bR\fskipSnapshot\x12\x1f\n" +
 	"\vevents_only\x18\x06 \x01(\bR\n" +
-	"eventsOnly\"%\n" +
-	"\vSnapshotEnd\x12\x16\n" +
-	"\x06drones\x18\x01 \x01(\rR\x06drones\"\xd4\x01\n" +
+	"eventsOnly\"\x94\x01\n" +
 	"\x12WatchFleetResponse\x12+\n" +
 	"\x05drone\x18\x01 \x01(\v2\x13.centinela.v1.DroneH\x00R\x05drone\x12+\n" +
-	"\x05event\x18\x02 \x01(\v2\x13.centinela.v1.EventH\x00R\x05event\x12>\n" +
-	"\fsnapshot_end\x18\x03 \x01(\v2\x19.centinela.v1.SnapshotEndH\x00R\vsnapshotEnd\x12\x1c\n" +
+	"\x05event\x18\x02 \x01(\v2\x13.centinela.v1.EventH\x00R\x05event\x12\x1c\n" +
 	"\tcoalesced\x18\x04 \x01(\x04R\tcoalescedB\x06\n" +
 	"\x04item\"\xce\x01\n" +
 	"\x11ListEventsRequest\x12.\n" +
@@ -1587,7 +1454,7 @@ func file_centinela_v1_fleet_proto_rawDescGZIP() []byte {
 }
 
 var file_centinela_v1_fleet_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_centinela_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_centinela_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_centinela_v1_fleet_proto_goTypes = []any{
 	(LinkState)(0),                // 0: centinela.v1.LinkState
 	(LandedState)(0),              // 1: centinela.v1.LandedState
@@ -1595,60 +1462,55 @@ var file_centinela_v1_fleet_proto_goTypes = []any{
 	(*Battery)(nil),               // 3: centinela.v1.Battery
 	(*Gps)(nil),                   // 4: centinela.v1.Gps
 	(*Firmware)(nil),              // 5: centinela.v1.Firmware
-	(*Readiness)(nil),             // 6: centinela.v1.Readiness
-	(*OnboardFence)(nil),          // 7: centinela.v1.OnboardFence
-	(*Drone)(nil),                 // 8: centinela.v1.Drone
-	(*ListDronesRequest)(nil),     // 9: centinela.v1.ListDronesRequest
-	(*ListDronesResponse)(nil),    // 10: centinela.v1.ListDronesResponse
-	(*GetDroneRequest)(nil),       // 11: centinela.v1.GetDroneRequest
-	(*GetDroneResponse)(nil),      // 12: centinela.v1.GetDroneResponse
-	(*WatchFleetRequest)(nil),     // 13: centinela.v1.WatchFleetRequest
-	(*SnapshotEnd)(nil),           // 14: centinela.v1.SnapshotEnd
-	(*WatchFleetResponse)(nil),    // 15: centinela.v1.WatchFleetResponse
-	(*ListEventsRequest)(nil),     // 16: centinela.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),    // 17: centinela.v1.ListEventsResponse
+	(*OnboardFence)(nil),          // 6: centinela.v1.OnboardFence
+	(*Drone)(nil),                 // 7: centinela.v1.Drone
+	(*ListDronesRequest)(nil),     // 8: centinela.v1.ListDronesRequest
+	(*ListDronesResponse)(nil),    // 9: centinela.v1.ListDronesResponse
+	(*GetDroneRequest)(nil),       // 10: centinela.v1.GetDroneRequest
+	(*GetDroneResponse)(nil),      // 11: centinela.v1.GetDroneResponse
+	(*WatchFleetRequest)(nil),     // 12: centinela.v1.WatchFleetRequest
+	(*WatchFleetResponse)(nil),    // 13: centinela.v1.WatchFleetResponse
+	(*ListEventsRequest)(nil),     // 14: centinela.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),    // 15: centinela.v1.ListEventsResponse
+	(*Position)(nil),              // 16: centinela.v1.Position
+	(*MissionStatus)(nil),         // 17: centinela.v1.MissionStatus
 	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*Position)(nil),              // 19: centinela.v1.Position
-	(*MissionStatus)(nil),         // 20: centinela.v1.MissionStatus
-	(*Event)(nil),                 // 21: centinela.v1.Event
+	(*Event)(nil),                 // 19: centinela.v1.Event
 }
 var file_centinela_v1_fleet_proto_depIdxs = []int32{
-	18, // 0: centinela.v1.Readiness.refused_at:type_name -> google.protobuf.Timestamp
-	0,  // 1: centinela.v1.Drone.link_state:type_name -> centinela.v1.LinkState
-	2,  // 2: centinela.v1.Drone.link_quality:type_name -> centinela.v1.LinkQuality
-	1,  // 3: centinela.v1.Drone.landed_state:type_name -> centinela.v1.LandedState
-	19, // 4: centinela.v1.Drone.position:type_name -> centinela.v1.Position
-	3,  // 5: centinela.v1.Drone.battery:type_name -> centinela.v1.Battery
-	4,  // 6: centinela.v1.Drone.gps:type_name -> centinela.v1.Gps
-	19, // 7: centinela.v1.Drone.home:type_name -> centinela.v1.Position
-	7,  // 8: centinela.v1.Drone.onboard_fence:type_name -> centinela.v1.OnboardFence
-	5,  // 9: centinela.v1.Drone.firmware:type_name -> centinela.v1.Firmware
-	6,  // 10: centinela.v1.Drone.readiness:type_name -> centinela.v1.Readiness
-	20, // 11: centinela.v1.Drone.mission:type_name -> centinela.v1.MissionStatus
-	18, // 12: centinela.v1.Drone.last_seen:type_name -> google.protobuf.Timestamp
-	18, // 13: centinela.v1.Drone.last_heartbeat:type_name -> google.protobuf.Timestamp
-	18, // 14: centinela.v1.Drone.discovered:type_name -> google.protobuf.Timestamp
-	8,  // 15: centinela.v1.ListDronesResponse.drones:type_name -> centinela.v1.Drone
-	8,  // 16: centinela.v1.GetDroneResponse.drone:type_name -> centinela.v1.Drone
-	8,  // 17: centinela.v1.WatchFleetResponse.drone:type_name -> centinela.v1.Drone
-	21, // 18: centinela.v1.WatchFleetResponse.event:type_name -> centinela.v1.Event
-	14, // 19: centinela.v1.WatchFleetResponse.snapshot_end:type_name -> centinela.v1.SnapshotEnd
-	18, // 20: centinela.v1.ListEventsRequest.from:type_name -> google.protobuf.Timestamp
-	18, // 21: centinela.v1.ListEventsRequest.to:type_name -> google.protobuf.Timestamp
-	21, // 22: centinela.v1.ListEventsResponse.events:type_name -> centinela.v1.Event
-	9,  // 23: centinela.v1.Fleet.ListDrones:input_type -> centinela.v1.ListDronesRequest
-	11, // 24: centinela.v1.Fleet.GetDrone:input_type -> centinela.v1.GetDroneRequest
-	13, // 25: centinela.v1.Fleet.WatchFleet:input_type -> centinela.v1.WatchFleetRequest
-	16, // 26: centinela.v1.Fleet.ListEvents:input_type -> centinela.v1.ListEventsRequest
-	10, // 27: centinela.v1.Fleet.ListDrones:output_type -> centinela.v1.ListDronesResponse
-	12, // 28: centinela.v1.Fleet.GetDrone:output_type -> centinela.v1.GetDroneResponse
-	15, // 29: centinela.v1.Fleet.WatchFleet:output_type -> centinela.v1.WatchFleetResponse
-	17, // 30: centinela.v1.Fleet.ListEvents:output_type -> centinela.v1.ListEventsResponse
-	27, // [27:31] is the sub-list for method output_type
-	23, // [23:27] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	0,  // 0: centinela.v1.Drone.link_state:type_name -> centinela.v1.LinkState
+	2,  // 1: centinela.v1.Drone.link_quality:type_name -> centinela.v1.LinkQuality
+	1,  // 2: centinela.v1.Drone.landed_state:type_name -> centinela.v1.LandedState
+	16, // 3: centinela.v1.Drone.position:type_name -> centinela.v1.Position
+	3,  // 4: centinela.v1.Drone.battery:type_name -> centinela.v1.Battery
+	4,  // 5: centinela.v1.Drone.gps:type_name -> centinela.v1.Gps
+	16, // 6: centinela.v1.Drone.home:type_name -> centinela.v1.Position
+	6,  // 7: centinela.v1.Drone.onboard_fence:type_name -> centinela.v1.OnboardFence
+	5,  // 8: centinela.v1.Drone.firmware:type_name -> centinela.v1.Firmware
+	17, // 9: centinela.v1.Drone.mission:type_name -> centinela.v1.MissionStatus
+	18, // 10: centinela.v1.Drone.last_seen:type_name -> google.protobuf.Timestamp
+	18, // 11: centinela.v1.Drone.last_heartbeat:type_name -> google.protobuf.Timestamp
+	18, // 12: centinela.v1.Drone.discovered:type_name -> google.protobuf.Timestamp
+	7,  // 13: centinela.v1.ListDronesResponse.drones:type_name -> centinela.v1.Drone
+	7,  // 14: centinela.v1.GetDroneResponse.drone:type_name -> centinela.v1.Drone
+	7,  // 15: centinela.v1.WatchFleetResponse.drone:type_name -> centinela.v1.Drone
+	19, // 16: centinela.v1.WatchFleetResponse.event:type_name -> centinela.v1.Event
+	18, // 17: centinela.v1.ListEventsRequest.from:type_name -> google.protobuf.Timestamp
+	18, // 18: centinela.v1.ListEventsRequest.to:type_name -> google.protobuf.Timestamp
+	19, // 19: centinela.v1.ListEventsResponse.events:type_name -> centinela.v1.Event
+	8,  // 20: centinela.v1.Fleet.ListDrones:input_type -> centinela.v1.ListDronesRequest
+	10, // 21: centinela.v1.Fleet.GetDrone:input_type -> centinela.v1.GetDroneRequest
+	12, // 22: centinela.v1.Fleet.WatchFleet:input_type -> centinela.v1.WatchFleetRequest
+	14, // 23: centinela.v1.Fleet.ListEvents:input_type -> centinela.v1.ListEventsRequest
+	9,  // 24: centinela.v1.Fleet.ListDrones:output_type -> centinela.v1.ListDronesResponse
+	11, // 25: centinela.v1.Fleet.GetDrone:output_type -> centinela.v1.GetDroneResponse
+	13, // 26: centinela.v1.Fleet.WatchFleet:output_type -> centinela.v1.WatchFleetResponse
+	15, // 27: centinela.v1.Fleet.ListEvents:output_type -> centinela.v1.ListEventsResponse
+	24, // [24:28] is the sub-list for method output_type
+	20, // [20:24] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_centinela_v1_fleet_proto_init() }
@@ -1660,11 +1522,10 @@ func file_centinela_v1_fleet_proto_init() {
 	file_centinela_v1_mission_proto_init()
 	file_centinela_v1_fleet_proto_msgTypes[1].OneofWrappers = []any{}
 	file_centinela_v1_fleet_proto_msgTypes[2].OneofWrappers = []any{}
-	file_centinela_v1_fleet_proto_msgTypes[6].OneofWrappers = []any{}
-	file_centinela_v1_fleet_proto_msgTypes[13].OneofWrappers = []any{
+	file_centinela_v1_fleet_proto_msgTypes[5].OneofWrappers = []any{}
+	file_centinela_v1_fleet_proto_msgTypes[11].OneofWrappers = []any{
 		(*WatchFleetResponse_Drone)(nil),
 		(*WatchFleetResponse_Event)(nil),
-		(*WatchFleetResponse_SnapshotEnd)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1672,7 +1533,7 @@ func file_centinela_v1_fleet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_centinela_v1_fleet_proto_rawDesc), len(file_centinela_v1_fleet_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -40,7 +40,7 @@ type FleetClient interface {
 	// GetDrone returns one drone. NOT_FOUND if no such drone was heard.
 	GetDrone(ctx context.Context, in *GetDroneRequest, opts ...grpc.CallOption) (*GetDroneResponse, error)
 	// WatchFleet streams a snapshot of the selected drones (unless
-	// skip_snapshot), a snapshot_end marker, then every state change and event
+	// skip_snapshot), then every state change and event
 	// as it happens, until the client cancels. A slow client gets each drone's
 	// latest state (coalesced, at most max_rate_hz per drone) and a "missed"
 	// event counting the events it lost; it never slows the fleet.
@@ -119,7 +119,7 @@ type FleetServer interface {
 	// GetDrone returns one drone. NOT_FOUND if no such drone was heard.
 	GetDrone(context.Context, *GetDroneRequest) (*GetDroneResponse, error)
 	// WatchFleet streams a snapshot of the selected drones (unless
-	// skip_snapshot), a snapshot_end marker, then every state change and event
+	// skip_snapshot), then every state change and event
 	// as it happens, until the client cancels. A slow client gets each drone's
 	// latest state (coalesced, at most max_rate_hz per drone) and a "missed"
 	// event counting the events it lost; it never slows the fleet.

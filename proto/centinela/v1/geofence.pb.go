@@ -1022,9 +1022,7 @@ type ImportGeoJSONRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The FeatureCollection (at most 16 MiB; the server's message limit may
 	// be lower: RESOURCE_EXHAUSTED).
-	Geojson []byte `protobuf:"bytes,1,opt,name=geojson,proto3" json:"geojson,omitempty"`
-	// Make these the only zones (agencies are kept).
-	Replace       bool `protobuf:"varint,2,opt,name=replace,proto3" json:"replace,omitempty"`
+	Geojson       []byte `protobuf:"bytes,1,opt,name=geojson,proto3" json:"geojson,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1066,17 +1064,10 @@ func (x *ImportGeoJSONRequest) GetGeojson() []byte {
 	return nil
 }
 
-func (x *ImportGeoJSONRequest) GetReplace() bool {
-	if x != nil {
-		return x.Replace
-	}
-	return false
-}
-
 type ImportGeoJSONResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Zones in the document.
-	Zones         uint32 `protobuf:"varint,1,opt,name=zones,proto3" json:"zones,omitempty"`
+	// Ids of the zones imported.
+	ZoneIds       []string `protobuf:"bytes,1,rep,name=zone_ids,json=zoneIds,proto3" json:"zone_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1111,11 +1102,11 @@ func (*ImportGeoJSONResponse) Descriptor() ([]byte, []int) {
 	return file_centinela_v1_geofence_proto_rawDescGZIP(), []int{18}
 }
 
-func (x *ImportGeoJSONResponse) GetZones() uint32 {
+func (x *ImportGeoJSONResponse) GetZoneIds() []string {
 	if x != nil {
-		return x.Zones
+		return x.ZoneIds
 	}
-	return 0
+	return nil
 }
 
 type ExportGeoJSONRequest struct {
@@ -1199,11 +1190,9 @@ func (x *ExportGeoJSONResponse) GetGeojson() []byte {
 }
 
 type CheckPointRequest struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Agency   string                 `protobuf:"bytes,1,opt,name=agency,proto3" json:"agency,omitempty"`
-	Position *Position              `protobuf:"bytes,2,opt,name=position,proto3" json:"position,omitempty"`
-	// As of this time (absent: now), for validity windows.
-	At            *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=at,proto3" json:"at,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Agency        string                 `protobuf:"bytes,1,opt,name=agency,proto3" json:"agency,omitempty"`
+	Position      *Position              `protobuf:"bytes,2,opt,name=position,proto3" json:"position,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1248,13 +1237,6 @@ func (x *CheckPointRequest) GetAgency() string {
 func (x *CheckPointRequest) GetPosition() *Position {
 	if x != nil {
 		return x.Position
-	}
-	return nil
-}
-
-func (x *CheckPointRequest) GetAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.At
 	}
 	return nil
 }
@@ -1343,7 +1325,6 @@ type CheckRouteRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Agency        string                 `protobuf:"bytes,1,opt,name=agency,proto3" json:"agency,omitempty"`
 	Route         []*Position            `protobuf:"bytes,2,rep,name=route,proto3" json:"route,omitempty"`
-	At            *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=at,proto3" json:"at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1388,13 +1369,6 @@ func (x *CheckRouteRequest) GetAgency() string {
 func (x *CheckRouteRequest) GetRoute() []*Position {
 	if x != nil {
 		return x.Route
-	}
-	return nil
-}
-
-func (x *CheckRouteRequest) GetAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.At
 	}
 	return nil
 }
@@ -1687,19 +1661,17 @@ const file_centinela_v1_geofence_proto_rawDesc = "" +
 	"\x04zone\x18\x01 \x01(\v2\x12.centinela.v1.ZoneR\x04zone\",\n" +
 	"\x11DeleteZoneRequest\x12\x17\n" +
 	"\azone_id\x18\x01 \x01(\tR\x06zoneId\"\x14\n" +
-	"\x12DeleteZoneResponse\"J\n" +
+	"\x12DeleteZoneResponse\"0\n" +
 	"\x14ImportGeoJSONRequest\x12\x18\n" +
-	"\ageojson\x18\x01 \x01(\fR\ageojson\x12\x18\n" +
-	"\areplace\x18\x02 \x01(\bR\areplace\"-\n" +
-	"\x15ImportGeoJSONResponse\x12\x14\n" +
-	"\x05zones\x18\x01 \x01(\rR\x05zones\"\x16\n" +
+	"\ageojson\x18\x01 \x01(\fR\ageojson\"2\n" +
+	"\x15ImportGeoJSONResponse\x12\x19\n" +
+	"\bzone_ids\x18\x01 \x03(\tR\azoneIds\"\x16\n" +
 	"\x14ExportGeoJSONRequest\"1\n" +
 	"\x15ExportGeoJSONResponse\x12\x18\n" +
-	"\ageojson\x18\x01 \x01(\fR\ageojson\"\x8b\x01\n" +
+	"\ageojson\x18\x01 \x01(\fR\ageojson\"_\n" +
 	"\x11CheckPointRequest\x12\x16\n" +
 	"\x06agency\x18\x01 \x01(\tR\x06agency\x122\n" +
-	"\bposition\x18\x02 \x01(\v2\x16.centinela.v1.PositionR\bposition\x12*\n" +
-	"\x02at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xef\x01\n" +
+	"\bposition\x18\x02 \x01(\v2\x16.centinela.v1.PositionR\bposition\"\xef\x01\n" +
 	"\x12CheckPointResponse\x12\x18\n" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\x125\n" +
 	"\tviolation\x18\x02 \x01(\v2\x17.centinela.v1.ViolationR\tviolation\x12+\n" +
@@ -1707,11 +1679,10 @@ const file_centinela_v1_geofence_proto_rawDesc = "" +
 	"\n" +
 	"boundary_m\x18\x04 \x01(\x01H\x00R\tboundaryM\x88\x01\x01\x12(\n" +
 	"\x10boundary_zone_id\x18\x05 \x01(\tR\x0eboundaryZoneIdB\r\n" +
-	"\v_boundary_m\"\x85\x01\n" +
+	"\v_boundary_m\"Y\n" +
 	"\x11CheckRouteRequest\x12\x16\n" +
 	"\x06agency\x18\x01 \x01(\tR\x06agency\x12,\n" +
-	"\x05route\x18\x02 \x03(\v2\x16.centinela.v1.PositionR\x05route\x12*\n" +
-	"\x02at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"e\n" +
+	"\x05route\x18\x02 \x03(\v2\x16.centinela.v1.PositionR\x05route\"e\n" +
 	"\x12CheckRouteResponse\x12\x18\n" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\x125\n" +
 	"\tviolation\x18\x02 \x01(\v2\x17.centinela.v1.ViolationR\tviolation\"\x15\n" +
@@ -1803,42 +1774,40 @@ var file_centinela_v1_geofence_proto_depIdxs = []int32{
 	3,  // 12: centinela.v1.UpdateZoneRequest.zone:type_name -> centinela.v1.Zone
 	3,  // 13: centinela.v1.UpdateZoneResponse.zone:type_name -> centinela.v1.Zone
 	31, // 14: centinela.v1.CheckPointRequest.position:type_name -> centinela.v1.Position
-	30, // 15: centinela.v1.CheckPointRequest.at:type_name -> google.protobuf.Timestamp
-	5,  // 16: centinela.v1.CheckPointResponse.violation:type_name -> centinela.v1.Violation
-	6,  // 17: centinela.v1.CheckPointResponse.zones:type_name -> centinela.v1.ZoneRef
-	31, // 18: centinela.v1.CheckRouteRequest.route:type_name -> centinela.v1.Position
-	30, // 19: centinela.v1.CheckRouteRequest.at:type_name -> google.protobuf.Timestamp
-	5,  // 20: centinela.v1.CheckRouteResponse.violation:type_name -> centinela.v1.Violation
-	4,  // 21: centinela.v1.ListAgenciesResponse.agencies:type_name -> centinela.v1.Agency
-	4,  // 22: centinela.v1.PutAgencyRequest.agency:type_name -> centinela.v1.Agency
-	4,  // 23: centinela.v1.PutAgencyResponse.agency:type_name -> centinela.v1.Agency
-	7,  // 24: centinela.v1.Geofence.ListZones:input_type -> centinela.v1.ListZonesRequest
-	9,  // 25: centinela.v1.Geofence.GetZone:input_type -> centinela.v1.GetZoneRequest
-	11, // 26: centinela.v1.Geofence.CreateZone:input_type -> centinela.v1.CreateZoneRequest
-	13, // 27: centinela.v1.Geofence.UpdateZone:input_type -> centinela.v1.UpdateZoneRequest
-	15, // 28: centinela.v1.Geofence.DeleteZone:input_type -> centinela.v1.DeleteZoneRequest
-	17, // 29: centinela.v1.Geofence.ImportGeoJSON:input_type -> centinela.v1.ImportGeoJSONRequest
-	19, // 30: centinela.v1.Geofence.ExportGeoJSON:input_type -> centinela.v1.ExportGeoJSONRequest
-	21, // 31: centinela.v1.Geofence.CheckPoint:input_type -> centinela.v1.CheckPointRequest
-	23, // 32: centinela.v1.Geofence.CheckRoute:input_type -> centinela.v1.CheckRouteRequest
-	25, // 33: centinela.v1.Geofence.ListAgencies:input_type -> centinela.v1.ListAgenciesRequest
-	27, // 34: centinela.v1.Geofence.PutAgency:input_type -> centinela.v1.PutAgencyRequest
-	8,  // 35: centinela.v1.Geofence.ListZones:output_type -> centinela.v1.ListZonesResponse
-	10, // 36: centinela.v1.Geofence.GetZone:output_type -> centinela.v1.GetZoneResponse
-	12, // 37: centinela.v1.Geofence.CreateZone:output_type -> centinela.v1.CreateZoneResponse
-	14, // 38: centinela.v1.Geofence.UpdateZone:output_type -> centinela.v1.UpdateZoneResponse
-	16, // 39: centinela.v1.Geofence.DeleteZone:output_type -> centinela.v1.DeleteZoneResponse
-	18, // 40: centinela.v1.Geofence.ImportGeoJSON:output_type -> centinela.v1.ImportGeoJSONResponse
-	20, // 41: centinela.v1.Geofence.ExportGeoJSON:output_type -> centinela.v1.ExportGeoJSONResponse
-	22, // 42: centinela.v1.Geofence.CheckPoint:output_type -> centinela.v1.CheckPointResponse
-	24, // 43: centinela.v1.Geofence.CheckRoute:output_type -> centinela.v1.CheckRouteResponse
-	26, // 44: centinela.v1.Geofence.ListAgencies:output_type -> centinela.v1.ListAgenciesResponse
-	28, // 45: centinela.v1.Geofence.PutAgency:output_type -> centinela.v1.PutAgencyResponse
-	35, // [35:46] is the sub-list for method output_type
-	24, // [24:35] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	5,  // 15: centinela.v1.CheckPointResponse.violation:type_name -> centinela.v1.Violation
+	6,  // 16: centinela.v1.CheckPointResponse.zones:type_name -> centinela.v1.ZoneRef
+	31, // 17: centinela.v1.CheckRouteRequest.route:type_name -> centinela.v1.Position
+	5,  // 18: centinela.v1.CheckRouteResponse.violation:type_name -> centinela.v1.Violation
+	4,  // 19: centinela.v1.ListAgenciesResponse.agencies:type_name -> centinela.v1.Agency
+	4,  // 20: centinela.v1.PutAgencyRequest.agency:type_name -> centinela.v1.Agency
+	4,  // 21: centinela.v1.PutAgencyResponse.agency:type_name -> centinela.v1.Agency
+	7,  // 22: centinela.v1.Geofence.ListZones:input_type -> centinela.v1.ListZonesRequest
+	9,  // 23: centinela.v1.Geofence.GetZone:input_type -> centinela.v1.GetZoneRequest
+	11, // 24: centinela.v1.Geofence.CreateZone:input_type -> centinela.v1.CreateZoneRequest
+	13, // 25: centinela.v1.Geofence.UpdateZone:input_type -> centinela.v1.UpdateZoneRequest
+	15, // 26: centinela.v1.Geofence.DeleteZone:input_type -> centinela.v1.DeleteZoneRequest
+	17, // 27: centinela.v1.Geofence.ImportGeoJSON:input_type -> centinela.v1.ImportGeoJSONRequest
+	19, // 28: centinela.v1.Geofence.ExportGeoJSON:input_type -> centinela.v1.ExportGeoJSONRequest
+	21, // 29: centinela.v1.Geofence.CheckPoint:input_type -> centinela.v1.CheckPointRequest
+	23, // 30: centinela.v1.Geofence.CheckRoute:input_type -> centinela.v1.CheckRouteRequest
+	25, // 31: centinela.v1.Geofence.ListAgencies:input_type -> centinela.v1.ListAgenciesRequest
+	27, // 32: centinela.v1.Geofence.PutAgency:input_type -> centinela.v1.PutAgencyRequest
+	8,  // 33: centinela.v1.Geofence.ListZones:output_type -> centinela.v1.ListZonesResponse
+	10, // 34: centinela.v1.Geofence.GetZone:output_type -> centinela.v1.GetZoneResponse
+	12, // 35: centinela.v1.Geofence.CreateZone:output_type -> centinela.v1.CreateZoneResponse
+	14, // 36: centinela.v1.Geofence.UpdateZone:output_type -> centinela.v1.UpdateZoneResponse
+	16, // 37: centinela.v1.Geofence.DeleteZone:output_type -> centinela.v1.DeleteZoneResponse
+	18, // 38: centinela.v1.Geofence.ImportGeoJSON:output_type -> centinela.v1.ImportGeoJSONResponse
+	20, // 39: centinela.v1.Geofence.ExportGeoJSON:output_type -> centinela.v1.ExportGeoJSONResponse
+	22, // 40: centinela.v1.Geofence.CheckPoint:output_type -> centinela.v1.CheckPointResponse
+	24, // 41: centinela.v1.Geofence.CheckRoute:output_type -> centinela.v1.CheckRouteResponse
+	26, // 42: centinela.v1.Geofence.ListAgencies:output_type -> centinela.v1.ListAgenciesResponse
+	28, // 43: centinela.v1.Geofence.PutAgency:output_type -> centinela.v1.PutAgencyResponse
+	33, // [33:44] is the sub-list for method output_type
+	22, // [22:33] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_centinela_v1_geofence_proto_init() }

@@ -53,8 +53,8 @@ type GeofenceClient interface {
 	UpdateZone(ctx context.Context, in *UpdateZoneRequest, opts ...grpc.CallOption) (*UpdateZoneResponse, error)
 	// DeleteZone removes a zone. NOT_FOUND if absent.
 	DeleteZone(ctx context.Context, in *DeleteZoneRequest, opts ...grpc.CallOption) (*DeleteZoneResponse, error)
-	// ImportGeoJSON adds (or, with replace, replaces) zones from an RFC 7946
-	// FeatureCollection in the schema of the README; all or nothing.
+	// ImportGeoJSON adds zones from an RFC 7946 FeatureCollection in the
+	// schema of the README (replacing zones of the same ids); all or nothing.
 	ImportGeoJSON(ctx context.Context, in *ImportGeoJSONRequest, opts ...grpc.CallOption) (*ImportGeoJSONResponse, error)
 	// ExportGeoJSON returns every zone and reference line as GeoJSON.
 	ExportGeoJSON(ctx context.Context, in *ExportGeoJSONRequest, opts ...grpc.CallOption) (*ExportGeoJSONResponse, error)
@@ -206,8 +206,8 @@ type GeofenceServer interface {
 	UpdateZone(context.Context, *UpdateZoneRequest) (*UpdateZoneResponse, error)
 	// DeleteZone removes a zone. NOT_FOUND if absent.
 	DeleteZone(context.Context, *DeleteZoneRequest) (*DeleteZoneResponse, error)
-	// ImportGeoJSON adds (or, with replace, replaces) zones from an RFC 7946
-	// FeatureCollection in the schema of the README; all or nothing.
+	// ImportGeoJSON adds zones from an RFC 7946 FeatureCollection in the
+	// schema of the README (replacing zones of the same ids); all or nothing.
 	ImportGeoJSON(context.Context, *ImportGeoJSONRequest) (*ImportGeoJSONResponse, error)
 	// ExportGeoJSON returns every zone and reference line as GeoJSON.
 	ExportGeoJSON(context.Context, *ExportGeoJSONRequest) (*ExportGeoJSONResponse, error)

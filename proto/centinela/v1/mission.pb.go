@@ -83,6 +83,59 @@ func (MissionState) EnumDescriptor() ([]byte, []int) {
 	return file_centinela_v1_mission_proto_rawDescGZIP(), []int{0}
 }
 
+// PlanType is the kind of plan (MAV_MISSION_TYPE).
+type PlanType int32
+
+const (
+	// The mission (waypoints and commands).
+	PlanType_PLAN_TYPE_MISSION PlanType = 0
+	// The vehicle's fence items.
+	PlanType_PLAN_TYPE_FENCE PlanType = 1
+	// Rally points.
+	PlanType_PLAN_TYPE_RALLY PlanType = 2
+)
+
+// Enum value maps for PlanType.
+var (
+	PlanType_name = map[int32]string{
+		0: "PLAN_TYPE_MISSION",
+		1: "PLAN_TYPE_FENCE",
+		2: "PLAN_TYPE_RALLY",
+	}
+	PlanType_value = map[string]int32{
+		"PLAN_TYPE_MISSION": 0,
+		"PLAN_TYPE_FENCE":   1,
+		"PLAN_TYPE_RALLY":   2,
+	}
+)
+
+func (x PlanType) Enum() *PlanType {
+	p := new(PlanType)
+	*p = x
+	return p
+}
+
+func (x PlanType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PlanType) Descriptor() protoreflect.EnumDescriptor {
+	return file_centinela_v1_mission_proto_enumTypes[1].Descriptor()
+}
+
+func (PlanType) Type() protoreflect.EnumType {
+	return &file_centinela_v1_mission_proto_enumTypes[1]
+}
+
+func (x PlanType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PlanType.Descriptor instead.
+func (PlanType) EnumDescriptor() ([]byte, []int) {
+	return file_centinela_v1_mission_proto_rawDescGZIP(), []int{1}
+}
+
 // MissionItem is one item of a plan, with MAV_CMD semantics (as
 // QGroundControl plans and autopilot downloads carry them).
 type MissionItem struct {
@@ -397,6 +450,7 @@ func (x *MissionStatus) GetInterruptReason() string {
 type UploadMissionRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	DroneId string                 `protobuf:"bytes,1,opt,name=drone_id,json=droneId,proto3" json:"drone_id,omitempty"`
+	Type    PlanType               `protobuf:"varint,5,opt,name=type,proto3,enum=centinela.v1.PlanType" json:"type,omitempty"`
 	Items   []*MissionItem         `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
 	// Skip the geofence check (audited).
 	Override bool `protobuf:"varint,3,opt,name=override,proto3" json:"override,omitempty"`
@@ -441,6 +495,13 @@ func (x *UploadMissionRequest) GetDroneId() string {
 		return x.DroneId
 	}
 	return ""
+}
+
+func (x *UploadMissionRequest) GetType() PlanType {
+	if x != nil {
+		return x.Type
+	}
+	return PlanType_PLAN_TYPE_MISSION
 }
 
 func (x *UploadMissionRequest) GetItems() []*MissionItem {
@@ -602,6 +663,7 @@ func (*UploadMissionResponse_MissionId) isUploadMissionResponse_Item() {}
 type DownloadMissionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DroneId       string                 `protobuf:"bytes,1,opt,name=drone_id,json=droneId,proto3" json:"drone_id,omitempty"`
+	Type          PlanType               `protobuf:"varint,2,opt,name=type,proto3,enum=centinela.v1.PlanType" json:"type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -641,6 +703,13 @@ func (x *DownloadMissionRequest) GetDroneId() string {
 		return x.DroneId
 	}
 	return ""
+}
+
+func (x *DownloadMissionRequest) GetType() PlanType {
+	if x != nil {
+		return x.Type
+	}
+	return PlanType_PLAN_TYPE_MISSION
 }
 
 type DownloadMissionResponse struct {
@@ -690,6 +759,7 @@ func (x *DownloadMissionResponse) GetItems() []*MissionItem {
 type ClearMissionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DroneId       string                 `protobuf:"bytes,1,opt,name=drone_id,json=droneId,proto3" json:"drone_id,omitempty"`
+	Type          PlanType               `protobuf:"varint,2,opt,name=type,proto3,enum=centinela.v1.PlanType" json:"type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -731,6 +801,13 @@ func (x *ClearMissionRequest) GetDroneId() string {
 	return ""
 }
 
+func (x *ClearMissionRequest) GetType() PlanType {
+	if x != nil {
+		return x.Type
+	}
+	return PlanType_PLAN_TYPE_MISSION
+}
+
 type ClearMissionResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -768,8 +845,10 @@ func (*ClearMissionResponse) Descriptor() ([]byte, []int) {
 }
 
 type StartMissionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DroneId       string                 `protobuf:"bytes,1,opt,name=drone_id,json=droneId,proto3" json:"drone_id,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	DroneId string                 `protobuf:"bytes,1,opt,name=drone_id,json=droneId,proto3" json:"drone_id,omitempty"`
+	// Skip the geofence check of the plan (audited).
+	Override      bool `protobuf:"varint,2,opt,name=override,proto3" json:"override,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -809,6 +888,13 @@ func (x *StartMissionRequest) GetDroneId() string {
 		return x.DroneId
 	}
 	return ""
+}
+
+func (x *StartMissionRequest) GetOverride() bool {
+	if x != nil {
+		return x.Override
+	}
+	return false
 }
 
 type StartMissionResponse struct {
@@ -1215,9 +1301,10 @@ const file_centinela_v1_mission_proto_rawDesc = "" +
 	"\x04laps\x18\r \x01(\rR\x04laps\x12\x1d\n" +
 	"\n" +
 	"paused_seq\x18\x0e \x01(\x05R\tpausedSeq\x12)\n" +
-	"\x10interrupt_reason\x18\x0f \x01(\tR\x0finterruptReason\"\x9a\x01\n" +
+	"\x10interrupt_reason\x18\x0f \x01(\tR\x0finterruptReason\"\xc6\x01\n" +
 	"\x14UploadMissionRequest\x12\x19\n" +
-	"\bdrone_id\x18\x01 \x01(\tR\adroneId\x12/\n" +
+	"\bdrone_id\x18\x01 \x01(\tR\adroneId\x12*\n" +
+	"\x04type\x18\x05 \x01(\x0e2\x16.centinela.v1.PlanTypeR\x04type\x12/\n" +
 	"\x05items\x18\x02 \x03(\v2\x19.centinela.v1.MissionItemR\x05items\x12\x1a\n" +
 	"\boverride\x18\x03 \x01(\bR\boverride\x12\x1a\n" +
 	"\bprogress\x18\x04 \x01(\bR\bprogress\":\n" +
@@ -1228,16 +1315,19 @@ const file_centinela_v1_mission_proto_rawDesc = "" +
 	"\bprogress\x18\x01 \x01(\v2\x1c.centinela.v1.UploadProgressH\x00R\bprogress\x12\x1f\n" +
 	"\n" +
 	"mission_id\x18\x02 \x01(\tH\x00R\tmissionIdB\x06\n" +
-	"\x04item\"3\n" +
+	"\x04item\"_\n" +
 	"\x16DownloadMissionRequest\x12\x19\n" +
-	"\bdrone_id\x18\x01 \x01(\tR\adroneId\"J\n" +
+	"\bdrone_id\x18\x01 \x01(\tR\adroneId\x12*\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x16.centinela.v1.PlanTypeR\x04type\"J\n" +
 	"\x17DownloadMissionResponse\x12/\n" +
-	"\x05items\x18\x01 \x03(\v2\x19.centinela.v1.MissionItemR\x05items\"0\n" +
+	"\x05items\x18\x01 \x03(\v2\x19.centinela.v1.MissionItemR\x05items\"\\\n" +
 	"\x13ClearMissionRequest\x12\x19\n" +
-	"\bdrone_id\x18\x01 \x01(\tR\adroneId\"\x16\n" +
-	"\x14ClearMissionResponse\"0\n" +
+	"\bdrone_id\x18\x01 \x01(\tR\adroneId\x12*\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x16.centinela.v1.PlanTypeR\x04type\"\x16\n" +
+	"\x14ClearMissionResponse\"L\n" +
 	"\x13StartMissionRequest\x12\x19\n" +
-	"\bdrone_id\x18\x01 \x01(\tR\adroneId\"\x16\n" +
+	"\bdrone_id\x18\x01 \x01(\tR\adroneId\x12\x1a\n" +
+	"\boverride\x18\x02 \x01(\bR\boverride\"\x16\n" +
 	"\x14StartMissionResponse\"0\n" +
 	"\x13PauseMissionRequest\x12\x19\n" +
 	"\bdrone_id\x18\x01 \x01(\tR\adroneId\"\x16\n" +
@@ -1258,7 +1348,11 @@ const file_centinela_v1_mission_proto_rawDesc = "" +
 	"\x15MISSION_STATE_RUNNING\x10\x02\x12\x18\n" +
 	"\x14MISSION_STATE_PAUSED\x10\x03\x12\x1a\n" +
 	"\x16MISSION_STATE_FINISHED\x10\x04\x12\x1d\n" +
-	"\x19MISSION_STATE_INTERRUPTED\x10\x052\xb4\x05\n" +
+	"\x19MISSION_STATE_INTERRUPTED\x10\x05*K\n" +
+	"\bPlanType\x12\x15\n" +
+	"\x11PLAN_TYPE_MISSION\x10\x00\x12\x13\n" +
+	"\x0fPLAN_TYPE_FENCE\x10\x01\x12\x13\n" +
+	"\x0fPLAN_TYPE_RALLY\x10\x022\xb4\x05\n" +
 	"\aMission\x12S\n" +
 	"\x06Upload\x12\".centinela.v1.UploadMissionRequest\x1a#.centinela.v1.UploadMissionResponse0\x01\x12W\n" +
 	"\bDownload\x12$.centinela.v1.DownloadMissionRequest\x1a%.centinela.v1.DownloadMissionResponse\x12N\n" +
@@ -1281,59 +1375,63 @@ func file_centinela_v1_mission_proto_rawDescGZIP() []byte {
 	return file_centinela_v1_mission_proto_rawDescData
 }
 
-var file_centinela_v1_mission_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_centinela_v1_mission_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_centinela_v1_mission_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_centinela_v1_mission_proto_goTypes = []any{
 	(MissionState)(0),                    // 0: centinela.v1.MissionState
-	(*MissionItem)(nil),                  // 1: centinela.v1.MissionItem
-	(*MissionStatus)(nil),                // 2: centinela.v1.MissionStatus
-	(*UploadMissionRequest)(nil),         // 3: centinela.v1.UploadMissionRequest
-	(*UploadProgress)(nil),               // 4: centinela.v1.UploadProgress
-	(*UploadMissionResponse)(nil),        // 5: centinela.v1.UploadMissionResponse
-	(*DownloadMissionRequest)(nil),       // 6: centinela.v1.DownloadMissionRequest
-	(*DownloadMissionResponse)(nil),      // 7: centinela.v1.DownloadMissionResponse
-	(*ClearMissionRequest)(nil),          // 8: centinela.v1.ClearMissionRequest
-	(*ClearMissionResponse)(nil),         // 9: centinela.v1.ClearMissionResponse
-	(*StartMissionRequest)(nil),          // 10: centinela.v1.StartMissionRequest
-	(*StartMissionResponse)(nil),         // 11: centinela.v1.StartMissionResponse
-	(*PauseMissionRequest)(nil),          // 12: centinela.v1.PauseMissionRequest
-	(*PauseMissionResponse)(nil),         // 13: centinela.v1.PauseMissionResponse
-	(*ResumeMissionRequest)(nil),         // 14: centinela.v1.ResumeMissionRequest
-	(*ResumeMissionResponse)(nil),        // 15: centinela.v1.ResumeMissionResponse
-	(*AbortMissionRequest)(nil),          // 16: centinela.v1.AbortMissionRequest
-	(*AbortMissionResponse)(nil),         // 17: centinela.v1.AbortMissionResponse
-	(*WatchMissionProgressRequest)(nil),  // 18: centinela.v1.WatchMissionProgressRequest
-	(*WatchMissionProgressResponse)(nil), // 19: centinela.v1.WatchMissionProgressResponse
-	(*durationpb.Duration)(nil),          // 20: google.protobuf.Duration
+	(PlanType)(0),                        // 1: centinela.v1.PlanType
+	(*MissionItem)(nil),                  // 2: centinela.v1.MissionItem
+	(*MissionStatus)(nil),                // 3: centinela.v1.MissionStatus
+	(*UploadMissionRequest)(nil),         // 4: centinela.v1.UploadMissionRequest
+	(*UploadProgress)(nil),               // 5: centinela.v1.UploadProgress
+	(*UploadMissionResponse)(nil),        // 6: centinela.v1.UploadMissionResponse
+	(*DownloadMissionRequest)(nil),       // 7: centinela.v1.DownloadMissionRequest
+	(*DownloadMissionResponse)(nil),      // 8: centinela.v1.DownloadMissionResponse
+	(*ClearMissionRequest)(nil),          // 9: centinela.v1.ClearMissionRequest
+	(*ClearMissionResponse)(nil),         // 10: centinela.v1.ClearMissionResponse
+	(*StartMissionRequest)(nil),          // 11: centinela.v1.StartMissionRequest
+	(*StartMissionResponse)(nil),         // 12: centinela.v1.StartMissionResponse
+	(*PauseMissionRequest)(nil),          // 13: centinela.v1.PauseMissionRequest
+	(*PauseMissionResponse)(nil),         // 14: centinela.v1.PauseMissionResponse
+	(*ResumeMissionRequest)(nil),         // 15: centinela.v1.ResumeMissionRequest
+	(*ResumeMissionResponse)(nil),        // 16: centinela.v1.ResumeMissionResponse
+	(*AbortMissionRequest)(nil),          // 17: centinela.v1.AbortMissionRequest
+	(*AbortMissionResponse)(nil),         // 18: centinela.v1.AbortMissionResponse
+	(*WatchMissionProgressRequest)(nil),  // 19: centinela.v1.WatchMissionProgressRequest
+	(*WatchMissionProgressResponse)(nil), // 20: centinela.v1.WatchMissionProgressResponse
+	(*durationpb.Duration)(nil),          // 21: google.protobuf.Duration
 }
 var file_centinela_v1_mission_proto_depIdxs = []int32{
 	0,  // 0: centinela.v1.MissionStatus.state:type_name -> centinela.v1.MissionState
-	20, // 1: centinela.v1.MissionStatus.eta:type_name -> google.protobuf.Duration
-	1,  // 2: centinela.v1.UploadMissionRequest.items:type_name -> centinela.v1.MissionItem
-	4,  // 3: centinela.v1.UploadMissionResponse.progress:type_name -> centinela.v1.UploadProgress
-	1,  // 4: centinela.v1.DownloadMissionResponse.items:type_name -> centinela.v1.MissionItem
-	2,  // 5: centinela.v1.WatchMissionProgressResponse.status:type_name -> centinela.v1.MissionStatus
-	3,  // 6: centinela.v1.Mission.Upload:input_type -> centinela.v1.UploadMissionRequest
-	6,  // 7: centinela.v1.Mission.Download:input_type -> centinela.v1.DownloadMissionRequest
-	8,  // 8: centinela.v1.Mission.Clear:input_type -> centinela.v1.ClearMissionRequest
-	10, // 9: centinela.v1.Mission.Start:input_type -> centinela.v1.StartMissionRequest
-	12, // 10: centinela.v1.Mission.Pause:input_type -> centinela.v1.PauseMissionRequest
-	14, // 11: centinela.v1.Mission.Resume:input_type -> centinela.v1.ResumeMissionRequest
-	16, // 12: centinela.v1.Mission.Abort:input_type -> centinela.v1.AbortMissionRequest
-	18, // 13: centinela.v1.Mission.WatchProgress:input_type -> centinela.v1.WatchMissionProgressRequest
-	5,  // 14: centinela.v1.Mission.Upload:output_type -> centinela.v1.UploadMissionResponse
-	7,  // 15: centinela.v1.Mission.Download:output_type -> centinela.v1.DownloadMissionResponse
-	9,  // 16: centinela.v1.Mission.Clear:output_type -> centinela.v1.ClearMissionResponse
-	11, // 17: centinela.v1.Mission.Start:output_type -> centinela.v1.StartMissionResponse
-	13, // 18: centinela.v1.Mission.Pause:output_type -> centinela.v1.PauseMissionResponse
-	15, // 19: centinela.v1.Mission.Resume:output_type -> centinela.v1.ResumeMissionResponse
-	17, // 20: centinela.v1.Mission.Abort:output_type -> centinela.v1.AbortMissionResponse
-	19, // 21: centinela.v1.Mission.WatchProgress:output_type -> centinela.v1.WatchMissionProgressResponse
-	14, // [14:22] is the sub-list for method output_type
-	6,  // [6:14] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	21, // 1: centinela.v1.MissionStatus.eta:type_name -> google.protobuf.Duration
+	1,  // 2: centinela.v1.UploadMissionRequest.type:type_name -> centinela.v1.PlanType
+	2,  // 3: centinela.v1.UploadMissionRequest.items:type_name -> centinela.v1.MissionItem
+	5,  // 4: centinela.v1.UploadMissionResponse.progress:type_name -> centinela.v1.UploadProgress
+	1,  // 5: centinela.v1.DownloadMissionRequest.type:type_name -> centinela.v1.PlanType
+	2,  // 6: centinela.v1.DownloadMissionResponse.items:type_name -> centinela.v1.MissionItem
+	1,  // 7: centinela.v1.ClearMissionRequest.type:type_name -> centinela.v1.PlanType
+	3,  // 8: centinela.v1.WatchMissionProgressResponse.status:type_name -> centinela.v1.MissionStatus
+	4,  // 9: centinela.v1.Mission.Upload:input_type -> centinela.v1.UploadMissionRequest
+	7,  // 10: centinela.v1.Mission.Download:input_type -> centinela.v1.DownloadMissionRequest
+	9,  // 11: centinela.v1.Mission.Clear:input_type -> centinela.v1.ClearMissionRequest
+	11, // 12: centinela.v1.Mission.Start:input_type -> centinela.v1.StartMissionRequest
+	13, // 13: centinela.v1.Mission.Pause:input_type -> centinela.v1.PauseMissionRequest
+	15, // 14: centinela.v1.Mission.Resume:input_type -> centinela.v1.ResumeMissionRequest
+	17, // 15: centinela.v1.Mission.Abort:input_type -> centinela.v1.AbortMissionRequest
+	19, // 16: centinela.v1.Mission.WatchProgress:input_type -> centinela.v1.WatchMissionProgressRequest
+	6,  // 17: centinela.v1.Mission.Upload:output_type -> centinela.v1.UploadMissionResponse
+	8,  // 18: centinela.v1.Mission.Download:output_type -> centinela.v1.DownloadMissionResponse
+	10, // 19: centinela.v1.Mission.Clear:output_type -> centinela.v1.ClearMissionResponse
+	12, // 20: centinela.v1.Mission.Start:output_type -> centinela.v1.StartMissionResponse
+	14, // 21: centinela.v1.Mission.Pause:output_type -> centinela.v1.PauseMissionResponse
+	16, // 22: centinela.v1.Mission.Resume:output_type -> centinela.v1.ResumeMissionResponse
+	18, // 23: centinela.v1.Mission.Abort:output_type -> centinela.v1.AbortMissionResponse
+	20, // 24: centinela.v1.Mission.WatchProgress:output_type -> centinela.v1.WatchMissionProgressResponse
+	17, // [17:25] is the sub-list for method output_type
+	9,  // [9:17] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_centinela_v1_mission_proto_init() }
@@ -1350,7 +1448,7 @@ func file_centinela_v1_mission_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_centinela_v1_mission_proto_rawDesc), len(file_centinela_v1_mission_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
