@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/mavlink"
 	"github.com/centinela-gcs/centinela/sim"
@@ -288,6 +289,10 @@ type server struct {
 	// Zones is where each drone may fly; Watch checks every position.
 	Zones *geofence.Store
 	Watch *fleet.ZoneWatch
+	// App is the application layer every API (gRPC, the web map) calls.
+	App *app.Service
+	// Store is the App's durable state.
+	Store app.Store
 	// Transport is the MAVLink transport; its first len(cfg.MAVLink)
 	// endpoints are the configured ones.
 	Transport *mavlink.Transport
@@ -337,6 +342,15 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		s.Fleet.Close()
 		return nil, fmt.Errorf("start breach watch: %w", err)
 	}
+	if s.Store == nil {
+		s.Store = app.NewMemStore()
+	}
+	s.App = &app.Service{Fleet: s.Fleet, Zones: zones, Store: s.Store, Logger: log}
+	if err := s.App.Initialize(); err != nil {
+		s.Watch.Close()
+		s.Fleet.Close()
+		return nil, fmt.Errorf("start application layer: %w", err)
+	}
 	endpoints := append([]string(nil), cfg.MAVLink...)
 	if cfg.Sim > 0 {
 		endpoints = append(endpoints, "udp:127.0.0.1:0")
@@ -349,6 +363,7 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		Logger:    log,
 	}
 	if err := s.Transport.Initialize(); err != nil {
+		s.App.Close()
 		s.Watch.Close()
 		s.Fleet.Close()
 		return nil, fmt.Errorf("start mavlink: %w", err)
@@ -418,6 +433,7 @@ func (s *server) Close() {
 		s.events.Close()
 	}
 	s.wg.Wait()
+	s.App.Close()
 	s.Watch.Close()
 	s.Fleet.Close()
 }
