@@ -22,6 +22,7 @@ import (
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/mavlink"
+	"github.com/centinela-gcs/centinela/proto"
 	"github.com/centinela-gcs/centinela/sim"
 )
 
@@ -58,6 +59,8 @@ type serveConfig struct {
 	Zones string
 	// BreachAction is the default response to a geofence breach.
 	BreachAction string
+	// GRPC configures the gRPC API (serve_grpc.go).
+	GRPC grpcOptions
 	// Log configures logging.
 	Log logOptions
 }
@@ -204,6 +207,9 @@ func (c *serveConfig) validate() error {
 	if _, err := c.droneAgencies(agencies); err != nil {
 		return err
 	}
+	if err := c.GRPC.validate(); err != nil {
+		return err
+	}
 	_, err = c.droneNames()
 	return err
 }
@@ -247,6 +253,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.DefaultAgency, "default-agency", c.DefaultAgency, "agency of drones not assigned with --drone-agency")
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
+	c.GRPC.register(fs)
 	c.Log.register(fs)
 }
 
@@ -298,6 +305,10 @@ type server struct {
 	Transport *mavlink.Transport
 	// Swarm is the simulated drones (nil without --sim).
 	Swarm *sim.Swarm
+	// GRPC is the gRPC API (nil without one); GRPCFingerprint the SHA-256
+	// of its --tls-self-signed certificate.
+	GRPC            *proto.Server
+	GRPCFingerprint string
 
 	events *fleet.Subscription
 	wg     sync.WaitGroup
@@ -395,6 +406,10 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 			return nil, fmt.Errorf("start simulated drones: %w", err)
 		}
 	}
+	if err := s.startGRPC(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	log.Info("serving", "mavlink", strings.Join(endpoints, " "), "sim", cfg.Sim)
 	return s, nil
 }
@@ -423,6 +438,7 @@ func (s *server) Run(ctx context.Context, stdout io.Writer) error {
 
 // Close stops every component, in the reverse order of their start.
 func (s *server) Close() {
+	s.closeGRPC()
 	if s.Swarm != nil {
 		s.Swarm.Close()
 	}
