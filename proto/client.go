@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/centinela-gcs/centinela/proto/centinela/v1"
 )
@@ -111,3 +112,10 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 // RequireTransportSecurity is false only for plaintext, which the server
 // allows on loopback (or when told to).
 func (b bearer) RequireTransportSecurity() bool { return b.secure }
+
+// Code returns the name of the gRPC status code of err ("OK",
+// "PermissionDenied", "ResourceExhausted", …), "Unknown" for an error that
+// is not a status. For tools and tests that must check the exact status.
+func Code(err error) string {
+	return status.Code(err).String()
+}
