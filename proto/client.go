@@ -30,6 +30,10 @@ type DialOptions struct {
 	Plaintext bool
 	// MaxRecvBytes bounds one response (optional, default DefaultMaxSendBytes).
 	MaxRecvBytes int
+	// WindowBytes fixes the flow-control window of each stream and of the
+	// connection (optional; default gRPC's, which grows with the measured
+	// bandwidth). A client that reads slowly holds at most this much.
+	WindowBytes int32
 }
 
 // Client holds the service clients of one connection. Its methods may be
@@ -75,6 +79,9 @@ func Dial(o DialOptions) (*Client, error) {
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(o.MaxRecvBytes)),
+	}
+	if o.WindowBytes > 0 {
+		opts = append(opts, grpc.WithInitialWindowSize(o.WindowBytes), grpc.WithInitialConnWindowSize(o.WindowBytes))
 	}
 	if o.Token != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: o.Token, secure: !o.Plaintext}))
