@@ -22,6 +22,7 @@ import (
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/mavlink"
+	"github.com/centinela-gcs/centinela/proto"
 	"github.com/centinela-gcs/centinela/sim"
 )
 
@@ -60,6 +61,8 @@ type serveConfig struct {
 	BreachAction string
 	// Store configures the database (serve_store.go).
 	Store storeOptions
+	// GRPC configures the gRPC API (serve_grpc.go).
+	GRPC grpcOptions
 	// Log configures logging.
 	Log logOptions
 }
@@ -210,6 +213,9 @@ func (c *serveConfig) validate() error {
 	if _, err = c.droneNames(); err != nil {
 		return err
 	}
+	if err := c.GRPC.validate(); err != nil {
+		return err
+	}
 	return c.Store.validate()
 }
 
@@ -253,6 +259,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
 	c.Store.register(fs)
+	c.GRPC.register(fs)
 	c.Log.register(fs)
 }
 
@@ -307,6 +314,10 @@ type server struct {
 	Transport *mavlink.Transport
 	// Swarm is the simulated drones (nil without --sim).
 	Swarm *sim.Swarm
+	// GRPC is the gRPC API (nil without one); GRPCFingerprint the SHA-256
+	// of its --tls-self-signed certificate.
+	GRPC            *proto.Server
+	GRPCFingerprint string
 
 	// store is the database and its recorder (nil without --db).
 	store *storage
@@ -431,6 +442,10 @@ func (s *server) start() error {
 		}
 		s.onClose(s.Swarm.Close)
 	}
+	if err := s.startGRPC(); err != nil {
+		return err
+	}
+	s.onClose(s.closeGRPC)
 	log.Info("serving", "mavlink", strings.Join(endpoints, " "), "sim", cfg.Sim)
 	return nil
 }
