@@ -26,7 +26,7 @@ func (a vec) unit() vec {
 	}
 	return vec{a.x / n, a.y / n}
 }
-func (a vec) right() vec            { return vec{a.y, -a.x} }
+func (a vec) right() vec           { return vec{a.y, -a.x} }
 func lerp(a, b vec, t float64) vec { return vec{a.x + (b.x-a.x)*t, a.y + (b.y-a.y)*t} }
 
 // proj is a local equirectangular projection around a centre. It is affine

@@ -18,7 +18,11 @@ func (p *planner) link(sp *space, pts []vec, what string) ([]vec, error) {
 	if len(kept) == 0 {
 		return nil, nil
 	}
+	// Points cut off from the rest (pockets of allowed space the drone
+	// cannot reach without leaving it) are skipped.
 	out := []vec{kept[0]}
+	skipped := 0
+	var last vec
 	for i := 1; i < len(kept); i++ {
 		a, b := out[len(out)-1], kept[i]
 		if a.dist(b) < 0.01 {
@@ -26,10 +30,15 @@ func (p *planner) link(sp *space, pts []vec, what string) ([]vec, error) {
 		}
 		path, ok := sp.connect(a, b)
 		if !ok {
-			ll := sp.pr.toLL(b)
-			return nil, errorf(CodeNoRoute, "%s: no path inside agency %q's allowed space reaches %.5f,%.5f", what, p.req.Agency, ll.Lat, ll.Lon)
+			skipped++
+			last = b
+			continue
 		}
 		out = append(out, path[1:]...)
+	}
+	if skipped*2 > len(kept) {
+		ll := sp.pr.toLL(last)
+		return nil, errorf(CodeNoRoute, "%s: no path inside agency %q's allowed space reaches %.5f,%.5f (%d of %d points cut off)", what, p.req.Agency, ll.Lat, ll.Lon, skipped, len(kept))
 	}
 	return out, nil
 }
@@ -51,7 +60,9 @@ func (p *planner) perimeter(start vec) ([]vec, error) {
 	}
 	pts := append(append([]vec(nil), ring[best:]...), ring[:best]...)
 	pts = append(pts, pts[0])
-	path, err := p.link(sp, pts, "perimeter")
+	// Densified, so that where the area leaves the allowed space the lap
+	// follows the allowed part's edge.
+	path, err := p.link(sp, densify(pts, 50), "perimeter")
 	if err != nil {
 		return nil, err
 	}
@@ -287,9 +298,29 @@ func (p *planner) corridor(start vec) ([]vec, error) {
 	side := p.req.Side
 	if side == SideAuto {
 		switch {
-		case sl > sr+0.01:
+		case sl >= 0.9 && sr >= 0.9:
+			// Both sides usable (a JOINT agency): the side of the country
+			// the drone starts in.
 			side = SideLeft
-		case sr > sl+0.01:
+			if j := sp.jurisdictionAt(start); j != "" {
+				in := func(path []vec) int {
+					n := 0
+					for _, v := range densify(path, 100) {
+						if sp.jurisdictionAt(v) == j {
+							n++
+						}
+					}
+					return n
+				}
+				if in(right) > in(left) {
+					side = SideRight
+				}
+			} else if sideOf(line, start) < 0 {
+				side = SideRight
+			}
+		case sl > sr+0.05:
+			side = SideLeft
+		case sr > sl+0.05:
 			side = SideRight
 		default:
 			side = SideLeft

@@ -573,7 +573,12 @@ func (p *planner) run() (*Result, error) {
 		return nil, err
 	}
 	if len(lap) == 0 {
-		return nil, errorf(CodeNoRoute, "the %s pattern is empty: no part of it lies in agency %q's allowed space", r.Kind, r.Agency)
+		msg := fmt.Sprintf("the %s pattern is empty: no part of it lies in agency %q's allowed space", r.Kind, r.Agency)
+		if len(r.Area) > 0 {
+			c := p.sp.pr.fwd(r.Area.Bound().Center())
+			msg += "; at the area's centre: " + p.explain(p.sp, c, "point").Message
+		}
+		return nil, errorf(CodeNoRoute, "%s", msg)
 	}
 	pieces := [][]vec{lap}
 	var assign []int

@@ -107,8 +107,7 @@ func (p *planner) routes(d Drone, lap []vec, looped bool) ([]Route, error) {
 	patStart := len(legs)
 	for i, v := range all {
 		if i == 0 && len(legs) > 0 {
-			legs[len(legs)-1].phase = PhasePatrol
-			continue
+			continue // the transit arrives at the pattern's start
 		}
 		legs = append(legs, leg{v, PhasePatrol, r.SpeedMPS})
 	}

@@ -41,6 +41,7 @@ type polyP struct {
 	rings [][]vec
 	bb    box
 	id    string
+	jur   geofence.Jurisdiction
 }
 
 func (p *polyP) contains(q vec) bool {
@@ -166,7 +167,7 @@ func newSpace(cfg spaceConfig) *space {
 	}
 	for _, z := range usable {
 		var p polyP
-		p.id = z.ID
+		p.id, p.jur = z.ID, z.Jurisdiction
 		if z.IsCircle() {
 			c := s.pr.fwd(z.Center)
 			r := circlePoly(c, z.RadiusM*math.Cos(math.Pi/72)*0.999, 72)
@@ -365,6 +366,17 @@ func (s *space) inIncl(p vec) bool {
 		}
 	}
 	return false
+}
+
+// jurisdictionAt returns the jurisdiction of a usable national (US or MX)
+// inclusion zone containing p, "" when none.
+func (s *space) jurisdictionAt(p vec) geofence.Jurisdiction {
+	for i := range s.incl {
+		if s.incl[i].jur != geofence.Joint && s.incl[i].contains(p) {
+			return s.incl[i].jur
+		}
+	}
+	return ""
 }
 
 // clear reports whether p is at least margin from every wall.
