@@ -22,12 +22,17 @@ type space struct {
 	pr     proj
 	margin float64
 
-	area   *polyP
-	incl   []polyP
-	excl   []polyP
-	circ   []circP
-	walls  []wall
-	nodes  []vec
+	area  *polyP
+	incl  []polyP
+	excl  []polyP
+	circ  []circP
+	walls []wall
+	nodes []vec
+	// nb holds, for each node, the neighbours of the obstacle corner it
+	// stands off: an edge is useful only when tangent there.
+	nb [][2]vec
+	// cache holds the paths found, by endpoints.
+	cache  map[[2]vec][]vec
 	bounds box
 
 	// grid index of walls and circles
@@ -532,8 +537,10 @@ func (s *space) buildNodes() {
 			den := 1 + r1.dot(r2)
 			if den > 0.5 {
 				s.nodes = append(s.nodes, v.add(r1.add(r2).scale(k/den)))
+				s.nb = append(s.nb, [2]vec{p, q})
 			} else {
 				s.nodes = append(s.nodes, v.add(r1.add(d1).scale(k)), v.add(r2.sub(d2).scale(k)))
+				s.nb = append(s.nb, [2]vec{p, q}, [2]vec{p, q})
 			}
 		}
 	}
@@ -554,13 +561,18 @@ func (s *space) buildNodes() {
 	}
 	const cn = 24
 	for _, c := range s.circ {
-		s.nodes = append(s.nodes, circlePoly(c.c, (c.r*1.01+0.5)/math.Cos(math.Pi/cn), cn)...)
-	}
-	kept := s.nodes[:0]
-	for _, v := range s.nodes {
-		if s.free(v) {
-			kept = append(kept, v)
+		ring := circlePoly(c.c, (c.r*1.01+0.5)/math.Cos(math.Pi/cn), cn)
+		s.nodes = append(s.nodes, ring...)
+		for i := range ring {
+			s.nb = append(s.nb, [2]vec{ring[(i+cn-1)%cn], ring[(i+1)%cn]})
 		}
 	}
-	s.nodes = kept
+	kept, keptNb := s.nodes[:0], s.nb[:0]
+	for i, v := range s.nodes {
+		if s.free(v) {
+			kept = append(kept, v)
+			keptNb = append(keptNb, s.nb[i])
+		}
+	}
+	s.nodes, s.nb = kept, keptNb
 }

@@ -11,6 +11,20 @@ import (
 // would improve a node's best distance). ok is false when a or b is not
 // free or no path exists.
 func (s *space) shortest(a, b vec) ([]vec, bool) {
+	if p, ok := s.cache[[2]vec{b, a}]; ok {
+		return reversed(p), true // the way back
+	}
+	p, ok := s.search(a, b)
+	if ok {
+		if s.cache == nil {
+			s.cache = map[[2]vec][]vec{}
+		}
+		s.cache[[2]vec{a, b}] = p
+	}
+	return p, ok
+}
+
+func (s *space) search(a, b vec) ([]vec, bool) {
 	if !s.free(a) || !s.free(b) {
 		return nil, false
 	}
@@ -51,6 +65,9 @@ func (s *space) shortest(a, b vec) ([]vec, bool) {
 			if nv >= g[v] {
 				continue
 			}
+			if nv+nodes[v].dist(b) >= g[1] {
+				continue // cannot beat the best path to the goal found so far
+			}
 			if !s.segFree(pu, nodes[v]) {
 				continue
 			}
@@ -70,6 +87,15 @@ func (s *space) shortest(a, b vec) ([]vec, bool) {
 		}
 	}
 	return reversed(rev), true
+}
+
+// tangent reports whether the line from o through node i leaves the
+// obstacle corner the node stands off on one side.
+func (s *space) tangent(i int, o vec) bool {
+	v, nb := s.nodes[i], s.nb[i]
+	a, b := orient(o, v, nb[0]), orient(o, v, nb[1])
+	const eps = 1e-6
+	return (a >= -eps && b >= -eps) || (a <= eps && b <= eps)
 }
 
 type astarItem struct {

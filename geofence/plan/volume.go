@@ -157,7 +157,9 @@ func meet(a *indexed, b *indexed) *Conflict {
 	if bi < 0 || best >= limit {
 		return nil
 	}
-	mid := lerp(pa[bi], pb[bj], 0.5)
+	ka, kb := min(bi+1, len(pa)-1), min(bj+1, len(pb)-1)
+	p, q := closestPoints(pa[bi], pa[ka], pb[bj], pb[kb])
+	mid := lerp(p, q, 0.5)
 	return &Conflict{PatrolID: vb.PatrolID, DroneID: vb.DroneID, At: pr.toLL(mid), DistanceM: best,
 		From: later(va.Start, vb.Start), Until: earlier(va.End, vb.End), FloorM: lo, CeilingM: hi}
 }
@@ -430,4 +432,28 @@ func (r *Registry) Conform(id string, p LatLon, altM float64, at time.Time) (*De
 		return dev, nil
 	}
 	return nil, nil
+}
+
+// closestPoints returns the closest points of segments ab and cd.
+func closestPoints(a, b, c, d vec) (vec, vec) {
+	if t, ok := lineCross(a, b, c, d); ok {
+		x := lerp(a, b, t)
+		return x, x
+	}
+	proj := func(u, v, p vec) vec {
+		e := v.sub(u)
+		l2 := e.dot(e)
+		if l2 == 0 {
+			return u
+		}
+		return lerp(u, v, math.Max(0, math.Min(1, p.sub(u).dot(e)/l2)))
+	}
+	cands := [][2]vec{{a, proj(c, d, a)}, {b, proj(c, d, b)}, {proj(a, b, c), c}, {proj(a, b, d), d}}
+	best := cands[0]
+	for _, k := range cands[1:] {
+		if k[0].dist(k[1]) < best[0].dist(best[1]) {
+			best = k
+		}
+	}
+	return best[0], best[1]
 }
