@@ -32,6 +32,7 @@ func commands() []command {
 		{"serve", "run the ground-control server", runServe},
 		{"sim", "run simulated drones that speak MAVLink", runSim},
 		{"demo", "run the server with six simulated drones flying loops", runDemo},
+		{"plan", "plan a patrol offline and print its route and checks", runPlan},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -36,6 +36,7 @@ func (p *planner) link(sp *space, pts []vec, what string) ([]vec, error) {
 		}
 		out = append(out, path[1:]...)
 	}
+	out = straighten(sp, out)
 	if skipped*2 > len(kept) {
 		ll := sp.pr.toLL(last)
 		return nil, errorf(CodeNoRoute, "%s: no path inside agency %q's allowed space reaches %.5f,%.5f (%d of %d points cut off)", what, p.req.Agency, ll.Lat, ll.Lon, skipped, len(kept))
@@ -494,4 +495,21 @@ func closestBlocked(sp *space, a, b vec) vec {
 		}
 	}
 	return b
+}
+
+// straighten drops the points of a path that lie within half a metre of
+// the straight leg joining their neighbours, when that leg is free.
+func straighten(sp *space, p []vec) []vec {
+	if len(p) < 3 {
+		return p
+	}
+	out := []vec{p[0]}
+	for i := 1; i < len(p)-1; i++ {
+		a, b, c := out[len(out)-1], p[i], p[i+1]
+		if segDist(a, c, b) < 0.5 && sp.segFree(a, c) {
+			continue
+		}
+		out = append(out, b)
+	}
+	return append(out, p[len(p)-1])
 }

@@ -311,7 +311,7 @@ func TestSisterCityCorridors(t *testing.T) {
 						t.Errorf("%s corridor crosses to the MX side: %v", ag.id, sides)
 					}
 					if k == Corridor {
-						checkOffset(t, boundary, rt, req.OffsetM)
+						checkOffset(t, boundary, rt, req.OffsetM, airports)
 						if ag.id == "us-agency" {
 							usSide = res.Side
 						}
@@ -325,34 +325,53 @@ func TestSisterCityCorridors(t *testing.T) {
 	}
 }
 
-// checkOffset checks that most patrol waypoints of a corridor are at the
-// offset from the line (detours around exclusions aside).
-func checkOffset(t *testing.T, line geofence.Line, rt Route, offset float64) {
+// checkOffset checks that most of a corridor's patrol legs (sampled every
+// 100 m) run at the offset from the line (detours around exclusions aside).
+func checkOffset(t *testing.T, line geofence.Line, rt Route, offset float64, excl []geofence.Zone) {
 	t.Helper()
 	if offset == 0 {
 		offset = defaultOffset
 	}
 	near, n := 0, 0
-	for _, w := range rt.Waypoints {
-		if w.Phase != PhasePatrol {
+	for i := 1; i < len(rt.Waypoints); i++ {
+		a, b := rt.Waypoints[i-1], rt.Waypoints[i]
+		if b.Phase != PhasePatrol {
 			continue
 		}
-		n++
-		lc := newLocal(w.Lat, w.Lon)
-		d := math.Inf(1)
-		for i := 1; i < len(line.Path); i++ {
-			a, b := line.Path[i-1], line.Path[i]
-			if math.Min(a[1], b[1]) > w.Lat+0.1 || math.Max(a[1], b[1]) < w.Lat-0.1 || math.Min(a[0], b[0]) > w.Lon+0.1 || math.Max(a[0], b[0]) < w.Lon-0.1 {
-				continue
+		lc := newLocal(a.Lat, a.Lon)
+		q := lc.xy(b.Lat, b.Lon)
+		k := int(math.Hypot(q[0], q[1])/100) + 1
+		for j := 0; j < k; j++ {
+			f := float64(j) / float64(k)
+			lat, lon := lc.ll(f*q[0], f*q[1])
+			pc0 := newLocal(lat, lon)
+			detour := false
+			for _, z := range excl {
+				c := pc0.xy(z.Center[1], z.Center[0])
+				if math.Hypot(c[0], c[1]) < z.RadiusM+offset+100 {
+					detour = true
+				}
 			}
-			d = math.Min(d, ptSegDist([2]float64{0, 0}, lc.xy(a[1], a[0]), lc.xy(b[1], b[0])))
-		}
-		if d > offset*0.5 && d < offset*2 {
-			near++
+			if detour {
+				continue // flying round an exclusion
+			}
+			n++
+			d := math.Inf(1)
+			pc := newLocal(lat, lon)
+			for s := 1; s < len(line.Path); s++ {
+				u, v := line.Path[s-1], line.Path[s]
+				if math.Min(u[1], v[1]) > lat+0.1 || math.Max(u[1], v[1]) < lat-0.1 || math.Min(u[0], v[0]) > lon+0.1 || math.Max(u[0], v[0]) < lon-0.1 {
+					continue
+				}
+				d = math.Min(d, ptSegDist([2]float64{0, 0}, pc.xy(u[1], u[0]), pc.xy(v[1], v[0])))
+			}
+			if d > offset*0.5 && d < offset*2 {
+				near++
+			}
 		}
 	}
 	if float64(near) < 0.7*float64(n) {
-		t.Errorf("only %d of %d corridor waypoints are near the %.0f m offset", near, n, offset)
+		t.Errorf("only %d of %d corridor samples are near the %.0f m offset", near, n, offset)
 	}
 }
 
