@@ -100,6 +100,31 @@ func segDist(a, b, p vec) float64 {
 	return p.dist(lerp(a, b, t))
 }
 
+// segDist2 returns the squared distance from p to segment ab.
+func segDist2(a, b, p vec) float64 {
+	dx, dy := b.x-a.x, b.y-a.y
+	l2 := dx*dx + dy*dy
+	t := 0.0
+	if l2 > 0 {
+		t = ((p.x-a.x)*dx + (p.y-a.y)*dy) / l2
+		if t < 0 {
+			t = 0
+		} else if t > 1 {
+			t = 1
+		}
+	}
+	ex, ey := p.x-a.x-t*dx, p.y-a.y-t*dy
+	return ex*ex + ey*ey
+}
+
+// segSegDist2 returns the squared distance between segments ab and cd.
+func segSegDist2(a, b, c, d vec) float64 {
+	if segsCross(a, b, c, d) {
+		return 0
+	}
+	return min(segDist2(a, b, c), segDist2(a, b, d), segDist2(c, d, a), segDist2(c, d, b))
+}
+
 // segSegDist returns the distance between segments ab and cd.
 func segSegDist(a, b, c, d vec) float64 {
 	if segsCross(a, b, c, d) {

@@ -432,12 +432,15 @@ func (s *space) blocker(p vec) string {
 }
 
 // segFree reports whether the straight leg ab stays in free space.
-func (s *space) segFree(a, b vec) bool {
-	if !s.free(a) {
-		return false
-	}
+func (s *space) segFree(a, b vec) bool { return s.free(a) && s.segClear(a, b) }
+
+// segClear reports whether leg ab, from a free point a, stays clear of
+// every wall and exclusion circle (and so in free space).
+func (s *space) segClear(a, b vec) bool {
 	s.stamp++
 	st := s.stamp
+	m2 := s.margin * s.margin
+	sb := emptyBox().extend(a).extend(b).pad(s.margin)
 	ok := true
 	s.visit(a, b, func(cell int) bool {
 		for _, wi := range s.g.walls[cell] {
@@ -445,8 +448,12 @@ func (s *space) segFree(a, b vec) bool {
 				continue
 			}
 			s.mark[wi] = st
-			w := s.walls[wi]
-			if segSegDist(a, b, w.a, w.b) < s.margin {
+			w := &s.walls[wi]
+			if math.Max(w.a.x, w.b.x) < sb.min.x || math.Min(w.a.x, w.b.x) > sb.max.x ||
+				math.Max(w.a.y, w.b.y) < sb.min.y || math.Min(w.a.y, w.b.y) > sb.max.y {
+				continue
+			}
+			if segSegDist2(a, b, w.a, w.b) < m2 {
 				ok = false
 				return false
 			}
@@ -456,8 +463,8 @@ func (s *space) segFree(a, b vec) bool {
 				continue
 			}
 			s.cmark[ci] = st
-			c := s.circ[ci]
-			if segDist(a, b, c.c) < c.r {
+			c := &s.circ[ci]
+			if segDist2(a, b, c.c) < c.r*c.r {
 				ok = false
 				return false
 			}

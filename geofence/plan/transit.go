@@ -44,6 +44,10 @@ func (s *space) search(a, b vec) ([]vec, bool) {
 		parent[i] = -1
 	}
 	g[0] = 0
+	hb := make([]float64, n) // heuristic: straight distance to b
+	for i, v := range nodes {
+		hb[i] = v.dist(b)
+	}
 	h := &astarHeap{}
 	heap.Push(h, astarItem{f: a.dist(b), node: 0})
 	for h.Len() > 0 {
@@ -65,15 +69,15 @@ func (s *space) search(a, b vec) ([]vec, bool) {
 			if nv >= g[v] {
 				continue
 			}
-			if nv+nodes[v].dist(b) >= g[1] {
+			if nv+hb[v] >= g[1] {
 				continue // cannot beat the best path to the goal found so far
 			}
-			if !s.segFree(pu, nodes[v]) {
+			if !s.segClear(pu, nodes[v]) { // every node is free
 				continue
 			}
 			g[v] = nv
 			parent[v] = int32(u)
-			heap.Push(h, astarItem{f: nv + nodes[v].dist(b), node: int32(v)})
+			heap.Push(h, astarItem{f: nv + hb[v], node: int32(v)})
 		}
 	}
 	if !closed[1] {
