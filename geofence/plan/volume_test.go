@@ -211,3 +211,39 @@ func TestRegistryRace(t *testing.T) {
 		}
 	}
 }
+
+// A patrol that meets a reserved one is resolved by an altitude layer
+// inside the zones' band: the layers offered stay under the 120 m ceiling.
+func TestResolveWithAltitudeLayers(t *testing.T) {
+	set := mustDefault(t)
+	home := LatLon{Lat: 32.5480, Lon: -117.0293}
+	req := Request{Kind: Perimeter, Agency: "us-agency", Drones: []Drone{{ID: "d", Home: home}}, Area: square(32.552, -117.05, 1200), Start: t0}
+	res, err := Plan(set, req, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := AltitudeLayers(set, "us-agency", res.Routes, 20, 150, 20, t0)
+	if len(layers) == 0 || layers[0] != 40 && layers[0] != 80 {
+		t.Fatalf("layers %v: want the nearest to 60 m first", layers)
+	}
+	for _, a := range layers {
+		if a > 120 {
+			t.Fatalf("layer %v above the 120 m ceiling", a)
+		}
+	}
+	reg := &Registry{Now: func() time.Time { return t0 }}
+	first := VolumeOf("first", res.Routes, t0, 30, 10, 5*time.Minute)
+	if _, err := reg.Reserve(first, Resolve{}); err != nil {
+		t.Fatal(err)
+	}
+	second := VolumeOf("second", res.Routes, t0.Add(time.Minute), 30, 10, 5*time.Minute)
+	got, err := reg.Reserve(second, Resolve{Layers: layers})
+	if err != nil || got.Resolved != "altitude" || got.AltM == 60 {
+		t.Fatalf("resolution: %+v %v", got, err)
+	}
+	moved := res.Routes[0].WithAltitude(got.AltM, 0, 0)
+	checkAllowed(t, set, "us-agency", moved)
+	if moved.Waypoints[0].AltM != got.AltM || moved.Duration == res.Routes[0].Duration {
+		t.Fatalf("route at the new layer: %+v", moved.Waypoints[0])
+	}
+}
