@@ -2,6 +2,8 @@ package patrol
 
 import (
 	"errors"
+	"math"
+	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/geofence"
@@ -99,4 +101,30 @@ func Err(err error) error {
 		code = fleet.NotFound
 	}
 	return &fleet.Error{Code: code, Message: pe.Message, Reason: string(pe.Code)}
+}
+
+// DroneOf returns the planning view of a live drone: its home (HOME_POSITION,
+// else where it is), its home's altitude above sea level when known, its
+// position when it is airborne, and its battery from telemetry
+// (RemainingPct; full when unknown). endurance is the flight time of its
+// full battery from its profile (0: the request's).
+func DroneOf(st fleet.DroneState, endurance time.Duration) plan.Drone {
+	d := plan.Drone{ID: st.ID, Endurance: endurance}
+	switch {
+	case st.HasHome:
+		d.Home = plan.LatLon{Lat: st.Home.Lat, Lon: st.Home.Lon}
+		if !math.IsNaN(st.Home.AltMSL) {
+			d.HomeAMSL, d.HasHomeAMSL = st.Home.AltMSL, true
+		}
+	case st.HasPosition:
+		d.Home = plan.LatLon{Lat: st.Position.Lat, Lon: st.Position.Lon}
+	}
+	if st.HasPosition && st.Armed && st.Landed != fleet.LandedOnGround {
+		p := plan.LatLon{Lat: st.Position.Lat, Lon: st.Position.Lon}
+		d.Position = &p
+	}
+	if r := st.Battery.RemainingPct; r > 0 && r <= 100 {
+		d.BatteryPct = float64(r)
+	}
+	return d
 }

@@ -95,3 +95,18 @@ func TestErr(t *testing.T) {
 		t.Error("nil")
 	}
 }
+
+func TestDroneOf(t *testing.T) {
+	st := fleet.DroneState{ID: "d", HasHome: true, Home: fleet.Home{Lat: 32.5, Lon: -117, AltMSL: 40}, HasPosition: true,
+		Position: fleet.Position{Lat: 32.51, Lon: -117.01, RelAlt: 50}, Armed: true, Landed: fleet.LandedInAir,
+		Battery: fleet.Battery{RemainingPct: 64}}
+	d := DroneOf(st, 30*time.Minute)
+	if d.ID != "d" || d.Home.Lat != 32.5 || !d.HasHomeAMSL || d.HomeAMSL != 40 || d.Position == nil || d.Position.Lat != 32.51 ||
+		d.BatteryPct != 64 || d.Endurance != 30*time.Minute {
+		t.Fatalf("%+v", d)
+	}
+	st.Armed, st.Battery.RemainingPct, st.Home.AltMSL = false, -1, math.NaN()
+	if d := DroneOf(st, 0); d.Position != nil || d.BatteryPct != 0 || d.HasHomeAMSL {
+		t.Fatalf("on the ground, battery and altitude unknown: %+v", d)
+	}
+}

@@ -155,3 +155,53 @@ func TestDecodeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// An imported .plan is validated like any route: its fence becomes zones,
+// and the zone guard refuses its mission, whose return to launch crosses
+// the exclusion circle (what PX4's test is about), accepts it up to its
+// last waypoint, and refuses that with a waypoint moved into the
+// exclusion polygon.
+func TestImportedPlanValidated(t *testing.T) {
+	data, err := os.ReadFile("testdata/PX4-Autopilot_multicopter_mission_geofence_avoid.plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones, err := p.Zones("px4", geofence.US)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := geofence.NewSet(zones, []geofence.Agency{{ID: "a", Jurisdictions: []geofence.Jurisdiction{geofence.US}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := p.MissionItems()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := p.Mission.PlannedHomePosition
+	d := fleet.DroneState{ID: "d", Agency: "a", Autopilot: fleet.AutopilotArduPilot, HasHome: true, Home: fleet.Home{Lat: h[0], Lon: h[1], AltMSL: h[2]}}
+	guard := fleet.NewZoneGuard(geofence.NewStore(set))
+	err = guard.CheckMission(d, fleet.MissionTypeMission, items)
+	if fleet.ErrorCode(err) != fleet.Conflict || !strings.Contains(err.Error(), "px4-circle-1") || items[len(items)-1].Command != fleet.CmdNavReturnToLaunch {
+		t.Fatalf("the plan's mission against its own fence: %v, want the RTL refused for px4-circle-1", err)
+	}
+	items = items[:len(items)-1]
+	if err := guard.CheckMission(d, fleet.MissionTypeMission, items); err != nil {
+		t.Fatalf("the mission without its RTL: %v", err)
+	}
+	// Into the exclusion polygon.
+	var c [2]float64
+	for _, v := range p.GeoFence.Polygons[0].Polygon {
+		c[0], c[1] = c[0]+v[0]/4, c[1]+v[1]/4
+	}
+	bad := append([]fleet.MissionItem(nil), items...)
+	bad[2].Lat, bad[2].Lon = c[0], c[1]
+	err = guard.CheckMission(d, fleet.MissionTypeMission, bad)
+	if fleet.ErrorCode(err) != fleet.Conflict || !strings.Contains(err.Error(), "px4-polygon-1") {
+		t.Fatalf("waypoint in the exclusion: %v", err)
+	}
+}
