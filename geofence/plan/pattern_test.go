@@ -137,3 +137,35 @@ func TestSharingNearest(t *testing.T) {
 		}
 	}
 }
+
+// A border corridor shared between two MX drones: balanced within 10 %,
+// each on its own stretch, both on the MX side.
+func TestCorridorShared(t *testing.T) {
+	set := mustDefault(t)
+	boundary, _ := set.Line(geofence.BoundaryLineID)
+	jz, _ := set.Zone("joint-nogales-nogales")
+	req := Request{Kind: Corridor, Agency: "mx-agency", Line: boundary.Path, Area: jz.Polygon, SpeedMPS: 15, Endurance: 2 * time.Hour, Start: t0,
+		Drones: []Drone{{ID: "east", Home: LatLon{Lat: 31.30, Lon: -110.87}}, {ID: "west", Home: LatLon{Lat: 31.30, Lon: -111.02}}}}
+	res, err := Plan(set, req, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Routes) != 2 || len(res.Checks) != 1 || !res.Checks[0].Passed {
+		t.Fatalf("%d routes, checks %+v", len(res.Routes), res.Checks)
+	}
+	for _, rt := range res.Routes {
+		checkAllowed(t, set, "mx-agency", rt)
+		var lon float64
+		n := 0
+		for _, w := range rt.Waypoints {
+			if w.Phase == PhasePatrol {
+				lon += w.Lon
+				n++
+			}
+		}
+		lon /= float64(n)
+		if (rt.DroneID == "east") != (lon > -110.94) {
+			t.Errorf("drone %s patrols around longitude %.3f: not its nearer half", rt.DroneID, lon)
+		}
+	}
+}
