@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet/app"
+	"github.com/centinela-gcs/centinela/fleet/store"
+	"github.com/centinela-gcs/centinela/geofence"
 )
 
 // tokenConfig is the configuration of "centinela token create".
@@ -19,12 +21,9 @@ type tokenConfig struct {
 	Role, Agency, Name string
 }
 
-// openStore opens the server's durable store at path, returning it and
-// what closes it. The bbolt store (package fleet/store) sets it when it is
-// wired into serve; until then "token create" refuses, since a token made
-// anywhere else would not reach the server.
-var openStore = func(path string) (app.Store, io.Closer, error) {
-	return nil, nil, errors.New("this build has no durable store yet (fleet/store): tokens can only be made with 'centinela ctl token create' against a running server")
+// openTokenStore opens the server's store file for token create.
+func openTokenStore(path string) (*store.DB, error) {
+	return store.Open(path, store.Options{})
 }
 
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -60,11 +59,20 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "token create: --role %q: want supervisor, operator or admin\n", cfg.Role)
 		return errUsage
 	}
-	st, closer, err := openStore(cfg.DB)
+	st, err := openTokenStore(cfg.DB)
 	if err != nil {
 		return err
 	}
-	defer closer.Close()
+	defer st.Close()
+	if cfg.Agency != "" {
+		known := slices.ContainsFunc(builtinAgencies(), func(a geofence.Agency) bool { return a.ID == cfg.Agency })
+		if stored, err := st.Agencies(); err == nil && !known {
+			known = slices.ContainsFunc(stored, func(a geofence.Agency) bool { return a.ID == cfg.Agency })
+		}
+		if !known {
+			return fmt.Errorf("--agency %q: no such agency (built in: %s, %s, %s, or one an admin made)", cfg.Agency, agencyUS, agencyMX, agencyJoint)
+		}
+	}
 	secret, tok, err := tokenCreate(st, time.Now(), cfg)
 	if err != nil {
 		return err
