@@ -35,7 +35,7 @@ type droneJSON struct {
 	AltMSLM      *float64 `json:"alt_msl_m,omitempty"`
 	SpeedMS      float64  `json:"ground_speed_m_s"`
 	HeadingDeg   *float64 `json:"heading_deg,omitempty"`
-	BatteryPct   *int32   `json:"battery_pct,omitempty"`
+	BatteryPct   *int32   `json:"battery_pct"` // null when unknown
 	BatteryV     *float64 `json:"battery_v,omitempty"`
 	GPSFix       uint32   `json:"gps_fix"`
 	Satellites   *int32   `json:"satellites,omitempty"`

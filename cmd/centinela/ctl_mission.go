@@ -172,7 +172,9 @@ func ctlMissionCommands() []ctlCommand {
 			return err
 		}),
 		{path: "mission progress", args: "DRONE", help: "print the mission's progress (--follow: until it ends)", nargs: 1,
-			flags: func(fs *flag.FlagSet) { fs.BoolVar(&follow, "follow", false, "keep printing each change until the mission ends") },
+			flags: func(fs *flag.FlagSet) {
+				fs.BoolVar(&follow, "follow", false, "keep printing each change until the mission ends")
+			},
 			run: func(ctx context.Context, c *ctlConfig, cl *proto.Client, a []string) error {
 				ctx, cancel := context.WithCancel(ctx)
 				defer cancel()

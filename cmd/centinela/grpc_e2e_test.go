@@ -541,7 +541,10 @@ func TestGRPCPermissions(t *testing.T) {
 		want  string
 	}{
 		{"supervisor reads", e.sup, func(cl *proto.Client) error { _, err := cl.Fleet.ListDrones(ctx, &pb.ListDronesRequest{}); return err }, "OK"},
-		{"supervisor commands", e.sup, func(cl *proto.Client) error { _, err := cl.Control.Hold(ctx, &pb.HoldRequest{DroneId: "sysid-1"}); return err }, "PermissionDenied"},
+		{"supervisor commands", e.sup, func(cl *proto.Client) error {
+			_, err := cl.Control.Hold(ctx, &pb.HoldRequest{DroneId: "sysid-1"})
+			return err
+		}, "PermissionDenied"},
 		{"operator own agency", e.own, func(cl *proto.Client) error {
 			_, err := cl.Control.SetMode(ctx, &pb.SetModeRequest{DroneId: "sysid-1", Mode: "GUIDED"})
 			return err
@@ -558,7 +561,10 @@ func TestGRPCPermissions(t *testing.T) {
 			_, err := cl.Admin.CreateToken(ctx, &pb.CreateTokenRequest{Role: pb.Role_ROLE_ADMIN, Label: "x"})
 			return err
 		}, "PermissionDenied"},
-		{"admin flies", e.admin, func(cl *proto.Client) error { _, err := cl.Control.Hold(ctx, &pb.HoldRequest{DroneId: "sysid-1"}); return err }, "PermissionDenied"},
+		{"admin flies", e.admin, func(cl *proto.Client) error {
+			_, err := cl.Control.Hold(ctx, &pb.HoldRequest{DroneId: "sysid-1"})
+			return err
+		}, "PermissionDenied"},
 		{"admin lists tokens", e.admin, func(cl *proto.Client) error { _, err := cl.Admin.ListTokens(ctx, &pb.ListTokensRequest{}); return err }, "OK"},
 		{"supervisor emergency", e.sup, func(cl *proto.Client) error {
 			_, err := cl.Emergency.Act(ctx, &pb.EmergencyRequest{Action: pb.EmergencyAction_EMERGENCY_ACTION_HOLD, Scope: &pb.EmergencyRequest_All{All: true}})
