@@ -22,7 +22,15 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	// No test touches the user's state directory (serve's default --db).
+	state, err := os.MkdirTemp("", "centinela-test-state-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_STATE_HOME", state)
+	code := m.Run()
+	os.RemoveAll(state)
+	os.Exit(code)
 }
 
 // TestServeStopsOnSignal runs "centinela serve --sim 2" as a process, waits
