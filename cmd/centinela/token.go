@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet/app"
+	"github.com/centinela-gcs/centinela/fleet/store"
 )
 
 // tokenConfig is the configuration of "centinela token create".
@@ -19,12 +21,17 @@ type tokenConfig struct {
 	Role, Agency, Name string
 }
 
-// openStore opens the server's durable store at path, returning it and
-// what closes it. The bbolt store (package fleet/store) sets it when it is
-// wired into serve; until then "token create" refuses, since a token made
-// anywhere else would not reach the server.
-var openStore = func(path string) (app.Store, io.Closer, error) {
-	return nil, nil, errors.New("this build has no durable store yet (fleet/store): tokens can only be made with 'centinela ctl token create' against a running server")
+// openTokenStore opens the server's store file (serve --db). It fails
+// while serve holds the file (bbolt's lock), after the store's timeout.
+func openTokenStore(path string) (app.Store, io.Closer, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, err
+	}
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, db, nil
 }
 
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,7 +45,10 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var cfg tokenConfig
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.DB, "db", "", "the server's store `file` (serve --db)")
+	if path, err := defaultDBPath(); err == nil {
+		cfg.DB = path
+	}
+	fs.StringVar(&cfg.DB, "db", cfg.DB, "the server's store `file` (serve --db)")
 	fs.StringVar(&cfg.Role, "role", "", "supervisor, operator or admin")
 	fs.StringVar(&cfg.Agency, "agency", "", "the holder's agency (required for operators)")
 	fs.StringVar(&cfg.Name, "name", "", "label shown in the audit log")
@@ -60,7 +70,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "token create: --role %q: want supervisor, operator or admin\n", cfg.Role)
 		return errUsage
 	}
-	st, closer, err := openStore(cfg.DB)
+	st, closer, err := openTokenStore(cfg.DB)
 	if err != nil {
 		return err
 	}
