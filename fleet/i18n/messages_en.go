@@ -64,6 +64,7 @@ var en = map[string]string{
 	"ctl.usage":                    "Usage: centinela ctl [flags] COMMAND [args]",
 	"ctl.unknown_command":          "unknown command {command}",
 	"ctl.need_args":                "{command}: want {args}",
+	"ctl.no_args":                  "{command}: takes no arguments",
 	"ctl.bad_number":               "{what}: {value} is not a number",
 	"ctl.done":                     "{drone}: {command} accepted",
 	"ctl.arm.waiting":              "{drone}: waiting for pre-arm checks: {reason}",

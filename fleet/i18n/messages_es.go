@@ -63,6 +63,7 @@ var es = map[string]string{
 	"ctl.usage":                    "Uso: centinela ctl [opciones] COMANDO [argumentos]",
 	"ctl.unknown_command":          "comando desconocido {command}",
 	"ctl.need_args":                "{command}: se espera {args}",
+	"ctl.no_args":                  "{command}: no admite argumentos",
 	"ctl.bad_number":               "{what}: {value} no es un número",
 	"ctl.done":                     "{drone}: {command} aceptado",
 	"ctl.arm.waiting":              "{drone}: esperando las comprobaciones previas al armado: {reason}",
