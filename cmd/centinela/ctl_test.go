@@ -42,7 +42,10 @@ func TestCtlBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary: skipped with -short")
 	}
-	e := mustGRPC(t, 2, nil)
+	// Slower simulated time than other tests: ArduCopter disarms 10 s
+	// (simulated) after arming without a takeoff, and each ctl here is a
+	// new process.
+	e := mustGRPC(t, 2, func(c *serveConfig) { c.SimSpeedup = 2 })
 	srvFlag := "--server=" + e.addr
 	as := func(token string, lang string) []string {
 		return []string{"CENTINELA_TOKEN=" + token, "LANG=" + lang}
