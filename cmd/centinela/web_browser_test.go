@@ -45,11 +45,15 @@ func demoURLs(t *testing.T) (op, sup string) {
 			if len(f) == 0 {
 				continue
 			}
+			last := f[len(f)-1]
+			if !strings.HasPrefix(last, "http://") {
+				continue // the gRPC API's tokens
+			}
 			switch {
 			case strings.HasPrefix(f[0], "operator"):
-				o = f[len(f)-1]
+				o = last
 			case strings.HasPrefix(f[0], "supervisor"):
-				s = f[len(f)-1]
+				s = last
 			}
 			if o != "" && s != "" {
 				urls <- [2]string{o, s}
