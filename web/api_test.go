@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/fleet/fleettest"
 )
 
@@ -320,5 +321,44 @@ func TestHistory(t *testing.T) {
 	evs, _ := body["events"].([]any)
 	if st != 200 || len(evs) != 2 || evs[1].(map[string]any)["kind"] != "zone_breached" {
 		t.Errorf("events: %d %v", st, body)
+	}
+}
+
+// TestPatrolPlanner: the map's plan calls with the patrol planner behind
+// them: a perimeter, a coverage shared by two drones, and a line.
+func TestPatrolPlanner(t *testing.T) {
+	h := newHarness(t, func(s *Server) { s.Planner = PatrolPlanner{Zones: s.App.(*app.Service).Zones} })
+	for i := uint8(1); i <= 2; i++ {
+		h.addResponsiveDrone(i, baseLat, baseLon+float64(i)*0.001)
+	}
+	area := `[[32.556,-117.034],[32.556,-117.024],[32.548,-117.024],[32.548,-117.034]]`
+	for name, tc := range map[string]struct {
+		body   string
+		routes int
+	}{
+		"perimeter": {`{"drones":["sysid-1"],"shape":"polygon","pattern":"perimeter","alt_m":40,"points":` + area + `}`, 1},
+		"coverage":  {`{"drones":["sysid-1","sysid-2"],"shape":"polygon","pattern":"lawnmower","spacing_m":80,"points":` + area + `}`, 2},
+		"line":      {`{"drones":["sysid-2"],"shape":"line","pattern":"line","points":[[32.552,-117.033],[32.553,-117.026]]}`, 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st, body := h.call("POST", "/api/plan/preview", h.Operator, tc.body)
+			routes, _ := body["routes"].([]any)
+			if st != 200 || len(routes) != tc.routes {
+				t.Fatalf("preview: %d %v", st, body)
+			}
+			for _, r := range routes {
+				r := r.(map[string]any)
+				if pts, _ := r["points"].([]any); len(pts) < 2 || r["distance_m"].(float64) <= 0 || r["check"] != nil {
+					t.Errorf("route %v", r)
+				}
+			}
+		})
+	}
+	st, body := h.call("POST", "/api/plan/dispatch", h.Operator, `{"drones":["sysid-1"],"shape":"polygon","pattern":"perimeter","points":`+area+`}`)
+	if r := body["routes"].([]any)[0].(map[string]any); st != 200 || r["mission_id"] == "" || r["error"] != nil {
+		t.Fatalf("dispatch: %d %v", st, body)
+	}
+	if d, _ := h.Fleet.Drone("sysid-1"); d.Mission.State != fleet.MissionStateRunning && d.Mission.State != fleet.MissionStateReady {
+		t.Errorf("mission %v after dispatch", d.Mission.State)
 	}
 }

@@ -34,7 +34,8 @@ func (s *server) startHTTP() error {
 	if c.Addr == "" || c.Addr == "off" {
 		return nil
 	}
-	w := &web.Server{Addr: c.Addr, App: s.App, Logger: s.log, Tiles: c.Tiles}
+	w := &web.Server{Addr: c.Addr, App: s.App, Logger: s.log, Tiles: c.Tiles,
+		Planner: web.PatrolPlanner{Zones: s.Zones}}
 	if err := w.Initialize(); err != nil {
 		return fmt.Errorf("start the operator map: %w", err)
 	}

@@ -171,11 +171,13 @@ func TestBrowserMap(t *testing.T) {
 			b.Run("dispatch", chromedp.Click("#p-dispatch", chromedp.ByQuery))
 			started := strings.Split(cat["plan.started"], "{")[0]
 			b.Poll("the dispatch result", fmt.Sprintf(`document.getElementById('p-result').textContent.includes(%q)`, started), 90*time.Second)
+			var missionID string
 			deadline := time.Now().Add(60 * time.Second)
 			for {
 				dr := apiDrone(t, base, opToken, drone)
 				m, _ := dr["mission"].(map[string]any)
-				if m["state"] == "running" && m["items"].(float64) == 9 { // home, takeoff, speed, 5 corners, RTL
+				if m["state"] == "running" && m["items"].(float64) >= 6 && m["id"] != "" { // home, takeoff, speed, corners…, RTL
+					missionID = m["id"].(string)
 					break
 				}
 				if time.Now().After(deadline) {
@@ -184,7 +186,12 @@ func TestBrowserMap(t *testing.T) {
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
-			b.Poll("the dispatched route on the map", fmt.Sprintf(`(centinela.state.routes.get('%s') || []).length === 6`, drone), 20*time.Second)
+			var shown string
+			b.Eval(`document.getElementById('p-result').textContent`, &shown)
+			if !strings.Contains(shown, missionID) {
+				t.Errorf("the page shows %q, the drone flies mission %s", shown, missionID)
+			}
+			b.Poll("the dispatched route on the map", fmt.Sprintf(`(centinela.state.routes.get('%s') || []).length >= 4`, drone), 20*time.Second)
 			b.Shot(pre + "3-dispatched")
 
 			// Go-to: select a flying drone, click Go to, click the map.
