@@ -220,8 +220,36 @@ func TestBrowserMap(t *testing.T) {
 				time.Sleep(200 * time.Millisecond)
 			}
 			b.Shot(pre + "4-goto")
+			// Units: feet and mph on request.
+			b.Run("imperial units", chromedp.SetValue("#units", "imperial", chromedp.ByQuery),
+				chromedp.Evaluate(`document.getElementById('units').dispatchEvent(new Event('change'))`, nil))
+			ft := strings.TrimSpace(strings.ReplaceAll(cat["unit.ft"], "{v}", ""))
+			b.Poll("altitudes in feet", fmt.Sprintf(`[...document.querySelectorAll('#fleet tbody td')].some(td => td.textContent.endsWith(%q))`, ft), 10*time.Second)
+			b.Run("metric units", chromedp.SetValue("#units", "metric", chromedp.ByQuery),
+				chromedp.Evaluate(`document.getElementById('units').dispatchEvent(new Event('change'))`, nil))
+
+			// Alerts: the operator acknowledges one; it stays acknowledged
+			// for everyone (the supervisor sees it below).
 			b.Run("alerts tab", chromedp.Click(`.tab[data-tab="alerts"]`, chromedp.ByQuery))
+			b.Poll("an alert to acknowledge", `document.querySelector('#alerts li.unacked button')`, 60*time.Second)
+			var ackID string
+			b.Eval(`document.querySelector('#alerts li.unacked').dataset.id`, &ackID)
+			b.Run("acknowledge", chromedp.Click(`#alerts li.unacked button`, chromedp.ByQuery))
+			b.Poll("the acknowledgement", fmt.Sprintf(`centinela.state.alerts.get(%q).acked`, ackID), 20*time.Second)
 			b.Shot(pre + "5-alerts")
+
+			// The language switch is remembered across a reload.
+			other := map[string]string{"en": "es", "es": "en"}[lang]
+			b.Run("switch language", chromedp.SetValue("#lang", other, chromedp.ByQuery),
+				chromedp.Evaluate(`document.getElementById('lang').dispatchEvent(new Event('change'))`, nil))
+			otherOut := catalogue(t, other)["signin.out"]
+			b.Poll("the other language", fmt.Sprintf(`document.getElementById('signout').textContent === %q`, otherOut), 10*time.Second)
+			b.Run("reload", chromedp.Reload())
+			b.Poll("the socket after reload", `document.getElementById('conn').classList.contains('up')`, 30*time.Second)
+			b.Poll("the remembered language", fmt.Sprintf(`document.getElementById('signout').textContent === %q`, otherOut), 10*time.Second)
+			b.Run("switch back", chromedp.SetValue("#lang", lang, chromedp.ByQuery),
+				chromedp.Evaluate(`document.getElementById('lang').dispatchEvent(new Event('change'))`, nil))
+			b.Poll("the test's language", fmt.Sprintf(`document.getElementById('signout').textContent === %q`, cat["signin.out"]), 10*time.Second)
 
 			// The supervisor: no controls anywhere, and the server refuses
 			// a forged command with its token.
@@ -235,6 +263,13 @@ func TestBrowserMap(t *testing.T) {
 				.filter(s => [...document.querySelectorAll(s)].some(e => e.offsetParent !== null))`, &visible)
 			if len(visible) > 0 {
 				t.Errorf("the supervisor sees controls: %v", visible)
+			}
+			b.Run("supervisor's alerts", chromedp.Click(`.tab[data-tab="alerts"]`, chromedp.ByQuery))
+			b.Poll("the acknowledged alert", fmt.Sprintf(`document.querySelector('#alerts li.acked[data-id=%q]')`, ackID), 20*time.Second)
+			var ackButtons int
+			b.Eval(`document.querySelectorAll('#alerts button').length`, &ackButtons)
+			if ackButtons != 0 {
+				t.Errorf("the supervisor has %d acknowledge buttons", ackButtons)
 			}
 			b.Shot(pre + "6-supervisor")
 			req, _ := http.NewRequest("POST", base+"api/drones/sysid-1/rtl", nil)
