@@ -362,3 +362,35 @@ func TestPatrolPlanner(t *testing.T) {
 		t.Errorf("mission %v after dispatch", d.Mission.State)
 	}
 }
+
+// TestEmergencyRTL: an operator's emergency RTL in a drawn area reaches
+// the drones it may command inside it, and lists the others as skipped.
+func TestEmergencyRTL(t *testing.T) {
+	h := newHarness(t, nil)
+	in := h.addResponsiveDrone(1, baseLat, baseLon)
+	out := h.addResponsiveDrone(2, baseLat+0.05, baseLon)
+	st, body := h.call("POST", "/api/emergency/rtl", h.Operator, `{"area":[[32.56,-117.04],[32.56,-117.02],[32.54,-117.02],[32.54,-117.04]]}`)
+	if st != 200 {
+		t.Fatalf("emergency: %d %v", st, body)
+	}
+	res, _ := body["results"].([]any)
+	sent := map[string]bool{}
+	for _, r := range res {
+		r := r.(map[string]any)
+		sent[r["drone"].(string)] = r["skipped"] != true && r["error"] == nil
+	}
+	if !sent["sysid-1"] || sent["sysid-2"] {
+		t.Errorf("results %v", res)
+	}
+	rtl := func(v *fleettest.Vehicle) bool {
+		for _, c := range v.Commands() {
+			if c.Kind == fleet.CommandReturnToLaunch || (c.Kind == fleet.CommandSetMode && c.Mode == fleettest.RTL) {
+				return true
+			}
+		}
+		return false
+	}
+	if !rtl(in) || rtl(out) {
+		t.Errorf("RTL sent: inside %v, outside %v", rtl(in), rtl(out))
+	}
+}

@@ -121,6 +121,13 @@ func (pl PatternPlanner) Preview(ctx context.Context, req PlanRequest, drones []
 			}
 			break
 		}
+		minLat, maxLat := math.Inf(1), math.Inf(-1)
+		for _, p := range req.Points {
+			minLat, maxLat = math.Min(minLat, p.Lat), math.Max(maxLat, p.Lat)
+		}
+		if n := (maxLat - minLat) * earthRadiusM * math.Pi / 180 / req.SpacingM; n > maxWaypoints/2 {
+			return nil, fleet.Errorf(fleet.Exhausted, "about %.0f sweep lines: at most %d; raise spacing_m or draw a smaller area", n, maxWaypoints/2)
+		}
 		lines := sweep(req.Points, req.SpacingM)
 		if len(lines) == 0 {
 			return nil, fleet.Errorf(fleet.Invalid, "the polygon is narrower than the spacing: draw a larger one or lower spacing_m")
@@ -241,3 +248,6 @@ func sweep(poly []geofence.LatLon, spacing float64) [][2]geofence.LatLon {
 	}
 	return out
 }
+
+// latLon converts a [lat, lon] pair.
+func latLon(p [2]float64) geofence.LatLon { return geofence.LatLon{Lat: p[0], Lon: p[1]} }
