@@ -119,6 +119,9 @@ func distM(lat1, lon1, lat2, lon2 float64) float64 {
 // clean. Screenshots are saved (CENTINELA_ARTIFACTS or a temporary dir).
 func TestBrowserMap(t *testing.T) {
 	path := webtest.RequireChromium(t)
+	if testing.Short() {
+		t.Skip("drives Chromium against the demo: skipped with -short")
+	}
 	opURL, supURL := demoURLs(t)
 	base, opToken := splitURL(opURL)
 	_, supToken := splitURL(supURL)
