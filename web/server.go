@@ -87,6 +87,7 @@ type Server struct {
 	wg     sync.WaitGroup
 	wsWG   sync.WaitGroup
 	csp    string
+	once   sync.Once
 }
 
 // Initialize checks the options, fills defaults, starts the feed's hub and
@@ -192,18 +193,21 @@ func (s *Server) ListenAddr() net.Addr { return s.ln.Addr() }
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() + "/" }
 
 // Close stops listening, closes every WebSocket with "going away", ends the
-// feed and waits for every goroutine the server started.
+// watch and waits for every goroutine the server started. It may be called
+// more than once.
 func (s *Server) Close() {
 	if s.cancel == nil {
 		return
 	}
-	s.cancel() // WebSocket clients are told and closed
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s.http.Shutdown(ctx) // hijacked WebSockets are not waited for by Shutdown
-	s.wsWG.Wait()
-	s.watch.Close()
-	s.wg.Wait()
+	s.once.Do(func() {
+		s.cancel() // WebSocket clients are told and closed
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.http.Shutdown(ctx) // hijacked WebSockets are not waited for by Shutdown
+		s.wsWG.Wait()
+		s.watch.Close()
+		s.wg.Wait()
+	})
 }
 
 // Stats are the server's WebSocket counters.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -404,4 +405,39 @@ func TestWSOversized(t *testing.T) {
 	c2 := h.dial(h.Supervisor)
 	c2.send(map[string]any{"type": "subscribe"})
 	c2.next("snapshot", 5*time.Second)
+}
+
+// TestCloseLeavesNoGoroutines: Close tells every WebSocket client the
+// server is going away and waits for every goroutine it started.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addDrone(1, baseLat, baseLon, true)
+	base := runtime.NumGoroutine()
+	var cs []*wsClient
+	for i := 0; i < 5; i++ {
+		c := h.dial(h.Supervisor)
+		c.send(map[string]any{"type": "subscribe", "events": true})
+		c.next("snapshot", 5*time.Second)
+		cs = append(cs, c)
+	}
+	if n := runtime.NumGoroutine(); n < base+10 {
+		t.Fatalf("%d goroutines with 5 clients, %d without: want a reader and a writer each", n, base)
+	}
+	h.Srv.Close()
+	for _, c := range cs {
+		for {
+			_, err := c.read(5 * time.Second)
+			if err == nil {
+				continue
+			}
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+				t.Errorf("client closed with %v, want going away", err)
+			}
+			break
+		}
+	}
+	// The hub, the alert poller and the HTTP server are gone too.
+	waitFor(t, "the server's goroutines to end", 5*time.Second, func() bool { return runtime.NumGoroutine() <= base-3 })
+	h.Srv.Close() // again: no effect
 }
