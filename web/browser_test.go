@@ -9,8 +9,10 @@ import (
 
 	"github.com/centinela-gcs/centinela/fleet/fleettest"
 	"github.com/centinela-gcs/centinela/web/webtest"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestBrowserThousandDrones: the page keeps drawing smoothly with 1,000
@@ -150,6 +152,88 @@ func TestBrowserReplay(t *testing.T) {
 		t.Errorf("replayed events %q", text)
 	}
 	b.Shot("replay-es")
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}
+
+// TestBrowserMapControls: pan by drag and keys, zoom by wheel, keys and
+// buttons, fit-to-fleet, the scale bar, coordinates under the cursor, a
+// click that selects a drone, and a zone's altitude band on hover.
+func TestBrowserMapControls(t *testing.T) {
+	path := webtest.RequireChromium(t)
+	if testing.Short() {
+		t.Skip("Chromium: skipped with -short")
+	}
+	h := newHarness(t, nil)
+	h.addDrone(1, baseLat, baseLon, true)
+	h.addDrone(2, baseLat+0.01, baseLon+0.01, true)
+	b := webtest.New(t, path, "en")
+	b.Run("open the map", chromedp.Navigate(h.Srv.URL()+"#token="+h.Operator))
+	b.Poll("the drones", `window.centinela && [...centinela.state.drones.values()].filter(d => d.has_position).length === 2`, 30*time.Second)
+	b.Poll("the zones", `centinela.state.zones.length > 20`, 10*time.Second)
+	view := func() (v struct{ Zoom, Cx, Cy float64 }) {
+		b.Eval(`({zoom: centinela.map.zoom, cx: centinela.map.cx, cy: centinela.map.cy})`, &v)
+		return v
+	}
+	var rect struct{ Left, Top, Width, Height float64 }
+	b.Eval(`(() => { const r = document.getElementById('map').getBoundingClientRect(); return {left: r.left, top: r.top, width: r.width, height: r.height}; })()`, &rect)
+	cx, cy := rect.Left+rect.Width/2, rect.Top+rect.Height/2
+
+	v0 := view()
+	b.Run("zoom in button", chromedp.Click("#zoomin", chromedp.ByQuery))
+	if v := view(); v.Zoom != v0.Zoom+1 {
+		t.Errorf("zoom button: %v → %v", v0.Zoom, v.Zoom)
+	}
+	var scale0, scale1 string
+	b.Eval(`document.getElementById('scaletext').textContent + ' ' + document.getElementById('scalebar').style.width`, &scale0)
+	b.Run("wheel", chromedp.MouseEvent(input.MouseWheel, cx, cy, func(p *input.DispatchMouseEventParams) *input.DispatchMouseEventParams {
+		return p.WithDeltaX(0).WithDeltaY(-300)
+	}))
+	b.Poll("zoom by wheel", fmt.Sprintf(`centinela.map.zoom > %v`, v0.Zoom+1.2), 5*time.Second)
+	b.Eval(`document.getElementById('scaletext').textContent + ' ' + document.getElementById('scalebar').style.width`, &scale1)
+	if scale0 == scale1 || scale1 == "" {
+		t.Errorf("scale bar %q → %q after zooming", scale0, scale1)
+	}
+	v1 := view()
+	b.Run("keys", chromedp.Focus("#map", chromedp.ByQuery), chromedp.KeyEvent("-"), chromedp.KeyEvent(kb.ArrowLeft))
+	if v := view(); v.Zoom != v1.Zoom-1 || v.Cx >= v1.Cx {
+		t.Errorf("keys: %+v → %+v", v1, v)
+	}
+	v2 := view()
+	b.Run("drag", chromedp.MouseEvent(input.MousePressed, cx, cy, func(p *input.DispatchMouseEventParams) *input.DispatchMouseEventParams {
+		return p.WithButton(input.Left).WithClickCount(1)
+	}), chromedp.MouseEvent(input.MouseMoved, cx+60, cy+40, func(p *input.DispatchMouseEventParams) *input.DispatchMouseEventParams {
+		return p.WithButton(input.Left).WithButtons(1)
+	}), chromedp.MouseEvent(input.MouseMoved, cx+120, cy+80, func(p *input.DispatchMouseEventParams) *input.DispatchMouseEventParams {
+		return p.WithButton(input.Left).WithButtons(1)
+	}), chromedp.MouseEvent(input.MouseReleased, cx+120, cy+80, func(p *input.DispatchMouseEventParams) *input.DispatchMouseEventParams {
+		return p.WithButton(input.Left).WithClickCount(1)
+	}))
+	if v := view(); v.Cx >= v2.Cx || v.Cy >= v2.Cy {
+		t.Errorf("drag right and down: %+v → %+v, want the centre up and left", v2, v)
+	}
+	b.Run("fit", chromedp.Click("#fit", chromedp.ByQuery))
+	var both bool
+	b.Eval(`[...centinela.state.drones.values()].every(d => { const p = centinela.screen(d.lon, d.lat);
+		return p[0] > 0 && p[1] > 0 && p[0] < centinela.map.w && p[1] < centinela.map.h; })`, &both)
+	if !both {
+		t.Error("fit-to-fleet does not show every drone")
+	}
+	// Hover a drone: its tooltip and the cursor's coordinates.
+	var xy []float64
+	b.Eval(`(() => { const d = centinela.drone('sysid-1'); const p = centinela.screen(d.lon, d.lat);
+		const r = document.getElementById('map').getBoundingClientRect(); return [p[0] + r.left, p[1] + r.top]; })()`, &xy)
+	b.Run("hover", chromedp.MouseEvent(input.MouseMoved, xy[0], xy[1]))
+	b.Poll("the tooltip", `!document.getElementById('tooltip').hidden && document.getElementById('tooltip').textContent.includes('sysid-1')`, 5*time.Second)
+	b.Poll("coordinates", `/32[.,]5\d+, -117[.,]0\d+/.test(document.getElementById('cursor').textContent)`, 5*time.Second)
+	b.Run("click a drone", chromedp.MouseClickXY(xy[0], xy[1]))
+	b.Poll("its detail", `!document.getElementById('detail').hidden && document.getElementById('d-name').textContent === 'sysid-1'`, 5*time.Second)
+	// Hover a no-fly circle: its altitude band.
+	b.Eval(`centinela.map.setView(-116.970, 32.541, 13)`, nil)
+	b.Run("hover the airport", chromedp.MouseEvent(input.MouseMoved, cx, cy))
+	b.Poll("the zone's band", `document.getElementById('tooltip').textContent.includes('no-fly zone') && document.getElementById('tooltip').textContent.includes(' m above')`, 5*time.Second)
+	b.Shot("map-controls")
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}
