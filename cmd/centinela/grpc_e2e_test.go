@@ -519,20 +519,34 @@ func TestGRPCErrorCodes(t *testing.T) {
 		wantCode(t, err, "ResourceExhausted", fleet.Exhausted)
 	})
 	t.Run("DeadlineExceeded", func(t *testing.T) {
-		// Waiting for pre-arm checks that will not pass within the call's
-		// deadline: the deadline is honoured.
-		dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		// A stream that never ends on its own ends at its deadline.
+		dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		st, err := op.Control.Arm(dctx, &pb.ArmRequest{DroneId: "sysid-2", Wait: durationpb.New(time.Minute)})
-		if err == nil {
-			for err == nil {
-				_, err = st.Recv()
-			}
+		ws := must(sup.Fleet.WatchFleet(dctx, &pb.WatchFleetRequest{})).get(t)
+		var err error
+		for err == nil {
+			_, err = ws.Recv()
 		}
 		wantCode(t, err, "DeadlineExceeded", "")
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("deadline honoured late: %s", time.Since(start))
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("deadline honoured late: %s", d)
+		}
+		// Waiting for pre-arm checks that will not pass: the call ends by
+		// its deadline, either as DeadlineExceeded or with the vehicle's
+		// last refusal if the server answers first.
+		dctx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		start = time.Now()
+		st, err := op.Control.Arm(dctx, &pb.ArmRequest{DroneId: "sysid-2", Wait: durationpb.New(time.Minute)})
+		for err == nil {
+			_, err = st.Recv()
+		}
+		if c := proto.Code(err); c != "DeadlineExceeded" && c != "FailedPrecondition" {
+			t.Fatalf("arm past its deadline: %v", err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("deadline honoured late: %s", d)
 		}
 	})
 	t.Run("Unavailable", func(t *testing.T) {
