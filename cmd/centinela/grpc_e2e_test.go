@@ -788,3 +788,26 @@ func TestTokenCreateBeforeServe(t *testing.T) {
 
 var _ = geofence.US
 var _ = os.Getenv
+
+// A drone busy with a mission transfer answers another one with
+// UNAVAILABLE (busy), and the first one completes.
+func TestGRPCBusy(t *testing.T) {
+	e := mustGRPC(t, 1, nil)
+	op := e.client(t, e.own)
+	ctx := tctx(t, time.Minute)
+	home := e.drone(t, "sysid-1").Home
+	items := []*pb.MissionItem{{Command: 16, LatDeg: home.Lat, LonDeg: home.Lon, AltM: home.AltMSL}}
+	for i := 0; i < 690; i++ { // the simulator holds 700 items
+		items = append(items, &pb.MissionItem{Command: 16, Frame: 3, LatDeg: home.Lat + float64(i%10)*1e-4, LonDeg: home.Lon, AltM: 20, Autocontinue: true})
+	}
+	st := must(op.Mission.Upload(ctx, &pb.UploadMissionRequest{DroneId: "sysid-1", Items: items, Progress: true})).get(t)
+	m := must(st.Recv()).get(t)
+	if m.GetProgress() == nil {
+		t.Fatalf("first message %v, want progress", m)
+	}
+	_, err := op.Mission.Download(ctx, &pb.DownloadMissionRequest{DroneId: "sysid-1"})
+	wantCode(t, err, "Unavailable", fleet.Busy)
+	for m.GetMissionId() == "" {
+		m = must(st.Recv()).get(t)
+	}
+}
