@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/fleet/store"
+	"github.com/centinela-gcs/centinela/geofence"
 )
 
 // tokenConfig is the configuration of "centinela token create".
@@ -75,6 +77,15 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer closer.Close()
+	if cfg.Agency != "" {
+		known := slices.ContainsFunc(builtinAgencies(), func(a geofence.Agency) bool { return a.ID == cfg.Agency })
+		if stored, err := st.Agencies(); err == nil && !known {
+			known = slices.ContainsFunc(stored, func(a geofence.Agency) bool { return a.ID == cfg.Agency })
+		}
+		if !known {
+			return fmt.Errorf("--agency %q: no such agency (built in: %s, %s, %s, or one an admin made)", cfg.Agency, agencyUS, agencyMX, agencyJoint)
+		}
+	}
 	secret, tok, err := tokenCreate(st, time.Now(), cfg)
 	if err != nil {
 		return err
