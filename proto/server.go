@@ -59,6 +59,11 @@ type Server struct {
 	// MaxSendBytes bounds one response message (optional, default
 	// DefaultMaxSendBytes).
 	MaxSendBytes int
+	// WriteTimeout is how long a message of a long-lived stream (watches,
+	// telemetry) may wait for a client that does not read before the
+	// stream is ended with RESOURCE_EXHAUSTED (optional, default
+	// DefaultWriteTimeout). Until then the client gets coalesced state.
+	WriteTimeout time.Duration
 	// Logger receives the server's logs (optional, default discard).
 	Logger *slog.Logger
 
@@ -85,6 +90,9 @@ func (s *Server) Initialize() error {
 	}
 	if s.MaxSendBytes <= 0 {
 		s.MaxSendBytes = DefaultMaxSendBytes
+	}
+	if s.WriteTimeout <= 0 {
+		s.WriteTimeout = DefaultWriteTimeout
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
