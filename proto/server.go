@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -228,7 +229,7 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 
 // unaryInterceptor authenticates the caller, runs the handler, and maps
 // its error onto a status (logging internal errors once).
-func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (_ any, err error) {
 	if publicMethod(info.FullMethod) {
 		return handler(ctx, req)
 	}
@@ -236,6 +237,7 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	if err != nil {
 		return nil, s.status(info.FullMethod, err)
 	}
+	defer s.recoverPanic(info.FullMethod, &err)
 	resp, err := handler(actx, req)
 	if err != nil {
 		return nil, s.status(info.FullMethod, err)
@@ -243,9 +245,18 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	return resp, nil
 }
 
+// recoverPanic turns a handler's panic into INTERNAL, logged with its
+// stack, so that one bad request does not stop the server.
+func (s *Server) recoverPanic(method string, err *error) {
+	if r := recover(); r != nil {
+		s.Logger.Error("panic in handler", "cmd", method, "err", fmt.Sprint(r), "stack", string(debug.Stack()))
+		*err, _ = statusError(fleet.Errorf(fleet.Internal, "panic"))
+	}
+}
+
 // streamInterceptor is unaryInterceptor for streams; the stream's context
 // also ends when the server closes.
-func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	if publicMethod(info.FullMethod) {
 		return handler(srv, ss)
 	}
@@ -257,6 +268,7 @@ func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
+	defer s.recoverPanic(info.FullMethod, &err)
 	if err := handler(srv, &authStream{ServerStream: ss, ctx: actx}); err != nil {
 		return s.status(info.FullMethod, err)
 	}

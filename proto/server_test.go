@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	reflectpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -296,5 +297,22 @@ func TestServerSlowConsumerDisconnected(t *testing.T) {
 	}
 	if Code(err) != "ResourceExhausted" || !strings.Contains(err.Error(), "slow consumer") {
 		t.Fatalf("after %d messages: %v, want RESOURCE_EXHAUSTED slow consumer", n, err)
+	}
+}
+
+// A panicking handler answers INTERNAL and the server goes on.
+func TestInterceptorRecoversPanic(t *testing.T) {
+	a, token := mustApp(t)
+	s := mustServe(t, &Server{App: a})
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+token))
+	_, err := s.unaryInterceptor(ctx, nil, &grpc.UnaryServerInfo{FullMethod: "/centinela.v1.Fleet/ListDrones"},
+		func(context.Context, any) (any, error) { panic("boom") })
+	if Code(err) != "Internal" || strings.Contains(err.Error(), "boom") {
+		t.Fatalf("%v, want INTERNAL without the panic's text", err)
+	}
+	_, err = s.unaryInterceptor(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/centinela.v1.Fleet/ListDrones"},
+		func(context.Context, any) (any, error) { t.Fatal("handler ran without a token"); return nil, nil })
+	if Code(err) != "Unauthenticated" {
+		t.Fatalf("no token: %v", err)
 	}
 }
