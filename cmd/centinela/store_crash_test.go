@@ -75,7 +75,7 @@ func TestStoreSurvivesSIGKILL(t *testing.T) {
 // waits delay more and kills it with SIGKILL. It returns when it was killed.
 func runAndKill(t *testing.T, bin, path string, delay time.Duration) time.Time {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--sim", "3", "--sim-speedup", "10", "--sim-boot-delay", "0",
+	cmd := exec.Command(bin, "serve", "--grpc", "127.0.0.1:0", "--sim", "3", "--sim-speedup", "10", "--sim-boot-delay", "0",
 		"--db", path, "--log-level", "info")
 	cmd.Stdout = io.Discard
 	stderr, err := cmd.StderrPipe()
