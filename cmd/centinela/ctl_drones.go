@@ -102,6 +102,7 @@ func ctlDroneCommands() []ctlCommand {
 	var agency string
 	var rate float64
 	var drones, kinds string
+	var count int
 	return []ctlCommand{
 		{path: "drones ls", help: "list the drones", nargs: 0,
 			flags: func(fs *flag.FlagSet) { fs.StringVar(&agency, "agency", "", "only this agency's drones") },
@@ -142,9 +143,10 @@ func ctlDroneCommands() []ctlCommand {
 				fs.StringVar(&drones, "drones", "", "only these drones (comma-separated)")
 				fs.StringVar(&kinds, "kinds", "", "only these event kinds (comma-separated)")
 				fs.Float64Var(&rate, "rate", 2, "at most this many updates per drone per second")
+				fs.IntVar(&count, "count", 0, "stop after this many updates and events (0: until interrupted)")
 			},
 			run: func(ctx context.Context, c *ctlConfig, cl *proto.Client, _ []string) error {
-				return ctlWatch(ctx, c, cl, &pb.WatchFleetRequest{DroneIds: splitList(drones), Agency: agency, Kinds: splitList(kinds), MaxRateHz: rate})
+				return ctlWatch(ctx, c, cl, &pb.WatchFleetRequest{DroneIds: splitList(drones), Agency: agency, Kinds: splitList(kinds), MaxRateHz: rate}, count)
 			}},
 	}
 }
@@ -266,7 +268,7 @@ func printDrone(w io.Writer, c *ctlConfig, d *pb.Drone) {
 
 // ctlWatch follows WatchFleet: with --json one object per line, else a
 // table redrawn in place (ANSI) with the latest events under it.
-func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.WatchFleetRequest) error {
+func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.WatchFleetRequest, count int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st, err := cl.Fleet.WatchFleet(ctx, req)
@@ -276,7 +278,7 @@ func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.Watch
 	drones := map[string]*pb.Drone{}
 	var events []string
 	var coalesced uint64
-	last := time.Time{}
+	drawn, n := time.Time{}, 0
 	redraw := func() {
 		fmt.Fprint(c.stdout, "\x1b[H\x1b[2J")
 		printDroneTable(c.stdout, c, sortedDrones(drones))
@@ -297,8 +299,10 @@ func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.Watch
 			return err
 		}
 		coalesced += m.GetCoalesced()
+		n++
+		last := count > 0 && n >= count
 		if c.JSON {
-			if err := c.printJSON(watchJSON(m)); err != nil {
+			if err := c.compactJSON(watchJSON(m)); err != nil || last {
 				return err
 			}
 			continue
@@ -314,9 +318,12 @@ func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.Watch
 				events = events[len(events)-10:]
 			}
 		}
-		if time.Since(last) > 500*time.Millisecond {
+		if time.Since(drawn) > 500*time.Millisecond || last {
 			redraw()
-			last = time.Now()
+			drawn = time.Now()
+		}
+		if last {
+			return nil
 		}
 	}
 }
