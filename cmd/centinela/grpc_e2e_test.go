@@ -448,6 +448,18 @@ func TestGRPCEveryRPC(t *testing.T) {
 		if len(r.GetResults()) != 3 {
 			t.Fatalf("results %v", r.GetResults())
 		}
+		// A drawn polygon around sysid-3's position reaches it alone.
+		p := e.drone(t, "sysid-3").Position
+		d := 0.002
+		poly := &pb.Polygon{Points: []*pb.LatLon{{LatDeg: p.Lat - d, LonDeg: p.Lon - d}, {LatDeg: p.Lat - d, LonDeg: p.Lon + d},
+			{LatDeg: p.Lat + d, LonDeg: p.Lon + d}, {LatDeg: p.Lat + d, LonDeg: p.Lon - d}}}
+		r = must(admin.Emergency.Act(ctx, &pb.EmergencyRequest{Action: pb.EmergencyAction_EMERGENCY_ACTION_HOLD,
+			Scope: &pb.EmergencyRequest_Polygon{Polygon: poly}})).get(t)
+		if len(r.GetResults()) != 1 || r.GetResults()[0].GetDroneId() != "sysid-3" {
+			t.Fatalf("polygon results %v", r.GetResults())
+		}
+		_, err := admin.Emergency.Act(ctx, &pb.EmergencyRequest{Action: pb.EmergencyAction_EMERGENCY_ACTION_HOLD})
+		wantCode(t, err, "InvalidArgument", fleet.Invalid)
 	})
 }
 

@@ -77,7 +77,7 @@ var en = map[string]string{
 	"ctl.mission.progress":         "{drone}: mission {mission_id} {state}, item {seq}/{last}, {percent} %, ETA {eta}",
 	"ctl.mission.none":             "{drone}: no mission",
 	"ctl.emergency.summary":        "{action}: {ok} accepted, {failed} failed, {skipped} skipped, in {elapsed}",
-	"ctl.emergency.scope":          "emergency: give exactly one of --all, --agency or --zone",
+	"ctl.emergency.scope":          "emergency: give exactly one of --all, --agency, --zone or --polygon",
 	"ctl.zones.imported":           "imported {n} zones",
 	"ctl.zones.check.allowed":      "{agency} may fly at {lat},{lon} ({alt} m); nearest boundary {boundary}",
 	"ctl.zones.check.denied":       "{agency} may not fly at {lat},{lon} ({alt} m): {reason} (zone {zone})",

@@ -76,7 +76,7 @@ var es = map[string]string{
 	"ctl.mission.progress":         "{drone}: misión {mission_id} {state}, elemento {seq}/{last}, {percent} %, llegada en {eta}",
 	"ctl.mission.none":             "{drone}: sin misión",
 	"ctl.emergency.summary":        "{action}: {ok} aceptados, {failed} fallidos, {skipped} omitidos, en {elapsed}",
-	"ctl.emergency.scope":          "emergencia: indique exactamente una de --all, --agency o --zone",
+	"ctl.emergency.scope":          "emergencia: indique exactamente una de --all, --agency, --zone o --polygon",
 	"ctl.zones.imported":           "{n} zonas importadas",
 	"ctl.zones.check.allowed":      "{agency} puede volar en {lat},{lon} ({alt} m); límite más cercano {boundary}",
 	"ctl.zones.check.denied":       "{agency} no puede volar en {lat},{lon} ({alt} m): {reason} (zona {zone})",
