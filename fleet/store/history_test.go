@@ -250,3 +250,53 @@ func TestMissionsStored(t *testing.T) {
 		t.Errorf("missions updated before 2.5 min: %+v", old)
 	}
 }
+
+func TestTrackAcrossCompaction(t *testing.T) {
+	db := mustOpen(t, "", Options{})
+	var pts []app.TrackPoint
+	for i := range 300 {
+		pts = append(pts, samplePoint(t0.Add(time.Duration(i)*time.Second), i))
+	}
+	// 0..199 compacted into the drone's bucket, 200..299 still recent, and
+	// the same time as point 150 rewritten in recent (it wins).
+	must(t, db.AppendTrack("alpha", pts[:200]...))
+	must(t, db.AppendTrack("bravo", pts[:10]...))
+	must(t, db.compact(true))
+	if n := db.recentN.Load(); n != 0 {
+		t.Fatalf("after compaction %d recent points counted", n)
+	}
+	changed := pts[150]
+	changed.Mode = "RTL"
+	must(t, db.AppendTrack("alpha", pts[200:]...))
+	must(t, db.AppendTrack("alpha", changed))
+	all, err := db.Track("alpha", time.Time{}, time.Time{}, 0)
+	must(t, err)
+	if len(all) != 300 {
+		t.Fatalf("%d points, want 300", len(all))
+	}
+	for i, p := range all {
+		if !p.At.Equal(pts[i].At) {
+			t.Fatalf("point %d at %v, want %v", i, p.At, pts[i].At)
+		}
+	}
+	if all[150].Mode != "RTL" || all[149].Mode != "AUTO" {
+		t.Errorf("point 150 mode %q, want the rewritten RTL", all[150].Mode)
+	}
+	// A range across both, downsampled: first and last kept.
+	part, err := db.Track("alpha", t0.Add(190*time.Second), t0.Add(211*time.Second), 3)
+	must(t, err)
+	if len(part) != 3 || !part[0].At.Equal(pts[190].At) || !part[1].At.Equal(pts[200].At) || !part[2].At.Equal(pts[210].At) {
+		t.Errorf("downsampled range = %v %v %v", part[0].At, part[1].At, part[2].At)
+	}
+	if b, _ := db.Track("bravo", time.Time{}, time.Time{}, 0); len(b) != 10 {
+		t.Errorf("bravo: %d points after compaction, want 10", len(b))
+	}
+	// Retention reaches both buckets.
+	must(t, db.deleteBefore(t0.Add(250*time.Second)))
+	if rest, _ := db.Track("alpha", time.Time{}, time.Time{}, 0); len(rest) != 50 || !rest[0].At.Equal(pts[250].At) {
+		t.Errorf("after retention %d points", len(rest))
+	}
+	if ids, _ := db.TrackDrones(); !reflect.DeepEqual(ids, []string{"alpha"}) {
+		t.Errorf("drones %v, want alpha only", ids)
+	}
+}

@@ -58,7 +58,9 @@ func (db *DB) trimLoop() {
 		case <-t.C:
 			err = db.Trim()
 		case <-db.kick:
-			err = db.trimSize()
+			if err = db.trimSize(); err == nil {
+				err = db.compact(false)
+			}
 		}
 		if err != nil {
 			db.log.Warn("retention failed", "err", err)
@@ -143,6 +145,7 @@ func (db *DB) historySpan() (oldest, newest time.Time, err error) {
 			}
 		}
 		see(tx.Bucket(bucketEvents))
+		see(tx.Bucket(bucketRecent))
 		see(tx.Bucket(bucketAudit))
 		tracks := tx.Bucket(bucketTracks)
 		return tracks.ForEachBucket(func(k []byte) error {
@@ -237,6 +240,14 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 			return total, db.trimFailed(err)
 		}
 	}
+	before := db.trimmed.Points
+	err = run(true, func(tx *bolt.Tx) (*bolt.Bucket, func(k, v []byte) bool) {
+		return tx.Bucket(bucketRecent), byTime
+	}, &db.trimmed.Points)
+	db.recentN.Add(-int64(db.trimmed.Points - before))
+	if err != nil {
+		return total, err
+	}
 	for _, x := range []struct {
 		name  []byte
 		count *uint64
@@ -258,6 +269,69 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 		}
 	}, &db.trimmed.Missions)
 	return total, err
+}
+
+// Compaction moves points from the recent bucket to the drones' buckets
+// once compactAt of them wait, compactTx a transaction: each drone's bucket
+// is then written once for many points, not once a commit.
+const (
+	compactAt = 65536
+	compactTx = 65536
+)
+
+// compact moves the recent points to the drones' buckets when enough
+// wait (all of them with force).
+func (db *DB) compact(force bool) error {
+	db.trimMu.Lock()
+	defer db.trimMu.Unlock()
+	for force || db.recentN.Load() >= compactAt {
+		moved, more := 0, false
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			recent, tracks := tx.Bucket(bucketRecent), tx.Bucket(bucketTracks)
+			buckets := map[string]*bolt.Bucket{}
+			var keys [][]byte
+			c := recent.Cursor()
+			k, v := c.First()
+			for ; k != nil && len(keys) < compactTx; k, v = c.Next() {
+				if len(k) <= 8 {
+					keys = append(keys, bytes.Clone(k))
+					continue
+				}
+				id := string(k[8:])
+				bk := buckets[id]
+				if bk == nil {
+					var err error
+					if bk, err = tracks.CreateBucketIfNotExists(k[8:]); err != nil {
+						return err
+					}
+					bk.FillPercent = 0.95
+					buckets[id] = bk
+				}
+				k = bytes.Clone(k)
+				if err := bk.Put(k[:8], bytes.Clone(v)); err != nil {
+					return err
+				}
+				keys = append(keys, k)
+			}
+			more = k != nil
+			for _, k := range keys {
+				if err := recent.Delete(k); err != nil {
+					return err
+				}
+			}
+			moved = len(keys)
+			return nil
+		})
+		if err != nil {
+			return db.trimFailed(err)
+		}
+		db.recentN.Add(-int64(moved))
+		if !more {
+			db.recentN.Store(0)
+			return nil
+		}
+	}
+	return nil
 }
 
 func (db *DB) trimFailed(err error) error {

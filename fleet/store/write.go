@@ -32,22 +32,15 @@ func (db *DB) write(b *batch) error {
 		return nil
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		tracks := tx.Bucket(bucketTracks)
-		buckets := map[string]*bolt.Bucket{}
+		// Points go to the time-ordered recent bucket: a commit appends to
+		// its last pages only, however many drones it holds. Compaction
+		// moves them to the drones' buckets in large groups later.
+		recent := tx.Bucket(bucketRecent)
+		recent.FillPercent = 0.95
 		var val []byte
 		for _, dp := range b.points {
-			bk := buckets[dp.drone]
-			if bk == nil {
-				var err error
-				if bk, err = tracks.CreateBucketIfNotExists([]byte(dp.drone)); err != nil {
-					return err
-				}
-				// Points arrive in time order: pack the pages full.
-				bk.FillPercent = 0.95
-				buckets[dp.drone] = bk
-			}
 			val = appendPoint(val[:0], dp.p)
-			if err := bk.Put(timeKey(dp.p.At), val); err != nil {
+			if err := recent.Put(recentKey(dp.p.At, dp.drone), val); err != nil {
 				return err
 			}
 		}
@@ -80,6 +73,7 @@ func (db *DB) write(b *batch) error {
 	if err != nil {
 		return internal("write history", err)
 	}
+	db.recentN.Add(int64(len(b.points)))
 	db.kickTrim()
 	return nil
 }
