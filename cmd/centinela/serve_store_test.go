@@ -3,6 +3,7 @@ package main
 import (
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +145,19 @@ func TestServeLoadsStoredSetup(t *testing.T) {
 	}
 	if srv.store == nil || srv.store.Recorder == nil {
 		t.Fatal("no recorder")
+	}
+}
+
+func TestSecondServerOnSameDBFails(t *testing.T) {
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg.Store.DB = filepath.Join(t.TempDir(), "c.db")
+	mustServer(t, cfg)
+	start := time.Now()
+	_, err := startServer(cfg, testLogger(t))
+	if err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("second server: %v, want the file is in use", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the second server gave up after %s", took)
 	}
 }

@@ -292,7 +292,10 @@ func TestTrackAcrossCompaction(t *testing.T) {
 		t.Errorf("bravo: %d points after compaction, want 10", len(b))
 	}
 	// Retention reaches both buckets.
-	must(t, db.deleteBefore(t0.Add(250*time.Second)))
+	db.trimMu.Lock()
+	err = db.deleteBefore(t0.Add(250 * time.Second))
+	db.trimMu.Unlock()
+	must(t, err)
 	if rest, _ := db.Track("alpha", time.Time{}, time.Time{}, 0); len(rest) != 50 || !rest[0].At.Equal(pts[250].At) {
 		t.Errorf("after retention %d points", len(rest))
 	}
