@@ -105,6 +105,11 @@ func TestTrackRangeAndDownsample(t *testing.T) {
 	if len(all) != 1000 || !all[0].At.Equal(t0) || !all[999].At.Equal(pts[999].At) {
 		t.Fatalf("full track: %d points, %v..%v", len(all), all[0].At, all[len(all)-1].At)
 	}
+	for i, p := range all {
+		if math.Abs(p.Lat-pts[i].Lat) > 1e-7 || math.Abs(p.Lon-pts[i].Lon) > 1e-7 || p.Mode != pts[i].Mode {
+			t.Fatalf("point %d = %+v, want %+v", i, p, pts[i])
+		}
+	}
 	// [10 s, 20 s): points 100..199.
 	part, err := db.Track("alpha", t0.Add(10*time.Second), t0.Add(20*time.Second), 0)
 	must(t, err)

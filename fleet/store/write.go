@@ -13,6 +13,9 @@ type batch struct {
 	points   []dronePoint
 	events   []app.EventRecord
 	missions []missionUpdate
+	// reports are the re-sync records the missions produced (written with
+	// the events), for the recorder to log.
+	reports []app.EventRecord
 }
 
 type dronePoint struct {
@@ -23,7 +26,7 @@ type dronePoint struct {
 func (b *batch) len() int { return len(b.points) + len(b.events) + len(b.missions) }
 
 func (b *batch) reset() {
-	b.points, b.events, b.missions = b.points[:0], b.events[:0], b.missions[:0]
+	b.points, b.events, b.missions, b.reports = b.points[:0], b.events[:0], b.missions[:0], b.reports[:0]
 }
 
 // write commits b in one transaction: all of it or, on failure, nothing.
@@ -37,17 +40,30 @@ func (db *DB) write(b *batch) error {
 		// moves them to the drones' buckets in large groups later.
 		recent := tx.Bucket(bucketRecent)
 		recent.FillPercent = 0.95
-		var val []byte
+		// bbolt keeps the values until the commit: one arena for the batch.
+		arena := make([]byte, 0, len(b.points)*(pointFixed+8))
 		for _, dp := range b.points {
-			val = appendPoint(val[:0], dp.p)
-			if err := recent.Put(recentKey(dp.p.At, dp.drone), val); err != nil {
+			start := len(arena)
+			arena = appendPoint(arena, dp.p)
+			if err := recent.Put(recentKey(dp.p.At, dp.drone), arena[start:len(arena):len(arena)]); err != nil {
 				return err
 			}
 		}
-		if len(b.events) > 0 {
-			ev := tx.Bucket(bucketEvents)
-			ev.FillPercent = 0.95
-			for _, r := range b.events {
+		b.reports = b.reports[:0]
+		ms := tx.Bucket(bucketMissions)
+		for _, u := range b.missions {
+			r, err := putMission(ms, u)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				b.reports = append(b.reports, *r)
+			}
+		}
+		ev := tx.Bucket(bucketEvents)
+		ev.FillPercent = 0.95
+		for _, list := range [][]app.EventRecord{b.events, b.reports} {
+			for _, r := range list {
 				seq, err := ev.NextSequence()
 				if err != nil {
 					return err
@@ -60,12 +76,6 @@ func (db *DB) write(b *batch) error {
 				if err := ev.Put(seqKey(r.At, seq), data); err != nil {
 					return err
 				}
-			}
-		}
-		ms := tx.Bucket(bucketMissions)
-		for _, u := range b.missions {
-			if err := putMission(ms, u); err != nil {
-				return err
 			}
 		}
 		return nil
