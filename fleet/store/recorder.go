@@ -33,6 +33,13 @@ const (
 // uploads (with their plan) and status changes also go to the missions
 // bucket (DB.Missions).
 //
+// Restart re-sync: the fleet reads a running mission it does not know back
+// from the vehicle (MISSION_CURRENT shows one; MISSION_CURRENT then says where
+// the drone is). When that adopted plan starts, the Recorder stores it and
+// compares it with the plan last uploaded to the drone (before the restart):
+// a KindMissionResynced record, and a log line, say whether the vehicle holds
+// the stored plan and, if not, how they differ.
+//
 // Recording never slows ingest: the fleet's subscription never blocks a
 // publisher, the Recorder's reader only converts and queues (a bounded queue
 // of QueueSize), and a writer commits the queue in groups at most every
@@ -194,6 +201,9 @@ func (r *Recorder) read() {
 	defer close(r.queue)
 	agencies := map[string]string{}
 	last := map[string]time.Time{}
+	// missions is the mission each drone was last seen with in this run: a
+	// start of another one is of a plan the fleet read from the vehicle.
+	missions := map[string]string{}
 	for ev := range r.sub.C {
 		switch e := ev.(type) {
 		case fleet.StateChanged:
@@ -223,13 +233,13 @@ func (r *Recorder) read() {
 			if rec.At.IsZero() {
 				rec.At = r.Now()
 			}
-			r.enqueue(item{ev: &rec, mission: r.missionUpdate(ev, rec)})
+			r.enqueue(item{ev: &rec, mission: r.missionUpdate(ev, rec, missions)})
 		}
 	}
 }
 
 // missionUpdate is the missions-bucket write an event makes, if any.
-func (r *Recorder) missionUpdate(ev fleet.Event, rec app.EventRecord) *missionUpdate {
+func (r *Recorder) missionUpdate(ev fleet.Event, rec app.EventRecord, missions map[string]string) *missionUpdate {
 	u := &missionUpdate{drone: rec.DroneID, mission: rec.Params["mission_id"], at: rec.At,
 		change: MissionChange{At: rec.At, Kind: rec.Kind, Seq: -1, Reason: rec.Params["reason"], Mode: rec.Params["mode"]}}
 	if s, ok := rec.Params["seq"]; ok {
@@ -243,11 +253,16 @@ func (r *Recorder) missionUpdate(ev fleet.Event, rec app.EventRecord) *missionUp
 			return nil
 		}
 		u.upload = true
-		// The plan the fleet tracks, if it is still this upload's.
-		if d, err := r.Fleet.Drone(e.DroneID); err == nil && d.Mission.MissionID == e.MissionID {
-			u.items, _ = r.Fleet.MissionPlan(e.DroneID)
+		missions[e.DroneID] = e.MissionID
+		u.items = r.planOf(e.DroneID, e.MissionID)
+	case fleet.MissionStarted:
+		if missions[e.DroneID] != e.MissionID {
+			// Adopted from the vehicle (after a restart): keep the plan and
+			// compare it with the stored one.
+			missions[e.DroneID] = e.MissionID
+			u.adopted, u.items = true, r.planOf(e.DroneID, e.MissionID)
 		}
-	case fleet.MissionStarted, fleet.MissionPaused, fleet.MissionResumed, fleet.MissionFinished, fleet.MissionInterrupted:
+	case fleet.MissionPaused, fleet.MissionResumed, fleet.MissionFinished, fleet.MissionInterrupted:
 	default:
 		return nil
 	}
@@ -255,6 +270,16 @@ func (r *Recorder) missionUpdate(ev fleet.Event, rec app.EventRecord) *missionUp
 		return nil
 	}
 	return u
+}
+
+// planOf returns the plan the fleet tracks for drone, if it is still
+// mission's.
+func (r *Recorder) planOf(drone, mission string) []fleet.MissionItem {
+	if d, err := r.Fleet.Drone(drone); err == nil && d.Mission.MissionID == mission {
+		items, _ := r.Fleet.MissionPlan(drone)
+		return items
+	}
+	return nil
 }
 
 func (r *Recorder) enqueue(it item) {
@@ -308,8 +333,18 @@ func (r *Recorder) writeLoop() {
 				"err", err, "path", r.DB.Path())
 			return
 		}
+		for _, rep := range b.reports {
+			if rep.Params["same"] == "true" {
+				r.log.Info("mission re-synced: the vehicle holds the stored plan", "drone_id", rep.DroneID,
+					"mission_id", rep.Params["mission_id"], "stored_mission_id", rep.Params["stored_mission_id"])
+			} else {
+				r.log.Warn("mission re-synced: the vehicle's plan differs from the stored one", "drone_id", rep.DroneID,
+					"mission_id", rep.Params["mission_id"], "stored_mission_id", rep.Params["stored_mission_id"],
+					"difference", rep.Params["difference"])
+			}
+		}
 		r.points.Add(uint64(len(b.points)))
-		r.events.Add(uint64(len(b.events)))
+		r.events.Add(uint64(len(b.events) + len(b.reports)))
 		r.commits.Add(1)
 		r.lastCommit.Store(time.Now().UnixNano())
 		if first && len(b.points) > 0 {
