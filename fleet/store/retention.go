@@ -219,19 +219,42 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 		}
 	}
 	byTime := func(k, _ []byte) bool { return bytes.Compare(k, end) < 0 }
-	for _, d := range drones {
-		err := run(true, func(tx *bolt.Tx) (*bolt.Bucket, func(k, v []byte) bool) {
-			return tx.Bucket(bucketTracks).Bucket(d), byTime
-		}, &db.trimmed.Points)
-		if err != nil {
-			return total, err
+	// The drones' buckets, many in one transaction: trimBatch keys, then
+	// the next transaction goes on from the drone it stopped at.
+	for next := 0; next < len(drones); {
+		select {
+		case <-db.done:
+			return total, nil
+		default:
 		}
-		// A drone without samples left loses its bucket.
-		err = db.bolt.Update(func(tx *bolt.Tx) error {
+		n := 0
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
 			tracks := tx.Bucket(bucketTracks)
-			if b := tracks.Bucket(d); b != nil {
-				if k, _ := b.Cursor().First(); k == nil {
-					return tracks.DeleteBucket(d)
+			for ; next < len(drones) && n < trimBatch; next++ {
+				b := tracks.Bucket(drones[next])
+				if b == nil {
+					continue
+				}
+				var keys [][]byte
+				c := b.Cursor()
+				k, _ := c.First()
+				for ; k != nil && bytes.Compare(k, end) < 0 && n+len(keys) < trimBatch; k, _ = c.Next() {
+					keys = append(keys, bytes.Clone(k))
+				}
+				for _, k := range keys {
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
+				n += len(keys)
+				if k != nil && bytes.Compare(k, end) < 0 {
+					return nil // budget spent within this drone: go on from it
+				}
+				// A drone without samples left loses its bucket.
+				if first, _ := b.Cursor().First(); first == nil {
+					if err := tracks.DeleteBucket(drones[next]); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -239,6 +262,8 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 		if err != nil {
 			return total, db.trimFailed(err)
 		}
+		db.trimmed.Points += uint64(n)
+		total += n
 	}
 	before := db.trimmed.Points
 	err = run(true, func(tx *bolt.Tx) (*bolt.Bucket, func(k, v []byte) bool) {
