@@ -273,7 +273,9 @@ func (s *server) keepDrones(st *storage) {
 		c, err := st.DB.Drone(id)
 		switch {
 		case fleet.ErrorCode(err) == fleet.NotFound:
-			c = app.DroneConfig{ID: id, Name: d.Name, Agency: d.Agency}
+			// Only what was heard: a name or agency stored here would
+			// outlive the flags that gave it.
+			c = app.DroneConfig{ID: id}
 		case err != nil:
 			s.log.Warn("drone setup not stored", "drone_id", id, "err", err)
 			continue

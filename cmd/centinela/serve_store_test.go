@@ -161,3 +161,49 @@ func TestSecondServerOnSameDBFails(t *testing.T) {
 		t.Errorf("the second server gave up after %s", took)
 	}
 }
+
+// TestServeRecordsSimulatedDrones serves two simulated drones with a
+// database and reads it back while serving: tracks, events and the drones
+// heard with their links.
+func TestServeRecordsSimulatedDrones(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts simulated drones: skipped with -short")
+	}
+	cfg := testServeConfig()
+	cfg.Sim, cfg.SimSpeedup, cfg.SimBootDelay = 2, testSpeedup, 0
+	cfg.DroneNames = []string{"1=halcon-1"}
+	cfg.Store.DB = filepath.Join(t.TempDir(), "c.db")
+	srv := mustServer(t, cfg)
+	db := srv.store.DB
+	eventually(t, 20*time.Second, "tracks of both drones", func() bool {
+		n := 0
+		for _, id := range []string{"halcon-1", "sysid-2"} {
+			if pts, _ := db.Track(id, time.Time{}, time.Time{}, 0); len(pts) >= 5 {
+				n++
+			}
+		}
+		return n == 2
+	})
+	eventually(t, 10*time.Second, "the drones heard, with their links", func() bool {
+		ds, _ := db.Drones()
+		heard := 0
+		for _, d := range ds {
+			if d.SysID != 0 && len(d.Endpoints) == 1 && strings.HasPrefix(d.Endpoints[0], "udp:") {
+				heard++
+			}
+		}
+		return heard == 2
+	})
+	evs, err := db.Events(app.EventQuery{Kinds: []string{app.KindDroneDiscovered}})
+	if err != nil || len(evs) != 2 {
+		t.Errorf("discovery events %+v, %v", evs, err)
+	}
+	pts, _ := db.Track("halcon-1", time.Time{}, time.Time{}, 0)
+	home := pts[0]
+	if home.Lat == 0 || home.Lon == 0 || !home.LinkUp || home.Mode == "" {
+		t.Errorf("first point %+v", home)
+	}
+	if s := srv.store.Recorder.Stats(); s.Stopped || s.DroppedPoints != 0 {
+		t.Errorf("recorder %+v", s)
+	}
+}
