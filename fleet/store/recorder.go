@@ -2,6 +2,7 @@ package store
 
 import (
 	"log/slog"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -200,7 +201,7 @@ func (r *Recorder) read() {
 	defer r.wg.Done()
 	defer close(r.queue)
 	agencies := map[string]string{}
-	last := map[string]time.Time{}
+	last := map[string]app.TrackPoint{}
 	// missions is the mission each drone was last seen with in this run: a
 	// start of another one is of a plan the fleet read from the vehicle.
 	missions := map[string]string{}
@@ -216,14 +217,19 @@ func (r *Recorder) read() {
 			if at.IsZero() {
 				at = r.Now()
 			}
-			if prev, ok := last[d.ID]; ok && !at.After(prev) {
-				// A change without a new message (a link lost): stamp it now.
-				if at = r.Now(); !at.After(prev) {
+			p := PointOf(d, at)
+			if prev, ok := last[d.ID]; ok && !at.After(prev.At) {
+				// A change without a new message: a link lost is stamped
+				// now; one that changes nothing recorded is not a sample.
+				if p.At = prev.At; samePoint(p, prev) {
+					continue
+				}
+				if p.At = r.Now(); !p.At.After(prev.At) {
 					continue
 				}
 			}
-			last[d.ID] = at
-			r.enqueue(item{drone: d.ID, p: PointOf(d, at)})
+			last[d.ID] = p
+			r.enqueue(item{drone: d.ID, p: p})
 		default:
 			drone := fleet.EventDrone(ev)
 			rec, ok := app.EventRecordOf(ev, agencies[drone])
@@ -236,6 +242,15 @@ func (r *Recorder) read() {
 			r.enqueue(item{ev: &rec, mission: r.missionUpdate(ev, rec, missions)})
 		}
 	}
+}
+
+// samePoint reports whether a and b record the same sample (NaN headings
+// equal).
+func samePoint(a, b app.TrackPoint) bool {
+	if math.IsNaN(a.Heading) && math.IsNaN(b.Heading) {
+		a.Heading, b.Heading = 0, 0
+	}
+	return a == b
 }
 
 // missionUpdate is the missions-bucket write an event makes, if any.
