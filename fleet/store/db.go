@@ -103,7 +103,7 @@ type DB struct {
 	wg   sync.WaitGroup
 
 	trimMu  sync.Mutex
-	trimmed trimStats
+	trimmed TrimStats
 	// recentN counts the points in the recent bucket (about: it is
 	// only a trigger of compaction).
 	recentN atomic.Int64

@@ -28,8 +28,6 @@ type TrimStats struct {
 	Err error
 }
 
-type trimStats = TrimStats
-
 // TrimStats returns what retention removed since Open.
 func (db *DB) TrimStats() TrimStats {
 	db.trimMu.Lock()
