@@ -104,8 +104,8 @@ type storage struct {
 	done     chan struct{}
 }
 
-// openStore opens --db (nothing without one), loads the agencies and zones
-// made at run time into zones, seeds the stored drones from the flags'
+// openStore opens --db (nothing without one; the application layer loads
+// the agencies and zones made at run time from it), seeds the stored drones from the flags'
 // names and agencies by system id, and returns the fleet's Names and
 // Agencies built from the store: flags seed, what an admin changed (a
 // DroneConfig with Updated set) wins.
@@ -120,40 +120,12 @@ func (s *server) openStore(zones *geofence.Store, names, agencies map[uint8]stri
 		return nil, nil, err
 	}
 	s.store = &storage{DB: db}
-	if err := loadZones(db, zones); err != nil {
-		return nil, nil, err
-	}
 	names, agencies, err = seedDrones(db, names, agencies)
 	if err != nil {
 		return nil, nil, err
 	}
 	s.log.Info("store opened", "path", db.Path())
 	return names, agencies, nil
-}
-
-// loadZones puts the stored agencies and zones into zones, over the
-// bundled dataset and the flags' ones.
-func loadZones(db *store.DB, zones *geofence.Store) error {
-	as, err := db.Agencies()
-	if err != nil {
-		return err
-	}
-	for _, a := range as {
-		if err := zones.PutAgency(a); err != nil {
-			return fmt.Errorf("stored agency %q: %w", a.ID, err)
-		}
-	}
-	zs, err := db.Zones()
-	if err != nil || len(zs) == 0 {
-		return err
-	}
-	return zones.Update(func(cur *geofence.Set) (*geofence.Set, error) {
-		next, err := cur.With(zs...)
-		if err != nil {
-			return nil, fmt.Errorf("stored zones: %w", err)
-		}
-		return next, nil
-	})
 }
 
 func sysIDName(sys uint8) string { return fmt.Sprintf("sysid-%d", sys) }
