@@ -105,10 +105,10 @@ type storage struct {
 }
 
 // openStore opens --db (nothing without one; the application layer loads
-// the agencies and zones made at run time from it), seeds the stored drones from the flags'
-// names and agencies by system id, and returns the fleet's Names and
-// Agencies built from the store: flags seed, what an admin changed (a
-// DroneConfig with Updated set) wins.
+// the agencies and zones made at run time from it, over zones), seeds the
+// stored drones from the flags' names and agencies by system id, and
+// returns the fleet's Names and Agencies built from the store: flags seed,
+// what an admin changed (a DroneConfig with Updated set) wins.
 func (s *server) openStore(zones *geofence.Store, names, agencies map[uint8]string) (map[uint8]string, map[uint8]string, error) {
 	if s.cfg.Store.DB == "" {
 		return names, agencies, nil
