@@ -84,6 +84,7 @@ type Recorder struct {
 	stopped                                               atomic.Bool
 	errMu                                                 sync.Mutex
 	err                                                   error
+	failed                                                chan struct{}
 	lastCommit                                            atomic.Int64
 }
 
@@ -158,6 +159,7 @@ func (r *Recorder) Initialize() error {
 	}
 	r.log = r.Logger.With("component", "recorder")
 	r.queue = make(chan item, r.QueueSize)
+	r.failed = make(chan struct{})
 	r.sub = r.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})
 	r.wg.Add(2)
 	go r.read()
@@ -174,6 +176,11 @@ func (r *Recorder) Close() {
 	r.sub.Close()
 	r.wg.Wait()
 }
+
+// Failed returns a channel closed when recording stops because a write
+// failed (Stats then says why), for callers to raise an alarm. Call after
+// Initialize.
+func (r *Recorder) Failed() <-chan struct{} { return r.failed }
 
 // Stats returns the recorder's counters. Safe from any goroutine.
 func (r *Recorder) Stats() RecorderStats {
@@ -342,6 +349,7 @@ func (r *Recorder) writeLoop() {
 			r.err = err
 			r.errMu.Unlock()
 			r.stopped.Store(true)
+			close(r.failed)
 			r.droppedPoints.Add(uint64(len(b.points)))
 			r.droppedEvents.Add(uint64(len(b.events)))
 			r.log.Error("recording stopped: the store cannot be written; the fleet goes on without history",
