@@ -171,6 +171,11 @@ func seedDrones(db *store.DB, names, agencies map[uint8]string) (map[uint8]strin
 		if a, ok := agencies[sys]; ok {
 			c.Agency = a
 		}
+		for _, other := range stored {
+			if other.ID == c.ID && other.SysID != sys && other.SysID != 0 {
+				return nil, nil, fmt.Errorf("--drone-name %d=%s: the name is taken by the stored drone %s of system id %d", sys, c.ID, other.ID, other.SysID)
+			}
+		}
 		for _, old := range cur {
 			if old.ID != c.ID {
 				if err := db.DeleteDrone(old.ID); err != nil {

@@ -107,6 +107,13 @@ func TestSeedDronesFlagsSeedAdminWins(t *testing.T) {
 	if len(ds) != 3 {
 		t.Errorf("stored drones %+v, want aguila-1, halcon-2, sysid-3", ds)
 	}
+	// A flag may not take the name of another stored drone.
+	if _, _, err := seedDrones(db, map[uint8]string{9: "halcon-2"}, nil); err == nil || !strings.Contains(err.Error(), "taken") {
+		t.Errorf("seeding 9=halcon-2 over the stored halcon-2 of system id 2: %v, want an error", err)
+	}
+	if c, _ := db.Drone("halcon-2"); c.SysID != 2 || c.Name != "Halcón 2" {
+		t.Errorf("halcon-2 after the refused seed: %+v", c)
+	}
 }
 
 func TestServeLoadsStoredSetup(t *testing.T) {
