@@ -230,7 +230,7 @@ const maxEndpoints = 8
 
 // keepDrones, until its subscription closes, stores each drone heard (its
 // system id and links) and gives a newly discovered drone the display
-// name an admin stored for it.
+// name and agency an admin stored for it.
 func (s *server) keepDrones(st *storage) {
 	defer close(st.done)
 	for ev := range st.drones.C {
@@ -257,9 +257,18 @@ func (s *server) keepDrones(st *storage) {
 			s.log.Warn("drone setup not stored", "drone_id", id, "err", err)
 			continue
 		}
+		// An admin's name and agency (the agency also reaches the fleet
+		// through Agencies when the system id is known).
+		info := fleet.DroneInfo{}
 		if c.Name != "" && c.Name != d.Name {
-			if err := s.Fleet.SetDroneInfo(id, fleet.DroneInfo{Name: c.Name}); err != nil {
-				s.log.Warn("stored drone name not applied", "drone_id", id, "err", err)
+			info.Name = c.Name
+		}
+		if !c.Updated.IsZero() && c.Agency != "" && c.Agency != d.Agency {
+			info.Agency = c.Agency
+		}
+		if info != (fleet.DroneInfo{}) {
+			if err := s.Fleet.SetDroneInfo(id, info); err != nil {
+				s.log.Warn("stored drone name and agency not applied", "drone_id", id, "err", err)
 			}
 		}
 		c.SysID = d.SysID

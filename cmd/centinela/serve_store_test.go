@@ -180,8 +180,22 @@ func TestServeRecordsSimulatedDrones(t *testing.T) {
 	cfg.Sim, cfg.SimSpeedup, cfg.SimBootDelay = 2, testSpeedup, 0
 	cfg.DroneNames = []string{"1=halcon-1"}
 	cfg.Store.DB = filepath.Join(t.TempDir(), "c.db")
+	// An admin named sysid-2 and moved it to the Mexican agency before its
+	// system id was known.
+	pre, err := store.Open(cfg.Store.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pre.PutDrone(app.DroneConfig{ID: "sysid-2", Name: "Halcón Dos", Agency: "mx-agency", Updated: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	pre.Close()
 	srv := mustServer(t, cfg)
 	db := srv.store.DB
+	eventually(t, 10*time.Second, "the admin's name and agency applied", func() bool {
+		d, err := srv.Fleet.Drone("sysid-2")
+		return err == nil && d.Name == "Halcón Dos" && d.Agency == "mx-agency"
+	})
 	eventually(t, 20*time.Second, "tracks of both drones", func() bool {
 		n := 0
 		for _, id := range []string{"halcon-1", "sysid-2"} {
@@ -201,6 +215,9 @@ func TestServeRecordsSimulatedDrones(t *testing.T) {
 		}
 		return heard == 2
 	})
+	if c, _ := db.Drone("sysid-2"); c.SysID != 2 || c.Name != "Halcón Dos" || c.Updated.IsZero() {
+		t.Errorf("sysid-2 stored as %+v, want its system id added to the admin's record", c)
+	}
 	evs, err := db.Events(app.EventQuery{Kinds: []string{app.KindDroneDiscovered}})
 	if err != nil || len(evs) != 2 {
 		t.Errorf("discovery events %+v, %v", evs, err)
