@@ -36,6 +36,7 @@ func commands() []command {
 		{"demo", "run the server with six simulated drones flying loops", runDemo},
 		{"ctl", "control the fleet through the server's gRPC API", runCtl},
 		{"token", "make an API token in the server's file (before it starts)", runToken},
+		{"plan", "plan a patrol offline and print its route and checks", runPlan},
 		{"version", "print the version", runVersion},
 	}
 }
