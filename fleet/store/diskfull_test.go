@@ -97,10 +97,18 @@ func diskFullChild(path string, rlimit bool) int {
 			return fail("setrlimit: %v", err)
 		}
 	}
-	for !r.Stats().Stopped {
+	for stopped := false; !stopped; {
+		select {
+		case <-r.Failed():
+			stopped = true
+		default:
+		}
 		if feed(); time.Now().After(deadline) {
 			return fail("recording never stopped: %+v", r.Stats())
 		}
+	}
+	if !r.Stats().Stopped {
+		return fail("Failed closed, Stats not stopped: %+v", r.Stats())
 	}
 	// Ingest goes on after the store failed.
 	for range 100 {
