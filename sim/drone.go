@@ -152,22 +152,22 @@ type vehicle struct {
 	readyAt, fixAt, originAt, ekfAt time.Duration
 
 	// flight state
-	mode           uint32
-	armed          bool
-	airborne       bool
+	mode     uint32
+	armed    bool
+	airborne bool
 	// armedUs and takeoffUs are FLIGHT_INFORMATION's times (µs since
 	// boot, 0 before); flights counts the arms.
 	armedUs, takeoffUs, flights uint64
-	landedSince    time.Duration // sim time the vehicle was last seen landed while armed, -1 if not
-	tgt            target
-	horizTarget    bool
-	takeoff        bool
-	speed          float64 // horizontal speed override m/s, 0 = WPNAV_SPEED
-	rtlStage       int
-	rtlAlt         float64
-	holdUntil      time.Duration
-	landN, landE   float64
-	noiseN, noiseE float64
+	landedSince                 time.Duration // sim time the vehicle was last seen landed while armed, -1 if not
+	tgt                         target
+	horizTarget                 bool
+	takeoff                     bool
+	speed                       float64 // horizontal speed override m/s, 0 = WPNAV_SPEED
+	rtlStage                    int
+	rtlAlt                      float64
+	holdUntil                   time.Duration
+	landN, landE                float64
+	noiseN, noiseE              float64
 
 	// failsafes
 	gcsSeen    bool
@@ -184,9 +184,9 @@ type vehicle struct {
 	nextTimesync time.Time
 	streams      map[uint32]*stream
 	// uid is AUTOPILOT_VERSION's uid, unique to this simulated drone.
-	uid uint64
-	paramQueue   []int
-	lastCmd      cmdRecord
+	uid        uint64
+	paramQueue []int
+	lastCmd    cmdRecord
 
 	mis missionState
 	fen fenceState
