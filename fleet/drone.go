@@ -357,10 +357,22 @@ func (d *drone) setLanded(now time.Time, next LandedState, out *outbox) {
 // failsafeKind recognises autopilot failsafe texts ("GCS Failsafe",
 // "Battery 1 is low", "Polygon fence breached", "Radio Failsafe", …).
 func failsafeKind(text string) FailsafeKind {
-	t := strings.ToLower(text)
-	if strings.Contains(t, "cleared") || strings.Contains(t, "resolved") {
+	kind, cleared := classifyFailsafe(text)
+	if cleared {
 		return ""
 	}
+	return kind
+}
+
+// classifyFailsafe returns the failsafe kind a text is about and whether it
+// says the failsafe cleared ("GCS Failsafe Cleared", "Fence breach cleared").
+func classifyFailsafe(text string) (kind FailsafeKind, cleared bool) {
+	t := strings.ToLower(text)
+	cleared = strings.Contains(t, "cleared") || strings.Contains(t, "resolved")
+	return failsafeKindOf(t), cleared
+}
+
+func failsafeKindOf(t string) FailsafeKind {
 	switch {
 	case strings.Contains(t, "fence breach"):
 		return FailsafeFence
@@ -380,12 +392,19 @@ func failsafeKind(text string) FailsafeKind {
 	return FailsafeOther
 }
 
+// statusText turns failsafe texts into Failsafe events. Repeats of one
+// kind within failsafeRepeat are one failsafe, unless the vehicle said it
+// cleared in between: a failsafe after its own "… Cleared" is a new one.
 func (d *drone) statusText(now time.Time, u StatusText, out *outbox) {
-	kind := failsafeKind(u.Text)
+	kind, cleared := classifyFailsafe(u.Text)
 	if kind == "" {
 		return
 	}
-	if t, ok := d.failsafeAt[kind]; ok && now.Sub(t) < 10*time.Second {
+	if cleared {
+		delete(d.failsafeAt, kind)
+		return
+	}
+	if t, ok := d.failsafeAt[kind]; ok && now.Sub(t) < failsafeRepeat {
 		return
 	}
 	d.failsafeAt[kind] = now

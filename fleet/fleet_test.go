@@ -381,6 +381,35 @@ func TestStatusTextAndFailsafe(t *testing.T) {
 	}
 }
 
+// A second GCS failsafe 8 s after the first, after "GCS Failsafe Cleared",
+// is a new failsafe (issue 22: the 10 s repeat filter swallowed it); a
+// repeat without the clear is not.
+func TestFailsafeAfterClearedIsNew(t *testing.T) {
+	f, clock := mustFleet(t)
+	ev := subscribe(t, f, fleet.SubscribeOptions{})
+	v := ft.NewVehicle("l", 1)
+	f.Handle(v, ft.Copter(ft.Guided, true, ft.StatusActive))
+	f.Handle(v, fleet.StatusText{Severity: 4, Text: "GCS Failsafe"})
+	waitFor[fleet.Failsafe](ev, nil)
+	clock.Advance(time.Second)
+	f.Handle(v, fleet.StatusText{Severity: 4, Text: "GCS Failsafe"}) // a repeat
+	clock.Advance(time.Second)
+	f.Handle(v, fleet.StatusText{Severity: 6, Text: "GCS Failsafe Cleared"})
+	clock.Advance(6 * time.Second)
+	f.Handle(v, fleet.StatusText{Severity: 4, Text: "GCS Failsafe"})
+	f.Handle(v, fleet.StatusText{Severity: 6, Text: "marker"})
+	_, seen := waitFor(ev, func(e fleet.StatusTextEvent) bool { return e.Text == "marker" })
+	n := 0
+	for _, e := range seen {
+		if fs, ok := e.(fleet.Failsafe); ok && fs.Kind == fleet.FailsafeGCS {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d GCS failsafes after the first (a repeat, a clear, a new one), want 1", n)
+	}
+}
+
 func TestCriticalWithoutTextIsFailsafe(t *testing.T) {
 	f, clock := mustFleet(t)
 	ev := subscribe(t, f, fleet.SubscribeOptions{})
