@@ -260,6 +260,12 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 		if commanded {
 			d.expectMode = ""
 		}
+		if commanded && d.st.Fence.Breached && fenceActionMode(hb.Autopilot, mode) {
+			// The vehicle's own fence answered its breach (ArduCopter
+			// switches within ~35 ms): a command for the same mode sent
+			// meanwhile did not cause it.
+			commanded = false
+		}
 		prev := d.st.Mode
 		d.st.Mode = mode
 		out.add(ModeChanged{DroneID: d.id, At: now, From: prev, To: mode, Commanded: commanded})
@@ -268,6 +274,13 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 	d.updateLanded(now, out)
 	d.missionCheckFinished(now, out)
 	return true
+}
+
+// fenceActionMode reports whether mode is one an on-board fence switches to
+// (ArduPilot FENCE_ACTION: RTL, LAND, SMART_RTL, BRAKE).
+func fenceActionMode(autopilot uint8, mode string) bool {
+	r := modeRoleOf(autopilot, mode)
+	return r == roleReturn || r == roleLand || mode == "BRAKE"
 }
 
 func isCritical(s uint8) bool { return s == systemStatusCritical || s == systemStatusEmerg }

@@ -73,7 +73,9 @@ type ModeChanged struct {
 	DroneID  string
 	At       time.Time
 	From, To string
-	// Commanded is true when the fleet asked for this mode shortly before.
+	// Commanded is true when the fleet asked for this mode shortly before,
+	// and the vehicle did not switch on its own: a change to RTL, LAND or
+	// BRAKE while the vehicle's fence reports a breach is the vehicle's.
 	Commanded bool
 }
 

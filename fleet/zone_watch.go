@@ -23,6 +23,8 @@ const (
 	// DefaultZoneMarginTime is the default time margin: 10 s of flight.
 	DefaultZoneMarginTime = 10 * time.Second
 	defaultZoneWorkers    = 2
+	defaultVehicleGrace   = 500 * time.Millisecond
+	vehicleGracePoll      = 20 * time.Millisecond
 	zoneResponseQueue     = 64
 	// zoneRecheck is how often an unchanged position is checked again
 	// (zones and their validity windows change).
@@ -132,6 +134,12 @@ type ZoneWatch struct {
 	// Workers is the number of goroutines that send responses (optional,
 	// default 2).
 	Workers int
+	// VehicleGrace is how long a response waits for the vehicle's own
+	// answer when the vehicle has an on-board fence (it sends FENCE_STATUS):
+	// ArduCopter switches to RTL within ~35 ms of its breach, and the watch,
+	// one position later, would send a second RTL (optional, default 500 ms;
+	// negative: no wait).
+	VehicleGrace time.Duration
 
 	log    *slog.Logger
 	now    func() time.Time
@@ -202,6 +210,9 @@ func (w *ZoneWatch) Initialize() error {
 	w.margin.HorizontalM = max(w.margin.HorizontalM, 0)
 	w.margin.VerticalM = max(w.margin.VerticalM, 0)
 	w.margin.Time = max(w.margin.Time, 0)
+	if w.VehicleGrace == 0 {
+		w.VehicleGrace = defaultVehicleGrace
+	}
 	workers := w.Workers
 	if workers == 0 {
 		workers = defaultZoneWorkers
@@ -399,8 +410,8 @@ func (w *ZoneWatch) respond(st DroneState, res geofence.WatchResult, now time.Ti
 	case ev.Action == ZoneWarn:
 	case !st.Armed || st.Landed == LandedOnGround:
 		ev.Skipped = "drone is not flying"
-	case st.Mode != "" && st.Mode == w.actionMode(st, ev.Action):
-		ev.Skipped = "drone is already in " + st.Mode
+	default:
+		w.vehicleAnswered(st, &ev)
 	}
 	if ev.Action == ZoneWarn || ev.Skipped != "" {
 		w.publishResponse(ev)
@@ -423,6 +434,55 @@ func (w *ZoneWatch) respond(st DroneState, res geofence.WatchResult, now time.Ti
 		w.done(st.ID)
 		ev.Code, ev.Message = Busy, "zone watch: response queue full"
 		w.publishResponse(ev)
+	}
+}
+
+// vehicleAnswered marks ev skipped when the vehicle is already answering
+// the breach: its own fence reports it, or it returns, lands or brakes (its
+// FENCE_ACTION, a failsafe, a pilot), or it is already in the action's mode.
+func (w *ZoneWatch) vehicleAnswered(st DroneState, ev *ZoneResponse) bool {
+	role := modeRoleOf(st.Autopilot, st.Mode)
+	switch {
+	case st.Fence.Breached:
+		ev.Skipped, ev.ByVehicle = "the vehicle's own fence answered the breach (mode "+st.Mode+")", true
+	case st.Mode != "" && st.Mode == w.actionMode(st, ev.Action):
+		ev.Skipped = "drone is already in " + st.Mode
+	case role == roleReturn || role == roleLand || st.Mode == "BRAKE":
+		ev.Skipped, ev.ByVehicle = "the vehicle is already in "+st.Mode, true
+	default:
+		return false
+	}
+	return true
+}
+
+// waitForVehicle gives a drone with an on-board fence VehicleGrace to
+// answer the breach itself; true when it did (ev is then marked).
+func (w *ZoneWatch) waitForVehicle(ev *ZoneResponse) bool {
+	st, err := w.Fleet.Drone(ev.DroneID)
+	if err != nil {
+		return false
+	}
+	if w.vehicleAnswered(st, ev) {
+		return true
+	}
+	if !st.Fence.Known || w.VehicleGrace <= 0 {
+		return false
+	}
+	deadline := time.NewTimer(w.VehicleGrace)
+	defer deadline.Stop()
+	tick := time.NewTicker(vehicleGracePoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-w.ctx.Done():
+			return false
+		case <-deadline.C:
+			return false
+		case <-tick.C:
+		}
+		if st, err := w.Fleet.Drone(ev.DroneID); err == nil && w.vehicleAnswered(st, ev) {
+			return true
+		}
 	}
 }
 
@@ -461,6 +521,11 @@ func (w *ZoneWatch) work() {
 
 func (w *ZoneWatch) execute(ev ZoneResponse) {
 	defer w.done(ev.DroneID)
+	if w.waitForVehicle(&ev) {
+		ev.At = w.now()
+		w.publishResponse(ev)
+		return
+	}
 	var err error
 	switch ev.Action {
 	case ZoneHold:

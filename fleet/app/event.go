@@ -180,6 +180,9 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 		r.Kind, r.At, r.Severity = KindZoneResponse, e.At, SevWarning
 		p["zone_id"], p["zone_name"], p["action"], p["skipped"] = e.ZoneID, e.ZoneName, string(e.Action), e.Skipped
 		p["code"], p["message"] = string(e.Code), e.Message
+		if e.ByVehicle {
+			p["by_vehicle"] = "true"
+		}
 	case fleet.OperatorAction:
 		r.Kind, r.At = KindOperatorAction, e.At
 		if r.Agency == "" {
