@@ -120,3 +120,25 @@ func TestMissionResyncArduCopterStoredPlan(t *testing.T) {
 		t.Errorf("tracked %s after mismatch, want %s", ms.MissionID, mm.NewMissionID)
 	}
 }
+
+// A mission started in the air away from home measures its first leg from
+// where the drone is (issue 22: AUTO started 200 m from home counted a
+// 140 m first leg as 60 m).
+func TestMissionRouteStartsWhereTheDroneIs(t *testing.T) {
+	f, _, v, ev := missionDrone(t)
+	fromHome := state(t, f, "sysid-1").Mission.Distance
+	lat, lon := offset(-200, 0) // 200 m south of home, at 30 m
+	f.Handle(v, ft.Position(2*time.Second, lat, lon, 30))
+	f.Handle(v, ft.Copter(ft.Auto, true, ft.StatusActive))
+	f.Handle(v, fleet.MissionCurrent{Seq: 1, Total: 10, State: 3})
+	waitFor[fleet.MissionStarted](ev, nil)
+	ms := state(t, f, "sysid-1").Mission
+	// Takeoff: 30 m climb from home becomes 0 (already at 30 m); the leg to
+	// WP 60 N becomes 260 m instead of 60.
+	if want := fromHome - 30 + 200; math.Abs(ms.Distance-want) > 2 {
+		t.Errorf("route %.1f m from the drone, want %.1f (from home %.1f)", ms.Distance, want, fromHome)
+	}
+	if ms.Flown > 1 || ms.Remaining < ms.Distance-1 {
+		t.Errorf("at the start: flown %.1f remaining %.1f of %.1f", ms.Flown, ms.Remaining, ms.Distance)
+	}
+}

@@ -385,7 +385,7 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 	d.mu.Lock()
 	m := &d.mission
 	if m.state != MissionStateRunning {
-		m.restart()
+		m.startFrom(&d.st)
 		m.state = MissionStateRunning
 		d.syncMission()
 		out.add(MissionStarted{DroneID: d.id, At: now, MissionID: m.id})
