@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -560,6 +561,47 @@ func TestTakeoffSwitchesToGuided(t *testing.T) {
 	}
 	if ks := v.CommandKinds()[3:]; !slices.Equal(ks, []fleet.CommandKind{fleet.CommandTakeoff}) {
 		t.Errorf("in GUIDED: %v, want takeoff only", ks)
+	}
+}
+
+// A disarmed ArduCopter left in AUTO after a mission refuses to arm ("Arm:
+// Mode not armable"): Arm switches it to GUIDED first, as Takeoff does, and
+// when that fails says what to do.
+func TestArmSwitchesFromUnarmableMode(t *testing.T) {
+	f, _ := mustFleet(t)
+	v := ft.NewVehicle("l", 1)
+	discover(t, f, v, ft.Copter(ft.Auto, false, ft.StatusStandby))
+	ctx := context.Background()
+	if err := f.Arm(ctx, "sysid-1", fleet.ArmOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if ks := v.CommandKinds()[1:]; !slices.Equal(ks, []fleet.CommandKind{fleet.CommandSetMode, fleet.CommandArm}) || v.Commands()[1].Mode != ft.Guided {
+		t.Errorf("commands %v, want set_mode GUIDED then arm", ks)
+	}
+	// In an armable mode, just the arm.
+	f.Handle(v, ft.Copter(ft.Loiter, false, ft.StatusStandby))
+	n := len(v.Commands())
+	if err := f.Arm(ctx, "sysid-1", fleet.ArmOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if ks := v.CommandKinds()[n:]; !slices.Equal(ks, []fleet.CommandKind{fleet.CommandArm}) {
+		t.Errorf("in LOITER: %v, want arm only", ks)
+	}
+	// GUIDED refused: a clear message, no arm sent.
+	f.Handle(v, ft.Copter(ft.RTL, false, ft.StatusStandby))
+	v.CommandFn = func(_ context.Context, c fleet.Command) error {
+		if c.Kind == fleet.CommandSetMode {
+			return &fleet.Error{Code: fleet.Denied, Message: "Mode change failed", Reason: "failed"}
+		}
+		return nil
+	}
+	n = len(v.Commands())
+	err := f.Arm(ctx, "sysid-1", fleet.ArmOptions{})
+	if fleet.ErrorCode(err) != fleet.Denied || !strings.Contains(fleet.ErrorMessage(err), "GUIDED") || !strings.Contains(fleet.ErrorMessage(err), "RTL") {
+		t.Errorf("arm from RTL with GUIDED refused: %v", err)
+	}
+	if ks := v.CommandKinds()[n:]; slices.Contains(ks, fleet.CommandArm) {
+		t.Errorf("arm sent after the mode change failed: %v", ks)
 	}
 }
 
