@@ -85,11 +85,26 @@ func (f *Fleet) finish(d *drone, op string, err error) error {
 	if err != nil {
 		e.Code, e.Message = ErrorCode(err), ErrorMessage(err)
 		d.log.Info("command failed", "cmd", op, "err", err)
+		if e.Code == Denied && (op == "arm" || isArmRefusal(e.Message)) && f.noteRefusal(d, e.Message) {
+			f.publishState(d)
+		}
 	} else {
 		d.log.Info("command accepted", "cmd", op)
 	}
 	f.Publish(e)
 	return err
+}
+
+// noteRefusal keeps a refused arm's message as the drone's LastRefusal;
+// true when it changed.
+func (f *Fleet) noteRefusal(d *drone, msg string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.st.Armed || msg == "" || d.st.LastRefusal == msg {
+		return false
+	}
+	d.st.LastRefusal = msg
+	return true
 }
 
 // setMode switches d to the named mode and records it as the fleet's own.

@@ -134,6 +134,8 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		return true
 	case SysStatus:
 		d.mergeBattery(u.VoltageV, u.CurrentA, u.RemainingPct, math.NaN())
+		d.st.PrearmKnown = u.SensorsPresent&sensorPrearmCheck != 0
+		d.st.PrearmOK = d.st.PrearmKnown && u.SensorsHealth&sensorPrearmCheck != 0
 		return true
 	case Battery:
 		d.mergeBattery(u.VoltageV, u.CurrentA, u.RemainingPct, u.ConsumedMAh)
@@ -164,6 +166,10 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 	case StatusText:
 		out.add(StatusTextEvent{DroneID: d.id, At: now, Severity: u.Severity, Text: u.Text})
 		d.statusText(now, u, out)
+		if isArmRefusal(u.Text) && !d.st.Armed && d.st.LastRefusal != u.Text {
+			d.st.LastRefusal = u.Text
+			return true
+		}
 		return false
 	case MissionCurrent:
 		return d.missionCurrent(now, u, out)
@@ -242,6 +248,9 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 	d.st.SystemStatus = status
 
 	armed := hb.BaseMode&modeFlagArmed != 0
+	if armed {
+		d.st.LastRefusal = ""
+	}
 	if !first && armed != d.st.Armed {
 		if armed {
 			out.add(Armed{DroneID: d.id, At: now})
@@ -274,6 +283,15 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 	d.updateLanded(now, out)
 	d.missionCheckFinished(now, out)
 	return true
+}
+
+// sensorPrearmCheck is SYS_STATUS's MAV_SYS_STATUS_PREARM_CHECK bit.
+const sensorPrearmCheck = 0x10000000
+
+// isArmRefusal reports whether a STATUSTEXT gives a reason the vehicle will
+// not arm: ArduPilot's "PreArm: …" (periodic) and "Arm: …" (a refused arm).
+func isArmRefusal(text string) bool {
+	return strings.HasPrefix(text, "PreArm: ") || strings.HasPrefix(text, "Arm: ")
 }
 
 // fenceActionMode reports whether mode is one an on-board fence switches to

@@ -739,3 +739,51 @@ func TestMissingHomeIsRequested(t *testing.T) {
 		t.Error("home not taken")
 	}
 }
+
+// Pre-arm readiness comes from SYS_STATUS's PREARM_CHECK bit, and the
+// vehicle's last arming refusal is kept until it arms.
+func TestPrearmReadinessAndLastRefusal(t *testing.T) {
+	f, _ := mustFleet(t)
+	v := ft.NewVehicle("l", 1)
+	discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	if st := state(t, f, "sysid-1"); st.PrearmKnown || st.PrearmOK || st.LastRefusal != "" {
+		t.Fatalf("before SYS_STATUS: %+v", st)
+	}
+	// As recorded (d-fence-breach-rtl.tlog at 30 s and 60 s).
+	notArmable := fleet.SysStatus{VoltageV: 12.6, CurrentA: 0, RemainingPct: 100, SensorsPresent: 0x5371fc2f, SensorsEnabled: 0x52519c2f, SensorsHealth: 0x47519c2f}
+	f.Handle(v, notArmable)
+	if st := state(t, f, "sysid-1"); !st.PrearmKnown || st.PrearmOK {
+		t.Errorf("not armable: known %v ok %v", st.PrearmKnown, st.PrearmOK)
+	}
+	f.Handle(v, fleet.StatusText{Severity: 2, Text: "PreArm: Need Position Estimate"})
+	poll(t, "refusal from PreArm text", func() bool {
+		return state(t, f, "sysid-1").LastRefusal == "PreArm: Need Position Estimate"
+	})
+	v.CommandFn = func(_ context.Context, c fleet.Command) error {
+		if c.Kind == fleet.CommandArm {
+			return &fleet.Error{Code: fleet.Denied, Message: "Arm: Fence requires position", Reason: "failed"}
+		}
+		return nil
+	}
+	if err := f.Arm(context.Background(), "sysid-1", fleet.ArmOptions{}); fleet.ErrorCode(err) != fleet.Denied {
+		t.Fatalf("arm: %v", err)
+	}
+	if st := state(t, f, "sysid-1"); st.LastRefusal != "Arm: Fence requires position" {
+		t.Errorf("LastRefusal %q after a refused arm", st.LastRefusal)
+	}
+	armable := notArmable
+	armable.SensorsHealth = 0x5771fc2f
+	f.Handle(v, armable)
+	if st := state(t, f, "sysid-1"); !st.PrearmOK {
+		t.Error("PREARM_CHECK healthy: not PrearmOK")
+	}
+	f.Handle(v, ft.Copter(ft.Guided, true, ft.StatusStandby))
+	if st := state(t, f, "sysid-1"); st.LastRefusal != "" {
+		t.Errorf("LastRefusal %q kept after arming", st.LastRefusal)
+	}
+	// A vehicle without the bit (PX4 style): unknown.
+	f.Handle(v, fleet.SysStatus{SensorsPresent: 0x2f, SensorsHealth: 0x2f})
+	if st := state(t, f, "sysid-1"); st.PrearmKnown || st.PrearmOK {
+		t.Errorf("without PREARM_CHECK: known %v ok %v", st.PrearmKnown, st.PrearmOK)
+	}
+}

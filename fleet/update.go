@@ -54,6 +54,9 @@ type SysStatus struct {
 	CurrentA     float64 // NaN when unknown
 	RemainingPct int     // -1 when unknown
 	DropRateComm float64 // percent
+	// SensorsPresent, SensorsEnabled and SensorsHealth are the
+	// MAV_SYS_STATUS_SENSOR bits (onboard_control_sensors_*).
+	SensorsPresent, SensorsEnabled, SensorsHealth uint32
 }
 
 // Battery is BATTERY_STATUS.
