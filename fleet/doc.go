@@ -57,6 +57,13 @@
 // someone else, a lost link, or a failsafe: a mode change out of AUTO waits
 // up to 2 s for a failsafe STATUSTEXT to name the reason.
 //
+// # Waiting
+//
+// Fleet.WaitState waits for a drone state to satisfy a condition, WaitEvent
+// for the next matching event of a type, and NextEvent for one on a
+// subscription made before starting an operation; all take a ctx for the
+// deadline and return Timeout when it ends.
+//
 // # Concurrency
 //
 // All methods are safe for concurrent use. Each drone's state is guarded by
