@@ -46,6 +46,7 @@
 // as lines of console text (Stats.ConsoleText), not as parse errors.
 //
 // No ArduPilot stream group carries EXTENDED_SYS_STATE; RequestStreams asks
-// for it at 1 Hz with SET_MESSAGE_INTERVAL (without waiting for the ACK), so
-// the landed state is the vehicle's own where the firmware sends it.
+// for it at the stream rate with SET_MESSAGE_INTERVAL (without waiting for
+// the ACK), so the landed state is the vehicle's own where the firmware
+// sends it.
 package mavlink

@@ -86,11 +86,12 @@ func (l *link) RequestStreams(ctx context.Context, rates fleet.StreamRates) erro
 		}
 		if _, named := rates.PerMessage["EXTENDED_SYS_STATE"]; !named {
 			// No stream group carries EXTENDED_SYS_STATE on ArduPilot, but
-			// ArduCopter sends it at 1 Hz when asked: then the landed state
-			// is the vehicle's own. Asked once without waiting for the ACK;
-			// a refusal or a loss leaves the fleet's inference.
+			// ArduCopter sends it when asked: then the landed state is the
+			// vehicle's own. At the stream rate, so that it does not lag the
+			// positions. Asked once without waiting for the ACK; a refusal
+			// or a loss leaves the fleet's inference.
 			if err := l.send(l.commandMessage(mavCommand{cmd: common.MAV_CMD_SET_MESSAGE_INTERVAL,
-				params: [7]float32{msgExtendedSysState, 1e6}}, 0, 0, 0)); err != nil {
+				params: [7]float32{msgExtendedSysState, float32(math.Round(1e6 / float64(hz)))}}, 0, 0, 0)); err != nil {
 				return err
 			}
 		}

@@ -121,10 +121,12 @@ func (r *arduRig) setParam(t *testing.T, name string, v float64) fleet.Param {
 // (an external vehicle may have been left flying by a failed test).
 func (r *arduRig) landed(t *testing.T, d time.Duration) {
 	t.Helper()
-	eventually(t, d, "landed and disarmed", func() bool {
-		st := droneState(t, r.srv.Fleet, r.id)
+	_, err := r.srv.Fleet.WaitState(opCtx(t, d), r.id, func(st fleet.DroneState) bool {
 		return !st.Armed && st.Landed == fleet.LandedOnGround
 	})
+	if err != nil {
+		t.Fatalf("waiting %s for the drone to be landed and disarmed: %v", d, err)
+	}
 }
 
 // clearFence disables and removes the fence of an external vehicle after a
