@@ -17,8 +17,10 @@
 // DroneState is a value snapshot: the mode comes only from custom_mode
 // (ArduCopter and PX4 names, see ModeName), armed only from the 0x80 flag,
 // and there is no position until a real one arrives (ArduCopter streams 0,0
-// before its first fix). Without EXTENDED_SYS_STATE (ArduCopter never sends
-// it) the landed state is inferred from armed, altitude and climb rate.
+// before its first fix). The landed state is EXTENDED_SYS_STATE's (ArduCopter
+// sends it only when asked, and the transport asks); without it, it is
+// inferred from armed, altitude and climb rate. Pre-arm readiness is
+// SYS_STATUS's PREARM_CHECK bit (DroneState.PrearmOK).
 //
 // # Link health and background work
 //

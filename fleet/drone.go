@@ -343,7 +343,7 @@ func (d *drone) mergeBattery(v, a float64, pct int, mah float64) {
 }
 
 // updateLanded infers the landed state when the vehicle does not send
-// EXTENDED_SYS_STATE (ArduCopter never does): disarmed is on the ground;
+// EXTENDED_SYS_STATE (ArduCopter only when asked): disarmed is on the ground;
 // armed and above 1 m or climbing faster than 0.5 m/s is in the air; back
 // below 0.5 m and nearly still is on the ground again.
 func (d *drone) updateLanded(now time.Time, out *outbox) {

@@ -92,7 +92,7 @@ type Home struct {
 	AltMSL   float64
 }
 
-// ExtendedState is EXTENDED_SYS_STATE (PX4 sends it; ArduCopter never does).
+// ExtendedState is EXTENDED_SYS_STATE (PX4 sends it; ArduCopter when asked).
 type ExtendedState struct {
 	// Landed is MAV_LANDED_STATE (0 unknown, 1 on ground, 2 in air, 3 takeoff, 4 landing).
 	Landed uint8
