@@ -39,6 +39,7 @@ func storedAsArduCopter(it MissionItem) MissionItem {
 		return 0
 	}
 	out := it
+	out.Autocontinue = true // ArduPilot returns autocontinue 1 for every item
 	out.Param1, out.Param2, out.Param3, out.Param4 = 0, 0, 0, 0
 	switch it.Command {
 	case CmdNavWaypoint, CmdNavTakeoff:
@@ -72,6 +73,19 @@ func storedAsArduCopter(it MissionItem) MissionItem {
 		out.Lat, out.Lon, out.Alt = 0, 0, 0
 	}
 	return out
+}
+
+// StoredItem returns mission item it as an autopilot (MAV_AUTOPILOT) keeps
+// it, which is what a download returns: for ArduPilot as ArduCopter's
+// AP_Mission stores a mission item (a NAV_WAYPOINT keeps only its hold time
+// in whole seconds, autocontinue is always set, DO items other than
+// DO_SET_HOME lose their position); unchanged for other autopilots and for
+// commands it does not know. Positions and altitudes are not rounded.
+func StoredItem(autopilot uint8, it MissionItem) MissionItem {
+	if autopilot != AutopilotArduPilot {
+		return it
+	}
+	return storedAsArduCopter(it)
 }
 
 // planDiff compares a tracked plan with one downloaded from the vehicle, as

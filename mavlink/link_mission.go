@@ -298,10 +298,13 @@ func (l *link) UploadMission(ctx context.Context, t fleet.MissionType, items []f
 					continue // a stale ACK of an earlier transfer
 				case m.Type == common.MAV_MISSION_INVALID_SEQUENCE:
 					continue // the vehicle asks again
-				case m.Type == common.MAV_MISSION_ERROR && resentLast,
+				case m.Type == common.MAV_MISSION_ERROR && (resentLast || lastSent == n-1),
 					m.Type == common.MAV_MISSION_OPERATION_CANCELLED && tries > 0:
 					// The transfer ended on the vehicle (its ACK to our last
-					// item may have been lost): start again.
+					// item may have been lost): start again. ArduCopter
+					// answers MAV_MISSION_ERROR to any item after the end,
+					// also to the last item sent twice because its request
+					// came twice.
 					tries++
 					if tries > l.t.MissionRetries {
 						return missionResult(m.Type, t, "upload")
