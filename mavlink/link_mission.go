@@ -298,7 +298,7 @@ func (l *link) UploadMission(ctx context.Context, t fleet.MissionType, items []f
 					continue // a stale ACK of an earlier transfer
 				case m.Type == common.MAV_MISSION_INVALID_SEQUENCE:
 					continue // the vehicle asks again
-				case m.Type == common.MAV_MISSION_ERROR && (resentLast || lastSent == n-1),
+				case m.Type == common.MAV_MISSION_ERROR && resentLast,
 					m.Type == common.MAV_MISSION_OPERATION_CANCELLED && tries > 0:
 					// The transfer ended on the vehicle (its ACK to our last
 					// item may have been lost): start again. ArduCopter
@@ -326,10 +326,11 @@ func (l *link) UploadMission(ctx context.Context, t fleet.MissionType, items []f
 			if seq < 0 || seq >= n {
 				continue
 			}
+			again := seq == n-1 && lastSent == n-1 // the last item asked twice
 			if err := sendItem(seq); err != nil {
 				return err
 			}
-			resentLast = false
+			resentLast = again
 			tries = 0
 			report(seq)
 			timer.reset(l.t.MissionTimeout)

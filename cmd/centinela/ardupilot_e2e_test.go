@@ -648,8 +648,38 @@ func TestArduPilotLikeSITL(t *testing.T) {
 	if st := droneState(t, f, id); st.Mode != "GUIDED" || st.LastRefusal != "" {
 		t.Errorf("after arming from AUTO: mode %s, last refusal %q", st.Mode, st.LastRefusal)
 	}
-	if err := f.Disarm(ctx, id, false); err != nil {
-		t.Errorf("disarm: %v", err)
+
+	// The mission started in the air 60 m south of home: progress is
+	// measured from there, not from home.
+	if err := f.Takeoff(ctx, id, 20); err != nil {
+		t.Fatalf("takeoff: %v", err)
+	}
+	eventually(t, r.within(20*time.Second, time.Minute), "at 20 m", func() bool { return droneState(t, f, id).Position.RelAlt > 19.5 })
+	south := offset(home, -60, 0)
+	south.RelAlt = 20
+	if err := f.GoTo(ctx, id, south, fleet.GoToOptions{}); err != nil {
+		t.Fatalf("go-to: %v", err)
+	}
+	eventually(t, r.within(20*time.Second, time.Minute), "60 m south of home", func() bool {
+		return distance(droneState(t, f, id).Position, south) < 2
+	})
+	mark = r.ev.mark()
+	from := droneState(t, f, id).Position
+	if err := f.StartMission(ctx, id, fleet.StartOptions{}); err != nil {
+		t.Fatalf("start mission: %v", err)
+	}
+	await(t, r.ev, 10*time.Second, mark, func(e fleet.MissionStarted) bool { return e.MissionID == mid })
+	wp1, wp2 := plan[2], plan[3]
+	p1 := fleet.Position{Lat: wp1.Lat, Lon: wp1.Lon, RelAlt: wp1.Alt}
+	p2 := fleet.Position{Lat: wp2.Lat, Lon: wp2.Lon, RelAlt: wp2.Alt}
+	want := math.Abs(20-from.RelAlt) + distance(from, p1) + distance(p1, p2) + distance(p2, home) + wp2.Alt
+	if ms := droneState(t, f, id).Mission; math.Abs(ms.Distance-want) > 6 {
+		t.Errorf("mission route %.0f m, want %.0f m measured from the drone 60 m south of home", ms.Distance, want)
+	}
+	await(t, r.ev, r.within(60*time.Second, 5*time.Minute), mark, func(e fleet.MissionFinished) bool { return e.MissionID == mid })
+	r.landed(t, r.within(30*time.Second, 3*time.Minute))
+	if mm := all[fleet.MissionMismatch](r.ev, mark); len(mm) != 0 {
+		t.Errorf("mismatches during the flight: %+v", mm)
 	}
 
 	if err := <-thisMAV; fleet.ErrorCode(err) != fleet.NotFound {
