@@ -49,8 +49,8 @@ type fakeVehicle struct {
 	// doubleLastRequest asks for the last item of an upload twice, this
 	// many times (a repeated request crossing the item, as under loss).
 	doubleLastRequest int
-	countsHeard      int
-	errorAcksSent    int
+	countsHeard       int
+	errorAcksSent     int
 	// gcsHeartbeat is the last HEARTBEAT heard from another system.
 	gcsHeartbeat *heardHeartbeat
 	// autopilot is the MAV_AUTOPILOT of its heartbeats (default ArduPilot).
