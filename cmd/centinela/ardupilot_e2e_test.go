@@ -13,6 +13,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/sim"
 )
 
@@ -684,5 +685,53 @@ func TestArduPilotLikeSITL(t *testing.T) {
 
 	if err := <-thisMAV; fleet.ErrorCode(err) != fleet.NotFound {
 		t.Errorf("SYSID_THISMAV: %v, want NotFound (4.7 calls it MAV_SYSID)", err)
+	}
+}
+
+// TestArduPilotFenceOptionsUnion: with FENCE_OPTIONS' union bit (2) the
+// server uploads every corridor inclusion zone the drone may fly in, and
+// only the one it is in without it (issue 22). Against a real vehicle, it
+// must sit in the San Diego–Tijuana corridor (the recordings' home).
+func TestArduPilotFenceOptionsUnion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg.DroneAgencies = []string{"1=" + agencyJoint}
+	home := sanYsidro
+	r := mustArduRig(t, cfg, sim.Config{Seed: 121, Home: &home})
+	f := r.srv.Fleet
+	if r.external {
+		t.Cleanup(func() { r.clearFence(t) })
+	}
+	inclusions := func(rep fleet.FenceReport) int {
+		n := 0
+		for _, s := range rep.Plan.Shapes {
+			if s.Kind == geofence.Inclusion {
+				n++
+			}
+		}
+		return n
+	}
+	ctx := opCtx(t, r.within(60*time.Second, 3*time.Minute))
+	r.setParam(t, "FENCE_OPTIONS", 2)
+	rep, err := r.srv.Watch.UploadFence(ctx, r.id, fleet.FenceOptions{LeaveDisabled: true})
+	if err != nil {
+		t.Fatalf("upload with FENCE_OPTIONS 2: %v", err)
+	}
+	if !rep.UnionInclusions || inclusions(rep) < 2 {
+		t.Errorf("FENCE_OPTIONS 2: union %v, %d inclusion zones; want every corridor zone", rep.UnionInclusions, inclusions(rep))
+	}
+	down, err := f.DownloadMission(ctx, r.id, fleet.MissionTypeFence)
+	if err != nil || len(down) != rep.Items {
+		t.Errorf("fence on the vehicle: %d items, %v; uploaded %d", len(down), err, rep.Items)
+	}
+	mustSetParam(t, f, r.id, "FENCE_OPTIONS", 0)
+	rep, err = r.srv.Watch.UploadFence(ctx, r.id, fleet.FenceOptions{LeaveDisabled: true})
+	if err != nil {
+		t.Fatalf("upload with FENCE_OPTIONS 0: %v", err)
+	}
+	if rep.UnionInclusions || inclusions(rep) != 1 {
+		t.Errorf("FENCE_OPTIONS 0: union %v, %d inclusion zones; want only the one the drone is in", rep.UnionInclusions, inclusions(rep))
 	}
 }
