@@ -160,11 +160,16 @@ type ZoneWatch struct {
 	log    *slog.Logger
 	now    func() time.Time
 	margin geofence.Margin
-	ctx    context.Context
-	cancel context.CancelFunc
-	sub    *Subscription
-	wg     sync.WaitGroup
-	once   sync.Once
+	// grace, hystM, hystTime are VehicleGrace, HysteresisM and
+	// HysteresisTime with their defaults.
+	grace    time.Duration
+	hystM    float64
+	hystTime time.Duration
+	ctx      context.Context
+	cancel   context.CancelFunc
+	sub      *Subscription
+	wg       sync.WaitGroup
+	once     sync.Once
 
 	// tracks belongs to the run goroutine.
 	tracks map[string]*zoneTrack
@@ -231,14 +236,15 @@ func (w *ZoneWatch) Initialize() error {
 	w.margin.HorizontalM = max(w.margin.HorizontalM, 0)
 	w.margin.VerticalM = max(w.margin.VerticalM, 0)
 	w.margin.Time = max(w.margin.Time, 0)
-	if w.VehicleGrace == 0 {
-		w.VehicleGrace = defaultVehicleGrace
+	w.grace, w.hystM, w.hystTime = w.VehicleGrace, w.HysteresisM, w.HysteresisTime
+	if w.grace == 0 {
+		w.grace = defaultVehicleGrace
 	}
-	if w.HysteresisM == 0 {
-		w.HysteresisM = defaultHysteresisM
+	if w.hystM == 0 {
+		w.hystM = defaultHysteresisM
 	}
-	if w.HysteresisTime == 0 {
-		w.HysteresisTime = defaultHysteresisTime
+	if w.hystTime == 0 {
+		w.hystTime = defaultHysteresisTime
 	}
 	workers := w.Workers
 	if workers == 0 {
@@ -392,23 +398,23 @@ func (w *ZoneWatch) check(st DroneState) {
 // checks inside should stay approaching: it is not yet HysteresisM beyond
 // the margin, or not yet for HysteresisTime.
 func (w *ZoneWatch) holdApproaching(tr *zoneTrack, res geofence.WatchResult, relAlt float64, now time.Time) bool {
-	if w.HysteresisM > 0 {
-		nearH := w.margin.HorizontalM > 0 && res.BoundaryM <= w.margin.HorizontalM+w.HysteresisM
+	if w.hystM > 0 {
+		nearH := w.margin.HorizontalM > 0 && res.BoundaryM <= w.margin.HorizontalM+w.hystM
 		// A floor at home level is the ground, never a margin to hold.
 		ground := relAlt-res.VerticalM <= groundM
-		nearV := w.margin.VerticalM > 0 && !ground && res.VerticalM <= w.margin.VerticalM+w.HysteresisM/5
+		nearV := w.margin.VerticalM > 0 && !ground && res.VerticalM <= w.margin.VerticalM+w.hystM/5
 		if nearH || nearV {
 			tr.clearSince = time.Time{}
 			return true
 		}
 	}
-	if w.HysteresisTime <= 0 {
+	if w.hystTime <= 0 {
 		return false
 	}
 	if tr.clearSince.IsZero() {
 		tr.clearSince = now
 	}
-	return now.Sub(tr.clearSince) < w.HysteresisTime
+	return now.Sub(tr.clearSince) < w.hystTime
 }
 
 // groundM is how far above home a floor still counts as the ground.
@@ -525,10 +531,10 @@ func (w *ZoneWatch) waitForVehicle(ev *ZoneResponse) bool {
 	if w.vehicleAnswered(st, ev) {
 		return true
 	}
-	if !st.Fence.Known || w.VehicleGrace <= 0 {
+	if !st.Fence.Known || w.grace <= 0 {
 		return false
 	}
-	deadline := time.NewTimer(w.VehicleGrace)
+	deadline := time.NewTimer(w.grace)
 	defer deadline.Stop()
 	tick := time.NewTicker(vehicleGracePoll)
 	defer tick.Stop()
