@@ -35,6 +35,8 @@ var en = map[string]string{
 	"event.operator_action.failed": "{actor} ({role}): {action} {summary}: refused, {code}",
 	"event.grant_changed":          "control grant {grant_id}: {to} may command {from}'s drones until {until} (active: {active})",
 	"event.missed":                 "{n} events missed (slow connection)",
+	"event.patrol_changed":         "patrol {patrol_id}: {change} {message}",
+	"event.patrol_conformance":     "patrol {patrol_id}: inside its reserved volume: {inside} {reason}",
 	"event.low_battery":            "battery low: {battery_pct} %",
 	"code.invalid":                 "invalid request",
 	"code.not_found":               "not found",

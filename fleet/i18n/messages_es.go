@@ -34,6 +34,8 @@ var es = map[string]string{
 	"event.operator_action.failed": "{actor} ({role}): {action} {summary}: rechazado, {code}",
 	"event.grant_changed":          "permiso de control {grant_id}: {to} puede comandar los drones de {from} hasta {until} (activo: {active})",
 	"event.missed":                 "{n} eventos perdidos (conexión lenta)",
+	"event.patrol_changed":         "patrulla {patrol_id}: {change} {message}",
+	"event.patrol_conformance":     "patrulla {patrol_id}: dentro de su volumen reservado: {inside} {reason}",
 	"event.low_battery":            "batería baja: {battery_pct} %",
 	"code.invalid":                 "solicitud no válida",
 	"code.not_found":               "no encontrado",
