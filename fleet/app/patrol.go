@@ -564,7 +564,7 @@ func (s *Service) endPatrol(id string, state PatrolState, change fleet.PatrolCha
 	ev := fleet.PatrolChanged{DroneID: e.DroneID, At: e.Ended, PatrolID: id, MissionID: e.MissionID, Agency: e.Agency,
 		Change: change, Message: reason}
 	ps.mu.Unlock()
-	s.log.Info("patrol ended", "patrol_id", id, "drone_id", ev.DroneID, "mission_id", ev.MissionID, "state", string(state))
+	s.log.Info("patrol volume released", "patrol_id", id, "drone_id", ev.DroneID, "mission_id", ev.MissionID, "state", string(state))
 	s.Fleet.Publish(ev)
 	return true
 }
