@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"time"
@@ -99,9 +100,13 @@ func (t *telemetryServer) GetTrack(ctx context.Context, req *pb.GetTrackRequest)
 	}
 	switch req.GetFormat() {
 	case pb.TrackFormat_TRACK_FORMAT_CSV:
-		return &pb.GetTrackResponse{Data: trackCSV(pts), ContentType: "text/csv"}, nil
+		var b bytes.Buffer
+		if err := app.WriteTrackCSV(&b, req.GetDroneId(), pts); err != nil {
+			return nil, err
+		}
+		return &pb.GetTrackResponse{Data: b.Bytes(), ContentType: "text/csv"}, nil
 	case pb.TrackFormat_TRACK_FORMAT_GEOJSON:
-		data, err := trackGeoJSON(req.GetDroneId(), pts)
+		data, err := app.TrackGeoJSON(req.GetDroneId(), pts)
 		if err != nil {
 			return nil, err
 		}

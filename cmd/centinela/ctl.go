@@ -84,8 +84,23 @@ func runCtlEnv(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	cfg := defaultCtlConfig()
 	cfg.stdout, cfg.stderr, cfg.getenv = stdout, stderr, getenv
 	cfg.lang = i18n.FromEnv(getenv)
-	// The command is the longest run of leading words that names one; flags
-	// may come anywhere after it.
+	// Flags of every command may come before the command; the command is
+	// the longest run of words (up to two) that names one; its flags and
+	// arguments follow in any order.
+	common := flag.NewFlagSet("ctl", flag.ContinueOnError)
+	var scratch ctlConfig
+	scratch.register(common)
+	var pre []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		pre = append(pre, args[0])
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		args = args[1:]
+		if f := common.Lookup(name); f != nil && !hasValue && len(args) > 0 {
+			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !bf.IsBoolFlag() {
+				pre, args = append(pre, args[0]), args[1:]
+			}
+		}
+	}
 	words := 0
 	for words < len(args) && !strings.HasPrefix(args[words], "-") {
 		words++
@@ -96,17 +111,17 @@ func runCtlEnv(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		path := strings.Join(args[:n], " ")
 		for i := range all {
 			if all[i].path == path {
-				cmd, args = &all[i], args[n:]
+				cmd, args = &all[i], append(pre, args[n:]...)
 				break
 			}
 		}
 	}
 	if cmd == nil {
-		// Global flags before the command: parse them for --lang, then usage.
+		// Parse the flags for --lang, then print the usage.
 		fs := flag.NewFlagSet("ctl", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		cfg.register(fs)
-		_ = fs.Parse(args)
+		_ = fs.Parse(pre)
 		if l, ok := i18n.Parse(cfg.Lang); ok {
 			cfg.lang = l
 		}
@@ -146,12 +161,22 @@ func runCtlEnv(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		cfg.lang = l
 	}
 	if cmd.nargs >= 0 && len(pos) != cmd.nargs {
-		fmt.Fprintln(stderr, cfg.t("ctl.need_args", "command", cmd.path, "args", cmd.args))
+		if cmd.nargs == 0 {
+			fmt.Fprintln(stderr, cfg.t("ctl.no_args", "command", cmd.path))
+		} else {
+			fmt.Fprintln(stderr, cfg.t("ctl.need_args", "command", cmd.path, "args", cmd.args))
+		}
 		fs.Usage()
 		return errUsage
 	}
 	if cfg.Token == "" {
 		cfg.Token = getenv("CENTINELA_TOKEN")
+	}
+	cfg.Token = strings.TrimSpace(cfg.Token)
+	for _, r := range cfg.Token {
+		if r < 0x21 || r > 0x7e {
+			return cfg.usage("--token / CENTINELA_TOKEN: a token is one word of printable ASCII")
+		}
 	}
 	var cl *proto.Client
 	if !cmd.local {

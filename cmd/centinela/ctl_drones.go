@@ -35,7 +35,7 @@ type droneJSON struct {
 	AltMSLM      *float64 `json:"alt_msl_m,omitempty"`
 	SpeedMS      float64  `json:"ground_speed_m_s"`
 	HeadingDeg   *float64 `json:"heading_deg,omitempty"`
-	BatteryPct   *int32   `json:"battery_pct,omitempty"`
+	BatteryPct   *int32   `json:"battery_pct"` // null when unknown
 	BatteryV     *float64 `json:"battery_v,omitempty"`
 	GPSFix       uint32   `json:"gps_fix"`
 	Satellites   *int32   `json:"satellites,omitempty"`
@@ -159,6 +159,15 @@ func splitList(s string) []string {
 	return out
 }
 
+// state translates a state code (link, mission, landed) for tables; JSON
+// keeps the code.
+func (c *ctlConfig) state(code string) string {
+	if i18n.Has(i18n.En, "ctl.state."+code) {
+		return c.t("ctl.state." + code)
+	}
+	return code
+}
+
 func yesNo(c *ctlConfig, b bool) string {
 	if b {
 		return c.t("ctl.yes")
@@ -185,24 +194,24 @@ func printDroneTable(w io.Writer, c *ctlConfig, drones []*pb.Drone) {
 		if d.GetBattery().RemainingPct != nil {
 			bat = strconv.Itoa(int(d.GetBattery().GetRemainingPct()))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.GetId(), d.GetAgency(), linkName(d.GetLinkState()),
-			d.GetMode(), yesNo(c, d.GetArmed()), lat, lon, alt, fnum(d.GetGroundSpeedMS(), 1), bat, missionCell(d.GetMission()))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.GetId(), d.GetAgency(), c.state(linkName(d.GetLinkState())),
+			d.GetMode(), yesNo(c, d.GetArmed()), lat, lon, alt, fnum(d.GetGroundSpeedMS(), 1), bat, missionCell(c, d.GetMission()))
 	}
 	tw.Flush()
 }
 
-func missionCell(m *pb.MissionStatus) string {
+func missionCell(c *ctlConfig, m *pb.MissionStatus) string {
 	switch m.GetState() {
 	case pb.MissionState_MISSION_STATE_NONE:
 		return "-"
 	case pb.MissionState_MISSION_STATE_RUNNING, pb.MissionState_MISSION_STATE_PAUSED:
-		s := fmt.Sprintf("%s %d/%d %.0f%%", missionStateName(m.GetState()), m.GetCurrentSeq(), max(int(m.GetItems())-1, 0), m.GetPercent())
+		s := fmt.Sprintf("%s %d/%d %.0f%%", c.state(missionStateName(m.GetState())), m.GetCurrentSeq(), max(int(m.GetItems())-1, 0), m.GetPercent())
 		if m.GetEta() != nil {
 			s += " " + m.GetEta().AsDuration().Round(time.Second).String()
 		}
 		return s
 	}
-	return missionStateName(m.GetState())
+	return c.state(missionStateName(m.GetState()))
 }
 
 func printDrone(w io.Writer, c *ctlConfig, d *pb.Drone) {
@@ -212,12 +221,12 @@ func printDrone(w io.Writer, c *ctlConfig, d *pb.Drone) {
 	row(c.t("ctl.col.drone"), d.GetId())
 	row(c.t("ctl.col.name"), d.GetName())
 	row(c.t("ctl.col.agency"), d.GetAgency())
-	row(c.t("ctl.show.link"), c.t("ctl.show.link.value", "state", linkName(d.GetLinkState()), "link", d.GetLink(),
+	row(c.t("ctl.show.link"), c.t("ctl.show.link.value", "state", c.state(linkName(d.GetLinkState())), "link", d.GetLink(),
 		"rate", fnum(d.GetLinkQuality().GetRateHz(), 1), "loss", fnum(d.GetLinkQuality().GetLossPct(), 1)))
 	row(c.t("ctl.col.mode"), d.GetMode())
 	row(c.t("ctl.col.armed"), yesNo(c, d.GetArmed()))
 	row(c.t("ctl.show.system_status"), d.GetSystemStatus())
-	row(c.t("ctl.show.landed"), enumName(d.GetLandedState().String(), "LANDED_STATE_"))
+	row(c.t("ctl.show.landed"), c.state(enumName(d.GetLandedState().String(), "LANDED_STATE_")))
 	pos := none
 	if p := d.GetPosition(); p != nil {
 		pos = fmt.Sprintf("%s, %s, %s m", fnum(p.GetLatDeg(), 6), fnum(p.GetLonDeg(), 6), fnum(p.GetRelAltM(), 1))
@@ -250,7 +259,7 @@ func printDrone(w io.Writer, c *ctlConfig, d *pb.Drone) {
 		fw = f.GetVersion() + " [" + strings.Join(f.GetCapabilityNames(), " ") + "]"
 	}
 	row(c.t("ctl.show.firmware"), fw)
-	row(c.t("ctl.show.mission"), missionCell(d.GetMission()))
+	row(c.t("ctl.show.mission"), missionCell(c, d.GetMission()))
 	row(c.t("ctl.show.can_command"), yesNo(c, d.GetCanCommand()))
 	tw.Flush()
 }

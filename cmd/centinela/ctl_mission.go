@@ -205,7 +205,7 @@ func ctlMissionCommands() []ctlCommand {
 							eta = s.GetEta().AsDuration().Round(time.Second).String()
 						}
 						fmt.Fprintln(c.stdout, c.t("ctl.mission.progress", "drone", a[0], "mission_id", s.GetMissionId(),
-							"state", missionStateName(s.GetState()), "seq", strconv.Itoa(int(s.GetCurrentSeq())),
+							"state", c.state(missionStateName(s.GetState())), "seq", strconv.Itoa(int(s.GetCurrentSeq())),
 							"last", strconv.Itoa(max(int(s.GetItems())-1, 0)), "percent", fnum(s.GetPercent(), 0), "eta", eta))
 					}
 					switch s.GetState() {

@@ -14,6 +14,7 @@ import (
 	gproto "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/qgcplan"
 	"github.com/centinela-gcs/centinela/proto"
 	pb "github.com/centinela-gcs/centinela/proto/centinela/v1"
@@ -24,11 +25,11 @@ func init() {
 	planLoaders[".plan"] = func(data []byte) ([]*pb.MissionItem, error) {
 		p, err := qgcplan.Decode(data)
 		if err != nil {
-			return nil, err
+			return nil, fleet.Errorf(fleet.Invalid, "not a QGroundControl .plan: %s", fleet.ErrorMessage(err))
 		}
 		items, err := p.MissionItems()
 		if err != nil {
-			return nil, err
+			return nil, fleet.Errorf(fleet.Invalid, "QGroundControl .plan: %s", fleet.ErrorMessage(err))
 		}
 		out := make([]*pb.MissionItem, len(items))
 		for i, it := range items {

@@ -121,6 +121,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer srv.Close()
+	if err := printDemoTokens(srv, stdout); err != nil {
+		return err
+	}
+	if srv.GRPC != nil {
+		fmt.Fprintf(stdout, "The patrols: centinela ctl patrol ls --server %s (any token)\n", srv.GRPC.Address())
+	}
 	swarms := []*sim.Swarm{srv.Swarm}
 	for k := 0; k < cfg.MX; k++ {
 		home, err := mexicanHome(srv.Zones.Snapshot(), sim.Corridors[k].Home)

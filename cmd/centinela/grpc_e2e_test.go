@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -158,7 +159,8 @@ func armAndTakeoff(t *testing.T, cl *proto.Client, id string, alt float64) {
 }
 
 func TestGRPCEveryRPC(t *testing.T) {
-	e := mustGRPC(t, 3, nil)
+	db := filepath.Join(t.TempDir(), "centinela.db")
+	e := mustGRPC(t, 3, func(c *serveConfig) { c.Store.DB = db })
 	op := e.client(t, e.own)
 	admin := e.client(t, e.admin)
 	sup := e.client(t, e.sup)
@@ -204,9 +206,15 @@ func TestGRPCEveryRPC(t *testing.T) {
 				break
 			}
 		}
-		// Without a history store, events are not kept: Unimplemented.
-		_, err := sup.Fleet.ListEvents(ctx, &pb.ListEventsRequest{})
-		wantCode(t, err, "Unimplemented", fleet.Unsupported)
+		// The server records events in its store.
+		var evs []*pb.Event
+		eventually(t, 20*time.Second, "stored discovery events", func() bool {
+			evs = must(sup.Fleet.ListEvents(ctx, &pb.ListEventsRequest{Kinds: []string{app.KindDroneDiscovered}})).get(t).GetEvents()
+			return len(evs) == 3
+		})
+		if evs[0].GetAt().AsTime().Location() != time.UTC || evs[0].GetParams()["sys_id"] == "" {
+			t.Fatalf("event %v", evs[0])
+		}
 	})
 
 	t.Run("Control", func(t *testing.T) {
@@ -366,8 +374,22 @@ func TestGRPCEveryRPC(t *testing.T) {
 		if s.GetDroneId() != "sysid-3" || s.GetPosition() == nil || s.GetBattery() == nil || s.GetAttitude() != nil {
 			t.Fatalf("sample %v", s)
 		}
-		_, err := sup.Telemetry.GetTrack(ctx, &pb.GetTrackRequest{DroneId: "sysid-3"})
-		wantCode(t, err, "Unimplemented", fleet.Unsupported)
+		var tr *pb.GetTrackResponse
+		eventually(t, 20*time.Second, "a stored track", func() bool {
+			tr = must(sup.Telemetry.GetTrack(ctx, &pb.GetTrackRequest{DroneId: "sysid-1"})).get(t)
+			return len(tr.GetPoints()) > 0
+		})
+		if p := tr.GetPoints()[0]; p.GetPosition() == nil || p.GetAt().AsTime().Location() != time.UTC {
+			t.Fatalf("track point %v", p)
+		}
+		csv := must(sup.Telemetry.GetTrack(ctx, &pb.GetTrackRequest{DroneId: "sysid-1", Format: pb.TrackFormat_TRACK_FORMAT_CSV})).get(t)
+		if !strings.HasPrefix(string(csv.GetData()), "time,drone_id,lat,lon") || strings.Count(string(csv.GetData()), "\n") < 2 {
+			t.Fatalf("CSV track %q", csv.GetData())
+		}
+		gj := must(sup.Telemetry.GetTrack(ctx, &pb.GetTrackRequest{DroneId: "sysid-1", Format: pb.TrackFormat_TRACK_FORMAT_GEOJSON})).get(t)
+		if gj.GetContentType() != "application/geo+json" || !strings.Contains(string(gj.GetData()), `"times"`) {
+			t.Fatalf("GeoJSON track %s", gj.GetData())
+		}
 	})
 
 	t.Run("Admin", func(t *testing.T) {
@@ -719,6 +741,36 @@ func TestGRPCWatchFlying(t *testing.T) {
 	}
 }
 
-var _ = io.EOF
+// "centinela token create" before the server first starts: the token
+// works once serve opens the same file.
+func TestTokenCreateBeforeServe(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "state", "centinela.db")
+	var out, errb strings.Builder
+	if code := run(context.Background(), []string{"token", "create", "--db", db, "--role", "admin", "--name", "first-admin"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	secret := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(secret, "cnt_") || strings.Contains(errb.String(), secret) {
+		t.Fatalf("stdout %q stderr %q", out.String(), errb.String())
+	}
+	for _, args := range [][]string{{"token", "create", "--db", db}, {"token", "create", "--db", db, "--role", "pilot"}, {"token"}} {
+		if code := run(context.Background(), args, io.Discard, io.Discard); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	if code := run(context.Background(), []string{"token", "create", "--db", db, "--role", "operator"}, io.Discard, &errb); code != 1 {
+		t.Errorf("operator without agency: exit %d", code)
+	}
+	e := mustGRPC(t, 1, func(c *serveConfig) { c.Store.DB = db })
+	ts := must(e.client(t, secret).Admin.ListTokens(tctx(t, 10*time.Second), &pb.ListTokensRequest{})).get(t).GetTokens()
+	found := false
+	for _, x := range ts {
+		found = found || (x.GetLabel() == "first-admin" && x.GetRole() == pb.Role_ROLE_ADMIN)
+	}
+	if !found {
+		t.Fatalf("tokens %v", ts)
+	}
+}
+
 var _ = geofence.US
 var _ = os.Getenv

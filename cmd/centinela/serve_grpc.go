@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 
+	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/proto"
 )
 
@@ -89,4 +92,37 @@ func (s *server) closeGRPC() {
 	if s.GRPC != nil {
 		s.GRPC.Close()
 	}
+}
+
+// printDemoTokens makes an operator, a supervisor and an admin token for
+// the demo and prints them with ctl commands to try.
+func printDemoTokens(s *server, w io.Writer) error {
+	if s.GRPC == nil {
+		return nil
+	}
+	root := app.Principal{Role: app.RoleAdmin, Label: "demo"}
+	type tok struct {
+		role   app.Role
+		agency string
+	}
+	var secrets []string
+	for _, t := range []tok{{app.RoleOperator, s.cfg.DefaultAgency}, {app.RoleSupervisor, ""}, {app.RoleAdmin, ""}} {
+		secret, _, err := s.App.CreateToken(context.Background(), root, t.role, t.agency, "demo-"+string(t.role))
+		if err != nil {
+			return fmt.Errorf("demo token: %w", err)
+		}
+		secrets = append(secrets, secret)
+	}
+	addr := s.GRPC.Address().String()
+	server := ""
+	if addr != proto.DefaultAddr {
+		server = " --server " + addr
+	}
+	fmt.Fprintf(w, "gRPC API on %s. Tokens (shown once):\n", addr)
+	fmt.Fprintf(w, "  operator (%s): export CENTINELA_TOKEN=%s\n", s.cfg.DefaultAgency, secrets[0])
+	fmt.Fprintf(w, "  supervisor:    %s\n  admin:         %s\n", secrets[1], secrets[2])
+	fmt.Fprintf(w, "Try, as the operator:\n  centinela ctl%s drones ls\n  centinela ctl%s watch\n  centinela ctl%s hold sysid-1\n  centinela ctl%s mission progress sysid-1 --follow\n",
+		server, server, server, server)
+	fmt.Fprintf(w, "and as the admin: centinela ctl%s --token %s emergency rtl --all\n", server, secrets[2])
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -21,9 +23,17 @@ type tokenConfig struct {
 	Role, Agency, Name string
 }
 
-// openTokenStore opens the server's store file for token create.
-func openTokenStore(path string) (*store.DB, error) {
-	return store.Open(path, store.Options{})
+// openTokenStore opens the server's store file (serve --db). It fails
+// while serve holds the file (bbolt's lock), after the store's timeout.
+func openTokenStore(path string) (app.Store, io.Closer, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, err
+	}
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, db, nil
 }
 
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,7 +47,10 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var cfg tokenConfig
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.DB, "db", "", "the server's store `file` (serve --db)")
+	if path, err := defaultDBPath(); err == nil {
+		cfg.DB = path
+	}
+	fs.StringVar(&cfg.DB, "db", cfg.DB, "the server's store `file` (serve --db)")
 	fs.StringVar(&cfg.Role, "role", "", "supervisor, operator or admin")
 	fs.StringVar(&cfg.Agency, "agency", "", "the holder's agency (required for operators)")
 	fs.StringVar(&cfg.Name, "name", "", "label shown in the audit log")
@@ -59,11 +72,11 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "token create: --role %q: want supervisor, operator or admin\n", cfg.Role)
 		return errUsage
 	}
-	st, err := openTokenStore(cfg.DB)
+	st, closer, err := openTokenStore(cfg.DB)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closer.Close()
 	if cfg.Agency != "" {
 		known := slices.ContainsFunc(builtinAgencies(), func(a geofence.Agency) bool { return a.ID == cfg.Agency })
 		if stored, err := st.Agencies(); err == nil && !known {

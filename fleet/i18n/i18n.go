@@ -1,7 +1,9 @@
 package i18n
 
 import (
+	"maps"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -159,13 +161,40 @@ func Event(lang Lang, kind string, params map[string]string) string {
 	if v := variant(kind, params); v != "" && Has(En, key+"."+v) {
 		key += "." + v
 	}
-	s := Msg(lang, key, params)
+	s := Msg(lang, key, rounded(params))
 	if text := params["text"]; text != "" {
 		if ex := Explain(lang, text); ex != "" {
 			s += " (" + ex + ")"
 		}
 	}
 	return s
+}
+
+// roundedParams are the event parameters shown to people with fewer
+// decimals (the records keep every digit).
+var roundedParams = map[string]int{"percent": 0, "boundary_m": 0, "down_s": 1, "time_to_breach_s": 0, "rel_alt_m": 0}
+
+// rounded returns params with the numbers of roundedParams rounded.
+func rounded(params map[string]string) map[string]string {
+	var out map[string]string
+	for k, prec := range roundedParams {
+		v, ok := params[k]
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(params)
+		}
+		out[k] = strconv.FormatFloat(f, 'f', prec, 64)
+	}
+	if out == nil {
+		return params
+	}
+	return out
 }
 
 // variant picks the form of a kind's message that fits its parameters:

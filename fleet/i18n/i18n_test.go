@@ -94,6 +94,9 @@ func TestRender(t *testing.T) {
 	if got := Event(En, app.KindCommandResult, map[string]string{"command": "arm", "code": "denied", "message": "no"}); got != "arm: denied: no" {
 		t.Errorf("failed command: %q", got)
 	}
+	if got := Event(En, app.KindMissionProgress, map[string]string{"state": "running", "seq": "5", "percent": "58.78999799811382"}); got != "mission running, item 5, 59 %" {
+		t.Errorf("rounded percent: %q", got)
+	}
 	if got := Event(En, "brand_new_kind", map[string]string{"b": "2", "a": "1"}); got != "brand_new_kind a=1 b=2" {
 		t.Errorf("unknown kind: %q", got)
 	}

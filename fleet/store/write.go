@@ -34,7 +34,10 @@ func (db *DB) write(b *batch) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		tracks := tx.Bucket(bucketTracks)
 		buckets := map[string]*bolt.Bucket{}
-		var val []byte
+		// bbolt keeps a Put's value until the commit: each point gets its
+		// own bytes (appended to one arena; a grown arena leaves the earlier
+		// values in the old one, untouched).
+		var arena []byte
 		for _, dp := range b.points {
 			bk := buckets[dp.drone]
 			if bk == nil {
@@ -46,8 +49,9 @@ func (db *DB) write(b *batch) error {
 				bk.FillPercent = 0.95
 				buckets[dp.drone] = bk
 			}
-			val = appendPoint(val[:0], dp.p)
-			if err := bk.Put(timeKey(dp.p.At), val); err != nil {
+			start := len(arena)
+			arena = appendPoint(arena, dp.p)
+			if err := bk.Put(timeKey(dp.p.At), arena[start:len(arena):len(arena)]); err != nil {
 				return err
 			}
 		}

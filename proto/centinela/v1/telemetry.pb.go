@@ -95,9 +95,12 @@ type TrackFormat int32
 const (
 	// Points in the response's points field.
 	TrackFormat_TRACK_FORMAT_POINTS TrackFormat = 0
-	// CSV with a header row, in data.
+	// CSV with a header row (time, drone_id, lat, lon, alt_m, rel_alt_m,
+	// speed_m_s, heading_deg, battery_pct, mode, armed), times RFC 3339 UTC,
+	// in data.
 	TrackFormat_TRACK_FORMAT_CSV TrackFormat = 1
-	// A GeoJSON FeatureCollection of one LineString with per-point times, in data.
+	// An RFC 7946 Feature: a LineString of [lon, lat, alt AMSL] with the
+	// samples' times in its "times" property, in data.
 	TrackFormat_TRACK_FORMAT_GEOJSON TrackFormat = 2
 )
 
