@@ -140,7 +140,8 @@ type patrolSet struct {
 	// volumes hold altitudes above sea level where known.
 	mu    sync.Mutex
 	byID  map[string]*patrolEntry
-	ended []string // ended patrol ids, oldest first
+	ended []string        // ended patrol ids, oldest first
+	busy  map[string]bool // drones a DispatchPatrol is working on
 }
 
 type patrolEntry struct {
@@ -157,6 +158,7 @@ func (s *Service) patrolsInit() *patrolSet {
 	ps.once.Do(func() {
 		ps.reg = &plan.Registry{Now: func() time.Time { return s.Now() }}
 		ps.byID = map[string]*patrolEntry{}
+		ps.busy = map[string]bool{}
 	})
 	return ps
 }
@@ -384,7 +386,23 @@ func (s *Service) DispatchPatrol(ctx context.Context, p Principal, r PatrolReque
 				e.DroneID, e.ID, e.Volume.End.UTC().Format(time.RFC3339)))
 		}
 	}
+	for _, id := range r.DroneIDs {
+		if ps.busy[id] {
+			ps.mu.Unlock()
+			return fail(id, "", fleet.Errorf(fleet.Busy, "drone %q is being dispatched by another call", id))
+		}
+	}
+	for _, id := range r.DroneIDs {
+		ps.busy[id] = true
+	}
 	ps.mu.Unlock()
+	defer func() {
+		ps.mu.Lock()
+		for _, id := range r.DroneIDs {
+			delete(ps.busy, id)
+		}
+		ps.mu.Unlock()
+	}()
 	res, states, err := s.planPatrol(p, &r)
 	if err != nil {
 		return fail("", "", err)

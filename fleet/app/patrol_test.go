@@ -546,3 +546,41 @@ func hasCommand(v *ft.Vehicle, k fleet.CommandKind) bool {
 	}
 	return false
 }
+
+// Two dispatches of one drone at the same moment, even with resolutions
+// allowed: one flies, the other is refused (busy, or the drone's patrol).
+func TestPatrolSameDroneTwice(t *testing.T) {
+	e := newEnv(t)
+	c := ctx(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	start := make(chan struct{})
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := perimeterReq("us-1")
+			r.ResolveAltitude, r.MaxDelay = true, time.Hour
+			<-start
+			_, errs[i] = e.s.DispatchPatrol(c, e.who["op-us"], r)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch fleet.ErrorCode(err) {
+		case "":
+			ok++
+		case fleet.Busy, fleet.Conflict:
+		default:
+			t.Errorf("unexpected %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d dispatches flew us-1: %v", ok, errs)
+	}
+	if ps, _ := e.s.ListPatrols(c, e.who["sup"], true); len(ps) != 1 {
+		t.Errorf("%d active patrols", len(ps))
+	}
+}
