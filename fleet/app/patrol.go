@@ -451,7 +451,13 @@ func (s *Service) DispatchPatrol(ctx context.Context, p Principal, r PatrolReque
 		off := homeOffset(r.Plan.Drones[i])
 		v := volumeOf(id, rt, start, off)
 		var opt plan.Resolve
-		if r.ResolveAltitude {
+		// Drones of one dispatch share their pieces' edges (and often a
+		// base): one meeting a sibling flies another layer.
+		sibling := false
+		if c, err := ps.reg.Check(v); err == nil && c != nil {
+			sibling = slices.ContainsFunc(entries, func(e *patrolEntry) bool { return e.ID == c.PatrolID })
+		}
+		if r.ResolveAltitude || sibling {
 			for _, a := range plan.AltitudeLayers(set, r.Plan.Agency, []plan.Route{rt}, minA, maxA, step, start) {
 				opt.Layers = append(opt.Layers, a+off)
 			}

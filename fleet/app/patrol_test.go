@@ -584,3 +584,54 @@ func TestPatrolSameDroneTwice(t *testing.T) {
 		t.Errorf("%d active patrols", len(ps))
 	}
 }
+
+// A coverage shared by two drones of one base: one dispatch, two patrols,
+// the second drone on another altitude layer where their paths meet.
+func TestPatrolDispatchSharedCoverage(t *testing.T) {
+	e := newEnv(t)
+	c := ctx(t)
+	r := app.PatrolRequest{DroneIDs: []string{"us-1", "us-2"}, Plan: plan.Request{Kind: plan.Coverage, Area: usSquare(), AltM: 50, SpeedMPS: 8, SwathM: 60, Endurance: time.Hour}}
+	ps, err := e.s.DispatchPatrol(c, e.who["op-us"], r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].DroneID == ps[1].DroneID || ps[0].ID == ps[1].ID {
+		t.Fatalf("patrols %+v", ps)
+	}
+	if ps[0].Volume.AltM == ps[1].Volume.AltM {
+		t.Errorf("both at %g m: the shared base's paths meet", ps[0].Volume.AltM)
+	}
+	for _, p := range ps {
+		if e.vehicles[p.DroneID].Calls("UploadMission") != 1 {
+			t.Errorf("%s: mission not uploaded", p.DroneID)
+		}
+	}
+}
+
+// A failsafe interrupting the mission ends the patrol and frees its
+// airspace.
+func TestPatrolReleasedWhenInterrupted(t *testing.T) {
+	e := newEnv(t)
+	c := ctx(t)
+	op := e.who["op-us"]
+	sub := watchEvents(t, e)
+	ps, err := e.s.DispatchPatrol(c, op, perimeterReq("us-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, _ := e.f.MissionPlan("us-1")
+	v := e.vehicles["us-1"]
+	ft.Feed(e.f, v, ft.Copter(ft.Auto, true, ft.StatusActive), fleet.MissionCurrent{Seq: 2, Total: len(items), State: 3})
+	ft.Feed(e.f, v, ft.Copter(ft.RTL, true, ft.StatusCritical), fleet.StatusText{Severity: 4, Text: "GCS Failsafe"})
+	ev := nextEvent(t, sub, func(ev fleet.PatrolChanged) bool { return ev.Change == fleet.PatrolInterrupted })
+	if ev.PatrolID != ps[0].ID || ev.Message != string(fleet.InterruptFailsafe) {
+		t.Errorf("interrupted %+v", ev)
+	}
+	got, _ := e.s.GetPatrol(c, op, ps[0].ID)
+	if got.State != app.PatrolInterruptedState || got.Reason != string(fleet.InterruptFailsafe) {
+		t.Fatalf("state %s reason %q", got.State, got.Reason)
+	}
+	if pv, err := e.s.PlanPatrol(c, op, perimeterReq("us-2")); err != nil || len(pv.Conflicts) != 0 {
+		t.Fatalf("after the interruption: %v, conflicts %+v", err, pv)
+	}
+}
