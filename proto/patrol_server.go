@@ -256,12 +256,12 @@ func conflictToPB(c *plan.Conflict) *pb.VolumeConflict {
 }
 
 var patrolStates = map[app.PatrolState]pb.PatrolState{
-	app.PatrolScheduled:        pb.PatrolState_PATROL_STATE_SCHEDULED,
-	app.PatrolFlying:           pb.PatrolState_PATROL_STATE_FLYING,
-	app.PatrolFinishedState:    pb.PatrolState_PATROL_STATE_FINISHED,
-	app.PatrolInterruptedState: pb.PatrolState_PATROL_STATE_INTERRUPTED,
-	app.PatrolCancelledState:   pb.PatrolState_PATROL_STATE_CANCELLED,
-	app.PatrolFailedState:      pb.PatrolState_PATROL_STATE_FAILED,
+	app.PatrolScheduled:   pb.PatrolState_PATROL_STATE_SCHEDULED,
+	app.PatrolFlying:      pb.PatrolState_PATROL_STATE_FLYING,
+	app.PatrolFinished:    pb.PatrolState_PATROL_STATE_FINISHED,
+	app.PatrolInterrupted: pb.PatrolState_PATROL_STATE_INTERRUPTED,
+	app.PatrolCancelled:   pb.PatrolState_PATROL_STATE_CANCELLED,
+	app.PatrolFailed:      pb.PatrolState_PATROL_STATE_FAILED,
 }
 
 func patrolToPB(p app.Patrol) *pb.PatrolInfo {

@@ -51,11 +51,13 @@ const (
 	PatrolScheduled PatrolState = "scheduled"
 	// PatrolFlying: its mission was started.
 	PatrolFlying PatrolState = "flying"
-	// PatrolFinishedState and the other ended states hold no reservation.
-	PatrolFinishedState    PatrolState = "finished"
-	PatrolInterruptedState PatrolState = "interrupted"
-	PatrolCancelledState   PatrolState = "cancelled"
-	PatrolFailedState      PatrolState = "failed"
+	// The ended states hold no reservation: the mission finished, was
+	// interrupted (Reason says why), the patrol was cancelled, or its
+	// delayed start failed.
+	PatrolFinished    PatrolState = "finished"
+	PatrolInterrupted PatrolState = "interrupted"
+	PatrolCancelled   PatrolState = "cancelled"
+	PatrolFailed      PatrolState = "failed"
 )
 
 // Active reports whether a patrol in state st holds a reservation.
@@ -494,7 +496,7 @@ func (s *Service) DispatchPatrol(ctx context.Context, p Principal, r PatrolReque
 		}
 		if err != nil {
 			for _, rest := range entries[k:] {
-				s.endPatrol(rest.ID, PatrolFailedState, fleet.PatrolFailed, fleet.ErrorMessage(err))
+				s.endPatrol(rest.ID, PatrolFailed, fleet.PatrolFailed, fleet.ErrorMessage(err))
 			}
 			s.audit(p, action, e.DroneID, e.Agency, sum, err)
 			return out, err
@@ -553,7 +555,7 @@ func (s *Service) startLater(id string) {
 		}
 		err := s.StartMission(s.ctx, p, drone, false)
 		if err != nil {
-			s.endPatrol(id, PatrolFailedState, fleet.PatrolFailed, fleet.ErrorMessage(err))
+			s.endPatrol(id, PatrolFailed, fleet.PatrolFailed, fleet.ErrorMessage(err))
 			return
 		}
 		ps.mu.Lock()
@@ -598,13 +600,13 @@ func (s *Service) endPatrol(id string, state PatrolState, change fleet.PatrolCha
 // Service's goroutine.
 func (s *Service) notePatrol(ev fleet.Event) {
 	var drone, mid string
-	state, change, reason := PatrolFinishedState, fleet.PatrolFinished, ""
+	state, change, reason := PatrolFinished, fleet.PatrolFinished, ""
 	switch e := ev.(type) {
 	case fleet.MissionFinished:
 		drone, mid = e.DroneID, e.MissionID
 	case fleet.MissionInterrupted:
 		drone, mid = e.DroneID, e.MissionID
-		state, change, reason = PatrolInterruptedState, fleet.PatrolInterrupted, string(e.Reason)
+		state, change, reason = PatrolInterrupted, fleet.PatrolInterrupted, string(e.Reason)
 	default:
 		return
 	}
@@ -614,9 +616,9 @@ func (s *Service) notePatrol(ev fleet.Event) {
 	for _, e := range ps.byID {
 		if e.DroneID == drone && e.State == PatrolFlying && (mid == "" || e.MissionID == mid) {
 			id = e.ID
-			if e.cancelBy != "" && state == PatrolInterruptedState {
+			if e.cancelBy != "" && state == PatrolInterrupted {
 				// The abort of CancelPatrol.
-				state, change, reason = PatrolCancelledState, fleet.PatrolCancelled, "cancelled by "+e.cancelBy
+				state, change, reason = PatrolCancelled, fleet.PatrolCancelled, "cancelled by "+e.cancelBy
 			}
 		}
 	}
@@ -818,7 +820,7 @@ func (s *Service) CancelPatrol(ctx context.Context, p Principal, id string) erro
 				return err
 			}
 		}
-		s.endPatrol(id, PatrolCancelledState, fleet.PatrolCancelled, "cancelled by "+p.Label)
+		s.endPatrol(id, PatrolCancelled, fleet.PatrolCancelled, "cancelled by "+p.Label)
 		return nil
 	})
 }

@@ -200,7 +200,7 @@ func TestPatrolDispatchConflictAndResolution(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := e.s.GetPatrol(c, op, first[0].ID)
-	if got.State != app.PatrolCancelledState || got.Ended.IsZero() {
+	if got.State != app.PatrolCancelled || got.Ended.IsZero() {
 		t.Fatalf("after cancel: %+v", got.State)
 	}
 	nextEvent(t, sub, func(ev fleet.PatrolChanged) bool {
@@ -280,7 +280,7 @@ func TestPatrolReleasedWhenFinished(t *testing.T) {
 		t.Errorf("finished %+v", ev)
 	}
 	got, _ := e.s.GetPatrol(c, op, ps[0].ID)
-	if got.State != app.PatrolFinishedState {
+	if got.State != app.PatrolFinished {
 		t.Fatalf("state %s", got.State)
 	}
 	// Its airspace is free again.
@@ -628,7 +628,7 @@ func TestPatrolReleasedWhenInterrupted(t *testing.T) {
 		t.Errorf("interrupted %+v", ev)
 	}
 	got, _ := e.s.GetPatrol(c, op, ps[0].ID)
-	if got.State != app.PatrolInterruptedState || got.Reason != string(fleet.InterruptFailsafe) {
+	if got.State != app.PatrolInterrupted || got.Reason != string(fleet.InterruptFailsafe) {
 		t.Fatalf("state %s reason %q", got.State, got.Reason)
 	}
 	if pv, err := e.s.PlanPatrol(c, op, perimeterReq("us-2")); err != nil || len(pv.Conflicts) != 0 {
