@@ -531,6 +531,9 @@ func (s *Service) startLater(id string) {
 	}
 	at, p, drone := e.startAt, e.principal, e.DroneID
 	ps.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return // closed: nothing may start
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
