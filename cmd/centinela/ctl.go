@@ -321,6 +321,7 @@ func ctlCommands() []ctlCommand {
 	out = append(out, ctlParamCommands()...)
 	out = append(out, ctlZoneCommands()...)
 	out = append(out, ctlAdminCommands()...)
+	out = append(out, ctlPatrolCommands()...)
 	return out
 }
 
