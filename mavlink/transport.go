@@ -94,10 +94,11 @@ type Transport struct {
 	// owned by run
 	links       map[linkKey]*link
 	parseErrors map[*gomavlib.Channel]uint64
+	console     map[*gomavlib.Channel]*consoleLine
 
 	stats struct {
-		frames, parseErrors, unknown, ignored, dropped atomic.Uint64
-		links                                          atomic.Int64
+		frames, parseErrors, unknown, ignored, dropped, consoleText atomic.Uint64
+		links                                                       atomic.Int64
 	}
 }
 
@@ -116,6 +117,10 @@ type Stats struct {
 	ParseErrors uint64
 	// UnknownMessages counts frames with a message id outside the dialect.
 	UnknownMessages uint64
+	// ConsoleText counts lines of plain text read between frames (ArduPilot
+	// SITL writes its boot console on the MAVLink port); they are not
+	// parse errors.
+	ConsoleText uint64
 	// Ignored counts frames from systems that are not vehicles (ground
 	// stations, systems not yet heard with a heartbeat) or from components
 	// other than the autopilot.
@@ -193,6 +198,7 @@ func (t *Transport) Initialize() error {
 	t.node = node
 	t.links = make(map[linkKey]*link)
 	t.parseErrors = make(map[*gomavlib.Channel]uint64)
+	t.console = make(map[*gomavlib.Channel]*consoleLine)
 	t.done = make(chan struct{})
 	go t.run()
 	for _, st := range t.endpoints {
@@ -246,6 +252,7 @@ func (t *Transport) Stats() Stats {
 	return Stats{
 		Frames:          t.stats.frames.Load(),
 		ParseErrors:     t.stats.parseErrors.Load(),
+		ConsoleText:     t.stats.consoleText.Load(),
 		UnknownMessages: t.stats.unknown.Load(),
 		Ignored:         t.stats.ignored.Load(),
 		Dropped:         t.stats.dropped.Load(),
@@ -283,6 +290,9 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 	case *gomavlib.EventFrame:
 		t.handleFrame(evt)
 	case *gomavlib.EventParseError:
+		if t.consoleText(evt.Channel, evt.Error) {
+			return
+		}
 		t.stats.parseErrors.Add(1)
 		t.parseErrors[evt.Channel]++
 		t.log.Debug("parse error", "link", evt.Channel.String(), "err", evt.Error)
@@ -297,6 +307,7 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 			}
 		}
 		delete(t.parseErrors, evt.Channel)
+		t.endConsoleLine(evt.Channel)
 		t.stats.links.Store(int64(len(t.links)))
 	}
 }

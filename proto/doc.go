@@ -8,7 +8,7 @@
 // # Server
 //
 // Server serves the services Fleet, Control, Emergency, Mission, Param,
-// Geofence, Telemetry and Admin, plus the standard health service
+// Geofence, Telemetry, Admin and Patrol, plus the standard health service
 // (grpc.health.v1) and server reflection, so grpcurl and grpc-health-probe
 // work. Set its fields, call Initialize (which listens, so a port in use
 // fails at once) and Close when done.
@@ -30,11 +30,16 @@
 //
 // # Streams
 //
-// Each server stream has its own goroutine writing to its client. State
-// updates are coalesced per drone by the application layer's watcher, so a
-// slow client gets the latest state and a count of what it missed, and never
-// slows the fleet or other clients; a client that leaves cancels the
-// stream's context and its goroutines end at once.
+// Each long-lived server stream (WatchFleet, StreamTelemetry,
+// WatchProgress) has its own writer goroutine; its handler pulls from the
+// application layer's watcher, which coalesces state per drone, so a slow
+// client gets the latest state and a count of what it missed, and never
+// slows the fleet or other clients. A client that stops reading is
+// disconnected with RESOURCE_EXHAUSTED once a message has waited
+// WriteTimeout. A client that leaves cancels the stream's context and its
+// goroutines end at once; Close ends every stream. Progress streams (Arm,
+// Mission.Upload, Param.List) coalesce progress in a pump, so the fleet's
+// transfer never waits for the client.
 //
 // # Regenerating
 //

@@ -3,6 +3,7 @@ package proto
 import (
 	"context"
 
+	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
 	pb "github.com/centinela-gcs/centinela/proto/centinela/v1"
 )
@@ -50,6 +51,8 @@ func (f *fleetServer) WatchFleet(req *pb.WatchFleetRequest, stream pb.Fleet_Watc
 		return err
 	}
 	defer w.Close()
+	out := newWriter(f.s, stream.Send)
+	defer out.Close()
 	var coalesced uint64
 	for {
 		it, err := w.Next(ctx)
@@ -73,7 +76,10 @@ func (f *fleetServer) WatchFleet(req *pb.WatchFleetRequest, stream pb.Fleet_Watc
 		if c := w.Coalesced(); c > coalesced {
 			resp.Coalesced, coalesced = c-coalesced, c
 		}
-		if err := stream.Send(resp); err != nil {
+		if err := out.Send(ctx, resp); err != nil {
+			if fleet.ErrorCode(err) == fleet.Exhausted {
+				f.s.Logger.Warn("slow consumer", "client", p.Label, "cmd", "Fleet.WatchFleet")
+			}
 			return err
 		}
 	}

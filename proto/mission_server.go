@@ -95,6 +95,8 @@ func (m *missionServer) WatchProgress(req *pb.WatchMissionProgressRequest, strea
 		return err
 	}
 	defer w.Close()
+	out := newWriter(m.s, stream.Send)
+	defer out.Close()
 	var last *pb.MissionStatus
 	for {
 		it, err := w.Next(ctx)
@@ -112,7 +114,7 @@ func (m *missionServer) WatchProgress(req *pb.WatchMissionProgressRequest, strea
 			continue
 		}
 		last = st
-		if err := stream.Send(&pb.WatchMissionProgressResponse{Status: st}); err != nil {
+		if err := out.Send(ctx, &pb.WatchMissionProgressResponse{Status: st}); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,11 @@ type Server struct {
 	// MaxSendBytes bounds one response message (optional, default
 	// DefaultMaxSendBytes).
 	MaxSendBytes int
+	// WriteTimeout is how long a message of a long-lived stream (watches,
+	// telemetry) may wait for a client that does not read before the
+	// stream is ended with RESOURCE_EXHAUSTED (optional, default
+	// DefaultWriteTimeout). Until then the client gets coalesced state.
+	WriteTimeout time.Duration
 	// Logger receives the server's logs (optional, default discard).
 	Logger *slog.Logger
 
@@ -85,6 +91,9 @@ func (s *Server) Initialize() error {
 	}
 	if s.MaxSendBytes <= 0 {
 		s.MaxSendBytes = DefaultMaxSendBytes
+	}
+	if s.WriteTimeout <= 0 {
+		s.WriteTimeout = DefaultWriteTimeout
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -157,6 +166,7 @@ func (s *Server) register() {
 	pb.RegisterGeofenceServer(s.grpc, &geofenceServer{s: s})
 	pb.RegisterTelemetryServer(s.grpc, &telemetryServer{s: s})
 	pb.RegisterAdminServer(s.grpc, &adminServer{s: s})
+	pb.RegisterPatrolServer(s.grpc, &patrolServer{s: s})
 }
 
 // Address returns the address the server listens on (after Initialize).
@@ -220,7 +230,7 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 
 // unaryInterceptor authenticates the caller, runs the handler, and maps
 // its error onto a status (logging internal errors once).
-func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (_ any, err error) {
 	if publicMethod(info.FullMethod) {
 		return handler(ctx, req)
 	}
@@ -228,6 +238,7 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	if err != nil {
 		return nil, s.status(info.FullMethod, err)
 	}
+	defer s.recoverPanic(info.FullMethod, &err)
 	resp, err := handler(actx, req)
 	if err != nil {
 		return nil, s.status(info.FullMethod, err)
@@ -235,9 +246,18 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	return resp, nil
 }
 
+// recoverPanic turns a handler's panic into INTERNAL, logged with its
+// stack, so that one bad request does not stop the server.
+func (s *Server) recoverPanic(method string, err *error) {
+	if r := recover(); r != nil {
+		s.Logger.Error("panic in handler", "cmd", method, "err", fmt.Sprint(r), "stack", string(debug.Stack()))
+		*err, _ = statusError(fleet.Errorf(fleet.Internal, "panic"))
+	}
+}
+
 // streamInterceptor is unaryInterceptor for streams; the stream's context
 // also ends when the server closes.
-func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	if publicMethod(info.FullMethod) {
 		return handler(srv, ss)
 	}
@@ -249,6 +269,7 @@ func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
+	defer s.recoverPanic(info.FullMethod, &err)
 	if err := handler(srv, &authStream{ServerStream: ss, ctx: actx}); err != nil {
 		return s.status(info.FullMethod, err)
 	}

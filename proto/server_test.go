@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	reflectpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -254,4 +255,64 @@ func TestPumpCoalesces(t *testing.T) {
 	errStop := startPump(context.Background(), func(int) error { return errors.New("client gone") })
 	errStop.Set(1)
 	errStop.Stop()
+}
+
+// A client that stops reading a watch is disconnected with
+// RESOURCE_EXHAUSTED once a message waits longer than WriteTimeout; the
+// fleet never waits for it.
+func TestServerSlowConsumerDisconnected(t *testing.T) {
+	a, token := mustApp(t)
+	s := mustServe(t, &Server{App: a, WriteTimeout: 300 * time.Millisecond})
+	cl, err := Dial(DialOptions{Addr: s.Address().String(), Token: token, Plaintext: true, WindowBytes: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := cl.Fleet.WatchFleet(ctx, &pb.WatchFleetRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the watch is set up
+	summary := strings.Repeat("x", 500)
+	start := time.Now()
+	for i := 0; i < 3000; i++ {
+		a.Fleet.Publish(fleet.OperatorAction{At: time.Now(), Actor: "load", Action: "Test.Load", Summary: summary})
+		if i%500 == 0 {
+			time.Sleep(20 * time.Millisecond) // let the stream drain into the window
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("publishing waited for the stalled client: %s", d)
+	}
+	time.Sleep(time.Second) // past the write timeout
+	n := 0
+	for {
+		_, err = st.Recv()
+		if err != nil {
+			break
+		}
+		n++
+	}
+	if Code(err) != "ResourceExhausted" || !strings.Contains(err.Error(), "slow consumer") {
+		t.Fatalf("after %d messages: %v, want RESOURCE_EXHAUSTED slow consumer", n, err)
+	}
+}
+
+// A panicking handler answers INTERNAL and the server goes on.
+func TestInterceptorRecoversPanic(t *testing.T) {
+	a, token := mustApp(t)
+	s := mustServe(t, &Server{App: a})
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+token))
+	_, err := s.unaryInterceptor(ctx, nil, &grpc.UnaryServerInfo{FullMethod: "/centinela.v1.Fleet/ListDrones"},
+		func(context.Context, any) (any, error) { panic("boom") })
+	if Code(err) != "Internal" || strings.Contains(err.Error(), "boom") {
+		t.Fatalf("%v, want INTERNAL without the panic's text", err)
+	}
+	_, err = s.unaryInterceptor(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/centinela.v1.Fleet/ListDrones"},
+		func(context.Context, any) (any, error) { t.Fatal("handler ran without a token"); return nil, nil })
+	if Code(err) != "Unauthenticated" {
+		t.Fatalf("no token: %v", err)
+	}
 }

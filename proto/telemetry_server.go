@@ -43,6 +43,8 @@ func (t *telemetryServer) StreamTelemetry(req *pb.StreamTelemetryRequest, stream
 		return err
 	}
 	defer w.Close()
+	out := newWriter(t.s, stream.Send)
+	defer out.Close()
 	for {
 		it, err := w.Next(ctx)
 		if err != nil {
@@ -54,7 +56,7 @@ func (t *telemetryServer) StreamTelemetry(req *pb.StreamTelemetryRequest, stream
 		if it.State == nil {
 			continue
 		}
-		if err := stream.Send(sampleOf(*it.State, func(f pb.TelemetryField) bool { return all || fields[f] })); err != nil {
+		if err := out.Send(ctx, sampleOf(*it.State, func(f pb.TelemetryField) bool { return all || fields[f] })); err != nil {
 			return err
 		}
 	}

@@ -254,6 +254,11 @@ func (c *ctlConfig) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// compactJSON writes v as one line of JSON (streams: one object per line).
+func (c *ctlConfig) compactJSON(v any) error {
+	return json.NewEncoder(c.stdout).Encode(v)
+}
+
 // parseInterleaved parses flags wherever they are among the positional
 // arguments (flag stops at the first positional), keeping negative numbers
 // ("-117.05") as positionals. "--" ends the flags.
@@ -316,6 +321,7 @@ func ctlCommands() []ctlCommand {
 	out = append(out, ctlParamCommands()...)
 	out = append(out, ctlZoneCommands()...)
 	out = append(out, ctlAdminCommands()...)
+	out = append(out, ctlPatrolCommands()...)
 	return out
 }
 

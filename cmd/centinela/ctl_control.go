@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -33,7 +34,7 @@ func ctlControlCommands() []ctlCommand {
 	var wait time.Duration
 	var force, override bool
 	alt := -1.0
-	var agency, zone string
+	var agency, zone, polygon string
 	var all bool
 	return []ctlCommand{
 		{path: "arm", args: "DRONE", help: "arm the motors, waiting up to --wait for pre-arm checks", nargs: 1,
@@ -161,11 +162,12 @@ func ctlControlCommands() []ctlCommand {
 				}
 				return nil
 			}},
-		{path: "emergency", args: "rtl|land|hold", help: "send RTL, land or hold to every drone of --all, --agency A or --zone Z", nargs: 1,
+		{path: "emergency", args: "rtl|land|hold", help: "send RTL, land or hold to every drone of --all, --agency A, --zone Z or --polygon", nargs: 1,
 			flags: func(fs *flag.FlagSet) {
 				fs.BoolVar(&all, "all", false, "every drone")
 				fs.StringVar(&agency, "agency", "", "every drone of this agency")
 				fs.StringVar(&zone, "zone", "", "every drone inside this zone")
+				fs.StringVar(&polygon, "polygon", "", "every drone inside this polygon: `LAT,LON;LAT,LON;LAT,LON[;…]`")
 			},
 			run: func(ctx context.Context, c *ctlConfig, cl *proto.Client, a []string) error {
 				actions := map[string]pb.EmergencyAction{"rtl": pb.EmergencyAction_EMERGENCY_ACTION_RTL,
@@ -184,6 +186,19 @@ func ctlControlCommands() []ctlCommand {
 				}
 				if zone != "" {
 					req.Scope, n = &pb.EmergencyRequest_ZoneId{ZoneId: zone}, n+1
+				}
+				if polygon != "" {
+					poly := &pb.Polygon{}
+					for _, pt := range strings.Split(polygon, ";") {
+						lat, lon, ok := strings.Cut(pt, ",")
+						la, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)
+						lo, err2 := strconv.ParseFloat(strings.TrimSpace(lon), 64)
+						if !ok || err1 != nil || err2 != nil {
+							return c.usage(c.t("ctl.bad_number", "what", "--polygon", "value", strconv.Quote(pt)))
+						}
+						poly.Points = append(poly.Points, &pb.LatLon{LatDeg: la, LonDeg: lo})
+					}
+					req.Scope, n = &pb.EmergencyRequest_Polygon{Polygon: poly}, n+1
 				}
 				if n != 1 {
 					return c.usage(c.t("ctl.emergency.scope"))

@@ -42,7 +42,10 @@ type droneJSON struct {
 	Firmware     string   `json:"firmware,omitempty"`
 	SystemStatus string   `json:"system_status"`
 	CanCommand   bool     `json:"can_command"`
-	Mission      *struct {
+	// PrearmOK is null until the vehicle reported its pre-arm readiness.
+	PrearmOK    *bool  `json:"prearm_ok"`
+	LastRefusal string `json:"last_refusal,omitempty"`
+	Mission     *struct {
 		ID      string  `json:"id"`
 		State   string  `json:"state"`
 		Seq     int32   `json:"seq"`
@@ -73,7 +76,11 @@ func toDroneJSON(d *pb.Drone) droneJSON {
 		Landed: enumName(d.GetLandedState().String(), "LANDED_STATE_"), SpeedMS: d.GetGroundSpeedMS(),
 		HeadingDeg: d.HeadingDeg, BatteryPct: d.GetBattery().RemainingPct, BatteryV: d.GetBattery().VoltageV,
 		GPSFix: d.GetGps().GetFixType(), Satellites: d.GetGps().Satellites, Firmware: d.GetFirmware().GetVersion(),
-		SystemStatus: d.GetSystemStatus(), CanCommand: d.GetCanCommand()}
+		SystemStatus: d.GetSystemStatus(), CanCommand: d.GetCanCommand(), LastRefusal: d.GetLastRefusal()}
+	if d.GetPrearmKnown() {
+		ok := d.GetPrearmOk()
+		out.PrearmOK = &ok
+	}
 	if p := d.GetPosition(); p != nil {
 		lat, lon, alt := p.GetLatDeg(), p.GetLonDeg(), p.GetRelAltM()
 		out.Lat, out.Lon, out.AltM, out.AltMSLM = &lat, &lon, &alt, p.AltMslM
@@ -102,6 +109,7 @@ func ctlDroneCommands() []ctlCommand {
 	var agency string
 	var rate float64
 	var drones, kinds string
+	var count int
 	return []ctlCommand{
 		{path: "drones ls", help: "list the drones", nargs: 0,
 			flags: func(fs *flag.FlagSet) { fs.StringVar(&agency, "agency", "", "only this agency's drones") },
@@ -142,9 +150,10 @@ func ctlDroneCommands() []ctlCommand {
 				fs.StringVar(&drones, "drones", "", "only these drones (comma-separated)")
 				fs.StringVar(&kinds, "kinds", "", "only these event kinds (comma-separated)")
 				fs.Float64Var(&rate, "rate", 2, "at most this many updates per drone per second")
+				fs.IntVar(&count, "count", 0, "stop after this many updates and events (0: until interrupted)")
 			},
 			run: func(ctx context.Context, c *ctlConfig, cl *proto.Client, _ []string) error {
-				return ctlWatch(ctx, c, cl, &pb.WatchFleetRequest{DroneIds: splitList(drones), Agency: agency, Kinds: splitList(kinds), MaxRateHz: rate})
+				return ctlWatch(ctx, c, cl, &pb.WatchFleetRequest{DroneIds: splitList(drones), Agency: agency, Kinds: splitList(kinds), MaxRateHz: rate}, count)
 			}},
 	}
 }
@@ -259,6 +268,17 @@ func printDrone(w io.Writer, c *ctlConfig, d *pb.Drone) {
 		fw = f.GetVersion() + " [" + strings.Join(f.GetCapabilityNames(), " ") + "]"
 	}
 	row(c.t("ctl.show.firmware"), fw)
+	prearm := c.t("ctl.show.prearm.unknown")
+	if d.GetPrearmKnown() {
+		prearm = c.t("ctl.show.prearm.failing")
+		if d.GetPrearmOk() {
+			prearm = c.t("ctl.show.prearm.ok")
+		}
+	}
+	row(c.t("ctl.show.prearm"), prearm)
+	if r := d.GetLastRefusal(); r != "" {
+		row(c.t("ctl.show.last_refusal"), r)
+	}
 	row(c.t("ctl.show.mission"), missionCell(c, d.GetMission()))
 	row(c.t("ctl.show.can_command"), yesNo(c, d.GetCanCommand()))
 	tw.Flush()
@@ -266,7 +286,7 @@ func printDrone(w io.Writer, c *ctlConfig, d *pb.Drone) {
 
 // ctlWatch follows WatchFleet: with --json one object per line, else a
 // table redrawn in place (ANSI) with the latest events under it.
-func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.WatchFleetRequest) error {
+func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.WatchFleetRequest, count int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st, err := cl.Fleet.WatchFleet(ctx, req)
@@ -276,7 +296,7 @@ func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.Watch
 	drones := map[string]*pb.Drone{}
 	var events []string
 	var coalesced uint64
-	last := time.Time{}
+	drawn, n := time.Time{}, 0
 	redraw := func() {
 		fmt.Fprint(c.stdout, "\x1b[H\x1b[2J")
 		printDroneTable(c.stdout, c, sortedDrones(drones))
@@ -297,8 +317,10 @@ func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.Watch
 			return err
 		}
 		coalesced += m.GetCoalesced()
+		n++
+		last := count > 0 && n >= count
 		if c.JSON {
-			if err := c.printJSON(watchJSON(m)); err != nil {
+			if err := c.compactJSON(watchJSON(m)); err != nil || last {
 				return err
 			}
 			continue
@@ -314,9 +336,12 @@ func ctlWatch(ctx context.Context, c *ctlConfig, cl *proto.Client, req *pb.Watch
 				events = events[len(events)-10:]
 			}
 		}
-		if time.Since(last) > 500*time.Millisecond {
+		if time.Since(drawn) > 500*time.Millisecond || last {
 			redraw()
-			last = time.Now()
+			drawn = time.Now()
+		}
+		if last {
+			return nil
 		}
 	}
 }

@@ -89,6 +89,19 @@ func TestCtlBinary(t *testing.T) {
 			t.Fatalf("show --json: %v %s", err, out)
 		}
 	})
+	t.Run("watch --json", func(t *testing.T) {
+		out, errs, code := runCtlBinary(t, op, "watch", "--json", "--count", "4", srvFlag)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != 0 || len(lines) != 4 {
+			t.Fatalf("exit %d, %d lines: %s%s", code, len(lines), out, errs)
+		}
+		for _, l := range lines {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil || (m["drone"] == nil && m["event"] == nil) {
+				t.Fatalf("line %q: %v", l, err)
+			}
+		}
+	})
 	t.Run("errors are one line with the reason", func(t *testing.T) {
 		_, errs, code := runCtlBinary(t, as(e.sup, "es_MX.UTF-8"), "drones", "show", "nosuch", srvFlag)
 		if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "no encontrado") {

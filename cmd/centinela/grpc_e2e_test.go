@@ -448,6 +448,18 @@ func TestGRPCEveryRPC(t *testing.T) {
 		if len(r.GetResults()) != 3 {
 			t.Fatalf("results %v", r.GetResults())
 		}
+		// A drawn polygon around sysid-3's position reaches it alone.
+		p := e.drone(t, "sysid-3").Position
+		d := 0.002
+		poly := &pb.Polygon{Points: []*pb.LatLon{{LatDeg: p.Lat - d, LonDeg: p.Lon - d}, {LatDeg: p.Lat - d, LonDeg: p.Lon + d},
+			{LatDeg: p.Lat + d, LonDeg: p.Lon + d}, {LatDeg: p.Lat + d, LonDeg: p.Lon - d}}}
+		r = must(admin.Emergency.Act(ctx, &pb.EmergencyRequest{Action: pb.EmergencyAction_EMERGENCY_ACTION_HOLD,
+			Scope: &pb.EmergencyRequest_Polygon{Polygon: poly}})).get(t)
+		if len(r.GetResults()) != 1 || r.GetResults()[0].GetDroneId() != "sysid-3" {
+			t.Fatalf("polygon results %v", r.GetResults())
+		}
+		_, err := admin.Emergency.Act(ctx, &pb.EmergencyRequest{Action: pb.EmergencyAction_EMERGENCY_ACTION_HOLD})
+		wantCode(t, err, "InvalidArgument", fleet.Invalid)
 	})
 }
 
@@ -495,6 +507,11 @@ func TestGRPCErrorCodes(t *testing.T) {
 		st := must(op.Control.Arm(ctx, &pb.ArmRequest{DroneId: "sysid-1"})).get(t)
 		_, err := st.Recv()
 		wantCode(t, err, "FailedPrecondition", fleet.Denied)
+		// GetDrone then shows the readiness and the vehicle's last refusal.
+		d := must(sup.Fleet.GetDrone(ctx, &pb.GetDroneRequest{DroneId: "sysid-1"})).get(t).GetDrone()
+		if d.GetPrearmOk() || !strings.HasPrefix(d.GetLastRefusal(), "Arm:") || !strings.Contains(err.Error(), d.GetLastRefusal()) {
+			t.Errorf("GetDrone readiness: known=%t ok=%t last_refusal=%q", d.GetPrearmKnown(), d.GetPrearmOk(), d.GetLastRefusal())
+		}
 	})
 	t.Run("Unauthenticated", func(t *testing.T) {
 		for _, tok := range []string{"", "cnt_0123456789abcdef_nope", "garbage"} {
@@ -519,20 +536,34 @@ func TestGRPCErrorCodes(t *testing.T) {
 		wantCode(t, err, "ResourceExhausted", fleet.Exhausted)
 	})
 	t.Run("DeadlineExceeded", func(t *testing.T) {
-		// Waiting for pre-arm checks that will not pass within the call's
-		// deadline: the deadline is honoured.
-		dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		// A stream that never ends on its own ends at its deadline.
+		dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		st, err := op.Control.Arm(dctx, &pb.ArmRequest{DroneId: "sysid-2", Wait: durationpb.New(time.Minute)})
-		if err == nil {
-			for err == nil {
-				_, err = st.Recv()
-			}
+		ws := must(sup.Fleet.WatchFleet(dctx, &pb.WatchFleetRequest{})).get(t)
+		var err error
+		for err == nil {
+			_, err = ws.Recv()
 		}
 		wantCode(t, err, "DeadlineExceeded", "")
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("deadline honoured late: %s", time.Since(start))
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("deadline honoured late: %s", d)
+		}
+		// Waiting for pre-arm checks that will not pass: the call ends by
+		// its deadline, either as DeadlineExceeded or with the vehicle's
+		// last refusal if the server answers first.
+		dctx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		start = time.Now()
+		st, err := op.Control.Arm(dctx, &pb.ArmRequest{DroneId: "sysid-2", Wait: durationpb.New(time.Minute)})
+		for err == nil {
+			_, err = st.Recv()
+		}
+		if c := proto.Code(err); c != "DeadlineExceeded" && c != "FailedPrecondition" {
+			t.Fatalf("arm past its deadline: %v", err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("deadline honoured late: %s", d)
 		}
 	})
 	t.Run("Unavailable", func(t *testing.T) {
@@ -774,3 +805,26 @@ func TestTokenCreateBeforeServe(t *testing.T) {
 
 var _ = geofence.US
 var _ = os.Getenv
+
+// A drone busy with a mission transfer answers another one with
+// UNAVAILABLE (busy), and the first one completes.
+func TestGRPCBusy(t *testing.T) {
+	e := mustGRPC(t, 1, nil)
+	op := e.client(t, e.own)
+	ctx := tctx(t, time.Minute)
+	home := e.drone(t, "sysid-1").Home
+	items := []*pb.MissionItem{{Command: 16, LatDeg: home.Lat, LonDeg: home.Lon, AltM: home.AltMSL}}
+	for i := 0; i < 690; i++ { // the simulator holds 700 items
+		items = append(items, &pb.MissionItem{Command: 16, Frame: 3, LatDeg: home.Lat + float64(i%10)*1e-4, LonDeg: home.Lon, AltM: 20, Autocontinue: true})
+	}
+	st := must(op.Mission.Upload(ctx, &pb.UploadMissionRequest{DroneId: "sysid-1", Items: items, Progress: true})).get(t)
+	m := must(st.Recv()).get(t)
+	if m.GetProgress() == nil {
+		t.Fatalf("first message %v, want progress", m)
+	}
+	_, err := op.Mission.Download(ctx, &pb.DownloadMissionRequest{DroneId: "sysid-1"})
+	wantCode(t, err, "Unavailable", fleet.Busy)
+	for m.GetMissionId() == "" {
+		m = must(st.Recv()).get(t)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/web"
@@ -50,23 +52,37 @@ func (s *server) closeHTTP() {
 	}
 }
 
-// demoTokens makes an operator token of the default agency and a
-// supervisor token for the demo, and prints the map's URL with each (in
-// the URL's fragment, which browsers never send to the server).
+// demoTokens makes, for the map, an operator token of each agency the
+// demo's drones belong to and a supervisor token, and prints the map's URL
+// with each (in the URL's fragment, which browsers never send to the
+// server).
 func demoTokens(ctx context.Context, s *server, stdout io.Writer) error {
 	if s.Web == nil {
 		return nil
 	}
 	admin := app.Principal{Label: "demo", Role: app.RoleAdmin}
-	op, _, err := s.App.CreateToken(ctx, admin, app.RoleOperator, s.cfg.DefaultAgency, "demo-operator")
-	if err != nil {
-		return fmt.Errorf("demo operator token: %w", err)
+	var agencies []string
+	for _, a := range append([]string{s.cfg.DefaultAgency}, s.cfg.DroneAgencies...) {
+		if _, ag, ok := strings.Cut(a, "="); ok {
+			a = ag
+		}
+		if !slices.Contains(agencies, a) {
+			agencies = append(agencies, a)
+		}
+	}
+	slices.Sort(agencies)
+	fmt.Fprintf(stdout, "Operator map: %s\n", s.Web.URL())
+	for _, ag := range agencies {
+		tok, _, err := s.App.CreateToken(ctx, admin, app.RoleOperator, ag, "demo-operator-"+ag)
+		if err != nil {
+			return fmt.Errorf("demo operator token: %w", err)
+		}
+		fmt.Fprintf(stdout, "  operator (%s): %s#token=%s\n", ag, s.Web.URL(), tok)
 	}
 	sup, _, err := s.App.CreateToken(ctx, admin, app.RoleSupervisor, "", "demo-supervisor")
 	if err != nil {
 		return fmt.Errorf("demo supervisor token: %w", err)
 	}
-	fmt.Fprintf(stdout, "Operator map: %s\n  operator (%s):   %s#token=%s\n  supervisor:       %s#token=%s\n",
-		s.Web.URL(), s.cfg.DefaultAgency, s.Web.URL(), op, s.Web.URL(), sup)
+	fmt.Fprintf(stdout, "  supervisor (read-only): %s#token=%s\n", s.Web.URL(), sup)
 	return nil
 }

@@ -18,15 +18,16 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// demoURLs runs the demo with the map on a free port and returns the
-// operator's and the supervisor's URLs (with their tokens in the fragment).
-func demoURLs(t *testing.T) (op, sup string) {
+// demoURLs runs the demo with the map on a free port and returns the map
+// URLs it prints (tokens in the fragment) by who they sign in:
+// "operator us-agency", …, "supervisor".
+func demoURLs(t *testing.T) map[string]string {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"demo", "--http", "127.0.0.1:0", "--sim", "3", "--sim-speedup", "8",
-			"--sim-boot-delay", "0", "--radius", "150", "--altitude", "30", "--laps", "50", "--status", "0",
+			"--sim-boot-delay", "0", "--radius", "150", "--altitude", "30", "--laps", "50", "--status", "0", "--mx", "1",
 			"--log-level", "error"}, pw, io.Discard)
 		pw.Close()
 	}()
@@ -36,39 +37,34 @@ func demoURLs(t *testing.T) (op, sup string) {
 			t.Errorf("demo exited %d", code)
 		}
 	})
-	urls := make(chan [2]string, 1)
+	found := make(chan map[string]string, 1)
 	go func() {
-		var o, s string
+		urls := map[string]string{}
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())
-			if len(f) == 0 {
-				continue
+			if len(f) < 2 || !strings.HasPrefix(f[len(f)-1], "http://") {
+				continue // not a map URL (the gRPC API's tokens, the patrols)
 			}
-			last := f[len(f)-1]
-			if !strings.HasPrefix(last, "http://") {
-				continue // the gRPC API's tokens
+			who := f[0]
+			if who == "operator" {
+				who += " " + strings.Trim(f[1], "():")
 			}
-			switch {
-			case strings.HasPrefix(f[0], "operator"):
-				o = last
-			case strings.HasPrefix(f[0], "supervisor"):
-				s = last
-			}
-			if o != "" && s != "" {
-				urls <- [2]string{o, s}
-				o, s = "", "x"
+			urls[strings.TrimSuffix(who, ":")] = f[len(f)-1]
+			if urls["supervisor"] != "" {
+				found <- urls
+				break
 			}
 		}
 		io.Copy(io.Discard, pr)
 	}()
 	select {
-	case u := <-urls:
-		return u[0], u[1]
+	case u := <-found:
+		return u
 	case <-time.After(30 * time.Second):
 		t.Fatal("the demo printed no map URL")
 	}
-	return "", ""
+	return nil
 }
 
 // catalogue reads a language's messages.
@@ -122,7 +118,13 @@ func TestBrowserMap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium against the demo: skipped with -short")
 	}
-	opURL, supURL := demoURLs(t)
+	urls := demoURLs(t)
+	opURL, supURL := urls["operator us-agency"], urls["supervisor"]
+	for _, who := range []string{"operator us-agency", "operator joint-task-force", "operator mx-agency", "supervisor"} {
+		if urls[who] == "" {
+			t.Fatalf("the demo printed no map URL for %s: %v", who, urls)
+		}
+	}
 	base, opToken := splitURL(opURL)
 	_, supToken := splitURL(supURL)
 
@@ -139,14 +141,16 @@ func TestBrowserMap(t *testing.T) {
 				t.Errorf("sign-out button %q, want the %s catalogue's %q", label, lang, cat["signin.out"])
 			}
 			// Drones appear, zones are drawn.
-			b.Poll("three drones in the list", `document.querySelectorAll('#fleet tbody tr:not(.spacer)').length === 3`, 30*time.Second)
+			// Three joint drones and one of the Mexican agency (sysid-101).
+			b.Poll("four drones in the list", `document.querySelectorAll('#fleet tbody tr:not(.spacer)').length === 4`, 30*time.Second)
 			b.Poll("zones", `centinela.state.zones.length >= 20 && centinela.state.boundary.length === 1`, 10*time.Second)
 			// Drones move.
-			b.Poll("drones with a position", `[...centinela.state.drones.values()].filter(d => d.has_position).length === 3`, 30*time.Second)
-			var p0 []float64
-			b.Eval(`(() => { const d = centinela.drone('sysid-1'); return [d.lat, d.lon]; })()`, &p0)
-			b.Poll("sysid-1 to move", fmt.Sprintf(`(() => { const d = centinela.drone('sysid-1');
-				return Math.abs(d.lat - %v) + Math.abs(d.lon - %v) > 0.0002; })()`, p0[0], p0[1]), 60*time.Second)
+			b.Poll("drones with a position", `[...centinela.state.drones.values()].filter(d => d.has_position).length === 4`, 30*time.Second)
+			// Drones move (in the second language's run, sysid-1 hovers where
+			// the first run sent it; the others patrol).
+			b.Eval(`window.p0 = Object.fromEntries([...centinela.state.drones.values()].map(d => [d.id, [d.lat, d.lon]]))`, nil)
+			b.Poll("drones to move", `[...centinela.state.drones.values()].filter(d =>
+				Math.abs(d.lat - p0[d.id][0]) + Math.abs(d.lon - p0[d.id][1]) > 0.0002).length >= 2`, 60*time.Second)
 			b.Eval(`centinela.map.fit([...centinela.state.drones.values()].map(d => [d.lon, d.lat]), 80, 14)`, nil)
 			b.Shot(pre + "1-fleet")
 
@@ -198,7 +202,10 @@ func TestBrowserMap(t *testing.T) {
 			b.Shot(pre + "3-dispatched")
 
 			// Go-to: select a flying drone, click Go to, click the map.
-			target := "sysid-2"
+			target := "sysid-1"
+			if i == 1 {
+				target = "sysid-3"
+			}
 			b.Poll(target+" flying", fmt.Sprintf(`centinela.drone('%s').flying && centinela.drone('%s').alt_m > 20`, target, target), 90*time.Second)
 			var pos []float64
 			b.Eval(fmt.Sprintf(`(() => { const d = centinela.drone('%s'); return [d.lat, d.lon]; })()`, target), &pos)
@@ -223,6 +230,21 @@ func TestBrowserMap(t *testing.T) {
 				time.Sleep(200 * time.Millisecond)
 			}
 			b.Shot(pre + "4-goto")
+			// Drones of other agencies (the joint task force's sysid-2, the
+			// Mexican agency's sysid-101): the US operator sees them and may
+			// not command them, so their controls are absent, in the plan too.
+			for _, other := range []string{"sysid-2", "sysid-101"} {
+				b.Run("select "+other, chromedp.Click(`.tab[data-tab="fleet"]`, chromedp.ByQuery),
+					chromedp.Click(fmt.Sprintf(`#fleet tbody tr[data-id="%s"]`, other), chromedp.ByQuery))
+				b.Poll("its detail", fmt.Sprintf(`!document.getElementById('detail').hidden && document.getElementById('d-name').textContent === '%s'`, other), 10*time.Second)
+				var ctlHidden, inPlan bool
+				b.Eval(`document.getElementById('d-controls').hidden`, &ctlHidden)
+				b.Eval(fmt.Sprintf(`!!document.querySelector('#p-drones input[value="%s"]')`, other), &inPlan)
+				if !ctlHidden || inPlan {
+					t.Errorf("controls for %s of another agency: detail controls shown %v, in the plan's list %v", other, !ctlHidden, inPlan)
+				}
+			}
+
 			// Units: feet and mph on request.
 			b.Run("imperial units", chromedp.SetValue("#units", "imperial", chromedp.ByQuery),
 				chromedp.Evaluate(`document.getElementById('units').dispatchEvent(new Event('change'))`, nil))
@@ -258,7 +280,7 @@ func TestBrowserMap(t *testing.T) {
 			// a forged command with its token.
 			b.Run("open as supervisor", chromedp.Navigate("about:blank"), chromedp.Navigate(supURL))
 			b.Poll("the supervisor's socket", `document.getElementById('conn').classList.contains('up')`, 30*time.Second)
-			b.Poll("drones", `document.querySelectorAll('#fleet tbody tr:not(.spacer)').length === 3`, 30*time.Second)
+			b.Poll("drones", `document.querySelectorAll('#fleet tbody tr:not(.spacer)').length === 4`, 30*time.Second)
 			b.Run("select a drone", chromedp.Click(`#fleet tbody tr[data-id="sysid-1"]`, chromedp.ByQuery))
 			b.Poll("the detail", `!document.getElementById('detail').hidden`, 10*time.Second)
 			var visible []string

@@ -35,6 +35,7 @@ const (
 	KindMissionResumed     = "mission_resumed"
 	KindMissionFinished    = "mission_finished"
 	KindMissionInterrupted = "mission_interrupted"
+	KindMissionMismatch    = "mission_mismatch"
 	KindZoneState          = "zone_state"
 	KindZoneApproaching    = "zone_approaching"
 	KindZoneBreached       = "zone_breached"
@@ -43,6 +44,8 @@ const (
 	KindOperatorAction     = "operator_action"
 	KindGrantChanged       = "grant_changed"
 	KindMissed             = "missed"
+	KindPatrolChanged      = "patrol_changed"
+	KindPatrolConformance  = "patrol_conformance"
 )
 
 // EventKinds lists every kind EventRecordOf produces.
@@ -51,9 +54,9 @@ var EventKinds = []string{
 	KindArmed, KindDisarmed, KindModeChanged, KindTookOff, KindLanded, KindSystemStatus,
 	KindFailsafe, KindVehicleFence, KindCommandResult, KindMissionUploaded, KindMissionStarted,
 	KindMissionProgress, KindMissionItemReached, KindMissionPaused, KindMissionResumed,
-	KindMissionFinished, KindMissionInterrupted, KindZoneState, KindZoneApproaching,
+	KindMissionFinished, KindMissionInterrupted, KindMissionMismatch, KindZoneState, KindZoneApproaching,
 	KindZoneBreached, KindZoneBackInside, KindZoneResponse, KindOperatorAction, KindGrantChanged,
-	KindMissed,
+	KindMissed, KindPatrolChanged, KindPatrolConformance,
 }
 
 // Severities used for events (MAV_SEVERITY numbering).
@@ -149,6 +152,9 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 	case fleet.MissionInterrupted:
 		r.Kind, r.At, r.Severity = KindMissionInterrupted, e.At, SevWarning
 		p["mission_id"], p["reason"], p["mode"], p["seq"] = e.MissionID, string(e.Reason), e.Mode, strconv.Itoa(e.Seq)
+	case fleet.MissionMismatch:
+		r.Kind, r.At, r.Severity = KindMissionMismatch, e.At, SevWarning
+		p["mission_id"], p["new_mission_id"], p["seq"], p["detail"] = e.MissionID, e.NewMissionID, strconv.Itoa(e.Seq), e.Detail
 	case fleet.ZoneStateChanged:
 		r.At, r.Agency = e.At, e.Agency
 		switch {
@@ -176,6 +182,9 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 		r.Kind, r.At, r.Severity = KindZoneResponse, e.At, SevWarning
 		p["zone_id"], p["zone_name"], p["action"], p["skipped"] = e.ZoneID, e.ZoneName, string(e.Action), e.Skipped
 		p["code"], p["message"] = string(e.Code), e.Message
+		if e.ByVehicle {
+			p["by_vehicle"] = "true"
+		}
 	case fleet.OperatorAction:
 		r.Kind, r.At = KindOperatorAction, e.At
 		if r.Agency == "" {
@@ -190,6 +199,27 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 		r.Kind, r.At, r.Severity = KindGrantChanged, e.At, SevNotice
 		p["grant_id"], p["from"], p["to"], p["until"] = e.GrantID, e.From, e.To, rfc3339(e.Until)
 		p["drones"], p["active"], p["by"] = strings.Join(e.Drones, ","), strconv.FormatBool(e.Active), e.By
+	case fleet.PatrolChanged:
+		r.Kind, r.At, r.Severity = KindPatrolChanged, e.At, SevNotice
+		if r.Agency == "" {
+			r.Agency = e.Agency
+		}
+		p["patrol_id"], p["mission_id"], p["change"], p["message"] = e.PatrolID, e.MissionID, string(e.Change), e.Message
+		p["start"], p["end"] = rfc3339(e.Start), rfc3339(e.End)
+		if e.Change == fleet.PatrolInterrupted || e.Change == fleet.PatrolFailed || e.Change == fleet.PatrolExtendRefused {
+			r.Severity = SevWarning
+		}
+	case fleet.PatrolConformance:
+		r.Kind, r.At, r.Severity = KindPatrolConformance, e.At, SevNotice
+		if r.Agency == "" {
+			r.Agency = e.Agency
+		}
+		p["patrol_id"], p["inside"], p["reason"] = e.PatrolID, strconv.FormatBool(e.Inside), e.Reason
+		p["lat"], p["lon"], p["rel_alt_m"] = num(e.Position.Lat), num(e.Position.Lon), num(e.Position.RelAlt)
+		if !e.Inside {
+			r.Severity = SevWarning
+			p["by_m"] = num(e.ByM)
+		}
 	case fleet.Missed:
 		r.Kind, r.Severity = KindMissed, SevWarning
 		p["n"] = strconv.FormatUint(e.N, 10)

@@ -66,6 +66,7 @@ type Service struct {
 	alerts   []Alert
 	alertIdx map[string]int
 	lowBatt  map[string]bool
+	patrols  patrolSet // patrol.go
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -185,8 +186,10 @@ func (s *Service) run() {
 				return
 			}
 			s.noteAlert(ev)
+			s.notePatrol(ev)
 		case <-tick.C:
 			s.expireGrants()
+			s.tickPatrols()
 		}
 	}
 }

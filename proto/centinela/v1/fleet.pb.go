@@ -544,6 +544,14 @@ type Drone struct {
 	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,32,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	LastHeartbeat *timestamppb.Timestamp `protobuf:"bytes,33,opt,name=last_heartbeat,json=lastHeartbeat,proto3" json:"last_heartbeat,omitempty"`
 	Discovered    *timestamppb.Timestamp `protobuf:"bytes,34,opt,name=discovered,proto3" json:"discovered,omitempty"`
+	// Pre-arm readiness from SYS_STATUS's PREARM_CHECK bit: prearm_known is
+	// false until the vehicle reported it (PX4 does not), prearm_ok then
+	// says whether its pre-arm checks pass.
+	PrearmKnown bool `protobuf:"varint,35,opt,name=prearm_known,json=prearmKnown,proto3" json:"prearm_known,omitempty"`
+	PrearmOk    bool `protobuf:"varint,36,opt,name=prearm_ok,json=prearmOk,proto3" json:"prearm_ok,omitempty"`
+	// The vehicle's last reason for refusing to arm, as it sent it (for
+	// example "Arm: Need Position Estimate"); empty when none.
+	LastRefusal   string `protobuf:"bytes,37,opt,name=last_refusal,json=lastRefusal,proto3" json:"last_refusal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -814,6 +822,27 @@ func (x *Drone) GetDiscovered() *timestamppb.Timestamp {
 		return x.Discovered
 	}
 	return nil
+}
+
+func (x *Drone) GetPrearmKnown() bool {
+	if x != nil {
+		return x.PrearmKnown
+	}
+	return false
+}
+
+func (x *Drone) GetPrearmOk() bool {
+	if x != nil {
+		return x.PrearmOk
+	}
+	return false
+}
+
+func (x *Drone) GetLastRefusal() string {
+	if x != nil {
+		return x.LastRefusal
+	}
+	return ""
 }
 
 type ListDronesRequest struct {
@@ -1348,8 +1377,7 @@ const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\x10capability_names\x18\x05 \x03(\tR\x0fcapabilityNames\"@\n" +
 	"\fOnboardFence\x12\x1a\n" +
 	"\bbreached\x18\x01 \x01(\bR\bbreached\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count\"\xa2\n" +
-	"\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"\x85\v\n" +
 	"\x05Drone\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -1390,7 +1418,10 @@ const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\x0elast_heartbeat\x18! \x01(\v2\x1a.google.protobuf.TimestampR\rlastHeartbeat\x12:\n" +
 	"\n" +
 	"discovered\x18\" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"discoveredB\x0e\n" +
+	"discovered\x12!\n" +
+	"\fprearm_known\x18# \x01(\bR\vprearmKnown\x12\x1b\n" +
+	"\tprearm_ok\x18$ \x01(\bR\bprearmOk\x12!\n" +
+	"\flast_refusal\x18% \x01(\tR\vlastRefusalB\x0e\n" +
 	"\f_heading_deg\"+\n" +
 	"\x11ListDronesRequest\x12\x16\n" +
 	"\x06agency\x18\x01 \x01(\tR\x06agency\"A\n" +
