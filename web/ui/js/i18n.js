@@ -40,7 +40,8 @@ export function currentLang() { return lang; }
 export function t(key, params) {
   let s = cat[key];
   if (s === undefined) s = key;
-  if (params) s = s.replace(/\{(\w+)\}/g, (m, k) => (params[k] !== undefined && params[k] !== null ? params[k] : m));
+  // A parameter the event did not carry is left out, not shown as {name}.
+  if (params) s = s.replace(/\{(\w+)\}/g, (m, k) => (params[k] !== undefined && params[k] !== null ? params[k] : '')).replace(/ {2,}/g, ' ').trim();
   return s;
 }
 
