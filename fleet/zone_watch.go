@@ -148,6 +148,7 @@ type ZoneWatch struct {
 	mu         sync.Mutex
 	status     map[string]ZoneDroneStatus
 	responding map[string]bool
+	counters   zoneWatchCounters
 
 	// in
 	jobs chan zoneJob
@@ -282,6 +283,7 @@ func (w *ZoneWatch) check(st DroneState) {
 	vel := [3]float64{st.VelN, st.VelE, st.VelD}
 	if tr.status != ZoneUnknown && tr.set == set && tr.agency == st.Agency && tr.pos == st.Position &&
 		sameFloat(tr.altMSL, st.AltMSL) && tr.vel == vel && now.Sub(tr.checked) < zoneRecheck && !now.Before(tr.checked) {
+		w.counters.unchanged.Add(1)
 		return
 	}
 	tr.set, tr.agency, tr.pos, tr.altMSL, tr.vel, tr.checked = set, st.Agency, st.Position, st.AltMSL, vel, now
@@ -291,7 +293,9 @@ func (w *ZoneWatch) check(st DroneState) {
 		}
 	}
 	pos := currentGeoPos(st)
+	t0 := time.Now()
 	res, err := set.Watch(st.Agency, pos, geofence.Velocity{VN: vel[0], VE: vel[1], VD: vel[2]}, w.margin, at)
+	w.counters.observeCheck(t0)
 	if err != nil {
 		if errors.Is(err, geofence.ErrUnknownAgency) {
 			if tr.badAgency != st.Agency {
@@ -325,6 +329,7 @@ func (w *ZoneWatch) check(st DroneState) {
 	if next == prev {
 		return
 	}
+	w.counters.transition(prev, next)
 	w.Fleet.Publish(ZoneStateChanged{DroneID: st.ID, At: now, Agency: st.Agency, From: prev, To: next,
 		ZoneID: res.ZoneID, ZoneName: res.ZoneName, Position: st.Position, Violation: res.Violation,
 		BoundaryM: res.BoundaryM, TimeToBreach: res.TimeToBreach})
@@ -476,6 +481,7 @@ func (w *ZoneWatch) execute(ev ZoneResponse) {
 }
 
 func (w *ZoneWatch) publishResponse(ev ZoneResponse) {
+	w.counters.response(ev)
 	log := w.log.With("drone_id", ev.DroneID, "zone_id", ev.ZoneID, "action", string(ev.Action))
 	switch {
 	case ev.Skipped != "":

@@ -99,6 +99,7 @@ type Transport struct {
 		frames, parseErrors, unknown, ignored, dropped atomic.Uint64
 		links                                          atomic.Int64
 	}
+	traffic trafficCounters
 }
 
 type linkKey struct {
@@ -297,6 +298,7 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 			}
 		}
 		delete(t.parseErrors, evt.Channel)
+		t.channelClosed(evt.Channel)
 		t.stats.links.Store(int64(len(t.links)))
 	}
 }
@@ -312,6 +314,7 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 		return
 	}
 	t.stats.frames.Add(1)
+	t.frameIn(evt.Channel, msg)
 	key := linkKey{evt.Channel, fr.GetSystemID()}
 	l := t.links[key]
 	if l == nil {
@@ -373,6 +376,7 @@ func (t *Transport) handle(v fleet.Vehicle, u fleet.Update) {
 
 // send writes m to the channel. It returns at once; nil means queued.
 func (t *Transport) send(ch *gomavlib.Channel, m message.Message) error {
+	t.frameOut(ch, m)
 	return t.node.WriteMessageTo(ch, m)
 }
 

@@ -60,6 +60,8 @@ type serveConfig struct {
 	BreachAction string
 	// Log configures logging.
 	Log logOptions
+	// Debug serves metrics and profiles (serve_metrics.go).
+	Debug debugConfig
 }
 
 func defaultServeConfig() serveConfig {
@@ -248,6 +250,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
 	c.Log.register(fs)
+	c.Debug.register(fs)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -301,6 +304,7 @@ type server struct {
 
 	events *fleet.Subscription
 	wg     sync.WaitGroup
+	debug  debugServers
 }
 
 // startServer starts every component of serve, failing fast (a port in use,
@@ -395,6 +399,10 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 			return nil, fmt.Errorf("start simulated drones: %w", err)
 		}
 	}
+	if s.debug, err = startDebug(cfg.Debug, s, log); err != nil {
+		s.Close()
+		return nil, err
+	}
 	log.Info("serving", "mavlink", strings.Join(endpoints, " "), "sim", cfg.Sim)
 	return s, nil
 }
@@ -423,6 +431,7 @@ func (s *server) Run(ctx context.Context, stdout io.Writer) error {
 
 // Close stops every component, in the reverse order of their start.
 func (s *server) Close() {
+	s.debug.Close()
 	if s.Swarm != nil {
 		s.Swarm.Close()
 	}
