@@ -4,6 +4,7 @@
 //	centinela serve   run the server (MAVLink links to the fleet)
 //	centinela sim     run simulated drones that speak MAVLink
 //	centinela demo    run the server with six simulated drones flying
+//	centinela bench   measure the server's ingest against simulated drones
 //	centinela version print the version
 //
 // Run "centinela COMMAND --help" for each command's flags.
@@ -32,6 +33,7 @@ func commands() []command {
 		{"serve", "run the ground-control server", runServe},
 		{"sim", "run simulated drones that speak MAVLink", runSim},
 		{"demo", "run the server with six simulated drones flying loops", runDemo},
+		{"bench", "measure ingest: the server against N simulated drones", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

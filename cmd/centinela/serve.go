@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -35,6 +36,9 @@ type serveConfig struct {
 	LinkTimeout time.Duration
 	// StreamHz is the telemetry rate asked of every drone.
 	StreamHz float64
+	// PositionHz is the GLOBAL_POSITION_INT rate asked (0: the larger of
+	// StreamHz and 10 Hz).
+	PositionHz float64
 	// Sim starts this many simulated drones in-process, connected over a
 	// loopback UDP socket of their own.
 	Sim int
@@ -330,7 +334,7 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		DefaultAgency: cfg.DefaultAgency,
 		Guard:         fleet.NewZoneGuard(zones),
 		StreamRates: &fleet.StreamRates{Hz: cfg.StreamHz, PerMessage: map[string]float64{
-			"GLOBAL_POSITION_INT": math.Max(cfg.StreamHz, 10),
+			"GLOBAL_POSITION_INT": cmp.Or(cfg.PositionHz, math.Max(cfg.StreamHz, 10)),
 		}},
 	}
 	if err := s.Fleet.Initialize(); err != nil {
