@@ -85,3 +85,27 @@ func cpuPerOp(b *testing.B, fn func(i int)) {
 	cpu := time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano())
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/op")
 }
+
+// BenchmarkWatchAtHomes is the breach watch on simulated drones waiting at
+// their homes (on the ground, 60 m apart along each corridor), as in
+// centinela bench.
+func BenchmarkWatchAtHomes(b *testing.B) {
+	d := MustDefault(b)
+	var pts []Position
+	for i := range 250 {
+		h := corridorHomes[i%len(corridorHomes)]
+		k := float64(i / len(corridorHomes))
+		pts = append(pts, Pos(h[0], h[1]+k*60/(degToM*math.Cos(h[0]*math.Pi/180)), 0))
+	}
+	m := Margin{HorizontalM: 50, VerticalM: 10, Time: 10 * time.Second}
+	scan := *d
+	scan.scanBoundary = true
+	for _, mode := range []struct {
+		name string
+		s    *Set
+	}{{"index", d}, {"scan", &scan}} {
+		b.Run(mode.name, func(b *testing.B) {
+			cpuPerOp(b, func(i int) { mode.s.Watch("all", pts[i%len(pts)], Velocity{}, m, t0) })
+		})
+	}
+}

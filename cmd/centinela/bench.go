@@ -46,6 +46,9 @@ type benchConfig struct {
 	SimProcess bool
 	// JSON prints one JSON object; Markdown a Markdown table.
 	JSON, Markdown bool
+	// Sweep runs the bench once for each of these drone counts (instead of
+	// Drones) and prints one table.
+	Sweep []int
 	// Pprof serves /debug/pprof/ on this address during the run.
 	Pprof string
 	Log   logOptions
@@ -75,6 +78,8 @@ func (c *benchConfig) validate() error {
 		return fmt.Errorf("--ws-clients %d: want 0 or more", c.WSClients)
 	case c.WSClients > 0:
 		return errors.New("--ws-clients: this build has no WebSocket server yet; latency is measured to a fleet bus subscriber")
+	case slices.ContainsFunc(c.Sweep, func(n int) bool { return n < 1 || n > 10000 }):
+		return fmt.Errorf("--sweep %v: want drone counts 1..10000", c.Sweep)
 	case c.JSON && c.Markdown:
 		return errors.New("give at most one of --json and --markdown")
 	}
@@ -135,8 +140,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured window, after the warm-up")
 	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "longest wait for the drones to be discovered and streaming")
 	fs.BoolVar(&cfg.SimProcess, "sim-process", cfg.SimProcess, "run the simulated drones in child 'centinela sim' processes, so their CPU is not the server's")
-	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print one JSON object")
-	fs.BoolVar(&cfg.Markdown, "markdown", cfg.Markdown, "print a Markdown table row (docs/PERFORMANCE.md)")
+	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print one JSON object (one a line with --sweep)")
+	fs.BoolVar(&cfg.Markdown, "markdown", cfg.Markdown, "print a Markdown table (docs/PERFORMANCE.md)")
+	fs.Func("sweep", "run once for each drone count of this comma-separated `LIST` (for example 100,500,1000,2000) and print one table", func(v string) error {
+		cfg.Sweep = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("%q is not a drone count", f)
+			}
+			cfg.Sweep = append(cfg.Sweep, n)
+		}
+		return nil
+	})
 	fs.StringVar(&cfg.Pprof, "pprof", cfg.Pprof, "serve Go profiles of the server at http://`ADDR`/debug/pprof/ during the run")
 	cfg.Log.register(fs)
 	fs.Usage = func() {
@@ -158,18 +174,37 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	res, err := bench(ctx, cfg, log)
-	if err != nil {
-		return err
+	counts := cfg.Sweep
+	if len(counts) == 0 {
+		counts = []int{cfg.Drones}
+	}
+	var results []benchResult
+	for _, n := range counts {
+		c := cfg
+		c.Drones = n
+		res, err := bench(ctx, c, log)
+		if err != nil {
+			return fmt.Errorf("%d drones: %w", n, err)
+		}
+		results = append(results, res)
 	}
 	switch {
 	case cfg.JSON:
 		enc := json.NewEncoder(stdout)
-		return enc.Encode(res)
+		for _, r := range results {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
 	case cfg.Markdown:
-		printBenchMarkdown(stdout, []benchResult{res})
+		printBenchMarkdown(stdout, results)
 	default:
-		printBench(stdout, res)
+		for i, r := range results {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			printBench(stdout, r)
+		}
 	}
 	return nil
 }
@@ -225,7 +260,8 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 		if n != lastN {
 			lastN, lastChange = n, time.Now()
 		}
-		if (n >= want && time.Since(lastChange) > 2*time.Second) || time.Since(lastChange) > 5*time.Second {
+		// Done when all are there, or when discovery stalls after it began.
+		if (n >= want && time.Since(lastChange) > 2*time.Second) || (n > 1 && time.Since(lastChange) > 5*time.Second) {
 			break
 		}
 		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
