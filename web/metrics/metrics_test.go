@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"io"
+	"os"
+	"regexp"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -89,5 +91,32 @@ func TestServerNeedsSomethingToServe(t *testing.T) {
 	s := &Server{Addr: "127.0.0.1:0"}
 	if err := s.Initialize(); fleet.ErrorCode(err) != fleet.Invalid {
 		t.Fatalf("want Invalid, got %v", err)
+	}
+}
+
+// TestDashboardNamesExist checks that every centinela_ metric the Grafana
+// dashboard queries is exported.
+func TestDashboardNamesExist(t *testing.T) {
+	data, err := os.ReadFile("../../docs/grafana-centinela.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := get(t, Sources{
+		Fleet:     func() fleet.Stats { return fleet.Stats{} },
+		ZoneWatch: func() fleet.ZoneWatchStats { return fleet.ZoneWatchStats{} },
+		Transport: func() Transport {
+			return Transport{Messages: []Message{{Endpoint: "e", Name: "HEARTBEAT", In: 1, Out: 1}},
+				Buckets: []time.Duration{time.Second}, Operations: []Operation{{Op: "arm", Result: "ok", Count: 1, Buckets: []uint64{1}}}}
+		},
+		SocketDrops: func() uint64 { return 0 },
+	})
+	names := regexp.MustCompile(`centinela_[a-z_]+`).FindAllString(string(data), -1)
+	if len(names) < 10 {
+		t.Fatalf("only %d metric names in the dashboard", len(names))
+	}
+	for _, n := range names {
+		if !strings.Contains(out, "\n"+n+"{") && !strings.Contains(out, "\n"+n+" ") {
+			t.Errorf("dashboard queries %s, which is not exported", n)
+		}
 	}
 }
