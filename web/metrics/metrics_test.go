@@ -2,9 +2,9 @@ package metrics
 
 import (
 	"io"
+	"net/http/httptest"
 	"os"
 	"regexp"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
