@@ -7,6 +7,7 @@ require (
 	github.com/paulmach/orb v0.14.0
 	github.com/pion/transport/v2 v2.2.10
 	github.com/prometheus/client_golang v1.23.2
+	golang.org/x/net v0.43.0
 	golang.org/x/sys v0.43.0
 )
 
@@ -21,6 +22,5 @@ require (
 	github.com/prometheus/procfs v0.16.1 // indirect
 	go.bug.st/serial v1.7.1 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
-	golang.org/x/net v0.43.0 // indirect
 	google.golang.org/protobuf v1.36.8 // indirect
 )
