@@ -762,12 +762,12 @@ func discoveredNote(r benchResult) string {
 
 // printBenchMarkdown prints results as a Markdown table.
 func printBenchMarkdown(w io.Writer, rs []benchResult) {
-	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | floor µs/frame | × floor | sim µs/frame | p50 / p99 / max ms | KiB/drone | breach µs |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | p50 / p99 / max ms | server KiB/drone | breach µs |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %d | %d | %.0f | %d / %d | %.2f | %.2f | %.1f | %.2f | %.1f / %.1f / %.1f | %.0f | %.2f |\n",
-			r.Drones, r.Discovered, r.FramesPerS, r.LostSocket, r.LostSeq, r.ServerCPUUs, r.FloorUs, r.OverFloor,
-			r.SimCPUUs, r.P50ms, r.P99ms, r.MaxMs, r.RSSPerDroneKiB, r.ZoneCheckUs)
+		fmt.Fprintf(w, "| %d | %d | %.0f | %d / %d | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f | %.1f / %.1f / %.1f | %.0f | %.2f |\n",
+			r.Drones, r.Discovered, r.FramesPerS, r.LostSocket, r.LostSeq, r.ServerCPUUs, r.ServerCores, r.FloorUs, r.OverFloor,
+			r.SimCPUUs, r.SimCores, r.SimMemKiB, r.P50ms, r.P99ms, r.MaxMs, r.RSSPerDroneKiB, r.ZoneCheckUs)
 	}
 	if len(rs) > 0 {
 		fmt.Fprintf(w, "\nMachine: %s. Latency to a %s.\n", rs[0].Machine, rs[0].LatencyTo)
