@@ -102,7 +102,7 @@ func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
 		if ps == nil {
 			return s.boundaryScan(ag, p, at)
 		}
-		best, bestZ := ps.nearest(pr)
+		best, bestZ := ps.nearest(pr, R)
 		if best <= R {
 			return best, bestZ
 		}
@@ -236,12 +236,13 @@ func lerpPoint(a, b orb.Point, t float64) orb.Point {
 	return orb.Point{a[0] + (b[0]-a[0])*t, a[1] + (b[1]-a[1])*t}
 }
 
-// nearest returns the distance from pr's centre to the nearest piece and
-// its zone (+Inf, -1 when there is none). Equal distances go to the lower
-// zone index. The search compares squared distances and measures the
-// winner as the scan does.
-func (ps *pieceSet) nearest(pr proj) (float64, int) {
-	q := nnQuery{pr: pr, best2: math.Inf(1), piece: -1}
+// nearest returns the distance from pr's centre to the nearest piece
+// within limit metres and its zone (+Inf, -1 when there is none). Equal
+// distances go to the lower zone index. The search compares squared
+// distances, pruning everything beyond limit, and measures the winner as
+// the scan does.
+func (ps *pieceSet) nearest(pr proj, limit float64) (float64, int) {
+	q := nnQuery{pr: pr, best2: limit * limit * slack, piece: -1}
 	if ps.tree.root >= 0 {
 		ps.nearestNode(&q, ps.tree.root)
 	}
@@ -250,6 +251,9 @@ func (ps *pieceSet) nearest(pr proj) (float64, int) {
 	}
 	pc := &ps.pieces[q.piece]
 	d, _ := segDist(pr.fwd(pc.a), pr.fwd(pc.b), vec{})
+	if d > limit {
+		return math.Inf(1), -1
+	}
 	return d, pc.zone
 }
 
@@ -301,9 +305,9 @@ func (ps *pieceSet) nearestNode(q *nnQuery, n int) {
 			pc := &ps.pieces[c]
 			d2 := segDist2(q.pr.fwd(pc.a), q.pr.fwd(pc.b))
 			switch {
-			case q.piece < 0 || d2 < q.best2/slack:
+			case d2 < q.best2/slack || (q.piece < 0 && d2 <= q.best2):
 				q.best2, q.piece = d2, int(c)
-			case d2 <= q.best2*slack:
+			case q.piece >= 0 && d2 <= q.best2*slack:
 				// A tie within rounding: decide on the exact distances.
 				bp := &ps.pieces[q.piece]
 				db, _ := segDist(q.pr.fwd(bp.a), q.pr.fwd(bp.b), vec{})
