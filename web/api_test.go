@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -392,5 +393,23 @@ func TestEmergencyRTL(t *testing.T) {
 	}
 	if !rtl(in) || rtl(out) {
 		t.Errorf("RTL sent: inside %v, outside %v", rtl(in), rtl(out))
+	}
+}
+
+func TestMetricsMount(t *testing.T) {
+	h := newHarness(t, func(s *Server) {
+		s.Metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("centinela_up 1\n")) })
+	})
+	res, err := http.Get(h.Srv.URL() + "metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != "centinela_up 1\n" || res.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("/metrics: %d %q", res.StatusCode, b)
+	}
+	if res, _ := http.Get(newHarness(t, nil).Srv.URL() + "metrics"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics without a handler: %d", res.StatusCode)
 	}
 }

@@ -57,6 +57,10 @@ type Server struct {
 	// Planner previews patrol routes (optional, default the built-in
 	// pattern planner; see Planner).
 	Planner Planner
+	// Metrics, if not nil, is served at GET /metrics without a token (for
+	// example web/metrics.Handler); keep the map on loopback or behind a
+	// proxy if the counters must stay private (optional, default none).
+	Metrics http.Handler
 	// MaxBodyBytes bounds request bodies (optional, default 1 MiB).
 	MaxBodyBytes int64
 	// MaxMessageBytes bounds a WebSocket message from a client (optional,
@@ -231,6 +235,9 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.apiRoutes(mux)
 	mux.HandleFunc("GET /ws", s.serveWS)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	ui, _ := fs.Sub(uiFiles, "ui")
 	files := http.FileServerFS(ui)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

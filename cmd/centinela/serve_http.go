@@ -10,6 +10,7 @@ import (
 
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/web"
+	"github.com/centinela-gcs/centinela/web/metrics"
 )
 
 // httpConfig is the configuration of the operator map (serve and demo).
@@ -38,6 +39,16 @@ func (s *server) startHTTP() error {
 	}
 	w := &web.Server{Addr: c.Addr, App: s.App, Logger: s.log, Tiles: c.Tiles,
 		Planner: web.PatrolPlanner{Zones: s.Zones}}
+	src := s.metricsSources()
+	src.Extra = append(src.Extra, func() []metrics.Sample {
+		st := w.Stats()
+		return []metrics.Sample{
+			{Name: "centinela_ws_clients", Help: "WebSocket clients of the operator map.", Value: float64(st.Clients)},
+			{Name: "centinela_ws_slow_closed_total", Help: "Map clients closed as slow consumers.", Counter: true, Value: float64(st.SlowClosed)},
+			{Name: "centinela_ws_dropped_total", Help: "Messages not queued to a map client whose buffer was full.", Counter: true, Value: float64(st.Dropped)},
+		}
+	})
+	w.Metrics = metrics.Handler(src)
 	if err := w.Initialize(); err != nil {
 		return fmt.Errorf("start the operator map: %w", err)
 	}

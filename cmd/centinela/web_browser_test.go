@@ -126,6 +126,15 @@ func TestBrowserMap(t *testing.T) {
 		}
 	}
 	base, opToken := splitURL(opURL)
+	if res, err := http.Get(base + "metrics"); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(b), "centinela_ws_clients") || !strings.Contains(string(b), "centinela_drones") {
+			t.Errorf("the map's /metrics: %d, without the map's or the fleet's counters", res.StatusCode)
+		}
+	}
 	_, supToken := splitURL(supURL)
 
 	for i, lang := range []string{"en", "es"} {
