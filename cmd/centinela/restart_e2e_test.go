@@ -144,6 +144,7 @@ func (r *restartRig) stopWhileFlying(t *testing.T, srv *server) int {
 // flown on by the drone meanwhile, is re-synced under the same mission id
 // with its progress continuing, without a re-upload.
 func TestRestartKeepsSetupAndResyncsPatrol(t *testing.T) {
+	t.Parallel()
 	r := mustRestartRig(t)
 	srv := r.start(t, true)
 	st := configure(t, srv)
@@ -230,6 +231,10 @@ func TestRestartKeepsSetupAndResyncsPatrol(t *testing.T) {
 // mission and the new one, the vehicle's plan is tracked under the new
 // id, and the patrol ends as interrupted, saying why.
 func TestRestartReportsChangedPlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight over three servers: skipped with -short")
+	}
+	t.Parallel()
 	r := mustRestartRig(t)
 	srv := r.start(t, true)
 	st := configure(t, srv)
