@@ -133,6 +133,8 @@ type Fleet struct {
 	subWG  sync.WaitGroup
 	closed bool
 
+	counters fleetCounters
+
 	// in
 	wake chan struct{}
 	jobs chan job

@@ -177,6 +177,7 @@ type ZoneWatch struct {
 	mu         sync.Mutex
 	status     map[string]ZoneDroneStatus
 	responding map[string]bool
+	counters   zoneWatchCounters
 
 	// in
 	jobs chan zoneJob
@@ -326,6 +327,7 @@ func (w *ZoneWatch) check(st DroneState) {
 	vel := [3]float64{st.VelN, st.VelE, st.VelD}
 	if tr.status != ZoneUnknown && tr.set == set && tr.agency == st.Agency && tr.pos == st.Position &&
 		sameFloat(tr.altMSL, st.AltMSL) && tr.vel == vel && now.Sub(tr.checked) < zoneRecheck && !now.Before(tr.checked) {
+		w.counters.unchanged.Add(1)
 		return
 	}
 	tr.set, tr.agency, tr.pos, tr.altMSL, tr.vel, tr.checked = set, st.Agency, st.Position, st.AltMSL, vel, now
@@ -335,7 +337,9 @@ func (w *ZoneWatch) check(st DroneState) {
 		}
 	}
 	pos := currentGeoPos(st)
+	t0 := time.Now()
 	res, err := set.Watch(st.Agency, pos, geofence.Velocity{VN: vel[0], VE: vel[1], VD: vel[2]}, w.margin, at)
+	w.counters.observeCheck(t0)
 	if err != nil {
 		if errors.Is(err, geofence.ErrUnknownAgency) {
 			if tr.badAgency != st.Agency {
@@ -379,6 +383,7 @@ func (w *ZoneWatch) check(st DroneState) {
 	if next == prev {
 		return
 	}
+	w.counters.transition(prev, next)
 	w.Fleet.Publish(ZoneStateChanged{DroneID: st.ID, At: now, Agency: st.Agency, From: prev, To: next,
 		ZoneID: zoneID, ZoneName: zoneName, Position: st.Position, Violation: violation,
 		BoundaryM: res.BoundaryM, TimeToBreach: res.TimeToBreach})
@@ -607,6 +612,7 @@ func (w *ZoneWatch) execute(ev ZoneResponse) {
 }
 
 func (w *ZoneWatch) publishResponse(ev ZoneResponse) {
+	w.counters.response(ev)
 	log := w.log.With("drone_id", ev.DroneID, "zone_id", ev.ZoneID, "action", string(ev.Action))
 	switch {
 	case ev.Skipped != "":

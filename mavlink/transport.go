@@ -100,6 +100,7 @@ type Transport struct {
 		frames, parseErrors, unknown, ignored, dropped, consoleText atomic.Uint64
 		links                                                       atomic.Int64
 	}
+	traffic trafficCounters
 }
 
 type linkKey struct {
@@ -308,6 +309,7 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 		}
 		delete(t.parseErrors, evt.Channel)
 		t.endConsoleLine(evt.Channel)
+		t.channelClosed(evt.Channel)
 		t.stats.links.Store(int64(len(t.links)))
 	}
 }
@@ -323,6 +325,7 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 		return
 	}
 	t.stats.frames.Add(1)
+	t.frameIn(evt.Channel, msg)
 	key := linkKey{evt.Channel, fr.GetSystemID()}
 	l := t.links[key]
 	if l == nil {
@@ -384,6 +387,7 @@ func (t *Transport) handle(v fleet.Vehicle, u fleet.Update) {
 
 // send writes m to the channel. It returns at once; nil means queued.
 func (t *Transport) send(ch *gomavlib.Channel, m message.Message) error {
+	t.frameOut(ch, m)
 	return t.node.WriteMessageTo(ch, m)
 }
 

@@ -322,6 +322,7 @@ func ctlCommands() []ctlCommand {
 	out = append(out, ctlZoneCommands()...)
 	out = append(out, ctlAdminCommands()...)
 	out = append(out, ctlPatrolCommands()...)
+	out = append(out, ctlAlertCommands()...)
 	return out
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -36,6 +37,9 @@ type serveConfig struct {
 	LinkTimeout time.Duration
 	// StreamHz is the telemetry rate asked of every drone.
 	StreamHz float64
+	// PositionHz is the GLOBAL_POSITION_INT rate asked (0: the larger of
+	// StreamHz and 10 Hz).
+	PositionHz float64
 	// Sim starts this many simulated drones in-process, connected over a
 	// loopback UDP socket of their own.
 	Sim int
@@ -65,6 +69,8 @@ type serveConfig struct {
 	GRPC grpcOptions
 	// Log configures logging.
 	Log logOptions
+	// Debug serves metrics and profiles (serve_metrics.go).
+	Debug debugConfig
 }
 
 func defaultServeConfig() serveConfig {
@@ -261,6 +267,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	c.Store.register(fs)
 	c.GRPC.register(fs)
 	c.Log.register(fs)
+	c.Debug.register(fs)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -325,6 +332,7 @@ type server struct {
 	events  *fleet.Subscription
 	wg      sync.WaitGroup
 	closers []func()
+	debug   debugServers
 }
 
 // startServer starts every component of serve, failing fast (a port in use,
@@ -366,7 +374,7 @@ func (s *server) start() error {
 		DefaultAgency: cfg.DefaultAgency,
 		Guard:         fleet.NewZoneGuard(zones),
 		StreamRates: &fleet.StreamRates{Hz: cfg.StreamHz, PerMessage: map[string]float64{
-			"GLOBAL_POSITION_INT": math.Max(cfg.StreamHz, 10),
+			"GLOBAL_POSITION_INT": cmp.Or(cfg.PositionHz, math.Max(cfg.StreamHz, 10)),
 		}},
 	}
 	if err := s.Fleet.Initialize(); err != nil {
@@ -447,6 +455,10 @@ func (s *server) start() error {
 		return err
 	}
 	s.onClose(s.closeGRPC)
+	if s.debug, err = startDebug(cfg.Debug, s, log); err != nil {
+		return err
+	}
+	s.onClose(s.debug.Close)
 	log.Info("serving", "mavlink", strings.Join(endpoints, " "), "sim", cfg.Sim)
 	return nil
 }
