@@ -122,7 +122,7 @@ func TestDemoDefaultPatrolsPlan(t *testing.T) {
 		st := fleet.DroneState{ID: fmt.Sprintf("d%d", i), Agency: d.agency, HasHome: true, HasPosition: true,
 			Home:     fleet.Home{Lat: d.home.Lat, Lon: d.home.Lon, AltMSL: d.home.Alt},
 			Position: fleet.Position{Lat: d.home.Lat, Lon: d.home.Lon}, AltMSL: d.home.Alt,
-			Battery:  fleet.Battery{RemainingPct: 100, VoltageV: math.NaN(), CurrentA: math.NaN(), ConsumedMAh: math.NaN()}}
+			Battery: fleet.Battery{RemainingPct: 100, VoltageV: math.NaN(), CurrentA: math.NaN(), ConsumedMAh: math.NaN()}}
 		for sortie := 1; sortie <= 2; sortie++ {
 			r := demoRequest(st, line.Path, sortie, cfg)
 			r.Plan.Drones = []plan.Drone{patrol.DroneOf(st, demoEndurance)}
