@@ -39,6 +39,7 @@ type drone struct {
 	lastFailsafe time.Time
 	critSince    time.Time
 
+	uid     uint64 // AUTOPILOT_VERSION uid, kept across reboots (0: unknown)
 	mission missionTracker
 	params  map[string]Param
 	busy    atomic.Bool
@@ -82,26 +83,6 @@ func (d *drone) currentVehicle() Vehicle {
 // tracks: not a ground station, not a component without an autopilot.
 func acceptHeartbeat(hb Heartbeat) bool {
 	return hb.VehicleType != vehicleTypeGCS && hb.Autopilot != AutopilotInvalid
-}
-
-// follow decides whether an update from key is taken. Updates come from the
-// drone's current link; a heartbeat on another link moves the drone there.
-func (d *drone) follow(v Vehicle, key VehicleKey, u Update) (old VehicleKey, switched, ok bool) {
-	if key == d.key {
-		return VehicleKey{}, false, true
-	}
-	hb, isHB := u.(Heartbeat)
-	if !isHB || !acceptHeartbeat(hb) || (d.compID != 0 && hb.ComponentID != d.compID) {
-		return VehicleKey{}, false, false
-	}
-	old = d.key
-	d.key = key
-	d.vehicle = v
-	d.st.Link = key.Link
-	d.needInit = true
-	d.initAfter = time.Time{}
-	d.lastBoot = 0
-	return old, true, true
 }
 
 // apply folds one update into the state; it reports whether the snapshot
@@ -182,12 +163,24 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 	case AutopilotVersion:
 		d.st.Version = VersionInfo{
 			Known: true, Firmware: FirmwareString(u.FlightSW), FlightSW: u.FlightSW,
-			CustomVersion: u.CustomVersion, Capabilities: u.Capabilities,
+			CustomVersion: u.CustomVersion, Capabilities: u.Capabilities, UID: u.UID,
+		}
+		if u.UID != 0 {
+			d.uid = u.UID
+			if a := d.f.AgenciesByUID[u.UID]; a != "" && d.f.AgenciesByKey[d.key] == "" {
+				d.st.Agency = a
+			}
 		}
 		return true
 	case ParamValue:
 		d.cacheParam(u.Param)
 		return true
+	case LinkClosed:
+		if d.st.LinkState == LinkStateUp {
+			d.loseLink(now, out)
+			return true
+		}
+		return false
 	case LinkStats:
 		q := LinkQuality{RateHz: u.Rate, Received: u.Received, Lost: u.Lost, ParseErrors: u.ParseErrors}
 		if total := u.Received + u.Lost; total > 0 {
@@ -210,6 +203,7 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 	}
 	first := d.st.LastHeartbeat.IsZero()
 	d.st.LastHeartbeat = now
+	d.st.Signed = hb.Signed
 	switch {
 	case first:
 		d.st.LinkState = LinkStateUp
@@ -400,13 +394,7 @@ func (d *drone) statusText(now time.Time, u StatusText, out *outbox) {
 func (d *drone) tick(now time.Time, out *outbox) bool {
 	changed := false
 	if d.st.LinkState == LinkStateUp && now.Sub(d.st.LastHeartbeat) > d.f.LinkTimeout {
-		d.st.LinkState = LinkStateLost
-		d.lostAt = now
-		d.log.Warn("link lost", "link", d.key.Link, "last_heartbeat", d.st.LastHeartbeat)
-		out.add(LinkLost{DroneID: d.id, At: now, LastHeartbeat: d.st.LastHeartbeat})
-		if d.mission.state == MissionStateRunning || d.mission.state == MissionStatePaused {
-			d.interruptMission(now, InterruptLinkLost, out)
-		}
+		d.loseLink(now, out)
 		changed = true
 	}
 	if !d.critSince.IsZero() && now.Sub(d.critSince) >= failsafeWindow {
@@ -423,6 +411,17 @@ func (d *drone) tick(now time.Time, out *outbox) bool {
 		changed = true
 	}
 	return changed
+}
+
+// loseLink marks the link lost.
+func (d *drone) loseLink(now time.Time, out *outbox) {
+	d.st.LinkState = LinkStateLost
+	d.lostAt = now
+	d.log.Warn("link lost", "link", d.key.Link, "last_heartbeat", d.st.LastHeartbeat)
+	out.add(LinkLost{DroneID: d.id, At: now, LastHeartbeat: d.st.LastHeartbeat})
+	if d.mission.state == MissionStateRunning || d.mission.state == MissionStatePaused {
+		d.interruptMission(now, InterruptLinkLost, out)
+	}
 }
 
 // pendingJobs marks and returns the background work due for this drone.

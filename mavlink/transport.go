@@ -292,6 +292,7 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 		t.log.Info("channel closed", "link", evt.Channel.String(), "err", evt.Error)
 		for k, l := range t.links {
 			if k.ch == evt.Channel {
+				t.handle(l, fleet.LinkClosed{})
 				l.close()
 				delete(t.links, k)
 			}
@@ -316,7 +317,9 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 	l := t.links[key]
 	if l == nil {
 		hb, ok := msg.(*common.MessageHeartbeat)
-		if !ok || hb.Type == mavTypeGCS || hb.Autopilot == mavAutopilotInvalid || fr.GetSystemID() == 0 {
+		if !ok || hb.Type == mavTypeGCS || hb.Autopilot == mavAutopilotInvalid || fr.GetSystemID() == 0 ||
+			fr.GetSystemID() == t.SysID {
+			// The server's own system id is never a vehicle.
 			t.stats.ignored.Add(1)
 			return
 		}
