@@ -42,6 +42,7 @@ type drone struct {
 	uid     uint64 // AUTOPILOT_VERSION uid, kept across reboots (0: unknown)
 	mission missionTracker
 	params  map[string]Param
+	texts   tokenBucket
 	busy    atomic.Bool
 }
 
@@ -100,9 +101,11 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		d.st.HasPosition = true
 		d.st.Position = Position{Lat: u.Lat, Lon: u.Lon, RelAlt: u.RelAlt}
 		d.st.AltMSL = u.AltMSL
-		d.st.VelN, d.st.VelE, d.st.VelD = u.VN, u.VE, u.VD
-		d.st.GroundSpeed = math.Hypot(u.VN, u.VE)
-		d.st.Climb = -u.VD
+		if finite(u.VN) && finite(u.VE) && finite(u.VD) {
+			d.st.VelN, d.st.VelE, d.st.VelD = u.VN, u.VE, u.VD
+			d.st.GroundSpeed = math.Hypot(u.VN, u.VE)
+			d.st.Climb = -u.VD
+		}
 		if finite(u.HeadingDeg) {
 			d.st.Heading = u.HeadingDeg
 		}
@@ -123,8 +126,12 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		d.st.GPS = GPSState{FixType: u.FixType, Satellites: u.Satellites, HDOP: u.HDOP}
 		return true
 	case VFRHUD:
-		d.st.GroundSpeed = u.Groundspeed
-		d.st.Climb = u.Climb
+		if finite(u.Groundspeed) {
+			d.st.GroundSpeed = u.Groundspeed
+		}
+		if finite(u.Climb) {
+			d.st.Climb = u.Climb
+		}
 		if finite(u.HeadingDeg) {
 			d.st.Heading = u.HeadingDeg
 		}
@@ -143,7 +150,12 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		d.setLanded(now, LandedState(u.Landed), out)
 		return true
 	case StatusText:
-		out.add(StatusTextEvent{DroneID: d.id, At: now, Severity: u.Severity, Text: u.Text})
+		if d.texts.allow(now) {
+			out.add(StatusTextEvent{DroneID: d.id, At: now, Severity: u.Severity, Text: u.Text})
+		} else {
+			d.f.stats.eventsDropped.Add(1)
+			d.f.limitLog.warn(now, "status texts over the rate: dropped", "drone_id", d.id, "per_s", textRate)
+		}
 		d.statusText(now, u, out)
 		return false
 	case MissionCurrent:
@@ -173,6 +185,9 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		}
 		return true
 	case ParamValue:
+		if !d.acceptParam(u.Param) {
+			return false
+		}
 		d.cacheParam(u.Param)
 		return true
 	case LinkClosed:
@@ -395,6 +410,11 @@ func (d *drone) tick(now time.Time, out *outbox) bool {
 	changed := false
 	if d.st.LinkState == LinkStateUp && now.Sub(d.st.LastHeartbeat) > d.f.LinkTimeout {
 		d.loseLink(now, out)
+		changed = true
+	}
+	if d.st.LinkState == LinkStateLost && len(d.params) > 0 && now.Sub(d.lostAt) > paramForgetAfter {
+		clear(d.params)
+		d.st.Params = 0
 		changed = true
 	}
 	if !d.critSince.IsZero() && now.Sub(d.critSince) >= failsafeWindow {

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -91,6 +92,14 @@ type Fleet struct {
 	// MaxDrones bounds the drones tracked (optional, default 4096); more
 	// are refused, counted in Stats and logged once a second.
 	MaxDrones int
+	// MaxMissionItems bounds a plan adopted from a vehicle (optional,
+	// default 2000); larger or invalid plans are not adopted.
+	MaxMissionItems int
+	// MaxParams bounds the parameters cached per drone (optional, default
+	// 4096). Unsolicited PARAM_VALUEs are cached only for names already
+	// cached or within the list the vehicle announced (param_index below
+	// param_count); the cache of a drone lost for 10 minutes is dropped.
+	MaxParams int
 	// MaxClaimants bounds the keys held while their identity is decided
 	// (optional, default 64).
 	MaxClaimants int
@@ -135,9 +144,11 @@ type Fleet struct {
 	list   []*drone
 	claims map[VehicleKey]*claimant
 
-	limitLog rateLog
-	stats    struct {
+	limitLog  rateLog
+	sanityLog rateLog
+	stats     struct {
 		claims, claimantUpdates, claimantsRefused, dronesRefused, badFields, badMissions atomic.Uint64
+		paramsRefused, eventsDropped                                                     atomic.Uint64
 	}
 
 	subMu  sync.Mutex
@@ -155,7 +166,7 @@ type Fleet struct {
 func (f *Fleet) Initialize() error {
 	if f.LinkTimeout < 0 || f.TickInterval < 0 || f.CommandTimeout < 0 ||
 		f.ArmRetryInterval < 0 || f.ArmWait < 0 || f.MaxAltitude < 0 || f.Workers < 0 ||
-		f.MaxDrones < 0 || f.MaxClaimants < 0 {
+		f.MaxDrones < 0 || f.MaxClaimants < 0 || f.MaxMissionItems < 0 || f.MaxParams < 0 {
 		return Errorf(Invalid, "fleet: negative option")
 	}
 	if f.StreamRates != nil && f.StreamRates.Hz < 0 {
@@ -210,6 +221,13 @@ func (f *Fleet) Initialize() error {
 		f.MaxClaimants = DefaultMaxClaimants
 	}
 	f.limitLog.log = f.log
+	f.sanityLog.log = f.log
+	if f.MaxParams == 0 {
+		f.MaxParams = DefaultMaxParams
+	}
+	if f.MaxMissionItems == 0 {
+		f.MaxMissionItems = DefaultMaxMissionItems
+	}
 	if f.StreamRates != nil {
 		f.rates = *f.StreamRates
 	} else {
@@ -306,6 +324,15 @@ func errNotFound(id string) *Error { return Errorf(NotFound, "no drone %q", id) 
 // network work (stream requests, re-syncs) to the fleet's workers.
 func (f *Fleet) Handle(v Vehicle, u Update) {
 	if !f.ready.Load() || v == nil || u == nil {
+		return
+	}
+	u, bad, keep := sanitize(u)
+	if bad > 0 {
+		f.stats.badFields.Add(uint64(bad))
+		f.sanityLog.warn(time.Time{}, "impossible values dropped", "link", v.Key().Link, "sys_id", v.Key().SysID,
+			"update", fmt.Sprintf("%T", u), "fields", bad)
+	}
+	if !keep {
 		return
 	}
 	key := v.Key()

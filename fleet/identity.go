@@ -109,9 +109,15 @@ type Stats struct {
 	// BadFields counts decoded values dropped as impossible (non-finite,
 	// off the globe, out of a patrol drone's envelope).
 	BadFields uint64
-	// UnsolicitedMissions counts mission downloads refused as too large or
-	// invalid.
+	// BadMissions counts plans read from vehicles and not adopted: too
+	// large or with an invalid item.
 	BadMissions uint64
+	// ParamsRefused counts PARAM_VALUEs not cached: names neither asked for
+	// nor part of the list the vehicle announced, or over MaxParams.
+	ParamsRefused uint64
+	// EventsDropped counts discrete events dropped by a drone's rate limit
+	// (status texts over 20 a second after a burst of 100).
+	EventsDropped uint64
 }
 
 // claimant is a key heard with a heartbeat whose drone is not decided yet.
@@ -477,5 +483,7 @@ func (f *Fleet) Stats() Stats {
 		DronesRefused:    f.stats.dronesRefused.Load(),
 		BadFields:        f.stats.badFields.Load(),
 		BadMissions:      f.stats.badMissions.Load(),
+		ParamsRefused:    f.stats.paramsRefused.Load(),
+		EventsDropped:    f.stats.eventsDropped.Load(),
 	}
 }

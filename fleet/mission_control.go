@@ -191,6 +191,11 @@ func (f *Fleet) DownloadMission(ctx context.Context, id string, t MissionType) (
 // adopt makes a downloaded plan the tracked one when it differs from what
 // the fleet knows (or force, on re-sync, keeps the progress when equal).
 func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool) {
+	if err := f.checkPlan(items); err != nil {
+		f.stats.badMissions.Add(1)
+		d.log.Warn("mission from vehicle not adopted", "err", err)
+		return
+	}
 	now := f.now()
 	var out outbox
 	d.mu.Lock()

@@ -53,7 +53,7 @@ type link struct {
 var _ fleet.Vehicle = (*link)(nil)
 
 func newLink(t *Transport, ch *gomavlib.Channel, key fleet.VehicleKey, compID uint8) *link {
-	return &link{
+	l := &link{
 		t:        t,
 		ch:       ch,
 		key:      key,
@@ -64,6 +64,8 @@ func newLink(t *Transport, ch *gomavlib.Channel, key fleet.VehicleKey, compID ui
 		cmdBusy:  make(map[common.MAV_CMD]bool),
 		lastTick: t.Now(),
 	}
+	l.dec.cut = &t.stats.textsCut
+	return l
 }
 
 // Key implements fleet.Vehicle.

@@ -29,6 +29,14 @@ const (
 	DefaultParamTimeout   = time.Second
 	DefaultParamRetries   = 3
 	DefaultStatsInterval  = time.Second
+
+	DefaultMaxLinks           = 4096
+	DefaultMaxLinksPerChannel = 8
+	DefaultMaxPeers           = 512
+	DefaultMaxUnproven        = 32
+	DefaultFrameTimeout       = 2 * time.Second
+	DefaultFrameIdle          = 15 * time.Second
+	DefaultPeerRate           = 256 << 10
 )
 
 // MAVLink constants the transport uses.
@@ -79,6 +87,28 @@ type Transport struct {
 	// StatsInterval is the period of fleet.LinkStats updates (optional,
 	// default 1 s).
 	StatsInterval time.Duration
+	// MaxLinks bounds the vehicles linked in total (optional, default
+	// 4096), MaxLinksPerChannel those heard on one connection or UDP peer
+	// (optional, default 8). Vehicles over them are ignored and counted.
+	MaxLinks, MaxLinksPerChannel int
+	// MaxPeers bounds the connections of each listening endpoint: TCP
+	// connections of a tcpin endpoint, peers of a udp endpoint (optional,
+	// default 512). MaxUnproven bounds, among them, those not yet proven to
+	// be a vehicle by a valid vehicle HEARTBEAT (optional, default 32):
+	// they are evicted first.
+	MaxPeers, MaxUnproven int
+	// FrameTimeout bounds the time one frame may take to arrive once
+	// started, and FrameIdle the time without any whole frame, before the
+	// connection is closed (optional, defaults 2 s and 15 s).
+	FrameTimeout, FrameIdle time.Duration
+	// PeerRate bounds the bytes per second read from one connection or UDP
+	// peer (optional, default 256 KiB/s; negative: unlimited). A faster
+	// peer is slowed down: TCP pushes back, UDP datagrams queue and drop.
+	PeerRate int
+	// MaxMissionItems bounds a plan downloaded from a vehicle (optional,
+	// default fleet.DefaultMaxMissionItems); every item must also pass
+	// fleet.CheckMissionItem.
+	MaxMissionItems int
 	// Logger receives the transport's logs (optional, nil discards them).
 	Logger *slog.Logger
 	// Now is the clock (optional, default time.Now).
@@ -95,10 +125,21 @@ type Transport struct {
 	links       map[linkKey]*link
 	parseErrors map[*gomavlib.Channel]uint64
 
-	stats struct {
-		frames, parseErrors, unknown, ignored, dropped atomic.Uint64
-		links                                          atomic.Int64
-	}
+	guard    *guard
+	limitLog rateLog
+	stats    transportStats
+	perCh    map[*gomavlib.Channel]int // links per channel, owned by run
+}
+
+// transportStats are the transport's counters, updated atomically from any
+// goroutine.
+type transportStats struct {
+	frames, parseErrors, unknown, ignored, dropped atomic.Uint64
+	links                                          atomic.Int64
+
+	junkBytes, slowClosed, throttled, peersRefused, unprovenEvicted atomic.Uint64
+	linksRefused, textsCut, badMissions                             atomic.Uint64
+	unsigned, badSignatures, replays, foreignGCS, unaskedAcks       atomic.Uint64
 }
 
 type linkKey struct {
@@ -110,9 +151,10 @@ type linkKey struct {
 type Stats struct {
 	// Frames counts frames received and decoded.
 	Frames uint64
-	// ParseErrors counts malformed input: bad bytes, truncated frames, bad
-	// checksums, and frames with a message id outside the dialect
-	// (UnknownMessages counts those too).
+	// ParseErrors counts malformed input: runs of bytes outside frames
+	// (one per run, see JunkBytes), truncated frames, bad checksums, and
+	// frames with a message id outside the dialect (UnknownMessages counts
+	// those too).
 	ParseErrors uint64
 	// UnknownMessages counts frames with a message id outside the dialect.
 	UnknownMessages uint64
@@ -124,6 +166,37 @@ type Stats struct {
 	Dropped uint64
 	// Links is the number of vehicles currently linked.
 	Links int
+
+	// The limits, each counted when it bites (see the Transport's options).
+
+	// JunkBytes counts bytes dropped outside MAVLink frames.
+	JunkBytes uint64
+	// SlowClosed counts connections closed for a frame that took longer
+	// than FrameTimeout, or no whole frame for FrameIdle.
+	SlowClosed uint64
+	// Throttled counts the times a peer was slowed to PeerRate.
+	Throttled uint64
+	// PeersRefused counts connections refused by a full listener
+	// (MaxPeers), UnprovenEvicted unproven peers evicted (MaxUnproven).
+	PeersRefused, UnprovenEvicted uint64
+	// LinksRefused counts vehicles ignored over MaxLinks or
+	// MaxLinksPerChannel.
+	LinksRefused uint64
+	// TextsCut counts STATUSTEXTs cut at fleet.MaxStatusText.
+	TextsCut uint64
+	// BadMissions counts mission downloads refused: too many items or an
+	// invalid one.
+	BadMissions uint64
+
+	// Signing (see Keys).
+
+	// Unsigned counts frames dropped on a signed link for lacking a
+	// signature, BadSignatures those with a wrong one, Replays those whose
+	// timestamp was not newer than the last of their stream.
+	Unsigned, BadSignatures, Replays uint64
+	// ForeignGCS counts heartbeats of another ground station heard;
+	// UnaskedAcks COMMAND_ACKs for commands this server did not send.
+	ForeignGCS, UnaskedAcks uint64
 }
 
 // Initialize validates the options, opens every endpoint and starts the
@@ -159,11 +232,31 @@ func (t *Transport) Initialize() error {
 	if t.Now == nil {
 		t.Now = time.Now
 	}
+	t.MaxLinks = positive(t.MaxLinks, DefaultMaxLinks)
+	t.MaxLinksPerChannel = positive(t.MaxLinksPerChannel, DefaultMaxLinksPerChannel)
+	t.MaxPeers = positive(t.MaxPeers, DefaultMaxPeers)
+	t.MaxUnproven = positive(t.MaxUnproven, DefaultMaxUnproven)
+	t.MaxMissionItems = positive(t.MaxMissionItems, fleet.DefaultMaxMissionItems)
+	if t.FrameTimeout <= 0 {
+		t.FrameTimeout = DefaultFrameTimeout
+	}
+	if t.FrameIdle <= 0 {
+		t.FrameIdle = DefaultFrameIdle
+	}
+	if t.PeerRate == 0 {
+		t.PeerRate = DefaultPeerRate
+	}
 	t.log = t.Logger
 	if t.log == nil {
 		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	t.log = t.log.With("component", "mavlink")
+	t.limitLog.log = t.log
+	rate := float64(max(t.PeerRate, 0))
+	t.guard = &guard{
+		frameTimeout: t.FrameTimeout, frameIdle: t.FrameIdle,
+		rate: rate, burst: max(rate/2, 64<<10), stats: &t.stats, logLimit: &t.limitLog,
+	}
 
 	var confs []gomavlib.EndpointConf
 	for _, s := range t.Endpoints {
@@ -171,7 +264,7 @@ func (t *Transport) Initialize() error {
 		if err != nil {
 			return err
 		}
-		st := &endpointState{ep: ep}
+		st := &endpointState{ep: ep, guard: t.guard, maxPeers: t.MaxPeers, maxUnproven: t.MaxUnproven}
 		confs = append(confs, st.conf())
 		t.endpoints = append(t.endpoints, st)
 	}
@@ -193,12 +286,20 @@ func (t *Transport) Initialize() error {
 	t.node = node
 	t.links = make(map[linkKey]*link)
 	t.parseErrors = make(map[*gomavlib.Channel]uint64)
+	t.perCh = make(map[*gomavlib.Channel]int)
 	t.done = make(chan struct{})
 	go t.run()
 	for _, st := range t.endpoints {
 		t.log.Info("endpoint open", "link", st.ep.String(), "addr", addrString(st.boundAddr()))
 	}
 	return nil
+}
+
+func positive(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func retries(v, def int) int {
@@ -250,6 +351,19 @@ func (t *Transport) Stats() Stats {
 		Ignored:         t.stats.ignored.Load(),
 		Dropped:         t.stats.dropped.Load(),
 		Links:           int(t.stats.links.Load()),
+		JunkBytes:       t.stats.junkBytes.Load(),
+		SlowClosed:      t.stats.slowClosed.Load(),
+		Throttled:       t.stats.throttled.Load(),
+		PeersRefused:    t.stats.peersRefused.Load(),
+		UnprovenEvicted: t.stats.unprovenEvicted.Load(),
+		LinksRefused:    t.stats.linksRefused.Load(),
+		TextsCut:        t.stats.textsCut.Load(),
+		BadMissions:     t.stats.badMissions.Load(),
+		Unsigned:        t.stats.unsigned.Load(),
+		BadSignatures:   t.stats.badSignatures.Load(),
+		Replays:         t.stats.replays.Load(),
+		ForeignGCS:      t.stats.foreignGCS.Load(),
+		UnaskedAcks:     t.stats.unaskedAcks.Load(),
 	}
 }
 
@@ -298,6 +412,7 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 			}
 		}
 		delete(t.parseErrors, evt.Channel)
+		delete(t.perCh, evt.Channel)
 		t.stats.links.Store(int64(len(t.links)))
 	}
 }
@@ -323,12 +438,19 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 			t.stats.ignored.Add(1)
 			return
 		}
+		if len(t.links) >= t.MaxLinks || t.perCh[evt.Channel] >= t.MaxLinksPerChannel {
+			t.stats.linksRefused.Add(1)
+			t.limitLog.warn("vehicles over the limit: ignored", "link", evt.Channel.String(), "sys_id", fr.GetSystemID(),
+				"limit_total", t.MaxLinks, "limit_per_channel", t.MaxLinksPerChannel)
+			return
+		}
 		l = t.newLink(evt.Channel, fr.GetSystemID(), fr.GetComponentID())
 		if l == nil {
 			t.stats.ignored.Add(1)
 			return
 		}
 		t.links[key] = l
+		t.perCh[evt.Channel]++
 		t.stats.links.Store(int64(len(t.links)))
 	}
 	if fr.GetComponentID() != l.compID {
