@@ -43,6 +43,7 @@ type drone struct {
 	mission missionTracker
 	params  map[string]Param
 	texts   tokenBucket
+	alerts  map[SecurityKind]*alertState
 	busy    atomic.Bool
 }
 
@@ -190,6 +191,9 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		}
 		d.cacheParam(u.Param)
 		return true
+	case SecurityNotice:
+		d.securityNotice(now, u, out)
+		return false
 	case LinkClosed:
 		if d.st.LinkState == LinkStateUp {
 			d.loseLink(now, out)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -40,7 +41,12 @@ type link struct {
 	caps      atomic.Uint64
 	capsKnown atomic.Bool
 
+	// sign is the vehicle's MAVLink 2 signing key (nil: unsigned link); set
+	// before the link is shared.
+	sign *frame.V2Key
+
 	// owned by the transport's event goroutine
+	notices      map[fleet.SecurityKind]*pendingNotice
 	dec          decoder
 	haveSeq      bool
 	lastSeq      uint8
@@ -90,6 +96,10 @@ func (l *link) handleFrame(seq uint8, m message.Message, now time.Time) {
 	l.received++
 
 	l.dec.decode(m, l.compID, now, func(u fleet.Update) {
+		if hb, ok := u.(fleet.Heartbeat); ok && l.sign != nil {
+			hb.Signed = true // verified by the transport before decoding
+			u = hb
+		}
 		l.t.handle(l, u)
 		if st, ok := u.(fleet.StatusText); ok {
 			l.deliver(reply{text: &st, at: now})
@@ -105,6 +115,7 @@ func (l *link) handleFrame(seq uint8, m message.Message, now time.Time) {
 
 // tick is called by the event goroutine about once a StatsInterval.
 func (l *link) tick(now time.Time, parseErrors uint64) {
+	l.flushNotices()
 	l.dec.tick(now, func(u fleet.Update) {
 		l.t.handle(l, u)
 		if st, ok := u.(fleet.StatusText); ok {
@@ -178,10 +189,10 @@ func (l *link) send(m message.Message) error {
 		return errNoDrone()
 	default:
 	}
-	if err := l.t.send(l.ch, m); err != nil {
-		return err
+	if l.sign != nil {
+		return l.t.signer.write(l.ch, m, l.sign)
 	}
-	return nil
+	return l.t.send(l.ch, m)
 }
 
 func errNoDrone() error {

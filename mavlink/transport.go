@@ -13,6 +13,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -109,6 +110,10 @@ type Transport struct {
 	// default fleet.DefaultMaxMissionItems); every item must also pass
 	// fleet.CheckMissionItem.
 	MaxMissionItems int
+	// Keys holds the MAVLink 2 signing keys of the vehicles on signed links
+	// (optional; nil: no link is signed). See the package doc's "MAVLink 2
+	// signing".
+	Keys fleet.KeyStore
 	// Logger receives the transport's logs (optional, nil discards them).
 	Logger *slog.Logger
 	// Now is the clock (optional, default time.Now).
@@ -127,8 +132,16 @@ type Transport struct {
 
 	guard    *guard
 	limitLog rateLog
-	stats    transportStats
-	perCh    map[*gomavlib.Channel]int // links per channel, owned by run
+	signer   *signer
+
+	// owned by run (signing and other ground stations)
+	channels    map[*gomavlib.Channel]struct{}
+	streams     map[streamKey]*sigStream
+	signedBySys map[uint8]*link
+	lastNotice  map[chanKind]time.Time
+
+	stats transportStats
+	perCh map[*gomavlib.Channel]int // links per channel, owned by run
 }
 
 // transportStats are the transport's counters, updated atomically from any
@@ -270,6 +283,11 @@ func (t *Transport) Initialize() error {
 	}
 	t.started = time.Now()
 
+	signer, err := newSigner(t)
+	if err != nil {
+		return err
+	}
+	t.signer = signer
 	node := &gomavlib.Node{
 		Endpoints:              confs,
 		Dialect:                ardupilotmega.Dialect,
@@ -279,6 +297,8 @@ func (t *Transport) Initialize() error {
 		HeartbeatPeriod:        t.HeartbeatPeriod,
 		HeartbeatSystemType:    mavTypeGCS,
 		HeartbeatAutopilotType: mavAutopilotInvalid,
+		// With signing the transport sends its own heartbeats, signed.
+		HeartbeatDisable: t.Keys != nil,
 	}
 	if err := node.Initialize(); err != nil {
 		return fmt.Errorf("mavlink: open endpoints: %w", err)
@@ -287,6 +307,10 @@ func (t *Transport) Initialize() error {
 	t.links = make(map[linkKey]*link)
 	t.parseErrors = make(map[*gomavlib.Channel]uint64)
 	t.perCh = make(map[*gomavlib.Channel]int)
+	t.channels = make(map[*gomavlib.Channel]struct{})
+	t.streams = make(map[streamKey]*sigStream)
+	t.signedBySys = make(map[uint8]*link)
+	t.lastNotice = make(map[chanKind]time.Time)
 	t.done = make(chan struct{})
 	go t.run()
 	for _, st := range t.endpoints {
@@ -373,9 +397,17 @@ func (t *Transport) run() {
 	defer close(t.done)
 	ticker := time.NewTicker(t.StatsInterval)
 	defer ticker.Stop()
+	var heartbeats <-chan time.Time
+	if t.Keys != nil {
+		hb := time.NewTicker(t.HeartbeatPeriod)
+		defer hb.Stop()
+		heartbeats = hb.C
+	}
 	events := t.node.Events()
 	for {
 		select {
+		case <-heartbeats:
+			t.sendHeartbeats()
 		case evt, ok := <-events:
 			if !ok {
 				for k, l := range t.links {
@@ -401,6 +433,7 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 		t.parseErrors[evt.Channel]++
 		t.log.Debug("parse error", "link", evt.Channel.String(), "err", evt.Error)
 	case *gomavlib.EventChannelOpen:
+		t.channels[evt.Channel] = struct{}{}
 		t.log.Debug("channel open", "link", evt.Channel.String())
 	case *gomavlib.EventChannelClose:
 		t.log.Info("channel closed", "link", evt.Channel.String(), "err", evt.Error)
@@ -413,6 +446,7 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 		}
 		delete(t.parseErrors, evt.Channel)
 		delete(t.perCh, evt.Channel)
+		t.forgetChannel(evt.Channel)
 		t.stats.links.Store(int64(len(t.links)))
 	}
 }
@@ -430,6 +464,22 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 	t.stats.frames.Add(1)
 	key := linkKey{evt.Channel, fr.GetSystemID()}
 	l := t.links[key]
+	var sign = (*frame.V2Key)(nil)
+	if l != nil {
+		sign = l.sign
+	} else {
+		sign = t.keyFor(evt.Channel, fr.GetSystemID())
+	}
+	if sign != nil {
+		if kind := t.verify(evt.Channel, fr, sign); kind != "" {
+			t.rejectSigned(evt.Channel, fr.GetSystemID(), l, kind)
+			return
+		}
+	}
+	if hb, ok := msg.(*common.MessageHeartbeat); ok && hb.Type == mavTypeGCS && fr.GetSystemID() != t.SysID {
+		t.stats.foreignGCS.Add(1)
+		t.noticeChannel(evt.Channel, fleet.SecurityForeignGCS, fmt.Sprintf("ground station sysid %d", fr.GetSystemID()))
+	}
 	if l == nil {
 		hb, ok := msg.(*common.MessageHeartbeat)
 		if !ok || hb.Type == mavTypeGCS || hb.Autopilot == mavAutopilotInvalid || fr.GetSystemID() == 0 ||
@@ -449,6 +499,11 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 			t.stats.ignored.Add(1)
 			return
 		}
+		l.sign = sign
+		if sign != nil {
+			t.signedBySys[fr.GetSystemID()] = l
+			l.log.Info("signed link")
+		}
 		t.links[key] = l
 		t.perCh[evt.Channel]++
 		t.stats.links.Store(int64(len(t.links)))
@@ -463,22 +518,52 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 	case *common.MessageAutopilotVersion:
 		l.caps.Store(uint64(m.Capabilities))
 		l.capsKnown.Store(true)
+	case *common.MessageCommandAck:
+		if m.TargetSystem != 0 && m.TargetSystem != t.SysID {
+			t.stats.unaskedAcks.Add(1)
+			t.limitLog.warn("vehicle answers another ground station", "link", l.key.Link, "sys_id", l.key.SysID,
+				"cmd", uint32(m.Command), "to_sys_id", m.TargetSystem)
+			l.notice(fleet.SecurityUnaskedAck, fmt.Sprintf("command %d acknowledged to sysid %d", m.Command, m.TargetSystem))
+		}
 	}
 	l.handleFrame(fr.GetSequenceNumber(), msg, t.Now())
 }
 
-func (t *Transport) newLink(ch *gomavlib.Channel, sysID, compID uint8) *link {
-	var name string
+// linkName is the fleet's name of a channel: "endpoint/remote" for the
+// connections of a listener, the endpoint for a client.
+func (t *Transport) linkName(ch *gomavlib.Channel) string {
 	for _, st := range t.endpoints {
 		if n, ok := st.linkName(ch.String()); ok {
-			name = n
-			break
+			return n
 		}
 	}
-	if name == "" {
-		name = ch.String()
+	return ch.String()
+}
+
+// forgetChannel drops what the signing and notice checks keep of a closed
+// channel.
+func (t *Transport) forgetChannel(ch *gomavlib.Channel) {
+	delete(t.channels, ch)
+	for k := range t.streams {
+		if k.ch == ch {
+			delete(t.streams, k)
+		}
 	}
-	l := newLink(t, ch, fleet.VehicleKey{Link: name, SysID: sysID}, compID)
+	for k := range t.lastNotice {
+		if k.ch == ch {
+			delete(t.lastNotice, k)
+		}
+	}
+	for sys, l := range t.signedBySys {
+		if l.ch == ch {
+			delete(t.signedBySys, sys)
+		}
+	}
+	t.signer.forget(ch)
+}
+
+func (t *Transport) newLink(ch *gomavlib.Channel, sysID, compID uint8) *link {
+	l := newLink(t, ch, fleet.VehicleKey{Link: t.linkName(ch), SysID: sysID}, compID)
 	l.log.Info("vehicle linked", "comp_id", compID)
 	return l
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3"
+	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 )
 
@@ -101,6 +102,8 @@ type Drone struct {
 	index int
 	spec  endpointSpec
 	log   *slog.Logger
+	key   *frame.V2Key // MAVLink 2 signing key (nil: unsigned)
+	rejectedCounter
 
 	// linkMu serialises Start, Stop and sysid changes.
 	linkMu sync.Mutex

@@ -57,6 +57,8 @@ type serveConfig struct {
 	Zones string
 	// BreachAction is the default response to a geofence breach.
 	BreachAction string
+	// Signing gives drones MAVLink 2 signing keys (serve_signing.go).
+	Signing signingOptions
 	// Log configures logging.
 	Log logOptions
 }
@@ -203,7 +205,10 @@ func (c *serveConfig) validate() error {
 	if _, err := c.droneAgencies(agencies); err != nil {
 		return err
 	}
-	_, err = c.droneNames()
+	if _, err := c.droneNames(); err != nil {
+		return err
+	}
+	_, err = c.Signing.keys()
 	return err
 }
 
@@ -246,6 +251,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.DefaultAgency, "default-agency", c.DefaultAgency, "agency of drones not assigned with --drone-agency")
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
+	c.Signing.register(fs)
 	c.Log.register(fs)
 }
 
@@ -341,12 +347,16 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 	if cfg.Sim > 0 {
 		endpoints = append(endpoints, "udp:127.0.0.1:0")
 	}
+	keys, _ := cfg.Signing.keyStore()
 	s.Transport = &mavlink.Transport{
 		Endpoints: endpoints,
 		Ingest:    s.Fleet,
 		SysID:     uint8(cfg.SysID),
 		CompID:    uint8(cfg.CompID),
 		Logger:    log,
+	}
+	if keys != nil {
+		s.Transport.Keys = keys
 	}
 	if err := s.Transport.Initialize(); err != nil {
 		s.Watch.Close()
@@ -367,6 +377,7 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 			BootDelay: cfg.SimBootDelay,
 			Logger:    log,
 		}
+		simCfg.SigningKeys, _ = cfg.Signing.simKeys()
 		if cfg.SimBootDelay == 0 {
 			simCfg.BootDelay = -1
 		}
