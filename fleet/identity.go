@@ -20,9 +20,13 @@ import (
 //     the drone's MAVLink 2 key (Heartbeat.Signed on both) or by the
 //     AUTOPILOT_VERSION uid the drone reported: the drone follows the new key
 //     once its own link has been silent for staleAfter (a radio change), and
-//     an IdentityClaimed event with ClaimMoved says so;
-//   - its uid differs from the drone's, or it is still heard after a hold
-//     of LinkTimeout while the drone is up: it is a different vehicle
+//     an IdentityClaimed event with ClaimMoved says so. A signed claimant
+//     of a live drone is held (the same vehicle on two links); a uid is no
+//     secret and simulators share one, so an unsigned claimant with the
+//     drone's uid heard alongside it is judged as below;
+//   - its uid differs from the drone's, or both it and the drone are heard
+//     for a hold of LinkTimeout (the drone heard after the claimant
+//     appeared, which a reconnect never is): it is a different vehicle
 //     (another drone reusing the system id, or an impostor). It becomes a
 //     drone of its own, and IdentityClaimed with ClaimSeparate reports it.
 //
@@ -289,6 +293,9 @@ func (f *Fleet) resolve(c *claimant, now time.Time) admitted {
 		delete(f.claims, c.key)
 		old := c.target.currentKey()
 		a := f.move(c.target, c.v, c.key)
+		if proof == "" {
+			return a // a reconnect after the old link fell silent: no claim
+		}
 		a.claim = &IdentityClaimed{
 			DroneID: c.target.id, At: now, Link: old.Link, ClaimedBy: c.key.Link,
 			SysID: c.key.SysID, CompID: c.compID, Resolution: ClaimMoved, ProvenBy: proof, UID: c.uid,
@@ -315,29 +322,33 @@ func (f *Fleet) decide(c *claimant, now time.Time) (claimAction, string) {
 		return claimHold, ""
 	}
 	st := t.identity()
-	if st.lost && (st.compID == 0 || st.compID == c.compID) {
+	silent := now.Sub(st.lastHeartbeat) > f.LinkTimeout // lost, or about to be
+	if (st.lost || silent) && (st.compID == 0 || st.compID == c.compID) {
 		return claimMove, ""
 	}
-	proof := ""
+	stale := now.Sub(st.lastHeartbeat) >= staleAfter
 	switch {
 	case c.signed && st.signed:
-		proof = "signing"
-	case c.uidSet && c.uid != 0 && c.uid == st.uid:
-		proof = "uid"
+		// Only the vehicle (or a holder of its key) signs: a radio change,
+		// or the same vehicle on two links (it keeps the one it has).
+		if stale {
+			return claimMove, "signing"
+		}
+		return claimHold, ""
 	case c.uidSet && st.uid != 0 && c.uid != st.uid:
 		return claimSeparate, ""
-	}
-	if proof != "" {
-		if now.Sub(st.lastHeartbeat) >= staleAfter {
-			return claimMove, proof
-		}
-		// The same vehicle heard on two links: keep the one it has.
-		return claimHold, ""
+	case c.uidSet && c.uid != 0 && c.uid == st.uid && stale:
+		// The uid is no secret and simulators share theirs: it proves a
+		// radio change only when the old link fell silent; both heard for
+		// a whole hold are two vehicles (below).
+		return claimMove, "uid"
 	}
 	if c.compID != st.compID && st.compID != 0 {
 		return claimSeparate, ""
 	}
-	if now.Sub(c.first) >= f.LinkTimeout {
+	// Two vehicles: the drone was heard after the claimant appeared, for a
+	// whole hold. A reconnect never is: the old link fell silent first.
+	if st.lastHeartbeat.After(c.first) && now.Sub(c.first) >= f.LinkTimeout {
 		return claimSeparate, ""
 	}
 	return claimHold, ""
@@ -368,7 +379,8 @@ func (f *Fleet) move(d *drone, v Vehicle, key VehicleKey) admitted {
 	d.st.Link = key.Link
 	d.needInit = true
 	d.initAfter = time.Time{}
-	d.lastBoot = 0
+	// lastBoot is kept: a vehicle that rebooted while away is noticed by its
+	// boot time going back.
 	d.mu.Unlock()
 	if f.byKey[old] == d {
 		delete(f.byKey, old)
