@@ -200,6 +200,28 @@ func TestUDPUnprovenFlood(t *testing.T) {
 	if peers > 8+1 {
 		t.Errorf("%d peers held, budget 8 unproven + 1 vehicle", peers)
 	}
+
+	// A new peer whose first datagram is not a MAVLink frame makes no peer
+	// at all: its bytes never reach the guard.
+	junk0, ignored0 := tr.Stats().JunkBytes, tr.Stats().Ignored
+	for range 50 {
+		c, err := net.DialUDP("udp", nil, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+		c.Close()
+	}
+	marker, err := net.DialUDP("udp", nil, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer marker.Close()
+	marker.Write(forged)
+	waitFor(t, 2*time.Second, "the marker after the junk", func() bool { return tr.Stats().Ignored > ignored0 })
+	if j := tr.Stats().JunkBytes; j != junk0 {
+		t.Errorf("junk-first datagrams made peers: %d junk bytes read", j-junk0)
+	}
 }
 
 // One connection announcing many system ids links at most
