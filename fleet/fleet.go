@@ -97,8 +97,9 @@ type Fleet struct {
 	MaxMissionItems int
 	// MaxParams bounds the parameters cached per drone (optional, default
 	// 4096). Unsolicited PARAM_VALUEs are cached only for names already
-	// cached or within the list the vehicle announced (param_index below
-	// param_count); the cache of a drone lost for 10 minutes is dropped.
+	// cached or while fewer names are cached than the vehicle announced
+	// (param_count, with param_index below it when given); the cache of a
+	// drone lost for 10 minutes is dropped.
 	MaxParams int
 	// MaxClaimants bounds the keys held while their identity is decided
 	// (optional, default 64).

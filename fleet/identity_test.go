@@ -216,3 +216,32 @@ func TestDroneAndClaimLimits(t *testing.T) {
 		t.Errorf("ClaimantsRefused = %d", got)
 	}
 }
+
+// A vehicle that comes back on a new link just after its old one fell
+// silent is a reconnect, even when the new link is heard for longer than
+// the hold before the old one is declared lost: never a second drone, never
+// a claim.
+func TestQuickReconnectIsNotAClaim(t *testing.T) {
+	f, clock := mustFleet(t)
+	ev := subscribe(t, f, fleet.SubscribeOptions{})
+	old := ft.NewVehicle("udp:s/127.0.0.1:4000", 1)
+	discover(t, f, old, ft.Copter(0, false, ft.StatusStandby))
+	clock.Advance(100 * time.Millisecond)
+	nu := ft.NewVehicle("udp:s/127.0.0.1:4001", 1)
+	for range 5 {
+		f.Handle(nu, ft.Copter(0, false, ft.StatusStandby))
+		clock.Advance(time.Second)
+	}
+	f.Handle(nu, ft.Copter(0, false, ft.StatusStandby))
+	if st := state(t, f, "sysid-1"); st.Link != nu.K.Link {
+		t.Fatalf("not moved to the new link: %q", st.Link)
+	}
+	if n := len(f.Drones()); n != 1 {
+		t.Errorf("%d drones", n)
+	}
+	for _, e := range ev.drain() {
+		if c, ok := e.(fleet.IdentityClaimed); ok {
+			t.Errorf("a reconnect raised %+v", c)
+		}
+	}
+}

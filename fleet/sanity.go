@@ -210,13 +210,16 @@ const (
 )
 
 // acceptParam reports whether an unsolicited PARAM_VALUE may be cached: a
-// name already cached, or one of the list the vehicle announced (index
-// below count), within MaxParams. Called with d.mu held.
+// name already cached, or a new one while the cache holds fewer names than
+// the vehicle announced (param_count) and than MaxParams; an index, when
+// given, must be below the count. ArduPilot announces changes it makes
+// itself (FENCE_TOTAL after a fence upload) with no index. Called with d.mu
+// held.
 func (d *drone) acceptParam(p Param) bool {
 	if _, ok := d.params[p.Name]; ok {
 		return true
 	}
-	if p.Index >= 0 && p.Index < p.Count && len(d.params) < min(p.Count, d.f.MaxParams) {
+	if p.Count > 0 && p.Index < p.Count && len(d.params) < min(p.Count, d.f.MaxParams) {
 		return true
 	}
 	d.f.stats.paramsRefused.Add(1)

@@ -117,16 +117,28 @@ func TestParamCacheAndTextRateBounded(t *testing.T) {
 	f, clock := mustFleet(t, func(f *fleet.Fleet) { f.MaxParams = 10 })
 	v := ft.NewVehicle("l", 1)
 	discover(t, f, v, ft.Copter(0, false, ft.StatusStandby))
-	for i := range 1000 {
+	for i := range 1000 { // no count announced
 		f.Handle(v, fleet.ParamValue{Param: fleet.Param{Name: fmt.Sprintf("RND%d", i), Value: 1, Index: -1}})
 	}
-	for i := range 50 {
+	for i := range 3 { // an index past the count
+		f.Handle(v, fleet.ParamValue{Param: fleet.Param{Name: fmt.Sprintf("BAD%d", i), Value: 1, Index: 5, Count: 5}})
+	}
+	if n := state(t, f, "sysid-1").Params; n != 0 {
+		t.Errorf("%d params cached without a count", n)
+	}
+	for i := range 5 { // ArduPilot's own changes: no index, its count
+		f.Handle(v, fleet.ParamValue{Param: fleet.Param{Name: fmt.Sprintf("CHG%d", i), Value: 1, Index: -1, Count: 5}})
+	}
+	if n := state(t, f, "sysid-1").Params; n != 5 {
+		t.Errorf("%d params cached, want the 5 announced", n)
+	}
+	for i := range 50 { // a list: capped at MaxParams
 		f.Handle(v, fleet.ParamValue{Param: fleet.Param{Name: fmt.Sprintf("P%d", i), Value: 1, Index: i, Count: 50}})
 	}
 	if n := state(t, f, "sysid-1").Params; n != 10 {
 		t.Errorf("%d params cached, limit 10", n)
 	}
-	if got := f.Stats().ParamsRefused; got != 1040 {
+	if got := f.Stats().ParamsRefused; got != 1000+3+45 {
 		t.Errorf("ParamsRefused = %d", got)
 	}
 	for range 500 {

@@ -529,7 +529,7 @@ func TestE2EFloodsBounded(t *testing.T) {
 		t.Errorf("%d drones after the floods", n)
 	}
 	for _, d := range srv.Fleet.Drones() {
-		if d.Params > 0 {
+		if d.Params > fleet.DefaultMaxParams {
 			t.Errorf("drone %s caches %d unsolicited params", d.ID, d.Params)
 		}
 	}
