@@ -28,7 +28,9 @@ import (
 //     for a hold of LinkTimeout (the drone heard after the claimant
 //     appeared, which a reconnect never is): it is a different vehicle
 //     (another drone reusing the system id, or an impostor). It becomes a
-//     drone of its own, and IdentityClaimed with ClaimSeparate reports it.
+//     drone of its own, and IdentityClaimed with ClaimSeparate reports it;
+//     unless another drone with its system id is lost: then it is that
+//     drone reconnecting, and takes its place without a claim.
 //
 // Ids are stable strings, never counters: the base id of a key is the
 // DroneID option's answer, else a name from NamesByKey, NamesByUID (when
@@ -182,6 +184,26 @@ func (f *Fleet) derivedID(base string, c *claimant) string {
 	}
 }
 
+// lostSibling returns a lost drone other than the claimed one with the
+// claimant's system and component id (and uid, when both are known): a
+// second drone of that system id reconnecting. Called with f.mu held.
+func (f *Fleet) lostSibling(c *claimant) *drone {
+	for _, d := range f.list {
+		if d == c.target {
+			continue
+		}
+		d.mu.Lock()
+		ok := d.key.SysID == c.key.SysID && d.st.LinkState == LinkStateLost &&
+			(d.compID == 0 || d.compID == c.compID) &&
+			(!c.uidSet || c.uid == 0 || d.uid == 0 || d.uid == c.uid)
+		d.mu.Unlock()
+		if ok {
+			return d
+		}
+	}
+	return nil
+}
+
 // agencyOf is the configured agency of a key.
 func (f *Fleet) agencyOf(k VehicleKey, uid uint64) string {
 	if a := f.AgenciesByKey[k]; a != "" {
@@ -274,11 +296,16 @@ func (f *Fleet) resolve(c *claimant, now time.Time) admitted {
 		if t := f.byID[base]; t != nil {
 			// Another key took the id meanwhile: a claim on it.
 			c.baseID, c.target = base, t
+			f.claims[c.key] = c
 			return f.resolve(c, now)
 		}
 		return f.create(c.v, c.key, base, c.uid)
 	case claimSeparate:
 		delete(f.claims, c.key)
+		if d := f.lostSibling(c); d != nil {
+			// Another drone with this system id, lost: its reconnect.
+			return f.move(d, c.v, c.key)
+		}
 		id := f.derivedID(c.baseID, c)
 		a := f.create(c.v, c.key, id, c.uid)
 		if a.d == nil {

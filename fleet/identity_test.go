@@ -245,3 +245,44 @@ func TestQuickReconnectIsNotAClaim(t *testing.T) {
 		}
 	}
 }
+
+// The second of two drones sharing a system id reconnecting on a new link
+// gets its own drone back, not a third one.
+func TestSecondDroneReconnects(t *testing.T) {
+	f, clock := mustFleet(t)
+	a := ft.NewVehicle("udp:s/10.0.0.1:1", 5)
+	b := ft.NewVehicle("udp:s/10.0.0.2:1", 5)
+	discover(t, f, a, ft.Copter(0, false, ft.StatusStandby))
+	for range 5 {
+		clock.Advance(time.Second)
+		f.Handle(a, ft.Copter(0, false, ft.StatusStandby))
+		f.Handle(b, ft.Copter(0, false, ft.StatusStandby))
+	}
+	var second string
+	for _, d := range f.Drones() {
+		if d.Link == b.K.Link {
+			second = d.ID
+		}
+	}
+	if second == "" {
+		t.Fatalf("no second drone: %+v", f.Drones())
+	}
+	// b goes silent and comes back from a new port while a flies on.
+	for range 5 {
+		clock.Advance(time.Second)
+		f.Handle(a, ft.Copter(0, false, ft.StatusStandby))
+	}
+	poll(t, "second lost", func() bool { return state(t, f, second).LinkState == fleet.LinkStateLost })
+	b2 := ft.NewVehicle("udp:s/10.0.0.2:2", 5)
+	for range 5 {
+		clock.Advance(time.Second)
+		f.Handle(a, ft.Copter(0, false, ft.StatusStandby))
+		f.Handle(b2, ft.Copter(0, false, ft.StatusStandby))
+	}
+	if st := state(t, f, second); st.Link != b2.K.Link || st.LinkState != fleet.LinkStateUp {
+		t.Errorf("the second drone did not come back: %+v", st.Link)
+	}
+	if n := len(f.Drones()); n != 2 {
+		t.Errorf("%d drones, want 2", n)
+	}
+}
