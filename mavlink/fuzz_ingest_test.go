@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -51,6 +52,17 @@ func ingest(tb testing.TB) *ingestHarness {
 		tb.Fatal(harnessErr)
 	}
 	return harness
+}
+
+// TestMain closes the shared ingest harness after the package's tests and
+// fuzz inputs, so its goroutines have an owner.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if harness != nil {
+		harness.tr.Close()
+		harness.f.Close()
+	}
+	os.Exit(code)
 }
 
 // feed sends b over a new connection and waits until the server has read
