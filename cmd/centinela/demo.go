@@ -68,11 +68,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	removeDB, err := cfg.Serve.Store.useTempDB()
+	if err != nil {
+		return err
+	}
+	defer removeDB()
 	srv, err := startServer(cfg.Serve, log)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	if err := printDemoTokens(srv, stdout); err != nil {
+		return err
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

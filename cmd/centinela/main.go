@@ -4,6 +4,8 @@
 //	centinela serve   run the server (MAVLink links to the fleet)
 //	centinela sim     run simulated drones that speak MAVLink
 //	centinela demo    run the server with six simulated drones flying
+//	centinela ctl     control the fleet through the gRPC API
+//	centinela token   make an API token in the server's file
 //	centinela version print the version
 //
 // Run "centinela COMMAND --help" for each command's flags.
@@ -32,6 +34,9 @@ func commands() []command {
 		{"serve", "run the ground-control server", runServe},
 		{"sim", "run simulated drones that speak MAVLink", runSim},
 		{"demo", "run the server with six simulated drones flying loops", runDemo},
+		{"ctl", "control the fleet through the server's gRPC API", runCtl},
+		{"token", "make an API token in the server's file (before it starts)", runToken},
+		{"plan", "plan a patrol offline and print its route and checks", runPlan},
 		{"version", "print the version", runVersion},
 	}
 }

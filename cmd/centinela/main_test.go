@@ -22,7 +22,15 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	// No test touches the user's state directory (serve's default --db).
+	state, err := os.MkdirTemp("", "centinela-test-state-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_STATE_HOME", state)
+	code := m.Run()
+	os.RemoveAll(state)
+	os.Exit(code)
 }
 
 // TestServeStopsOnSignal runs "centinela serve --sim 2" as a process, waits
@@ -35,7 +43,7 @@ func TestServeStopsOnSignal(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), "CENTINELA_TEST_MAIN=1",
-				"CENTINELA_TEST_ARGS=serve --mavlink udp:127.0.0.1:0 --sim 2 --sim-speedup 5 --sim-boot-delay 0")
+				"CENTINELA_TEST_ARGS=serve --grpc 127.0.0.1:0 --mavlink udp:127.0.0.1:0 --sim 2 --sim-speedup 5 --sim-boot-delay 0")
 			stderr, err := cmd.StderrPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -101,7 +109,7 @@ func TestServeLeavesNoGoroutines(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--mavlink", "udp:127.0.0.1:0", "--mavlink", "tcpin:127.0.0.1:0",
-			"--sim", "3", "--sim-speedup", "10", "--sim-boot-delay", "0", "--log-level", "error"}, io.Discard, io.Discard)
+			"--grpc", "127.0.0.1:0", "--sim", "3", "--sim-speedup", "10", "--sim-boot-delay", "0", "--log-level", "error"}, io.Discard, io.Discard)
 	}()
 	time.Sleep(1500 * time.Millisecond) // let links, streams and commands get going
 	cancel()

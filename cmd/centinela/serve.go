@@ -19,8 +19,10 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/mavlink"
+	"github.com/centinela-gcs/centinela/proto"
 	"github.com/centinela-gcs/centinela/sim"
 )
 
@@ -59,6 +61,10 @@ type serveConfig struct {
 	BreachAction string
 	// Signing gives drones MAVLink 2 signing keys (serve_signing.go).
 	Signing signingOptions
+	// Store configures the database (serve_store.go).
+	Store storeOptions
+	// GRPC configures the gRPC API (serve_grpc.go).
+	GRPC grpcOptions
 	// Log configures logging.
 	Log logOptions
 }
@@ -74,6 +80,7 @@ func defaultServeConfig() serveConfig {
 		SimBootDelay:  6 * time.Second,
 		DefaultAgency: agencyJoint,
 		BreachAction:  string(fleet.ZoneRTL),
+		Store:         defaultStoreOptions(),
 		Log:           logOptions{Level: "info", Format: "text"},
 	}
 }
@@ -205,11 +212,16 @@ func (c *serveConfig) validate() error {
 	if _, err := c.droneAgencies(agencies); err != nil {
 		return err
 	}
-	if _, err := c.droneNames(); err != nil {
+	if _, err = c.droneNames(); err != nil {
 		return err
 	}
-	_, err = c.Signing.keys()
-	return err
+	if _, err := c.Signing.keys(); err != nil {
+		return err
+	}
+	if err := c.GRPC.validate(); err != nil {
+		return err
+	}
+	return c.Store.validate()
 }
 
 // droneNames parses --drone-name.
@@ -252,11 +264,16 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
 	c.Signing.register(fs)
+	c.Store.register(fs)
+	c.GRPC.register(fs)
 	c.Log.register(fs)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := defaultServeConfig()
+	if path, err := defaultDBPath(); err == nil {
+		cfg.Store.DB = path
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	serveFlags(fs, &cfg)
@@ -294,14 +311,26 @@ type server struct {
 	// Zones is where each drone may fly; Watch checks every position.
 	Zones *geofence.Store
 	Watch *fleet.ZoneWatch
+	// App is the application layer every API (gRPC, the web map) calls.
+	App *app.Service
+	// Store is the App's durable state.
+	Store app.Store
 	// Transport is the MAVLink transport; its first len(cfg.MAVLink)
 	// endpoints are the configured ones.
 	Transport *mavlink.Transport
 	// Swarm is the simulated drones (nil without --sim).
 	Swarm *sim.Swarm
+	// GRPC is the gRPC API (nil without one); GRPCFingerprint the SHA-256
+	// of its --tls-self-signed certificate.
+	GRPC            *proto.Server
+	GRPCFingerprint string
 
-	events *fleet.Subscription
-	wg     sync.WaitGroup
+	// store is the database and its recorder (nil without --db).
+	store *storage
+
+	events  *fleet.Subscription
+	wg      sync.WaitGroup
+	closers []func()
 }
 
 // startServer starts every component of serve, failing fast (a port in use,
@@ -311,13 +340,28 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log}
+	if err := s.start(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// start starts the components in order, each registering its Close.
+func (s *server) start() error {
+	cfg, log := s.cfg, s.log
 	zones, err := cfg.zoneStore()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	agencies, _ := cfg.agencies()
 	byDrone, _ := cfg.droneAgencies(agencies)
 	names, _ := cfg.droneNames()
+	names, byDrone, err = s.openStore(zones, names, byDrone)
+	s.onClose(s.closeDB)
+	if err != nil {
+		return err
+	}
 	s.Zones = zones
 	s.Fleet = &fleet.Fleet{
 		Logger:        log,
@@ -331,8 +375,9 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		}},
 	}
 	if err := s.Fleet.Initialize(); err != nil {
-		return nil, fmt.Errorf("start fleet: %w", err)
+		return fmt.Errorf("start fleet: %w", err)
 	}
+	s.onClose(s.Fleet.Close)
 	s.Watch = &fleet.ZoneWatch{
 		Fleet:  s.Fleet,
 		Zones:  zones,
@@ -340,9 +385,23 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		Logger: log,
 	}
 	if err := s.Watch.Initialize(); err != nil {
-		s.Fleet.Close()
-		return nil, fmt.Errorf("start breach watch: %w", err)
+		return fmt.Errorf("start breach watch: %w", err)
 	}
+	s.onClose(s.Watch.Close)
+	s.Store = app.NewMemStore()
+	var history app.History
+	if s.store != nil {
+		s.Store, history = s.store.DB, s.store.DB
+	}
+	s.App = &app.Service{Fleet: s.Fleet, Zones: zones, Store: s.Store, History: history, Logger: log}
+	if err := s.App.Initialize(); err != nil {
+		return fmt.Errorf("start application layer: %w", err)
+	}
+	s.onClose(s.App.Close)
+	if err := s.startRecorder(); err != nil {
+		return fmt.Errorf("start recorder: %w", err)
+	}
+	s.onClose(s.closeRecorder)
 	endpoints := append([]string(nil), cfg.MAVLink...)
 	if cfg.Sim > 0 {
 		endpoints = append(endpoints, "udp:127.0.0.1:0")
@@ -359,13 +418,16 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		s.Transport.Keys = keys
 	}
 	if err := s.Transport.Initialize(); err != nil {
-		s.Watch.Close()
-		s.Fleet.Close()
-		return nil, fmt.Errorf("start mavlink: %w", err)
+		return fmt.Errorf("start mavlink: %w", err)
 	}
+	s.onClose(s.Transport.Close)
 	s.events = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096})
 	s.wg.Add(1)
 	go s.logEvents()
+	s.onClose(func() {
+		s.events.Close()
+		s.wg.Wait()
+	})
 
 	if cfg.Sim > 0 {
 		addr := s.Transport.Addrs()[len(endpoints)-1]
@@ -387,13 +449,20 @@ func startServer(cfg serveConfig, log *slog.Logger) (*server, error) {
 		}
 		s.Swarm = sim.New(simCfg)
 		if err := s.Swarm.Initialize(); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("start simulated drones: %w", err)
+			return fmt.Errorf("start simulated drones: %w", err)
 		}
+		s.onClose(s.Swarm.Close)
 	}
+	if err := s.startGRPC(); err != nil {
+		return err
+	}
+	s.onClose(s.closeGRPC)
 	log.Info("serving", "mavlink", strings.Join(endpoints, " "), "sim", cfg.Sim)
-	return s, nil
+	return nil
 }
+
+// onClose registers a component's Close; Close calls them in reverse order.
+func (s *server) onClose(f func()) { s.closers = append(s.closers, f) }
 
 // MAVLinkAddr returns the address the i-th configured endpoint listens on.
 func (s *server) MAVLinkAddr(i int) net.Addr { return s.Transport.Addrs()[i] }
@@ -417,20 +486,13 @@ func (s *server) Run(ctx context.Context, stdout io.Writer) error {
 	}
 }
 
-// Close stops every component, in the reverse order of their start.
+// Close stops every component, in the reverse order of their start. It
+// may be called more than once.
 func (s *server) Close() {
-	if s.Swarm != nil {
-		s.Swarm.Close()
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
 	}
-	if s.Transport != nil {
-		s.Transport.Close()
-	}
-	if s.events != nil {
-		s.events.Close()
-	}
-	s.wg.Wait()
-	s.Watch.Close()
-	s.Fleet.Close()
+	s.closers = nil
 }
 
 // logEvents logs the fleet's events that the fleet does not log itself

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/centinela-gcs/centinela/fleet/i18n"
+)
+
+// Every message key ctl names literally exists in the catalogue (in every
+// language, which fleet/i18n's own test checks).
+func TestCtlMessageKeysExist(t *testing.T) {
+	files, err := filepath.Glob("ctl*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := regexp.MustCompile(`\bt\("([a-z_.]+)"`)
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range key.FindAllSubmatch(data, -1) {
+			k := string(m[1])
+			if k[len(k)-1] == '.' {
+				continue // a prefix completed at run time: checked below
+			}
+			n++
+			if !i18n.Has(i18n.En, k) {
+				t.Errorf("%s: key %q is not in the catalogue", f, k)
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("found only %d keys: the pattern no longer matches the code", n)
+	}
+	// The keys completed at run time.
+	for _, k := range []string{"drone", "agency", "link", "mode", "armed", "lat", "lon", "alt", "speed", "battery", "mission"} {
+		if !i18n.Has(i18n.En, "ctl.col."+k) {
+			t.Errorf("no ctl.col.%s", k)
+		}
+	}
+	for _, k := range []string{"ok", "failed", "skipped"} {
+		if !i18n.Has(i18n.En, "ctl.outcome."+k) {
+			t.Errorf("no ctl.outcome.%s", k)
+		}
+	}
+	for _, prefix := range []string{"ctl.col.", "ctl.outcome.", "ctl.state."} {
+		found := false
+		for _, k := range i18n.Keys(i18n.En) {
+			found = found || len(k) > len(prefix) && k[:len(prefix)] == prefix
+		}
+		if !found {
+			t.Errorf("no keys %s*", prefix)
+		}
+	}
+}

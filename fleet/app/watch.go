@@ -1,0 +1,229 @@
+package app
+
+import (
+	"container/heap"
+	"context"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/centinela-gcs/centinela/fleet"
+)
+
+// Limits of a watch.
+const (
+	MaxWatchDrones = 10_000
+	MaxWatchRateHz = 50.0
+)
+
+// WatchOptions select what a Watcher delivers.
+type WatchOptions struct {
+	// Drones limits the watch to these drones (empty: all).
+	Drones []string
+	// Agency limits it to the drones of one agency ("" : all).
+	Agency string
+	// Kinds selects event kinds (see EventKinds; empty: all).
+	Kinds []string
+	// NoState leaves out state; NoEvents leaves out events.
+	NoState, NoEvents bool
+	// MaxRateHz caps each drone's state updates (0: every update the
+	// fleet's coalescing lets through). Over the cap the latest state wins.
+	MaxRateHz float64
+	// Snapshot starts with the state of every selected drone.
+	Snapshot bool
+	// QueueSize bounds the events waiting for a slow reader (optional,
+	// the fleet's default); past it they are dropped and counted.
+	QueueSize int
+}
+
+// WatchItem is one thing a Watcher delivers: a drone's state, an event, or
+// a count of events missed. Exactly one of State, Event and Missed is set.
+type WatchItem struct {
+	State  *fleet.DroneState
+	Event  *EventRecord
+	Missed uint64
+}
+
+// Watcher delivers a watch's items. One goroutine reads it with Next;
+// Close may be called from any goroutine.
+type Watcher struct {
+	s       *Service
+	sub     *fleet.Subscription
+	o       WatchOptions
+	kinds   map[string]bool
+	gap     time.Duration
+	last    map[string]time.Time
+	pending map[string]fleet.DroneState
+	due     dueHeap
+	agency  map[string]string
+	timer   *time.Timer
+	dropped uint64
+}
+
+// Watch starts a watch for p. Returns Invalid for bad options.
+func (s *Service) Watch(_ context.Context, p Principal, o WatchOptions) (*Watcher, error) {
+	if err := s.authorize(p, accessRead, nil); err != nil {
+		return nil, err
+	}
+	if len(o.Drones) > MaxWatchDrones {
+		return nil, fleet.Errorf(fleet.Exhausted, "drones: %d drones, at most %d", len(o.Drones), MaxWatchDrones)
+	}
+	for i, id := range o.Drones {
+		if err := checkID("drones", id); err != nil {
+			return nil, fleet.Errorf(fleet.Invalid, "drones[%d]: %s", i, fleet.ErrorMessage(err))
+		}
+	}
+	if err := checkName("agency", o.Agency, 64, true); err != nil {
+		return nil, err
+	}
+	if math.IsNaN(o.MaxRateHz) || o.MaxRateHz < 0 || o.MaxRateHz > MaxWatchRateHz {
+		return nil, fleet.Errorf(fleet.Invalid, "max_rate_hz: %v is outside 0..%g", o.MaxRateHz, MaxWatchRateHz)
+	}
+	if o.QueueSize < 0 || o.QueueSize > 65536 {
+		return nil, fleet.Errorf(fleet.Invalid, "queue_size: %d is outside 0..65536", o.QueueSize)
+	}
+	w := &Watcher{s: s, o: o, last: map[string]time.Time{}, pending: map[string]fleet.DroneState{}, agency: map[string]string{}}
+	if len(o.Kinds) > 0 {
+		w.kinds = make(map[string]bool, len(o.Kinds))
+		for i, k := range o.Kinds {
+			if !slices.Contains(EventKinds, k) && k != KindLowBattery {
+				return nil, fleet.Errorf(fleet.Invalid, "kinds[%d]: %q is not an event kind", i, k)
+			}
+			w.kinds[k] = true
+		}
+	}
+	if o.MaxRateHz > 0 {
+		w.gap = time.Duration(float64(time.Second) / o.MaxRateHz)
+	}
+	w.sub = s.Fleet.Subscribe(fleet.SubscribeOptions{Drones: slices.Clone(o.Drones), QueueSize: o.QueueSize, Snapshot: o.Snapshot})
+	w.timer = time.NewTimer(time.Hour)
+	w.timer.Stop()
+	return w, nil
+}
+
+// Close ends the watch; a Next waiting returns.
+func (w *Watcher) Close() {
+	w.sub.Close()
+	w.timer.Stop()
+}
+
+// Coalesced returns how many state updates the rate cap replaced by newer
+// ones (the fleet's own coalescing of a slow reader is not counted).
+func (w *Watcher) Coalesced() uint64 { return w.dropped }
+
+// Missed returns how many events were dropped for this watch in total.
+func (w *Watcher) Missed() uint64 { return w.sub.Missed() }
+
+// Next returns the next item. It blocks until one is ready, ctx ends
+// (Timeout) or the watch is closed (NotFound: the watch is gone).
+func (w *Watcher) Next(ctx context.Context) (WatchItem, error) {
+	for {
+		if it, ok := w.duePending(time.Now()); ok {
+			return it, nil
+		}
+		var tc <-chan time.Time
+		if len(w.due) > 0 {
+			w.timer.Reset(time.Until(w.due[0].at))
+			tc = w.timer.C
+		}
+		select {
+		case <-ctx.Done():
+			w.timer.Stop()
+			return WatchItem{}, ctxErr(ctx.Err())
+		case <-tc:
+		case ev, ok := <-w.sub.C:
+			w.timer.Stop()
+			if !ok {
+				return WatchItem{}, fleet.Errorf(fleet.NotFound, "watch closed")
+			}
+			if it, ok := w.take(ev, time.Now()); ok {
+				return it, nil
+			}
+		}
+	}
+}
+
+// duePending returns a pending state whose time has come.
+func (w *Watcher) duePending(now time.Time) (WatchItem, bool) {
+	if len(w.due) == 0 || now.Before(w.due[0].at) {
+		return WatchItem{}, false
+	}
+	d := heap.Pop(&w.due).(dueDrone)
+	st, ok := w.pending[d.id]
+	if !ok {
+		return WatchItem{}, false
+	}
+	delete(w.pending, d.id)
+	w.last[d.id] = now
+	return WatchItem{State: &st}, true
+}
+
+// take filters one fleet event.
+func (w *Watcher) take(ev fleet.Event, now time.Time) (WatchItem, bool) {
+	switch e := ev.(type) {
+	case fleet.StateChanged:
+		st := e.Drone
+		w.agency[st.ID] = st.Agency
+		if w.o.NoState || (w.o.Agency != "" && st.Agency != w.o.Agency) {
+			return WatchItem{}, false
+		}
+		if w.gap == 0 {
+			return WatchItem{State: &st}, true
+		}
+		if _, waiting := w.pending[st.ID]; waiting {
+			w.pending[st.ID] = st
+			w.dropped++
+			return WatchItem{}, false
+		}
+		if last, ok := w.last[st.ID]; !ok || now.Sub(last) >= w.gap {
+			w.last[st.ID] = now
+			return WatchItem{State: &st}, true
+		}
+		w.pending[st.ID] = st
+		heap.Push(&w.due, dueDrone{id: st.ID, at: w.last[st.ID].Add(w.gap)})
+		return WatchItem{}, false
+	case fleet.Missed:
+		return WatchItem{Missed: e.N}, true
+	}
+	if w.o.NoEvents {
+		return WatchItem{}, false
+	}
+	id := fleet.EventDrone(ev)
+	agency, known := w.agency[id]
+	if !known && id != "" {
+		if st, err := w.s.Fleet.Drone(id); err == nil {
+			agency = st.Agency
+			w.agency[id] = agency
+		}
+	}
+	rec, ok := EventRecordOf(ev, agency)
+	if !ok {
+		return WatchItem{}, false
+	}
+	if w.o.Agency != "" && rec.Agency != w.o.Agency && rec.Kind != KindGrantChanged {
+		return WatchItem{}, false
+	}
+	if w.kinds != nil && !w.kinds[rec.Kind] {
+		return WatchItem{}, false
+	}
+	return WatchItem{Event: &rec}, true
+}
+
+type dueDrone struct {
+	id string
+	at time.Time
+}
+
+// dueHeap orders pending drones by when they may be sent.
+type dueHeap []dueDrone
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueDrone)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

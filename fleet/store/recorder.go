@@ -1,0 +1,353 @@
+package store
+
+import (
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/app"
+)
+
+// Defaults of the Recorder's options.
+const (
+	DefaultQueueSize     = 32768
+	DefaultBatchInterval = 200 * time.Millisecond
+	DefaultBatchSize     = 8192
+)
+
+// Kinds of the records the Recorder writes about itself (not produced by
+// app.EventRecordOf).
+const (
+	// KindRecordingDropped says the recorder dropped points or events
+	// because the disk did not keep up (params "points", "events": the
+	// numbers dropped since the previous such record).
+	KindRecordingDropped = "recording_dropped"
+)
+
+// Recorder records the fleet's telemetry and events into a DB: every
+// StateChanged of a drone with a position becomes a track point, and the
+// events Keep selects (default Recorded) become event records; mission
+// uploads (with their plan) and status changes also go to the missions
+// bucket (DB.Missions).
+//
+// Recording never slows ingest: the fleet's subscription never blocks a
+// publisher, the Recorder's reader only converts and queues (a bounded queue
+// of QueueSize), and a writer commits the queue in groups at most every
+// BatchInterval or BatchSize points. When the queue is full, points and
+// events are dropped and counted (Stats), logged and recorded at most once a
+// second. If a commit fails (disk full, file read-only) recording stops: it
+// is logged once, Stats says Stopped with the error, everything committed
+// before stays, and the fleet goes on.
+//
+// Set the options, call Initialize, and Close when done (before closing the
+// DB).
+type Recorder struct {
+	// DB is where to record (required).
+	DB *DB
+	// Fleet is what to record (required).
+	Fleet *fleet.Fleet
+	// Logger receives the recorder's logs (optional, default discard).
+	Logger *slog.Logger
+	// Now is the clock for state changes that carry no new message time
+	// (a link lost) and events without a time; use the fleet's (optional,
+	// default time.Now).
+	Now func() time.Time
+	// QueueSize bounds the points and events waiting for the writer
+	// (optional, default 32768).
+	QueueSize int
+	// BatchInterval is the longest time between commits (optional, default
+	// 200 ms).
+	BatchInterval time.Duration
+	// BatchSize commits as soon as this many points wait (optional,
+	// default 8192).
+	BatchSize int
+	// Keep selects the events recorded (optional, default Recorded).
+	Keep func(app.EventRecord) bool
+
+	log   *slog.Logger
+	sub   *fleet.Subscription
+	queue chan item
+	wg    sync.WaitGroup
+
+	points, events, droppedPoints, droppedEvents, commits atomic.Uint64
+	stopped                                               atomic.Bool
+	errMu                                                 sync.Mutex
+	err                                                   error
+	lastCommit                                            atomic.Int64
+}
+
+// item is one queued point or event.
+type item struct {
+	drone   string
+	p       app.TrackPoint
+	ev      *app.EventRecord
+	mission *missionUpdate
+}
+
+// RecorderStats are the Recorder's counters, for metrics.
+type RecorderStats struct {
+	// Points and Events count what was committed.
+	Points, Events uint64
+	// DroppedPoints and DroppedEvents count what was not recorded: the
+	// queue was full, or recording had stopped.
+	DroppedPoints, DroppedEvents uint64
+	// Missed counts events the fleet's bus dropped before the recorder
+	// read them.
+	Missed uint64
+	// Commits counts group commits; LastCommit is the time of the last.
+	Commits    uint64
+	LastCommit time.Time
+	// Stopped is set when a write failed and recording stopped; Err says
+	// why.
+	Stopped bool
+	Err     error
+}
+
+// Recorded is the default event policy: every event but mission progress,
+// zone state changes of no consequence (debug), vehicle texts less severe
+// than warning and accepted commands (those are in the audit log).
+func Recorded(r app.EventRecord) bool {
+	switch r.Kind {
+	case app.KindMissionProgress, app.KindZoneState:
+		return false
+	case app.KindStatusText:
+		return r.Severity <= app.SevWarning
+	case app.KindCommandResult:
+		return r.Params["code"] != ""
+	}
+	return true
+}
+
+// Initialize checks the options, fills defaults, subscribes to the fleet
+// and starts recording. Returns Invalid for missing or negative options.
+func (r *Recorder) Initialize() error {
+	if r.DB == nil || r.Fleet == nil {
+		return fleet.Errorf(fleet.Invalid, "recorder: DB and Fleet are required")
+	}
+	if r.QueueSize < 0 || r.BatchInterval < 0 || r.BatchSize < 0 {
+		return fleet.Errorf(fleet.Invalid, "recorder: negative queue size, batch interval or batch size")
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.QueueSize == 0 {
+		r.QueueSize = DefaultQueueSize
+	}
+	if r.BatchInterval == 0 {
+		r.BatchInterval = DefaultBatchInterval
+	}
+	if r.BatchSize == 0 {
+		r.BatchSize = DefaultBatchSize
+	}
+	if r.Keep == nil {
+		r.Keep = Recorded
+	}
+	r.log = r.Logger.With("component", "recorder")
+	r.queue = make(chan item, r.QueueSize)
+	r.sub = r.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})
+	r.wg.Add(2)
+	go r.read()
+	go r.writeLoop()
+	return nil
+}
+
+// Close stops recording: it ends the subscription, commits what is queued
+// and waits for the recorder's goroutines.
+func (r *Recorder) Close() {
+	if r.sub == nil {
+		return
+	}
+	r.sub.Close()
+	r.wg.Wait()
+}
+
+// Stats returns the recorder's counters. Safe from any goroutine.
+func (r *Recorder) Stats() RecorderStats {
+	s := RecorderStats{
+		Points: r.points.Load(), Events: r.events.Load(),
+		DroppedPoints: r.droppedPoints.Load(), DroppedEvents: r.droppedEvents.Load(),
+		Commits: r.commits.Load(), Stopped: r.stopped.Load(),
+	}
+	if r.sub != nil {
+		s.Missed = r.sub.Missed()
+	}
+	if t := r.lastCommit.Load(); t != 0 {
+		s.LastCommit = time.Unix(0, t)
+	}
+	r.errMu.Lock()
+	s.Err = r.err
+	r.errMu.Unlock()
+	return s
+}
+
+// read drains the subscription, turns state into points and events into
+// records, and queues them without ever blocking. It closes the queue
+// when the subscription ends.
+func (r *Recorder) read() {
+	defer r.wg.Done()
+	defer close(r.queue)
+	agencies := map[string]string{}
+	last := map[string]time.Time{}
+	for ev := range r.sub.C {
+		switch e := ev.(type) {
+		case fleet.StateChanged:
+			d := e.Drone
+			agencies[d.ID] = d.Agency
+			if !d.HasPosition {
+				continue
+			}
+			at := d.LastSeen
+			if at.IsZero() {
+				at = r.Now()
+			}
+			if prev, ok := last[d.ID]; ok && !at.After(prev) {
+				// A change without a new message (a link lost): stamp it now.
+				if at = r.Now(); !at.After(prev) {
+					continue
+				}
+			}
+			last[d.ID] = at
+			r.enqueue(item{drone: d.ID, p: PointOf(d, at)})
+		default:
+			drone := fleet.EventDrone(ev)
+			rec, ok := app.EventRecordOf(ev, agencies[drone])
+			if !ok || !r.Keep(rec) {
+				continue
+			}
+			if rec.At.IsZero() {
+				rec.At = r.Now()
+			}
+			r.enqueue(item{ev: &rec, mission: r.missionUpdate(ev, rec)})
+		}
+	}
+}
+
+// missionUpdate is the missions-bucket write an event makes, if any.
+func (r *Recorder) missionUpdate(ev fleet.Event, rec app.EventRecord) *missionUpdate {
+	u := &missionUpdate{drone: rec.DroneID, mission: rec.Params["mission_id"], at: rec.At,
+		change: MissionChange{At: rec.At, Kind: rec.Kind, Seq: -1, Reason: rec.Params["reason"], Mode: rec.Params["mode"]}}
+	if s, ok := rec.Params["seq"]; ok {
+		if n, err := strconv.Atoi(s); err == nil {
+			u.change.Seq = n
+		}
+	}
+	switch e := ev.(type) {
+	case fleet.MissionUploaded:
+		if e.Type != fleet.MissionTypeMission {
+			return nil
+		}
+		u.upload = true
+		// The plan the fleet tracks, if it is still this upload's.
+		if d, err := r.Fleet.Drone(e.DroneID); err == nil && d.Mission.MissionID == e.MissionID {
+			u.items, _ = r.Fleet.MissionPlan(e.DroneID)
+		}
+	case fleet.MissionStarted, fleet.MissionPaused, fleet.MissionResumed, fleet.MissionFinished, fleet.MissionInterrupted:
+	default:
+		return nil
+	}
+	if u.drone == "" || u.mission == "" {
+		return nil
+	}
+	return u
+}
+
+func (r *Recorder) enqueue(it item) {
+	if !r.stopped.Load() {
+		select {
+		case r.queue <- it:
+			return
+		default:
+		}
+	}
+	r.countDropped(it)
+}
+
+func (r *Recorder) countDropped(it item) {
+	if it.ev != nil {
+		r.droppedEvents.Add(1)
+	} else {
+		r.droppedPoints.Add(1)
+	}
+}
+
+// writeLoop commits the queue in groups until the queue closes.
+func (r *Recorder) writeLoop() {
+	defer r.wg.Done()
+	tick := time.NewTicker(r.BatchInterval)
+	defer tick.Stop()
+	report := time.NewTicker(time.Second)
+	defer report.Stop()
+	var b batch
+	var reportedPoints, reportedEvents uint64
+	first := true
+	flush := func() {
+		if b.len() == 0 {
+			return
+		}
+		defer b.reset()
+		if r.stopped.Load() {
+			r.droppedPoints.Add(uint64(len(b.points)))
+			r.droppedEvents.Add(uint64(len(b.events)))
+			return
+		}
+		start := time.Now()
+		if err := r.DB.write(&b); err != nil {
+			r.errMu.Lock()
+			r.err = err
+			r.errMu.Unlock()
+			r.stopped.Store(true)
+			r.droppedPoints.Add(uint64(len(b.points)))
+			r.droppedEvents.Add(uint64(len(b.events)))
+			r.log.Error("recording stopped: the store cannot be written; the fleet goes on without history",
+				"err", err, "path", r.DB.Path())
+			return
+		}
+		r.points.Add(uint64(len(b.points)))
+		r.events.Add(uint64(len(b.events)))
+		r.commits.Add(1)
+		r.lastCommit.Store(time.Now().UnixNano())
+		if first && len(b.points) > 0 {
+			first = false
+			r.log.Info("recording", "path", r.DB.Path(), "points", len(b.points), "commit_ms", time.Since(start).Milliseconds())
+		}
+	}
+	for {
+		select {
+		case it, ok := <-r.queue:
+			if !ok {
+				flush()
+				return
+			}
+			if it.ev != nil {
+				b.events = append(b.events, *it.ev)
+				if it.mission != nil {
+					b.missions = append(b.missions, *it.mission)
+				}
+			} else {
+				b.points = append(b.points, dronePoint{it.drone, it.p})
+			}
+			if len(b.points) >= r.BatchSize || b.len() >= 2*r.BatchSize {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		case <-report.C:
+			dp, de := r.droppedPoints.Load(), r.droppedEvents.Load()
+			if dp == reportedPoints && de == reportedEvents || r.stopped.Load() {
+				continue
+			}
+			np, ne := dp-reportedPoints, de-reportedEvents
+			reportedPoints, reportedEvents = dp, de
+			r.log.Warn("recording fell behind: points and events dropped", "points", np, "events", ne,
+				"dropped_points", dp, "dropped_events", de)
+			b.events = append(b.events, app.EventRecord{At: r.Now(), Kind: KindRecordingDropped, Severity: app.SevWarning,
+				Params: map[string]string{"points": strconv.FormatUint(np, 10), "events": strconv.FormatUint(ne, 10)}})
+		}
+	}
+}
