@@ -85,11 +85,26 @@ func (f *Fleet) finish(d *drone, op string, err error) error {
 	if err != nil {
 		e.Code, e.Message = ErrorCode(err), ErrorMessage(err)
 		d.log.Info("command failed", "cmd", op, "err", err)
+		if e.Code == Denied && (op == "arm" || isArmRefusal(e.Message)) && f.noteRefusal(d, e.Message) {
+			f.publishState(d)
+		}
 	} else {
 		d.log.Info("command accepted", "cmd", op)
 	}
 	f.Publish(e)
 	return err
+}
+
+// noteRefusal keeps a refused arm's message as the drone's LastRefusal;
+// true when it changed.
+func (f *Fleet) noteRefusal(d *drone, msg string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.st.Armed || msg == "" || d.st.LastRefusal == msg {
+		return false
+	}
+	d.st.LastRefusal = msg
+	return true
 }
 
 // setMode switches d to the named mode and records it as the fleet's own.
@@ -123,12 +138,15 @@ func (f *Fleet) SetMode(ctx context.Context, id, mode string) error {
 	return f.finish(d, "set_mode", f.setMode(ctx, d, v, st, mode))
 }
 
-// Arm arms drone id's motors. With opts.Wait it retries while the vehicle
-// refuses (Denied), every opts.RetryInterval, and returns the last refusal
-// with its reason if the wait ends first. Returns NotFound, NoDrone, and the
+// Arm arms drone id's motors. A disarmed ArduPilot drone in a mode
+// ArduCopter does not arm in (AUTO after a mission, RTL, LAND, BRAKE, …:
+// "Arm: Mode not armable") is switched to GUIDED first, as Takeoff and
+// StartMission do. With opts.Wait it retries while the vehicle refuses
+// (Denied), every opts.RetryInterval, and returns the last refusal with its
+// reason if the wait ends first. Returns NotFound, NoDrone, and the
 // vehicle's Denied, Timeout or Unsupported.
 func (f *Fleet) Arm(ctx context.Context, id string, opts ArmOptions) error {
-	d, v, _, err := f.target(id)
+	d, v, st, err := f.target(id)
 	if err != nil {
 		return err
 	}
@@ -138,7 +156,26 @@ func (f *Fleet) Arm(ctx context.Context, id string, opts ArmOptions) error {
 	}
 	ctx, cancel := f.opCtx(ctx, timeout)
 	defer cancel()
+	if st.Autopilot == AutopilotArduPilot && !st.Armed && !arduCopterArmable(st.Mode) {
+		if err := f.setMode(ctx, d, v, st, "GUIDED"); err != nil {
+			err = &Error{Code: ErrorCode(err), Reason: "mode_not_armable",
+				Message: fmt.Sprintf("drone %q is in %s, where ArduCopter does not arm, and switching to GUIDED failed: %s (set an armable mode such as GUIDED or LOITER first)",
+					d.id, st.Mode, ErrorMessage(err))}
+			return f.finish(d, "arm", err)
+		}
+	}
 	return f.finish(d, "arm", f.arm(ctx, v, opts))
+}
+
+// arduCopterArmable reports whether ArduCopter arms in mode (its
+// allows_arming): not in AUTO (by default), RTL, SMART_RTL, LAND, BRAKE,
+// CIRCLE, FOLLOW or AVOID_ADSB. An unknown mode ("") counts as armable.
+func arduCopterArmable(mode string) bool {
+	switch mode {
+	case "AUTO", "RTL", "SMART_RTL", "AUTO_RTL", "LAND", "BRAKE", "CIRCLE", "FOLLOW", "AVOID_ADSB":
+		return false
+	}
+	return true
 }
 
 func (f *Fleet) arm(ctx context.Context, v Vehicle, opts ArmOptions) error {

@@ -34,8 +34,10 @@
 // DroneState is a value snapshot: the mode comes only from custom_mode
 // (ArduCopter and PX4 names, see ModeName), armed only from the 0x80 flag,
 // and there is no position until a real one arrives (ArduCopter streams 0,0
-// before its first fix). Without EXTENDED_SYS_STATE (ArduCopter never sends
-// it) the landed state is inferred from armed, altitude and climb rate.
+// before its first fix). The landed state is EXTENDED_SYS_STATE's (ArduCopter
+// sends it only when asked, and the transport asks); without it, it is
+// inferred from armed, altitude and climb rate. Pre-arm readiness is
+// SYS_STATUS's PREARM_CHECK bit (DroneState.PrearmOK).
 //
 // # Link health and background work
 //
@@ -72,7 +74,19 @@
 // with mission_state COMPLETE, or the last item reached and the drone landed
 // or disarmed. A mission stops (MissionInterrupted) on a mode change by
 // someone else, a lost link, or a failsafe: a mode change out of AUTO waits
-// up to 2 s for a failsafe STATUSTEXT to name the reason.
+// up to 2 s for a failsafe STATUSTEXT to name the reason. Progress and ETA
+// are measured from where the drone is when the mission starts. A plan read
+// back from the vehicle (DownloadMission, the re-sync after a link regain)
+// is compared as the vehicle stores it (StoredItem: ArduCopter keeps only a
+// waypoint's hold time), so the same plan keeps its mission id and
+// progress; a different one replaces it with a MissionMismatch event.
+//
+// # Waiting
+//
+// Fleet.WaitState waits for a drone state to satisfy a condition, WaitEvent
+// for the next matching event of a type, and NextEvent for one on a
+// subscription made before starting an operation; all take a ctx for the
+// deadline and return Timeout when it ends.
 //
 // # Concurrency
 //

@@ -119,6 +119,8 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		return true
 	case SysStatus:
 		d.mergeBattery(u.VoltageV, u.CurrentA, u.RemainingPct, math.NaN())
+		d.st.PrearmKnown = u.SensorsPresent&sensorPrearmCheck != 0
+		d.st.PrearmOK = d.st.PrearmKnown && u.SensorsHealth&sensorPrearmCheck != 0
 		return true
 	case Battery:
 		d.mergeBattery(u.VoltageV, u.CurrentA, u.RemainingPct, u.ConsumedMAh)
@@ -158,6 +160,10 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 			d.f.limitLog.warn(now, "status texts over the rate: dropped", "drone_id", d.id, "per_s", textRate)
 		}
 		d.statusText(now, u, out)
+		if isArmRefusal(u.Text) && !d.st.Armed && d.st.LastRefusal != u.Text {
+			d.st.LastRefusal = u.Text
+			return true
+		}
 		return false
 	case MissionCurrent:
 		return d.missionCurrent(now, u, out)
@@ -255,6 +261,9 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 	d.st.SystemStatus = status
 
 	armed := hb.BaseMode&modeFlagArmed != 0
+	if armed {
+		d.st.LastRefusal = ""
+	}
 	if !first && armed != d.st.Armed {
 		if armed {
 			out.add(Armed{DroneID: d.id, At: now})
@@ -273,6 +282,12 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 		if commanded {
 			d.expectMode = ""
 		}
+		if commanded && d.st.Fence.Breached && fenceActionMode(hb.Autopilot, mode) {
+			// The vehicle's own fence answered its breach (ArduCopter
+			// switches within ~35 ms): a command for the same mode sent
+			// meanwhile did not cause it.
+			commanded = false
+		}
 		prev := d.st.Mode
 		d.st.Mode = mode
 		out.add(ModeChanged{DroneID: d.id, At: now, From: prev, To: mode, Commanded: commanded})
@@ -281,6 +296,22 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 	d.updateLanded(now, out)
 	d.missionCheckFinished(now, out)
 	return true
+}
+
+// sensorPrearmCheck is SYS_STATUS's MAV_SYS_STATUS_PREARM_CHECK bit.
+const sensorPrearmCheck = 0x10000000
+
+// isArmRefusal reports whether a STATUSTEXT gives a reason the vehicle will
+// not arm: ArduPilot's "PreArm: …" (periodic) and "Arm: …" (a refused arm).
+func isArmRefusal(text string) bool {
+	return strings.HasPrefix(text, "PreArm: ") || strings.HasPrefix(text, "Arm: ")
+}
+
+// fenceActionMode reports whether mode is one an on-board fence switches to
+// (ArduPilot FENCE_ACTION: RTL, LAND, SMART_RTL, BRAKE).
+func fenceActionMode(autopilot uint8, mode string) bool {
+	r := modeRoleOf(autopilot, mode)
+	return r == roleReturn || r == roleLand || mode == "BRAKE"
 }
 
 func isCritical(s uint8) bool { return s == systemStatusCritical || s == systemStatusEmerg }
@@ -325,7 +356,7 @@ func (d *drone) mergeBattery(v, a float64, pct int, mah float64) {
 }
 
 // updateLanded infers the landed state when the vehicle does not send
-// EXTENDED_SYS_STATE (ArduCopter never does): disarmed is on the ground;
+// EXTENDED_SYS_STATE (ArduCopter only when asked): disarmed is on the ground;
 // armed and above 1 m or climbing faster than 0.5 m/s is in the air; back
 // below 0.5 m and nearly still is on the ground again.
 func (d *drone) updateLanded(now time.Time, out *outbox) {
@@ -370,10 +401,22 @@ func (d *drone) setLanded(now time.Time, next LandedState, out *outbox) {
 // failsafeKind recognises autopilot failsafe texts ("GCS Failsafe",
 // "Battery 1 is low", "Polygon fence breached", "Radio Failsafe", …).
 func failsafeKind(text string) FailsafeKind {
-	t := strings.ToLower(text)
-	if strings.Contains(t, "cleared") || strings.Contains(t, "resolved") {
+	kind, cleared := classifyFailsafe(text)
+	if cleared {
 		return ""
 	}
+	return kind
+}
+
+// classifyFailsafe returns the failsafe kind a text is about and whether it
+// says the failsafe cleared ("GCS Failsafe Cleared", "Fence breach cleared").
+func classifyFailsafe(text string) (kind FailsafeKind, cleared bool) {
+	t := strings.ToLower(text)
+	cleared = strings.Contains(t, "cleared") || strings.Contains(t, "resolved")
+	return failsafeKindOf(t), cleared
+}
+
+func failsafeKindOf(t string) FailsafeKind {
 	switch {
 	case strings.Contains(t, "fence breach"):
 		return FailsafeFence
@@ -393,12 +436,19 @@ func failsafeKind(text string) FailsafeKind {
 	return FailsafeOther
 }
 
+// statusText turns failsafe texts into Failsafe events. Repeats of one
+// kind within failsafeRepeat are one failsafe, unless the vehicle said it
+// cleared in between: a failsafe after its own "… Cleared" is a new one.
 func (d *drone) statusText(now time.Time, u StatusText, out *outbox) {
-	kind := failsafeKind(u.Text)
+	kind, cleared := classifyFailsafe(u.Text)
 	if kind == "" {
 		return
 	}
-	if t, ok := d.failsafeAt[kind]; ok && now.Sub(t) < 10*time.Second {
+	if cleared {
+		delete(d.failsafeAt, kind)
+		return
+	}
+	if t, ok := d.failsafeAt[kind]; ok && now.Sub(t) < failsafeRepeat {
 		return
 	}
 	d.failsafeAt[kind] = now

@@ -187,6 +187,16 @@ type DroneState struct {
 	Home    Home
 	// Fence is the vehicle's on-board fence state.
 	Fence VehicleFence
+	// PrearmKnown is true when the vehicle reports its pre-arm checks in
+	// SYS_STATUS (the PREARM_CHECK sensor bit present, as ArduPilot does);
+	// PrearmOK then says whether they pass, i.e. the vehicle would arm now
+	// (ArduPilot keeps it set while armed). Both false until SYS_STATUS.
+	PrearmOK, PrearmKnown bool
+	// LastRefusal is the vehicle's last reason for refusing to arm: the
+	// message of an arm the vehicle refused (Denied, with its STATUSTEXT
+	// reason such as "Arm: Need Position Estimate") or its last "PreArm: …"
+	// or "Arm: …" text. Cleared when the drone arms.
+	LastRefusal string
 
 	// LinkState is up or lost; LastSeen the time of the last message and
 	// LastHeartbeat that of the last heartbeat. Discovered is when the drone

@@ -73,7 +73,9 @@ type ModeChanged struct {
 	DroneID  string
 	At       time.Time
 	From, To string
-	// Commanded is true when the fleet asked for this mode shortly before.
+	// Commanded is true when the fleet asked for this mode shortly before,
+	// and the vehicle did not switch on its own: a change to RTL, LAND or
+	// BRAKE while the vehicle's fence reports a breach is the vehicle's.
 	Commanded bool
 }
 
@@ -231,6 +233,26 @@ type MissionInterrupted struct {
 	Seq int
 }
 
+// MissionMismatch is sent when a mission downloaded from a drone (by
+// DownloadMission or the re-sync after a link regain) differs from the plan
+// the fleet tracks, compared as the vehicle stores plans (for ArduPilot:
+// seq 0, frames and the params ArduCopter does not keep are ignored, and
+// positions within 1.5e-7°, altitudes within 1.1 cm). The vehicle's plan
+// then becomes the tracked one under NewMissionID (a running mission is
+// interrupted with InterruptReplaced); Seq and Detail say where they differ.
+type MissionMismatch struct {
+	DroneID string
+	At      time.Time
+	// MissionID is the plan the fleet tracked; NewMissionID the vehicle's
+	// plan now tracked ("" when the vehicle has no mission).
+	MissionID, NewMissionID string
+	// Seq is the first item that differs (the shorter plan's length when
+	// only the counts differ).
+	Seq int
+	// Detail says what differs, for example "item 3: param1 5, vehicle has 0".
+	Detail string
+}
+
 // Missed tells a slow subscriber that N discrete events were dropped from
 // its queue since the previous Missed.
 type Missed struct {
@@ -260,6 +282,7 @@ func (MissionPaused) isEvent()           {}
 func (MissionResumed) isEvent()          {}
 func (MissionFinished) isEvent()         {}
 func (MissionInterrupted) isEvent()      {}
+func (MissionMismatch) isEvent()         {}
 func (Missed) isEvent()                  {}
 func (OperatorAction) isEvent()          {}
 func (GrantChanged) isEvent()            {}
@@ -287,6 +310,7 @@ func (e MissionPaused) drone() string           { return e.DroneID }
 func (e MissionResumed) drone() string          { return e.DroneID }
 func (e MissionFinished) drone() string         { return e.DroneID }
 func (e MissionInterrupted) drone() string      { return e.DroneID }
+func (e MissionMismatch) drone() string         { return e.DroneID }
 func (Missed) drone() string                    { return "" }
 func (e OperatorAction) drone() string          { return e.DroneID }
 func (GrantChanged) drone() string              { return "" }

@@ -25,6 +25,7 @@ const (
 	defaultUploadParallel   = 32
 	initRetryDelay          = 5 * time.Second
 	failsafeWindow          = 2 * time.Second
+	failsafeRepeat          = 10 * time.Second // repeats of one failsafe kind within this are one
 	expectModeWindow        = 5 * time.Second
 	progressInterval        = time.Second
 )

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -387,6 +388,35 @@ func TestStatusTextAndFailsafe(t *testing.T) {
 	}
 }
 
+// A second GCS failsafe 8 s after the first, after "GCS Failsafe Cleared",
+// is a new failsafe (issue 22: the 10 s repeat filter swallowed it); a
+// repeat without the clear is not.
+func TestFailsafeAfterClearedIsNew(t *testing.T) {
+	f, clock := mustFleet(t)
+	ev := subscribe(t, f, fleet.SubscribeOptions{})
+	v := ft.NewVehicle("l", 1)
+	f.Handle(v, ft.Copter(ft.Guided, true, ft.StatusActive))
+	f.Handle(v, fleet.StatusText{Severity: 4, Text: "GCS Failsafe"})
+	waitFor[fleet.Failsafe](ev, nil)
+	clock.Advance(time.Second)
+	f.Handle(v, fleet.StatusText{Severity: 4, Text: "GCS Failsafe"}) // a repeat
+	clock.Advance(time.Second)
+	f.Handle(v, fleet.StatusText{Severity: 6, Text: "GCS Failsafe Cleared"})
+	clock.Advance(6 * time.Second)
+	f.Handle(v, fleet.StatusText{Severity: 4, Text: "GCS Failsafe"})
+	f.Handle(v, fleet.StatusText{Severity: 6, Text: "marker"})
+	_, seen := waitFor(ev, func(e fleet.StatusTextEvent) bool { return e.Text == "marker" })
+	n := 0
+	for _, e := range seen {
+		if fs, ok := e.(fleet.Failsafe); ok && fs.Kind == fleet.FailsafeGCS {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d GCS failsafes after the first (a repeat, a clear, a new one), want 1", n)
+	}
+}
+
 func TestCriticalWithoutTextIsFailsafe(t *testing.T) {
 	f, clock := mustFleet(t)
 	ev := subscribe(t, f, fleet.SubscribeOptions{})
@@ -540,6 +570,47 @@ func TestTakeoffSwitchesToGuided(t *testing.T) {
 	}
 }
 
+// A disarmed ArduCopter left in AUTO after a mission refuses to arm ("Arm:
+// Mode not armable"): Arm switches it to GUIDED first, as Takeoff does, and
+// when that fails says what to do.
+func TestArmSwitchesFromUnarmableMode(t *testing.T) {
+	f, _ := mustFleet(t)
+	v := ft.NewVehicle("l", 1)
+	discover(t, f, v, ft.Copter(ft.Auto, false, ft.StatusStandby))
+	ctx := context.Background()
+	if err := f.Arm(ctx, "sysid-1", fleet.ArmOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if ks := v.CommandKinds()[1:]; !slices.Equal(ks, []fleet.CommandKind{fleet.CommandSetMode, fleet.CommandArm}) || v.Commands()[1].Mode != ft.Guided {
+		t.Errorf("commands %v, want set_mode GUIDED then arm", ks)
+	}
+	// In an armable mode, just the arm.
+	f.Handle(v, ft.Copter(ft.Loiter, false, ft.StatusStandby))
+	n := len(v.Commands())
+	if err := f.Arm(ctx, "sysid-1", fleet.ArmOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if ks := v.CommandKinds()[n:]; !slices.Equal(ks, []fleet.CommandKind{fleet.CommandArm}) {
+		t.Errorf("in LOITER: %v, want arm only", ks)
+	}
+	// GUIDED refused: a clear message, no arm sent.
+	f.Handle(v, ft.Copter(ft.RTL, false, ft.StatusStandby))
+	v.CommandFn = func(_ context.Context, c fleet.Command) error {
+		if c.Kind == fleet.CommandSetMode {
+			return &fleet.Error{Code: fleet.Denied, Message: "Mode change failed", Reason: "failed"}
+		}
+		return nil
+	}
+	n = len(v.Commands())
+	err := f.Arm(ctx, "sysid-1", fleet.ArmOptions{})
+	if fleet.ErrorCode(err) != fleet.Denied || !strings.Contains(fleet.ErrorMessage(err), "GUIDED") || !strings.Contains(fleet.ErrorMessage(err), "RTL") {
+		t.Errorf("arm from RTL with GUIDED refused: %v", err)
+	}
+	if ks := v.CommandKinds()[n:]; slices.Contains(ks, fleet.CommandArm) {
+		t.Errorf("arm sent after the mode change failed: %v", ks)
+	}
+}
+
 type guard struct{ refuse error }
 
 func (g guard) CheckGoTo(fleet.DroneState, fleet.Position) error { return g.refuse }
@@ -672,5 +743,53 @@ func TestMissingHomeIsRequested(t *testing.T) {
 	}
 	if d := state(t, f, "sysid-1"); !d.HasHome {
 		t.Error("home not taken")
+	}
+}
+
+// Pre-arm readiness comes from SYS_STATUS's PREARM_CHECK bit, and the
+// vehicle's last arming refusal is kept until it arms.
+func TestPrearmReadinessAndLastRefusal(t *testing.T) {
+	f, _ := mustFleet(t)
+	v := ft.NewVehicle("l", 1)
+	discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	if st := state(t, f, "sysid-1"); st.PrearmKnown || st.PrearmOK || st.LastRefusal != "" {
+		t.Fatalf("before SYS_STATUS: %+v", st)
+	}
+	// As recorded (d-fence-breach-rtl.tlog at 30 s and 60 s).
+	notArmable := fleet.SysStatus{VoltageV: 12.6, CurrentA: 0, RemainingPct: 100, SensorsPresent: 0x5371fc2f, SensorsEnabled: 0x52519c2f, SensorsHealth: 0x47519c2f}
+	f.Handle(v, notArmable)
+	if st := state(t, f, "sysid-1"); !st.PrearmKnown || st.PrearmOK {
+		t.Errorf("not armable: known %v ok %v", st.PrearmKnown, st.PrearmOK)
+	}
+	f.Handle(v, fleet.StatusText{Severity: 2, Text: "PreArm: Need Position Estimate"})
+	poll(t, "refusal from PreArm text", func() bool {
+		return state(t, f, "sysid-1").LastRefusal == "PreArm: Need Position Estimate"
+	})
+	v.CommandFn = func(_ context.Context, c fleet.Command) error {
+		if c.Kind == fleet.CommandArm {
+			return &fleet.Error{Code: fleet.Denied, Message: "Arm: Fence requires position", Reason: "failed"}
+		}
+		return nil
+	}
+	if err := f.Arm(context.Background(), "sysid-1", fleet.ArmOptions{}); fleet.ErrorCode(err) != fleet.Denied {
+		t.Fatalf("arm: %v", err)
+	}
+	if st := state(t, f, "sysid-1"); st.LastRefusal != "Arm: Fence requires position" {
+		t.Errorf("LastRefusal %q after a refused arm", st.LastRefusal)
+	}
+	armable := notArmable
+	armable.SensorsHealth = 0x5771fc2f
+	f.Handle(v, armable)
+	if st := state(t, f, "sysid-1"); !st.PrearmOK {
+		t.Error("PREARM_CHECK healthy: not PrearmOK")
+	}
+	f.Handle(v, ft.Copter(ft.Guided, true, ft.StatusStandby))
+	if st := state(t, f, "sysid-1"); st.LastRefusal != "" {
+		t.Errorf("LastRefusal %q kept after arming", st.LastRefusal)
+	}
+	// A vehicle without the bit (PX4 style): unknown.
+	f.Handle(v, fleet.SysStatus{SensorsPresent: 0x2f, SensorsHealth: 0x2f})
+	if st := state(t, f, "sysid-1"); st.PrearmKnown || st.PrearmOK {
+		t.Errorf("without PREARM_CHECK: known %v ok %v", st.PrearmKnown, st.PrearmOK)
 	}
 }

@@ -164,8 +164,12 @@ func (f *Fleet) UploadMissions(ctx context.Context, t MissionType, plans map[str
 }
 
 // DownloadMission reads drone id's plan of type t. A mission plan the fleet
-// did not know becomes the one it tracks. Returns NotFound, NoDrone, Busy,
-// and the vehicle's errors.
+// did not know becomes the one it tracks. When the fleet tracked another
+// plan, compared as the vehicle stores plans (see MissionMismatch), the
+// vehicle's plan replaces it and a MissionMismatch event says where they
+// differ; a plan that only looks different (ArduCopter drops a waypoint's
+// acceptance radius, rounds positions to 1e-7°) keeps its mission id and
+// progress. Returns NotFound, NoDrone, Busy, and the vehicle's errors.
 func (f *Fleet) DownloadMission(ctx context.Context, id string, t MissionType) ([]MissionItem, error) {
 	d, v, _, err := f.target(id)
 	if err != nil {
@@ -201,11 +205,16 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool) {
 	d.mu.Lock()
 	m := &d.mission
 	changed := false
+	seq, why := -1, ""
+	if m.hasPlan() {
+		seq, why = planDiff(m.items, items, m.ardupilot)
+	}
 	switch {
-	case m.hasPlan() && samePlan(m.items, items, m.ardupilot):
+	case m.hasPlan() && seq < 0:
 		d.log.Debug("mission re-synced", "mission_id", m.id, "same", true)
 	case len(items) == 0:
 		if m.hasPlan() {
+			out.add(MissionMismatch{DroneID: d.id, At: now, MissionID: m.id, Seq: seq, Detail: why})
 			if m.state == MissionStateRunning || m.state == MissionStatePaused {
 				d.interruptMission(now, InterruptReplaced, &out)
 			}
@@ -214,10 +223,14 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool) {
 			changed = true
 		}
 	default:
+		mid := fmt.Sprintf("%s-m%d", d.id, missionSeq.Add(1))
+		if m.hasPlan() {
+			out.add(MissionMismatch{DroneID: d.id, At: now, MissionID: m.id, NewMissionID: mid, Seq: seq, Detail: why})
+			d.log.Info("mission on vehicle differs", "mission_id", m.id, "err", why)
+		}
 		if m.state == MissionStateRunning || m.state == MissionStatePaused {
 			d.interruptMission(now, InterruptReplaced, &out)
 		}
-		mid := fmt.Sprintf("%s-m%d", d.id, missionSeq.Add(1))
 		m.load(mid, items, d.st.Autopilot, d.st.Home, d.st.HasHome)
 		m.adoptTried = true
 		d.syncMission()
@@ -231,29 +244,6 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool) {
 	if changed {
 		f.publishState(d)
 	}
-}
-
-// samePlan compares plans as the vehicle stores them: ArduPilot rewrites
-// seq 0 (home) and frames, so those are not compared.
-func samePlan(a, b []MissionItem, ardupilot bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	near := func(x, y, tol float64) bool {
-		return (math.IsNaN(x) && math.IsNaN(y)) || math.Abs(x-y) <= tol
-	}
-	for i := range a {
-		if i == 0 && ardupilot {
-			continue
-		}
-		x, y := a[i], b[i]
-		if x.Command != y.Command || !near(x.Lat, y.Lat, 1e-6) || !near(x.Lon, y.Lon, 1e-6) ||
-			!near(x.Alt, y.Alt, 0.01) || !near(x.Param1, y.Param1, 1e-3) || !near(x.Param2, y.Param2, 1e-3) ||
-			!near(x.Param3, y.Param3, 1e-3) || !near(x.Param4, y.Param4, 1e-3) {
-			return false
-		}
-	}
-	return true
 }
 
 // resyncMission reads the drone's mission again after its link came back
@@ -400,7 +390,7 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 	d.mu.Lock()
 	m := &d.mission
 	if m.state != MissionStateRunning {
-		m.restart()
+		m.startFrom(&d.st)
 		m.state = MissionStateRunning
 		d.syncMission()
 		out.add(MissionStarted{DroneID: d.id, At: now, MissionID: m.id})

@@ -125,7 +125,7 @@ func (m *missionTracker) load(id string, items []MissionItem, autopilot uint8, h
 	m.id = id
 	m.items = items
 	m.ardupilot = autopilot == AutopilotArduPilot
-	m.route, m.loopStart = buildRoute(items, m.ardupilot, home, hasHome)
+	m.route, m.loopStart = buildRoute(items, m.ardupilot, home, hasHome, nil)
 	m.builtHome = hasHome
 	m.state = MissionStateReady
 }
@@ -136,10 +136,23 @@ func (m *missionTracker) restart() {
 	m.reason, m.interruptAt, m.eta = "", time.Time{}, -1
 }
 
+// startFrom restarts progress with the route's first leg from where the
+// drone is (st's position), not from home: AUTO may start in the air, far
+// from home. Without a position the route stays as built.
+func (m *missionTracker) startFrom(st *DroneState) {
+	m.restart()
+	if !m.hasPlan() || !st.HasPosition {
+		return
+	}
+	from := st.Position
+	m.route, m.loopStart = buildRoute(m.items, m.ardupilot, st.Home, st.HasHome, &from)
+	m.builtHome = st.HasHome
+}
+
 // homeKnown rebuilds a route that was built without a home position.
 func (m *missionTracker) homeKnown(h Home, autopilot uint8) {
 	if m.hasPlan() && !m.builtHome && m.state == MissionStateReady {
-		m.route, m.loopStart = buildRoute(m.items, autopilot == AutopilotArduPilot, h, true)
+		m.route, m.loopStart = buildRoute(m.items, autopilot == AutopilotArduPilot, h, true, nil)
 		m.builtHome = true
 	}
 }
@@ -327,10 +340,11 @@ func (m *missionTracker) tickInterrupt(now time.Time) bool {
 }
 
 // buildRoute unrolls a plan into the steps it will fly. ArduPilot's seq 0 is
-// home and not flown. The route starts at home (or, unknown, the first
-// positioned item). It returns the steps and, for an endless DO_JUMP, the
-// index of the first step of the loop (else -1).
-func buildRoute(items []MissionItem, ardupilot bool, home Home, hasHome bool) ([]routeStep, int) {
+// home and not flown. The route starts at from, where the drone is when the
+// mission starts, else at home (or, unknown, the first positioned item). It
+// returns the steps and, for an endless DO_JUMP, the index of the first
+// step of the loop (else -1).
+func buildRoute(items []MissionItem, ardupilot bool, home Home, hasHome bool, from *Position) ([]routeStep, int) {
 	start := 0
 	if ardupilot {
 		start = 1
@@ -344,6 +358,12 @@ func buildRoute(items []MissionItem, ardupilot bool, home Home, hasHome bool) ([
 		hLat, hLon, hAMSL, have = items[0].Lat, items[0].Lon, items[0].Alt, true
 	}
 	pLat, pLon, pAlt := hLat, hLon, 0.0
+	if from != nil && validFix(from.Lat, from.Lon) {
+		pLat, pLon, pAlt = from.Lat, from.Lon, from.RelAlt
+		if !have {
+			hLat, hLon, have = from.Lat, from.Lon, true
+		}
+	}
 	var route []routeStep
 	jumps := map[int]int{}
 	loopStart := -1
@@ -476,7 +496,7 @@ func (d *drone) missionCurrent(now time.Time, u MissionCurrent, out *outbox) boo
 			if !inAuto {
 				return false
 			}
-			m.restart()
+			m.startFrom(&d.st)
 			m.state = MissionStateRunning
 			out.add(MissionStarted{DroneID: d.id, At: now, MissionID: m.id})
 			m.locate(u.Seq)

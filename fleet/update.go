@@ -57,6 +57,9 @@ type SysStatus struct {
 	CurrentA     float64 // NaN when unknown
 	RemainingPct int     // -1 when unknown
 	DropRateComm float64 // percent
+	// SensorsPresent, SensorsEnabled and SensorsHealth are the
+	// MAV_SYS_STATUS_SENSOR bits (onboard_control_sensors_*).
+	SensorsPresent, SensorsEnabled, SensorsHealth uint32
 }
 
 // Battery is BATTERY_STATUS.
@@ -92,7 +95,7 @@ type Home struct {
 	AltMSL   float64
 }
 
-// ExtendedState is EXTENDED_SYS_STATE (PX4 sends it; ArduCopter never does).
+// ExtendedState is EXTENDED_SYS_STATE (PX4 sends it; ArduCopter when asked).
 type ExtendedState struct {
 	// Landed is MAV_LANDED_STATE (0 unknown, 1 on ground, 2 in air, 3 takeoff, 4 landing).
 	Landed uint8

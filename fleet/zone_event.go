@@ -99,9 +99,14 @@ type ZoneResponse struct {
 	// Action is the response the policy chose.
 	Action ZoneAction
 	// Skipped says why no command was sent ("" when one was, or for warn):
-	// the drone is not flying, is already in the response's mode, or a
+	// the drone is not flying, the vehicle answered the breach itself, or a
 	// response is already running.
 	Skipped string
+	// ByVehicle is true when the vehicle answered the breach itself before
+	// the watch did: its on-board fence reports the breach (FENCE_STATUS),
+	// or it is already returning, landing or braking. No command was sent;
+	// the response is the vehicle's.
+	ByVehicle bool
 	// Code and Message are the command's result: Code "" when the vehicle
 	// accepted (as in CommandResult).
 	Code    Code

@@ -20,8 +20,12 @@ const (
 	paramFenceAltMax  = "FENCE_ALT_MAX"
 	paramFenceType    = "FENCE_TYPE"
 	paramFenceEnable  = "FENCE_ENABLE"
+	paramFenceOptions = "FENCE_OPTIONS"
 	fenceTypeAltMax   = 1
 	fenceTypePolygons = 4
+	// fenceOptionUnion is FENCE_OPTIONS bit 1 (value 2): the vehicle
+	// treats inclusion areas as a union, not an intersection.
+	fenceOptionUnion = 2
 )
 
 // FenceOptions tune UploadGeofence. The zero value is the default.
@@ -30,7 +34,8 @@ type FenceOptions struct {
 	// default DefaultFenceRadiusM).
 	RadiusM float64
 	// Limits bound the fences to what the vehicle holds (optional;
-	// geofence's defaults: 64 vertices a polygon, 100 items).
+	// geofence's defaults: 64 vertices a polygon, 100 items). For ArduPilot,
+	// Limits.UnionInclusions is what the vehicle's FENCE_OPTIONS says.
 	Limits geofence.FenceLimits
 	// SkipAltMax leaves FENCE_ALT_MAX as the vehicle has it. By default it
 	// is set to the plan's AltMaxM (ArduPilot only).
@@ -66,6 +71,10 @@ type FenceReport struct {
 	FenceType int
 	// Enabled reports whether the fence was enabled.
 	Enabled bool
+	// UnionInclusions reports whether every inclusion zone near the drone
+	// was sent (the vehicle treats them as a union: ArduPilot FENCE_OPTIONS
+	// bit 1), not only the one it is in.
+	UnionInclusions bool
 	// Notes lists what the vehicle's fences do not express: the plan's
 	// notes, then the fleet's own (zone "" for the plan as a whole).
 	Notes []geofence.FenceNote
@@ -161,15 +170,24 @@ func (f *Fleet) UploadGeofence(ctx context.Context, id string, zones *geofence.S
 	default:
 		return rep, Errorf(Conflict, "drone %q has neither a position nor a home to choose its fences around", id)
 	}
-	plan, err := zones.Snapshot().Fences(st.Agency, near, radius, zones.Time(), opts.Limits)
+	note := func(format string, args ...any) {
+		rep.Notes = append(rep.Notes, geofence.FenceNote{Message: fmt.Sprintf(format, args...)})
+	}
+	ardupilot := st.Autopilot == AutopilotArduPilot
+	lim := opts.Limits
+	if ardupilot {
+		lim.UnionInclusions = f.fenceUnion(ctx, id)
+		if opts.Limits.UnionInclusions && !lim.UnionInclusions {
+			note("only the inclusion zone around the drone is sent: the vehicle's FENCE_OPTIONS does not make inclusion areas a union (bit value 2)")
+		}
+	}
+	rep.UnionInclusions = lim.UnionInclusions
+	plan, err := zones.Snapshot().Fences(st.Agency, near, radius, zones.Time(), lim)
 	if err != nil {
 		return rep, zoneQueryErr(err, st, "fence upload")
 	}
 	rep.Plan = plan
-	rep.Notes = append(rep.Notes, plan.Notes...)
-	note := func(format string, args ...any) {
-		rep.Notes = append(rep.Notes, geofence.FenceNote{Message: fmt.Sprintf(format, args...)})
-	}
+	rep.Notes = append(append([]geofence.FenceNote(nil), plan.Notes...), rep.Notes...)
 	if len(plan.Shapes) == 0 {
 		return rep, Errorf(Conflict, "no fence to send to drone %q: no zone of agency %q within %.0f m", id, st.Agency, radius)
 	}
@@ -179,7 +197,6 @@ func (f *Fleet) UploadGeofence(ctx context.Context, id string, zones *geofence.S
 	}
 	rep.Items = len(items)
 
-	ardupilot := st.Autopilot == AutopilotArduPilot
 	altMax := !opts.SkipAltMax && finite(plan.AltMaxM)
 	switch {
 	case altMax && ardupilot:
@@ -225,6 +242,18 @@ func (f *Fleet) UploadGeofence(ctx context.Context, id string, zones *geofence.S
 		return rep, err
 	}
 	return rep, nil
+}
+
+// fenceUnion reports whether ArduPilot drone id treats inclusion fences as
+// a union: its FENCE_OPTIONS (ArduCopter 4.7 has it, INT16, default 0) has
+// bit value 2. A vehicle without the parameter, or one that does not
+// answer, intersects them, as older ArduPilot does.
+func (f *Fleet) fenceUnion(ctx context.Context, id string) bool {
+	p, err := f.Param(ctx, id, paramFenceOptions)
+	if err != nil {
+		return false
+	}
+	return int(p.Value)&fenceOptionUnion != 0
 }
 
 // UploadFence is UploadGeofence with the watch's fleet and zones.

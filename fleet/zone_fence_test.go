@@ -267,3 +267,54 @@ func TestEnableFence(t *testing.T) {
 		t.Errorf("unknown drone: %v", err)
 	}
 }
+
+// With FENCE_OPTIONS' union bit (2) the vehicle holds every inclusion zone
+// the drone may fly in; without it (or without the parameter) only the one
+// it is in, since ArduPilot then requires being inside every inclusion.
+func TestUploadGeofenceFenceOptionsUnion(t *testing.T) {
+	count := func(rep fleet.FenceReport) int {
+		n := 0
+		for _, s := range rep.Plan.Shapes {
+			if s.Kind == geofence.Inclusion {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		name    string
+		options float64 // -1: the vehicle has no FENCE_OPTIONS
+		union   bool
+	}{
+		{"no parameter", -1, false},
+		{"FENCE_OPTIONS 0", 0, false},
+		{"FENCE_OPTIONS 2", 2, true},
+		{"FENCE_OPTIONS 3", 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			zones := mustZoneStore(t)
+			f, _ := zoneFleet(t)
+			var log zoneCallLog
+			var uploaded []fleet.MissionItem
+			v := zoneFenceVehicle(zoneSysJoint, &log, &uploaded)
+			v.ReadParamFn = func(_ context.Context, name string) (fleet.Param, error) {
+				if name != "FENCE_OPTIONS" || tc.options < 0 {
+					return fleet.Param{}, fleet.Errorf(fleet.NotFound, "no parameter %s", name)
+				}
+				return fleet.Param{Name: name, Value: tc.options, Type: fleet.ParamInt16, Index: -1}, nil
+			}
+			discover(t, f, v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+			ft.Feed(f, v, zoneHome, ft.Position(time.Second, zoneHome.Lat, zoneHome.Lon, 0))
+			rep, err := f.UploadGeofence(context.Background(), "sysid-2", zones, fleet.FenceOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.UnionInclusions != tc.union {
+				t.Errorf("UnionInclusions %v, want %v", rep.UnionInclusions, tc.union)
+			}
+			if n := count(rep); (n > 1) != tc.union {
+				t.Errorf("%d inclusion zones sent, union %v", n, tc.union)
+			}
+		})
+	}
+}

@@ -23,6 +23,10 @@ const (
 	// DefaultZoneMarginTime is the default time margin: 10 s of flight.
 	DefaultZoneMarginTime = 10 * time.Second
 	defaultZoneWorkers    = 2
+	defaultVehicleGrace   = 500 * time.Millisecond
+	defaultHysteresisM    = 10.0
+	defaultHysteresisTime = 3 * time.Second
+	vehicleGracePoll      = 20 * time.Millisecond
 	zoneResponseQueue     = 64
 	// zoneRecheck is how often an unchanged position is checked again
 	// (zones and their validity windows change).
@@ -109,7 +113,12 @@ type ZoneDroneStatus struct {
 // whose agency the zone set does not hold is logged, not acted on (the
 // ZoneGuard refuses its commands). A floor at home level (0 m, as in the
 // bundled zones) is the ground: taking off and landing do not count as
-// approaching it, nor flying or landing below home level as breaching it.
+// approaching it, nor flying or landing below home level as breaching it,
+// and no event names it as a violation. A drone approaching counts as inside
+// again only HysteresisM beyond the margin for HysteresisTime, so that GPS
+// noise at the margin does not flip its status. When the vehicle answers a
+// breach itself (its own fence, its own RTL), the response is recorded as
+// the vehicle's (ZoneResponse.ByVehicle) and no command is sent.
 //
 // Set the options, call Initialize, and Close when done (before the
 // Fleet's Close). Status and Statuses may be called from any goroutine.
@@ -132,6 +141,21 @@ type ZoneWatch struct {
 	// Workers is the number of goroutines that send responses (optional,
 	// default 2).
 	Workers int
+	// HysteresisM is how much farther than the margin a drone that is
+	// approaching must be before it counts as inside again, horizontally
+	// (a fifth of it vertically), so that GPS noise at the margin does not
+	// flip approaching/inside (optional, default 10 m; negative: none).
+	HysteresisM float64
+	// HysteresisTime is how long a drone that is approaching must be
+	// clear of the margin (by HysteresisM) before it counts as inside again
+	// (optional, default 3 s; negative: none).
+	HysteresisTime time.Duration
+	// VehicleGrace is how long a response waits for the vehicle's own
+	// answer when the vehicle has an on-board fence (it sends FENCE_STATUS):
+	// ArduCopter switches to RTL within ~35 ms of its breach, and the watch,
+	// one position later, would send a second RTL (optional, default 500 ms;
+	// negative: no wait).
+	VehicleGrace time.Duration
 
 	log    *slog.Logger
 	now    func() time.Time
@@ -163,6 +187,11 @@ type zoneTrack struct {
 	vel       [3]float64
 	checked   time.Time
 	badAgency string
+	// clearSince is when an approaching drone was first seen clear of the
+	// margin by the hysteresis (zero while it is not).
+	clearSince time.Time
+	// zoneID, zoneName are the zone of the last published status.
+	zoneID, zoneName string
 }
 
 // zoneJob is one response for a worker.
@@ -202,6 +231,15 @@ func (w *ZoneWatch) Initialize() error {
 	w.margin.HorizontalM = max(w.margin.HorizontalM, 0)
 	w.margin.VerticalM = max(w.margin.VerticalM, 0)
 	w.margin.Time = max(w.margin.Time, 0)
+	if w.VehicleGrace == 0 {
+		w.VehicleGrace = defaultVehicleGrace
+	}
+	if w.HysteresisM == 0 {
+		w.HysteresisM = defaultHysteresisM
+	}
+	if w.HysteresisTime == 0 {
+		w.HysteresisTime = defaultHysteresisTime
+	}
 	workers := w.Workers
 	if workers == 0 {
 		workers = defaultZoneWorkers
@@ -305,28 +343,38 @@ func (w *ZoneWatch) check(st DroneState) {
 	}
 	tr.badAgency = ""
 	next := ZoneInside
+	violation := res.Violation
 	switch res.State {
 	case geofence.Approaching:
 		if !w.groundOnly(set, st.Agency, pos, res, at) {
 			next = ZoneApproaching
+		} else {
+			violation = nil // the ground is not a floor to approach
 		}
 	case geofence.Breached:
 		next = ZoneBreached
 		if w.belowGround(set, st.Agency, pos, res, at) {
-			next = ZoneInside
+			next, violation = ZoneInside, nil // nor a floor to breach
 		}
 	}
 	prev := tr.status
-	tr.status = next
+	zoneID, zoneName := res.ZoneID, res.ZoneName
+	if prev == ZoneApproaching && next == ZoneInside && w.holdApproaching(tr, res, pos.RelAlt, now) {
+		next, zoneID, zoneName = ZoneApproaching, tr.zoneID, tr.zoneName
+	}
+	if next != ZoneInside || prev != ZoneApproaching {
+		tr.clearSince = time.Time{}
+	}
+	tr.status, tr.zoneID, tr.zoneName = next, zoneID, zoneName
 	w.mu.Lock()
-	w.status[st.ID] = ZoneDroneStatus{DroneID: st.ID, Agency: st.Agency, Status: next, ZoneID: res.ZoneID,
-		ZoneName: res.ZoneName, Position: st.Position, At: now, BoundaryM: res.BoundaryM}
+	w.status[st.ID] = ZoneDroneStatus{DroneID: st.ID, Agency: st.Agency, Status: next, ZoneID: zoneID,
+		ZoneName: zoneName, Position: st.Position, At: now, BoundaryM: res.BoundaryM}
 	w.mu.Unlock()
 	if next == prev {
 		return
 	}
 	w.Fleet.Publish(ZoneStateChanged{DroneID: st.ID, At: now, Agency: st.Agency, From: prev, To: next,
-		ZoneID: res.ZoneID, ZoneName: res.ZoneName, Position: st.Position, Violation: res.Violation,
+		ZoneID: zoneID, ZoneName: zoneName, Position: st.Position, Violation: violation,
 		BoundaryM: res.BoundaryM, TimeToBreach: res.TimeToBreach})
 	log := w.log.With("drone_id", st.ID, "zone_id", res.ZoneID, "from", prev.String(), "to", next.String())
 	switch {
@@ -338,6 +386,29 @@ func (w *ZoneWatch) check(st DroneState) {
 	default:
 		log.Debug("zone status changed", "boundary_m", res.BoundaryM)
 	}
+}
+
+// holdApproaching reports whether a drone that was approaching and now
+// checks inside should stay approaching: it is not yet HysteresisM beyond
+// the margin, or not yet for HysteresisTime.
+func (w *ZoneWatch) holdApproaching(tr *zoneTrack, res geofence.WatchResult, relAlt float64, now time.Time) bool {
+	if w.HysteresisM > 0 {
+		nearH := w.margin.HorizontalM > 0 && res.BoundaryM <= w.margin.HorizontalM+w.HysteresisM
+		// A floor at home level is the ground, never a margin to hold.
+		ground := relAlt-res.VerticalM <= groundM
+		nearV := w.margin.VerticalM > 0 && !ground && res.VerticalM <= w.margin.VerticalM+w.HysteresisM/5
+		if nearH || nearV {
+			tr.clearSince = time.Time{}
+			return true
+		}
+	}
+	if w.HysteresisTime <= 0 {
+		return false
+	}
+	if tr.clearSince.IsZero() {
+		tr.clearSince = now
+	}
+	return now.Sub(tr.clearSince) < w.HysteresisTime
 }
 
 // groundM is how far above home a floor still counts as the ground.
@@ -399,8 +470,8 @@ func (w *ZoneWatch) respond(st DroneState, res geofence.WatchResult, now time.Ti
 	case ev.Action == ZoneWarn:
 	case !st.Armed || st.Landed == LandedOnGround:
 		ev.Skipped = "drone is not flying"
-	case st.Mode != "" && st.Mode == w.actionMode(st, ev.Action):
-		ev.Skipped = "drone is already in " + st.Mode
+	default:
+		w.vehicleAnswered(st, &ev)
 	}
 	if ev.Action == ZoneWarn || ev.Skipped != "" {
 		w.publishResponse(ev)
@@ -423,6 +494,55 @@ func (w *ZoneWatch) respond(st DroneState, res geofence.WatchResult, now time.Ti
 		w.done(st.ID)
 		ev.Code, ev.Message = Busy, "zone watch: response queue full"
 		w.publishResponse(ev)
+	}
+}
+
+// vehicleAnswered marks ev skipped when the vehicle is already answering
+// the breach: its own fence reports it, or it returns, lands or brakes (its
+// FENCE_ACTION, a failsafe, a pilot), or it is already in the action's mode.
+func (w *ZoneWatch) vehicleAnswered(st DroneState, ev *ZoneResponse) bool {
+	role := modeRoleOf(st.Autopilot, st.Mode)
+	switch {
+	case st.Fence.Breached:
+		ev.Skipped, ev.ByVehicle = "the vehicle's own fence answered the breach (mode "+st.Mode+")", true
+	case st.Mode != "" && st.Mode == w.actionMode(st, ev.Action):
+		ev.Skipped = "drone is already in " + st.Mode
+	case role == roleReturn || role == roleLand || st.Mode == "BRAKE":
+		ev.Skipped, ev.ByVehicle = "the vehicle is already in "+st.Mode, true
+	default:
+		return false
+	}
+	return true
+}
+
+// waitForVehicle gives a drone with an on-board fence VehicleGrace to
+// answer the breach itself; true when it did (ev is then marked).
+func (w *ZoneWatch) waitForVehicle(ev *ZoneResponse) bool {
+	st, err := w.Fleet.Drone(ev.DroneID)
+	if err != nil {
+		return false
+	}
+	if w.vehicleAnswered(st, ev) {
+		return true
+	}
+	if !st.Fence.Known || w.VehicleGrace <= 0 {
+		return false
+	}
+	deadline := time.NewTimer(w.VehicleGrace)
+	defer deadline.Stop()
+	tick := time.NewTicker(vehicleGracePoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-w.ctx.Done():
+			return false
+		case <-deadline.C:
+			return false
+		case <-tick.C:
+		}
+		if st, err := w.Fleet.Drone(ev.DroneID); err == nil && w.vehicleAnswered(st, ev) {
+			return true
+		}
 	}
 }
 
@@ -461,6 +581,11 @@ func (w *ZoneWatch) work() {
 
 func (w *ZoneWatch) execute(ev ZoneResponse) {
 	defer w.done(ev.DroneID)
+	if w.waitForVehicle(&ev) {
+		ev.At = w.now()
+		w.publishResponse(ev)
+		return
+	}
 	var err error
 	switch ev.Action {
 	case ZoneHold:

@@ -383,3 +383,143 @@ func TestZoneWatchGround(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneWatchVehicleAnsweredBreach: a drone with an on-board fence
+// (FENCE_STATUS seen) crosses the line; ArduCopter reports the breach and
+// switches to RTL itself a moment after the watch saw the position. The
+// watch records the response as the vehicle's and sends no second RTL, and
+// the mode change is not credited to the server (issue 22).
+func TestZoneWatchVehicleAnsweredBreach(t *testing.T) {
+	f, clock := zoneFleet(t)
+	zones := mustZoneStore(t)
+	w := mustZoneWatch(t, f, zones, func(w *fleet.ZoneWatch) {
+		w.Policy = fleet.ZonePolicy{Default: fleet.ZoneRTL}
+		w.VehicleGrace = 3 * time.Second
+	})
+	ev := subscribe(t, f, fleet.SubscribeOptions{Drones: []string{"sysid-1"}})
+	cc := &zoneCommandClock{clock: clock}
+	v := ft.NewVehicle("zone", zoneSysUS)
+	v.CommandFn = cc.record
+	discover(t, f, v, ft.Copter(ft.Guided, true, ft.StatusActive))
+	f.Handle(v, zoneHome)
+	f.Handle(v, fleet.FenceStatus{}) // the on-board fence is enabled
+	inside := fleet.Position{Lat: 32.5430, Lon: -117.05, RelAlt: 50}
+	ft.Feed(f, v, ft.Copter(ft.Guided, true, ft.StatusActive), zoneMoving(time.Minute, inside, -10, 0))
+	zoneChecked(t, w, "sysid-1", inside)
+	outside := fleet.Position{Lat: 32.5300, Lon: -117.05, RelAlt: 50}
+	clock.Advance(100 * time.Millisecond)
+	ft.Feed(f, v, ft.Copter(ft.Guided, true, ft.StatusActive), zoneMoving(time.Minute+100*time.Millisecond, outside, -10, 0))
+	waitFor(ev, func(e fleet.ZoneStateChanged) bool { return e.To == fleet.ZoneBreached })
+	// The vehicle's own answer, 30 ms later.
+	f.Handle(v, fleet.FenceStatus{Breached: true, Count: 1, BreachType: 3})
+	f.Handle(v, ft.Copter(ft.RTL, true, ft.StatusActive))
+	resp, seen := waitFor[fleet.ZoneResponse](ev, nil)
+	if !resp.ByVehicle || resp.Skipped == "" || resp.Action != fleet.ZoneRTL {
+		t.Errorf("response %+v, want the vehicle's", resp)
+	}
+	if n := len(cc.times(fleet.CommandReturnToLaunch)) + len(cc.times(fleet.CommandSetMode)); n != 0 {
+		t.Errorf("%d commands sent after the vehicle answered", n)
+	}
+	for _, e := range append(seen, ev.drain()...) {
+		if mc, ok := e.(fleet.ModeChanged); ok && mc.To == "RTL" && mc.Commanded {
+			t.Errorf("the vehicle's RTL credited to the server: %+v", mc)
+		}
+	}
+}
+
+// An RTL the server sent while the vehicle's fence reported its breach is
+// the vehicle's own (its FENCE_ACTION), not Commanded.
+func TestModeChangedNotCreditedDuringVehicleBreach(t *testing.T) {
+	f, _ := mustFleet(t)
+	ev := subscribe(t, f, fleet.SubscribeOptions{})
+	v := ft.NewVehicle("l", 1)
+	discover(t, f, v, ft.Copter(ft.Guided, true, ft.StatusActive))
+	f.Handle(v, fleet.FenceStatus{Breached: true, Count: 1, BreachType: 3})
+	if err := f.ReturnToLaunch(context.Background(), "sysid-1"); err != nil {
+		t.Fatal(err)
+	}
+	f.Handle(v, ft.Copter(ft.RTL, true, ft.StatusActive))
+	mc, _ := waitFor[fleet.ModeChanged](ev, nil)
+	if mc.To != "RTL" || mc.Commanded {
+		t.Errorf("mode change %+v, want the vehicle's RTL", mc)
+	}
+	// Without a vehicle breach the same RTL is the server's.
+	f.Handle(v, fleet.FenceStatus{Breached: false, Count: 1})
+	f.Handle(v, ft.Copter(ft.Guided, true, ft.StatusActive))
+	if err := f.ReturnToLaunch(context.Background(), "sysid-1"); err != nil {
+		t.Fatal(err)
+	}
+	f.Handle(v, ft.Copter(ft.RTL, true, ft.StatusActive))
+	mc, _ = waitFor(ev, func(e fleet.ModeChanged) bool { return e.To == "RTL" })
+	if !mc.Commanded {
+		t.Errorf("mode change %+v, want Commanded", mc)
+	}
+}
+
+// zoneEdgeLat returns the latitude, at longitude lon, where a US drone at
+// relAlt is boundaryM metres from the edge of its allowed space (south of
+// lat0, which is inside).
+func zoneEdgeLat(t *testing.T, set *geofence.Set, lat0, lon, relAlt, boundaryM float64) float64 {
+	t.Helper()
+	lo, hi := lat0-0.05, lat0 // lo outside-ish, hi inside
+	for range 60 {
+		mid := (lo + hi) / 2
+		res, err := set.Watch(zoneAgencyUS.ID, geofence.Pos(mid, lon, relAlt), geofence.Velocity{}, geofence.Margin{}, epoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State == geofence.Breached || res.BoundaryM < boundaryM {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
+}
+
+// TestZoneWatchHysteresis: a drone hovering, then landing, at the 50 m
+// margin with a few metres of GPS noise is approaching once, not flipping
+// approaching/inside every few seconds, and the ground under it is never a
+// floor breach (issue 22).
+func TestZoneWatchHysteresis(t *testing.T) {
+	f, clock := zoneFleet(t)
+	zones := mustZoneStore(t)
+	w := mustZoneWatch(t, f, zones)
+	ev := subscribe(t, f, fleet.SubscribeOptions{Drones: []string{"sysid-1"}})
+	v := ft.NewVehicle("zone", zoneSysUS)
+	discover(t, f, v, ft.Copter(ft.Guided, true, ft.StatusActive))
+	f.Handle(v, zoneHome)
+	const lon = -117.05
+	edge := zoneEdgeLat(t, zones.Snapshot(), 32.5430, lon, 20, fleet.DefaultZoneMarginM)
+	boot := time.Minute
+	alt := 20.0
+	for i := range 80 { // 40 s: 20 s hovering, then a 20 s descent to the ground
+		clock.Advance(500 * time.Millisecond)
+		boot += 500 * time.Millisecond
+		if i >= 40 {
+			alt = math.Max(0, alt-1)
+		}
+		noise := 3 * math.Sin(float64(i)*1.7) // ±3 m north-south
+		p := fleet.Position{Lat: edge + noise/111195, Lon: lon, RelAlt: alt}
+		armed := alt > 0 || i < 75
+		ft.Feed(f, v, ft.Copter(ft.Guided, armed, ft.StatusActive), zoneMoving(boot, p, 0, 0))
+		zoneChecked(t, w, "sysid-1", p)
+	}
+	f.Handle(v, fleet.StatusText{Severity: 6, Text: "marker"})
+	_, seen := waitFor(ev, func(e fleet.StatusTextEvent) bool { return e.Text == "marker" })
+	var changes []fleet.ZoneStateChanged
+	for _, e := range seen {
+		if c, ok := e.(fleet.ZoneStateChanged); ok {
+			changes = append(changes, c)
+			if c.Violation != nil && c.Violation.Reason == geofence.ReasonBelowFloor {
+				t.Errorf("the ground called a floor breach: %+v", c)
+			}
+		}
+	}
+	if len(changes) > 2 {
+		for _, c := range changes {
+			t.Logf("%v → %v boundary %.1f m", c.From, c.To, c.BoundaryM)
+		}
+		t.Errorf("%d zone status changes at the margin, want at most 2 (unknown → inside → approaching)", len(changes))
+	}
+}

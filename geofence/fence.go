@@ -46,9 +46,10 @@ type FenceLimits struct {
 	// which fits ArduPilot's fence storage on small boards).
 	MaxItems int
 	// UnionInclusions sends every usable inclusion zone near the point, for
-	// a vehicle that treats inclusion fences as a union (ArduPilot
-	// FENCE_OPTIONS bit 2, Plane only as of 4.5). By default only the one
-	// zone containing the point is sent, because ArduPilot otherwise
+	// a vehicle that treats inclusion fences as a union: ArduPilot with
+	// FENCE_OPTIONS bit 1 (value 2, "union of inclusion areas") set;
+	// ArduCopter 4.7 has the parameter (INT16, default 0). By default only
+	// the one zone containing the point is sent, because ArduPilot otherwise
 	// requires the vehicle to be inside every inclusion fence.
 	UnionInclusions bool
 }

@@ -3,6 +3,8 @@ package mavlink
 import (
 	"encoding/binary"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,8 +19,9 @@ import (
 // its bytes. The guard follows MAVLink framing, enough to:
 //
 //   - drop bytes outside frames (junk) before gomavlib turns each one into
-//     a parse-error event, counting them (Stats.JunkBytes): a run of junk
-//     costs one count, not one event per byte;
+//     a parse-error event: lines of plain text (ArduPilot SITL's boot
+//     console on its TCP port) count as Stats.ConsoleText, other bytes as
+//     parse errors, both as Stats.JunkBytes, without one event per byte;
 //   - bound the time a frame may take once started (FrameTimeout) and the
 //     time without any complete frame (FrameIdle), so a sender trickling
 //     bytes (slowloris) is disconnected (Stats.SlowClosed);
@@ -45,6 +48,7 @@ type guard struct {
 	burst        float64
 	stats        *transportStats
 	logLimit     *rateLog
+	debug        func(msg string, args ...any) // optional
 }
 
 // guardConn is a net.Conn whose reads are filtered and bounded as the
@@ -74,6 +78,7 @@ type guardConn struct {
 	limitHit   bool      // the last deadline set was the guard's
 	tokens     float64
 	filled     time.Time
+	line       []byte // plain text between frames, up to maxConsoleLine
 }
 
 func newGuardConn(c net.Conn, g *guard, onProof func(*guardConn)) *guardConn {
@@ -182,14 +187,18 @@ func (c *guardConn) spend(n int) {
 // filter moves the bytes of in that belong to frames to out; junk is
 // counted and dropped. A header is held in frame until it is known good.
 func (c *guardConn) filter(in []byte) {
-	junk := 0
+	junk, binary := 0, 0
 	for _, b := range in {
 		if c.need == 0 {
 			if c.fn == 0 {
 				if b != magicV1 && b != magicV2 {
 					junk++
+					if !c.consoleByte(b) {
+						binary++
+					}
 					continue
 				}
+				c.endLine()
 				c.frameStart = time.Now()
 			}
 			c.frame[c.fn] = b
@@ -201,6 +210,7 @@ func (c *guardConn) filter(in []byte) {
 				inc := c.frame[2]
 				if inc > 1 {
 					junk += c.fn
+					binary += c.fn
 					c.fn = 0
 					continue
 				}
@@ -222,9 +232,46 @@ func (c *guardConn) filter(in []byte) {
 		}
 	}
 	if junk > 0 {
-		// One parse error per run of junk, not one per byte.
 		c.g.stats.junkBytes.Add(uint64(junk))
-		c.g.stats.parseErrors.Add(1)
+	}
+	if binary > 0 {
+		// Counted per byte, as gomavlib would, without an event each.
+		c.g.stats.parseErrors.Add(uint64(binary))
+	}
+}
+
+// consoleByte takes a byte outside frames: printable text (ASCII, tab, CR,
+// LF) goes to the current console line, which a line end, maxConsoleLine
+// bytes or anything else ends. It returns false for any other byte.
+func (c *guardConn) consoleByte(b byte) bool {
+	switch {
+	case b == '\n' || b == '\r':
+		c.endLine()
+	case b == '\t' || (b >= 0x20 && b < 0x7f):
+		c.line = append(c.line, b)
+		if len(c.line) >= maxConsoleLine {
+			c.endLine()
+		}
+	default:
+		c.endLine()
+		return false
+	}
+	return true
+}
+
+// endLine counts and logs the console line read so far, if any.
+func (c *guardConn) endLine() {
+	if len(c.line) == 0 {
+		return
+	}
+	line := strings.TrimSpace(string(c.line))
+	c.line = c.line[:0]
+	if line == "" {
+		return
+	}
+	c.g.stats.consoleText.Add(1)
+	if c.g.debug != nil {
+		c.g.debug("console text", "link", c.remote, "err", "not MAVLink: "+strconv.Quote(line))
 	}
 }
 

@@ -78,10 +78,13 @@ func (d *decoder) decode(m message.Message, compID uint8, now time.Time, emit fu
 		})
 	case *common.MessageSysStatus:
 		u := fleet.SysStatus{
-			VoltageV:     math.NaN(),
-			CurrentA:     math.NaN(),
-			RemainingPct: int(m.BatteryRemaining),
-			DropRateComm: float64(m.DropRateComm) / 100,
+			VoltageV:       math.NaN(),
+			CurrentA:       math.NaN(),
+			RemainingPct:   int(m.BatteryRemaining),
+			DropRateComm:   float64(m.DropRateComm) / 100,
+			SensorsPresent: uint32(m.OnboardControlSensorsPresent),
+			SensorsEnabled: uint32(m.OnboardControlSensorsEnabled),
+			SensorsHealth:  uint32(m.OnboardControlSensorsHealth),
 		}
 		if m.VoltageBattery != unknownU16 {
 			u.VoltageV = float64(m.VoltageBattery) / 1000

@@ -41,7 +41,9 @@
 // non-blocking sends; it never blocks on a caller. Every fleet.Vehicle method
 // runs its protocol state machine in the caller's goroutine and may be called
 // concurrently; exclusive operations (a mission transfer, a parameter list
-// download, a second command with the same MAV_CMD) return fleet.Busy.
+// download, a second command with the same MAV_CMD, or for REQUEST_MESSAGE and
+// SET_MESSAGE_INTERVAL the same MAV_CMD about the same message) return
+// fleet.Busy.
 //
 // # Caveats
 //
@@ -54,4 +56,13 @@
 // Frames with a message id outside the ardupilotmega dialect pass gomavlib's
 // reader unchecked; the transport counts them with the parse errors and drops
 // them.
+//
+// ArduPilot SITL writes its boot console (`Init ArduCopter V4.7.0-dev …`) as
+// plain text on its MAVLink port. Printable bytes between frames are counted
+// as lines of console text (Stats.ConsoleText), not as parse errors.
+//
+// No ArduPilot stream group carries EXTENDED_SYS_STATE; RequestStreams asks
+// for it at the stream rate with SET_MESSAGE_INTERVAL (without waiting for
+// the ACK), so the landed state is the vehicle's own where the firmware
+// sends it.
 package mavlink

@@ -47,8 +47,11 @@ type fakeVehicle struct {
 	targets  []*common.MessageSetPositionTargetGlobalInt
 	// dropAcceptedAcks drops this many MISSION_ACK ACCEPTED of uploads.
 	dropAcceptedAcks int
-	countsHeard      int
-	errorAcksSent    int
+	// doubleLastRequest asks for the last item of an upload twice, this
+	// many times (a repeated request crossing the item, as under loss).
+	doubleLastRequest int
+	countsHeard       int
+	errorAcksSent     int
 	// gcsHeartbeat is the last HEARTBEAT heard from another system.
 	gcsHeartbeat *heardHeartbeat
 	// autopilot is the MAV_AUTOPILOT of its heartbeats (default ArduPilot).
@@ -238,6 +241,10 @@ func (v *fakeVehicle) request(now time.Time) {
 	u := v.up
 	u.lastReq = now
 	v.write(&common.MessageMissionRequest{TargetSystem: 255, TargetComponent: 190, Seq: uint16(u.next), MissionType: u.typ})
+	if u.next == len(u.items)-1 && v.doubleLastRequest > 0 {
+		v.doubleLastRequest--
+		v.write(&common.MessageMissionRequest{TargetSystem: 255, TargetComponent: 190, Seq: uint16(u.next), MissionType: u.typ})
+	}
 }
 
 func (v *fakeVehicle) sendParam(i int, byName bool) {

@@ -30,7 +30,7 @@ type link struct {
 
 	mu        sync.Mutex
 	waiters   map[*waiter]struct{}
-	cmdBusy   map[common.MAV_CMD]bool
+	cmdBusy   map[cmdKey]bool
 	mission   bool // a mission transfer runs
 	paramList bool // a parameter list download runs
 
@@ -67,7 +67,7 @@ func newLink(t *Transport, ch *gomavlib.Channel, key fleet.VehicleKey, compID ui
 		log:      t.log.With("link", key.Link, "sys_id", key.SysID),
 		done:     make(chan struct{}),
 		waiters:  make(map[*waiter]struct{}),
-		cmdBusy:  make(map[common.MAV_CMD]bool),
+		cmdBusy:  make(map[cmdKey]bool),
 		lastTick: t.Now(),
 	}
 	l.dec.cut = &t.stats.textsCut

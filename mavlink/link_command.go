@@ -40,6 +40,25 @@ type mavCommand struct {
 	name   string
 }
 
+// cmdKey is what makes a command busy: one of each in flight per link. The
+// commands about one message (REQUEST_MESSAGE, SET_MESSAGE_INTERVAL) are
+// keyed by the message too, so that asking for HOME_POSITION does not block
+// asking for AUTOPILOT_VERSION. Their COMMAND_ACKs do not name the message:
+// two such commands in flight at once may each take the other's ACK, which
+// only matters when one is refused and the other not.
+type cmdKey struct {
+	cmd common.MAV_CMD
+	msg uint32
+}
+
+func (m mavCommand) key() cmdKey {
+	switch m.cmd {
+	case common.MAV_CMD_REQUEST_MESSAGE, common.MAV_CMD_SET_MESSAGE_INTERVAL, common.MAV_CMD_GET_MESSAGE_INTERVAL:
+		return cmdKey{cmd: m.cmd, msg: uint32(m.params[0])}
+	}
+	return cmdKey{cmd: m.cmd}
+}
+
 // toMAVCommand maps a fleet command onto MAVLink. Returns Invalid for bad
 // values and Unsupported for unknown kinds.
 func toMAVCommand(c fleet.Command) (mavCommand, error) {
@@ -147,16 +166,17 @@ func (l *link) command(ctx context.Context, mc mavCommand, lat, lon float64) err
 		return errNoDrone()
 	default:
 	}
+	key := mc.key()
 	l.mu.Lock()
-	if l.cmdBusy[mc.cmd] {
+	if l.cmdBusy[key] {
 		l.mu.Unlock()
 		return errBusy("command " + mc.name)
 	}
-	l.cmdBusy[mc.cmd] = true
+	l.cmdBusy[key] = true
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
-		delete(l.cmdBusy, mc.cmd)
+		delete(l.cmdBusy, key)
 		l.mu.Unlock()
 	}()
 

@@ -301,7 +301,10 @@ func (l *link) UploadMission(ctx context.Context, t fleet.MissionType, items []f
 				case m.Type == common.MAV_MISSION_ERROR && resentLast,
 					m.Type == common.MAV_MISSION_OPERATION_CANCELLED && tries > 0:
 					// The transfer ended on the vehicle (its ACK to our last
-					// item may have been lost): start again.
+					// item may have been lost): start again. ArduCopter
+					// answers MAV_MISSION_ERROR to any item after the end,
+					// also to the last item sent twice because its request
+					// came twice.
 					tries++
 					if tries > l.t.MissionRetries {
 						return missionResult(m.Type, t, "upload")
@@ -323,10 +326,11 @@ func (l *link) UploadMission(ctx context.Context, t fleet.MissionType, items []f
 			if seq < 0 || seq >= n {
 				continue
 			}
+			again := seq == n-1 && lastSent == n-1 // the last item asked twice
 			if err := sendItem(seq); err != nil {
 				return err
 			}
-			resentLast = false
+			resentLast = again
 			tries = 0
 			report(seq)
 			timer.reset(l.t.MissionTimeout)

@@ -236,6 +236,26 @@ func TestMissionFinalAckLost(t *testing.T) {
 	}
 }
 
+// TestMissionLastItemAskedTwice: the vehicle's request for the last item
+// comes twice, so the item is sent twice; the first completes the upload
+// (its ACCEPTED lost) and the second gets MAV_MISSION_ERROR, as from
+// ArduCopter: the upload starts again and succeeds instead of failing.
+func TestMissionLastItemAskedTwice(t *testing.T) {
+	_, _, fv, v := linked(t, networks[0], 14)
+	fv.mu.Lock()
+	fv.dropAcceptedAcks, fv.doubleLastRequest = 1, 1
+	fv.mu.Unlock()
+	if err := v.UploadMission(context.Background(), fleet.MissionTypeMission, testMission(4), nil); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	fv.mu.Lock()
+	counts, errs := fv.countsHeard, fv.errorAcksSent
+	fv.mu.Unlock()
+	if counts != 2 || errs < 1 {
+		t.Errorf("vehicle heard %d MISSION_COUNT and sent %d MAV_MISSION_ERROR, want a restart after the error", counts, errs)
+	}
+}
+
 // A vehicle whose AUTOPILOT_VERSION lacks MISSION_INT gets MISSION_ITEM and
 // MISSION_REQUEST; one that has it (or has not said) gets the _INT forms.
 func TestMissionFloatForVehiclesWithoutMissionInt(t *testing.T) {

@@ -142,7 +142,10 @@ func TestRequestStreams(t *testing.T) {
 			intervals = append(intervals, [2]float32{c.Param1, c.Param2})
 		}
 	}
-	if len(intervals) != 2 || intervals[0] != [2]float32{30, -1} || intervals[1] != [2]float32{33, 100000} {
+	// EXTENDED_SYS_STATE at the stream rate first (no ArduPilot stream
+	// group carries it, ArduCopter sends it when asked), then the
+	// PerMessage entries.
+	if len(intervals) != 3 || intervals[0] != [2]float32{245, 250000} || intervals[1] != [2]float32{30, -1} || intervals[2] != [2]float32{33, 100000} {
 		t.Errorf("SET_MESSAGE_INTERVAL %v", intervals)
 	}
 	fv.mu.Unlock()

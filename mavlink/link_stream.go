@@ -18,6 +18,9 @@ var px4Telemetry = []string{
 	"VFR_HUD", "HOME_POSITION", "EXTENDED_SYS_STATE", "MISSION_CURRENT",
 }
 
+// msgExtendedSysState is EXTENDED_SYS_STATE's message id.
+const msgExtendedSysState = 245
+
 // streamIDs are the REQUEST_DATA_STREAM ids QGroundControl and gomavlib ask
 // ArduPilot for: RAW_SENSORS, EXTENDED_STATUS, RC_CHANNELS, POSITION,
 // EXTRA1, EXTRA2, EXTRA3.
@@ -78,6 +81,17 @@ func (l *link) RequestStreams(ctx context.Context, rates fleet.StreamRates) erro
 				TargetSystem: l.key.SysID, TargetComponent: l.compID,
 				ReqStreamId: id, ReqMessageRate: hz, StartStop: 1,
 			}); err != nil {
+				return err
+			}
+		}
+		if _, named := rates.PerMessage["EXTENDED_SYS_STATE"]; !named {
+			// No stream group carries EXTENDED_SYS_STATE on ArduPilot, but
+			// ArduCopter sends it when asked: then the landed state is the
+			// vehicle's own. At the stream rate, so that it does not lag the
+			// positions. Asked once without waiting for the ACK; a refusal
+			// or a loss leaves the fleet's inference.
+			if err := l.send(l.commandMessage(mavCommand{cmd: common.MAV_CMD_SET_MESSAGE_INTERVAL,
+				params: [7]float32{msgExtendedSysState, float32(math.Round(1e6 / float64(hz)))}}, 0, 0, 0)); err != nil {
 				return err
 			}
 		}

@@ -178,3 +178,39 @@ func TestLinkStatsLoss(t *testing.T) {
 		}) > 0
 	})
 }
+
+// TestTransportConsoleText: ArduPilot SITL writes its boot console as plain
+// text on the TCP port, before and between its first frames. Each line is
+// counted once as console text, not as a parse error per byte, and the
+// frames around it decode.
+func TestTransportConsoleText(t *testing.T) {
+	rec := newRecorder()
+	tr := testTransport(t, "tcpin:127.0.0.1:0", rec)
+	c, err := net.Dial("tcp", tr.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	enc := newFrameEncoder(t, 1, 1)
+	hb := enc.encode(t, &common.MessageHeartbeat{Type: 2, Autopilot: 3, BaseMode: 0x51, SystemStatus: 3, MavlinkVersion: 3})
+	var b []byte
+	b = append(b, "Init ArduCopter V4.7.0-dev (90700977)\r\n"...)
+	b = append(b, hb...)
+	b = append(b, "Free RAM: 131072\nInit Gyro***\n"...)
+	b = append(b, hb...)
+	if _, err := c.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Second, "two heartbeats and three lines", func() bool {
+		n := rec.count(func(r recorded) bool { _, ok := r.u.(fleet.Heartbeat); return ok })
+		return n >= 2 && tr.Stats().ConsoleText >= 3
+	})
+	if st := tr.Stats(); st.ParseErrors != 0 || st.ConsoleText != 3 {
+		t.Errorf("stats %+v: want 0 parse errors and 3 console lines", st)
+	}
+	// Binary garbage is still a parse error.
+	if _, err := c.Write([]byte{0x01, 0x02, 0x80}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Second, "garbage counted", func() bool { return tr.Stats().ParseErrors >= 3 })
+}

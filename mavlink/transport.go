@@ -1,6 +1,7 @@
 package mavlink
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -129,6 +130,7 @@ type Transport struct {
 	// owned by run
 	links       map[linkKey]*link
 	parseErrors map[*gomavlib.Channel]uint64
+	console     map[*gomavlib.Channel]*consoleLine
 
 	guard    *guard
 	limitLog rateLog
@@ -147,8 +149,8 @@ type Transport struct {
 // transportStats are the transport's counters, updated atomically from any
 // goroutine.
 type transportStats struct {
-	frames, parseErrors, unknown, ignored, dropped atomic.Uint64
-	links                                          atomic.Int64
+	frames, parseErrors, unknown, ignored, dropped, consoleText atomic.Uint64
+	links                                                       atomic.Int64
 
 	junkBytes, slowClosed, throttled, peersRefused, unprovenEvicted atomic.Uint64
 	linksRefused, textsCut, badMissions                             atomic.Uint64
@@ -164,13 +166,17 @@ type linkKey struct {
 type Stats struct {
 	// Frames counts frames received and decoded.
 	Frames uint64
-	// ParseErrors counts malformed input: runs of bytes outside frames
-	// (one per run, see JunkBytes), truncated frames, bad checksums, and
-	// frames with a message id outside the dialect (UnknownMessages counts
-	// those too).
+	// ParseErrors counts malformed input: bytes outside frames that are not
+	// console text (counted by the connection guard without an event each,
+	// see JunkBytes), truncated frames, bad checksums, and frames with a
+	// message id outside the dialect (UnknownMessages counts those too).
 	ParseErrors uint64
 	// UnknownMessages counts frames with a message id outside the dialect.
 	UnknownMessages uint64
+	// ConsoleText counts lines of plain text read between frames (ArduPilot
+	// SITL writes its boot console on the MAVLink port); they are not
+	// parse errors.
+	ConsoleText uint64
 	// Ignored counts frames from systems that are not vehicles (ground
 	// stations, systems not yet heard with a heartbeat) or from components
 	// other than the autopilot.
@@ -182,7 +188,8 @@ type Stats struct {
 
 	// The limits, each counted when it bites (see the Transport's options).
 
-	// JunkBytes counts bytes dropped outside MAVLink frames.
+	// JunkBytes counts bytes dropped outside MAVLink frames (console text
+	// included).
 	JunkBytes uint64
 	// SlowClosed counts connections closed for a frame that took longer
 	// than FrameTimeout, or no whole frame for FrameIdle.
@@ -270,6 +277,9 @@ func (t *Transport) Initialize() error {
 		frameTimeout: t.FrameTimeout, frameIdle: t.FrameIdle,
 		rate: rate, burst: max(rate/2, 64<<10), stats: &t.stats, logLimit: &t.limitLog,
 	}
+	if t.log.Enabled(context.Background(), slog.LevelDebug) {
+		t.guard.debug = t.log.Debug
+	}
 
 	var confs []gomavlib.EndpointConf
 	for _, s := range t.Endpoints {
@@ -311,6 +321,7 @@ func (t *Transport) Initialize() error {
 	t.streams = make(map[streamKey]*sigStream)
 	t.signedBySys = make(map[uint8]*link)
 	t.lastNotice = make(map[chanKind]time.Time)
+	t.console = make(map[*gomavlib.Channel]*consoleLine)
 	t.done = make(chan struct{})
 	go t.run()
 	for _, st := range t.endpoints {
@@ -371,6 +382,7 @@ func (t *Transport) Stats() Stats {
 	return Stats{
 		Frames:          t.stats.frames.Load(),
 		ParseErrors:     t.stats.parseErrors.Load(),
+		ConsoleText:     t.stats.consoleText.Load(),
 		UnknownMessages: t.stats.unknown.Load(),
 		Ignored:         t.stats.ignored.Load(),
 		Dropped:         t.stats.dropped.Load(),
@@ -429,6 +441,9 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 	case *gomavlib.EventFrame:
 		t.handleFrame(evt)
 	case *gomavlib.EventParseError:
+		if t.consoleText(evt.Channel, evt.Error) {
+			return
+		}
 		t.stats.parseErrors.Add(1)
 		t.parseErrors[evt.Channel]++
 		t.log.Debug("parse error", "link", evt.Channel.String(), "err", evt.Error)
@@ -447,6 +462,7 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 		delete(t.parseErrors, evt.Channel)
 		delete(t.perCh, evt.Channel)
 		t.forgetChannel(evt.Channel)
+		t.endConsoleLine(evt.Channel)
 		t.stats.links.Store(int64(len(t.links)))
 	}
 }

@@ -323,7 +323,7 @@ func TestTransportBusy(t *testing.T) {
 		l := v.(*link)
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		return l.cmdBusy[common.MAV_CMD_COMPONENT_ARM_DISARM]
+		return l.cmdBusy[cmdKey{cmd: common.MAV_CMD_COMPONENT_ARM_DISARM}]
 	})
 	wantCode(t, v.Command(ctx, fleet.Command{Kind: fleet.CommandDisarm}), fleet.Busy)
 	wantCode(t, <-errc, fleet.Timeout)
@@ -331,6 +331,30 @@ func TestTransportBusy(t *testing.T) {
 	if err := v.Command(ctx, fleet.Command{Kind: fleet.CommandArm}); err != nil {
 		t.Fatalf("arm after: %v", err)
 	}
+}
+
+// TestTransportBusyByMessage: REQUEST_MESSAGE for HOME_POSITION in flight
+// does not make REQUEST_MESSAGE for AUTOPILOT_VERSION Busy (both are
+// MAV_CMD_REQUEST_MESSAGE); the same message asked twice is.
+func TestTransportBusyByMessage(t *testing.T) {
+	_, _, fv, v := linked(t, networks[0], 2)
+	ctx := context.Background()
+	fv.setLoss(1, 0) // the vehicle hears nothing: the first request waits
+	errc := make(chan error, 1)
+	go func() { errc <- v.Command(ctx, fleet.Command{Kind: fleet.CommandRequestMessage, MessageID: 242}) }()
+	waitFor(t, 2*time.Second, "request in flight", func() bool {
+		l := v.(*link)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.cmdBusy[cmdKey{cmd: common.MAV_CMD_REQUEST_MESSAGE, msg: 242}]
+	})
+	wantCode(t, v.Command(ctx, fleet.Command{Kind: fleet.CommandRequestMessage, MessageID: 242}), fleet.Busy)
+	other := make(chan error, 1)
+	go func() { other <- v.Command(ctx, fleet.Command{Kind: fleet.CommandRequestMessage, MessageID: 148}) }()
+	if err := <-other; fleet.ErrorCode(err) == fleet.Busy {
+		t.Errorf("AUTOPILOT_VERSION request blocked by the HOME_POSITION one: %v", err)
+	}
+	wantCode(t, <-errc, fleet.Timeout)
 }
 
 // TestTransportLossy: with 30 % of frames dropped each way, commands still
@@ -419,7 +443,7 @@ func TestTransportCloseEndsOperations(t *testing.T) {
 		l := v.(*link)
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		return l.cmdBusy[common.MAV_CMD_COMPONENT_ARM_DISARM]
+		return l.cmdBusy[cmdKey{cmd: common.MAV_CMD_COMPONENT_ARM_DISARM}]
 	})
 	tr.Close()
 	select {

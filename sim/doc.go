@@ -30,6 +30,18 @@
 // message is handed to gomavlib. Nothing per message starts a goroutine or
 // a timer. All exported methods are safe for concurrent use.
 //
+// # Differences from ArduCopter
+//
+// Where the simulator and ArduCopter 4.7 differ, ArduCopter is the
+// reference. Known differences: the boot to a position estimate takes
+// Config.BootDelay (default 6 s of simulated time; ArduCopter SITL takes
+// about 40 s). There is no RC input: LOITER, ALT_HOLD and POSHOLD hold the
+// altitude, where ArduCopter SITL, its throttle stick at minimum without RC
+// overrides, descends and lands. Missions are stored as AP_Mission stores
+// them for Copter (a NAV_WAYPOINT keeps only its hold time, so waypoints are
+// reached at WPNAV_RADIUS); inclusion fences intersect unless FENCE_OPTIONS
+// has bit value 2 (union).
+//
 // # Faults
 //
 // [Faults] injects packet loss each way, latency and jitter, link cuts, GPS

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3"
@@ -154,19 +155,22 @@ type vehicle struct {
 	readyAt, fixAt, originAt, ekfAt time.Duration
 
 	// flight state
-	mode           uint32
-	armed          bool
-	airborne       bool
-	landedSince    time.Duration // sim time the vehicle was last seen landed while armed, -1 if not
-	tgt            target
-	horizTarget    bool
-	takeoff        bool
-	speed          float64 // horizontal speed override m/s, 0 = WPNAV_SPEED
-	rtlStage       int
-	rtlAlt         float64
-	holdUntil      time.Duration
-	landN, landE   float64
-	noiseN, noiseE float64
+	mode     uint32
+	armed    bool
+	airborne bool
+	// armedUs and takeoffUs are FLIGHT_INFORMATION's times (µs since
+	// boot, 0 before); flights counts the arms.
+	armedUs, takeoffUs, flights uint64
+	landedSince                 time.Duration // sim time the vehicle was last seen landed while armed, -1 if not
+	tgt                         target
+	horizTarget                 bool
+	takeoff                     bool
+	speed                       float64 // horizontal speed override m/s, 0 = WPNAV_SPEED
+	rtlStage                    int
+	rtlAlt                      float64
+	holdUntil                   time.Duration
+	landN, landE                float64
+	noiseN, noiseE              float64
 
 	// failsafes
 	gcsSeen    bool
@@ -182,8 +186,10 @@ type vehicle struct {
 	nextHB       time.Time
 	nextTimesync time.Time
 	streams      map[uint32]*stream
-	paramQueue   []int
-	lastCmd      cmdRecord
+	// uid is AUTOPILOT_VERSION's uid, unique to this simulated drone.
+	uid        uint64
+	paramQueue []int
+	lastCmd    cmdRecord
 
 	mis missionState
 	fen fenceState
@@ -372,6 +378,7 @@ func newVehicle(d *Drone, cfg *Config, i int) vehicle {
 		origin:        homeFor(cfg, i),
 		landedSince:   -1,
 		streams:       map[uint32]*stream{},
+		uid:           newUID(),
 	}
 	v.sysid = v.baseSysID
 	if v.faults.SysID != 0 {
@@ -400,6 +407,25 @@ func newVehicle(d *Drone, cfg *Config, i int) vehicle {
 		}
 	}
 	return v
+}
+
+// uidSalt and uidCount make every simulated drone's AUTOPILOT_VERSION uid
+// different, across swarms and processes (it identifies an airframe).
+var (
+	uidSalt  = rand.Uint64()
+	uidCount atomic.Uint64
+)
+
+// newUID returns a fresh non-zero uid (a SplitMix64 step over a counter).
+func newUID() uint64 {
+	z := uidSalt + uidCount.Add(1)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	if z == 0 {
+		z = 1
+	}
+	return z
 }
 
 // dropped returns the number of outgoing messages lost to faults.

@@ -87,25 +87,47 @@ func (v *vehicle) fenceViolation(n, e, u float64) common.FENCE_BREACH {
 	if typ&2 != 0 && math.Hypot(n-v.home[0], e-v.home[1]) > v.p.get("FENCE_RADIUS") {
 		return common.FENCE_BREACH_BOUNDARY
 	}
-	if typ&4 != 0 {
-		hasIncl, inIncl := false, false
-		for _, z := range v.fen.zones {
-			if z.exclusion {
-				if z.contains(n, e) {
-					return common.FENCE_BREACH_BOUNDARY
-				}
-				continue
-			}
-			hasIncl = true
-			if z.contains(n, e) {
-				inIncl = true
-			}
-		}
-		if hasIncl && !inIncl {
-			return common.FENCE_BREACH_BOUNDARY
-		}
+	if typ&4 != 0 && v.polygonViolation(n, e) {
+		return common.FENCE_BREACH_BOUNDARY
 	}
 	return 0
+}
+
+// fenceOptionUnion is FENCE_OPTIONS' bit for "inclusion areas are a union".
+const fenceOptionUnion = 2
+
+// polygonViolation reports whether a point breaks the uploaded zones: it is
+// in an exclusion zone, or outside an inclusion zone. Like ArduPilot, the
+// vehicle must be inside every inclusion zone, or inside any one of them
+// with FENCE_OPTIONS bit 1 (value 2) set.
+func (v *vehicle) polygonViolation(n, e float64) bool {
+	union := int(v.p.get("FENCE_OPTIONS"))&fenceOptionUnion != 0
+	hasIncl, inAny, outAny := false, false, false
+	for _, z := range v.fen.zones {
+		in := z.contains(n, e)
+		if z.exclusion {
+			if in {
+				return true
+			}
+			continue
+		}
+		hasIncl = true
+		inAny = inAny || in
+		outAny = outAny || !in
+	}
+	if !hasIncl {
+		return false
+	}
+	if union {
+		return !inAny
+	}
+	return outAny
+}
+
+// outsideCircle reports whether a point is beyond the FENCE_RADIUS circle
+// around home (with FENCE_TYPE's circle bit set).
+func (v *vehicle) outsideCircle(n, e float64) bool {
+	return int(v.p.get("FENCE_TYPE"))&2 != 0 && math.Hypot(n-v.home[0], e-v.home[1]) > v.p.get("FENCE_RADIUS")
 }
 
 // fenceAllows reports whether a guided target is inside the fence.
@@ -125,9 +147,12 @@ func (v *vehicle) fenceCheck() {
 		v.fen.count++
 		v.fen.typ = b
 		v.fen.at = v.bootMs()
-		if b == common.FENCE_BREACH_MAXALT {
+		switch {
+		case b == common.FENCE_BREACH_MAXALT:
 			v.text(common.MAV_SEVERITY_NOTICE, "Max Alt fence breached")
-		} else {
+		case v.outsideCircle(v.m.N, v.m.E):
+			v.text(common.MAV_SEVERITY_NOTICE, "Circle fence breached")
+		default:
 			v.text(common.MAV_SEVERITY_NOTICE, "Polygon fence breached")
 		}
 		v.d.log.Warn("fence breached", "sys_id", v.sysid)

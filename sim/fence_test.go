@@ -108,9 +108,9 @@ func TestFencePushedAcross(t *testing.T) {
 	}
 	h.armAndTakeoff(20)
 	n := len(h.sent)
-	h.d.Teleport(0, 110) // pushed across the 100 m circle
-	h.step()             // one 10 ms tick: 0.1 s simulated
-	if !h.v.fen.breached || h.v.mode != ModeRTL || !contains(h.texts(n), "Polygon fence breached") {
+	h.d.Teleport(0, 110)                                                                            // pushed across the 100 m circle
+	h.step()                                                                                        // one 10 ms tick: 0.1 s simulated
+	if !h.v.fen.breached || h.v.mode != ModeRTL || !contains(h.texts(n), "Circle fence breached") { // ArduCopter names the FENCE_RADIUS fence "Circle"
 		t.Errorf("breached=%v mode=%d texts %q", h.v.fen.breached, h.v.mode, h.texts(n))
 	}
 }

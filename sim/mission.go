@@ -43,6 +43,88 @@ func (it missionItem) check() common.MAV_MISSION_RESULT {
 	return common.MAV_MISSION_ACCEPTED
 }
 
+// checkParams refuses a mission item with NaN in params 1-4 as AP_Mission
+// does, except a NaN param4 (yaw: "unchanged") of NAV_WAYPOINT, LAND,
+// TAKEOFF and LOITER_UNLIM.
+func (it missionItem) checkParams() common.MAV_MISSION_RESULT {
+	nan := func(x float32) bool { return math.IsNaN(float64(x)) }
+	yawNaN := false
+	switch it.cmd {
+	case common.MAV_CMD_NAV_WAYPOINT, common.MAV_CMD_NAV_LAND, common.MAV_CMD_NAV_TAKEOFF, common.MAV_CMD_NAV_LOITER_UNLIM:
+		yawNaN = true
+	}
+	switch {
+	case nan(it.p1):
+		return common.MAV_MISSION_INVALID_PARAM1
+	case nan(it.p2):
+		return common.MAV_MISSION_INVALID_PARAM2
+	case nan(it.p3):
+		return common.MAV_MISSION_INVALID_PARAM3
+	case nan(it.p4) && !yawNaN:
+		return common.MAV_MISSION_INVALID_PARAM4
+	}
+	return common.MAV_MISSION_ACCEPTED
+}
+
+// stored returns a mission item as ArduCopter keeps it (AP_Mission's
+// 15-byte command): only the params Copter uses, integers where it stores
+// integers, altitude in whole centimetres, and no position for DO items
+// other than DO_SET_HOME. A download returns this, not what was uploaded:
+// a NAV_WAYPOINT keeps only param1 (hold time, whole seconds).
+func (it missionItem) stored() missionItem {
+	u16 := func(x float32) float32 { return float32(uint16(clamp(math.Trunc(float64(x)), 0, math.MaxUint16))) }
+	sign := func(neg bool) float32 {
+		if neg {
+			return -1
+		}
+		return 1
+	}
+	b := func(x bool) float32 {
+		if x {
+			return 1
+		}
+		return 0
+	}
+	out := missionItem{frame: it.frame, cmd: it.cmd, autocontinue: 1, x: it.x, y: it.y,
+		z: float32(math.Trunc(float64(it.z*100))) / 100}
+	switch it.cmd {
+	case common.MAV_CMD_NAV_WAYPOINT, common.MAV_CMD_NAV_TAKEOFF:
+		out.p1 = u16(it.p1)
+	case common.MAV_CMD_NAV_LOITER_UNLIM:
+		out.p3 = u16(float32(math.Abs(float64(it.p3)))) * sign(it.p3 < 0)
+	case common.MAV_CMD_NAV_LOITER_TURNS:
+		out.p1 = float32(uint16(u16(it.p1)) & 0xff)
+		out.p3 = float32(uint16(u16(float32(math.Abs(float64(it.p3))))) & 0xff)
+		if it.p3 < 0 {
+			out.p3 = -out.p3
+		}
+		out.p4 = b(it.p4 > 0)
+	case common.MAV_CMD_NAV_LOITER_TIME:
+		out.p1 = u16(it.p1)
+		out.p3 = sign(it.p3 < 0)
+		out.p4 = b(it.p4 > 0)
+	case common.MAV_CMD_NAV_RETURN_TO_LAUNCH:
+	case common.MAV_CMD_NAV_LAND:
+		out.p1 = u16(it.p1)
+		out.p4 = sign(it.p4 < 0)
+	case common.MAV_CMD_DO_JUMP:
+		out.p1 = u16(it.p1)
+		out.p2 = float32(int16(clamp(math.Trunc(float64(it.p2)), math.MinInt16, math.MaxInt16)))
+	case common.MAV_CMD_DO_CHANGE_SPEED:
+		out.p1 = float32(uint8(clamp(math.Trunc(float64(it.p1)), 0, math.MaxUint8)))
+		out.p2 = it.p2
+		out.p3 = it.p3
+	case common.MAV_CMD_DO_SET_HOME:
+		out.p1 = u16(it.p1)
+	default:
+		out.p1, out.p2, out.p3, out.p4 = it.p1, it.p2, it.p3, it.p4
+	}
+	if isDo(it.cmd) && it.cmd != common.MAV_CMD_DO_SET_HOME {
+		out.x, out.y, out.z = 0, 0, 0
+	}
+	return out
+}
+
 // upload is a mission upload in progress (the vehicle asks, the GCS answers).
 type upload struct {
 	active        bool
@@ -83,6 +165,17 @@ func (s *missionState) init() {
 }
 
 func (s *missionState) count(t int) int { return len(s.items[t]) }
+
+// startsWithTakeoff reports whether the mission's first navigation item
+// (after home, skipping DO items) is NAV_TAKEOFF.
+func (s *missionState) startsWithTakeoff() bool {
+	for _, it := range s.items[0][min(1, len(s.items[0])):] {
+		if !isDo(it.cmd) {
+			return it.cmd == common.MAV_CMD_NAV_TAKEOFF
+		}
+	}
+	return false
+}
 
 // handleMission processes the mission protocol's messages.
 func (v *vehicle) handleMission(sysid, compid uint8, msg message.Message) {
@@ -173,7 +266,11 @@ func (v *vehicle) missionItemIn(sysid, compid uint8, t common.MAV_MISSION_TYPE, 
 		v.missionAck(sysid, compid, t, common.MAV_MISSION_INVALID_SEQUENCE)
 		return
 	}
-	if r := it.check(); r != common.MAV_MISSION_ACCEPTED {
+	r := it.check()
+	if r == common.MAV_MISSION_ACCEPTED && t == common.MAV_MISSION_TYPE_MISSION {
+		r = it.checkParams()
+	}
+	if r != common.MAV_MISSION_ACCEPTED {
 		// Like ArduPilot: an item that does not convert ends the upload.
 		u.active = false
 		v.missionAck(sysid, compid, t, r)
@@ -187,6 +284,16 @@ func (v *vehicle) missionItemIn(sysid, compid uint8, t common.MAV_MISSION_TYPE, 
 		return
 	}
 	u.active = false
+	if t == common.MAV_MISSION_TYPE_FENCE {
+		// ArduCopter checks the whole fence when it is complete.
+		for _, it := range u.items {
+			if (it.cmd == common.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION || it.cmd == common.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION) && !(it.p1 > 0) {
+				v.text(common.MAV_SEVERITY_WARNING, "Non-positive circle radius")
+				v.missionAck(sysid, compid, t, common.MAV_MISSION_ERROR)
+				return
+			}
+		}
+	}
 	v.storePlan(t, u.items)
 	v.missionAck(sysid, compid, t, common.MAV_MISSION_ACCEPTED)
 	switch t {
@@ -207,7 +314,10 @@ func (v *vehicle) storePlan(t common.MAV_MISSION_TYPE, items []missionItem) {
 	switch t {
 	case common.MAV_MISSION_TYPE_MISSION:
 		home := missionItem{cmd: common.MAV_CMD_NAV_WAYPOINT}
-		v.mis.items[0] = append([]missionItem{home}, items[min(1, len(items)):]...)
+		v.mis.items[0] = []missionItem{home}
+		for _, it := range items[min(1, len(items)):] {
+			v.mis.items[0] = append(v.mis.items[0], it.stored())
+		}
 		v.mis.current = 0
 		v.mis.started, v.mis.running, v.mis.complete = false, false, false
 		v.mis.jumps = map[int]int{}

@@ -29,7 +29,6 @@ const (
 var paramDefs = func() []paramDef {
 	d := []paramDef{
 		{"FORMAT_VERSION", pInt16, 120, 0},
-		{"SYSID_THISMAV", pInt16, 1, 1},
 		{"RTL_ALT", pInt32, 1500, 5},
 		{"RTL_SPEED", pInt16, 0, 7},
 		{"RTL_ALT_FINAL", pInt16, 0, 8},
@@ -96,6 +95,8 @@ var paramDefs = func() []paramDef {
 		{"FENCE_TOTAL", pInt8, 0, 1245},
 		{"FENCE_ALT_MIN", pReal32, -10, 1246},
 		{"FENCE_AUTOENABLE", pInt8, 0, 1247},
+		{"FENCE_OPTIONS", pInt16, 0, 1248},
+		{"FENCE_NTF_FREQ", pReal32, 1, 1249},
 		{"STAT_FLTTIME", pInt32, 0, 1268},
 		{"STAT_RUNTIME", pInt32, 0, 1269},
 		{"LOG_BACKEND_TYPE", pInt8, 1, 1272},
@@ -153,13 +154,6 @@ func (p *params) set(name string, v float64) (idx int, stored float64, ok bool) 
 		v = clamp(math.Round(v), math.MinInt32, math.MaxInt32)
 	}
 	p.vals[idx] = v
-	// The sysid has two names: MAV_SYSID (4.7) and SYSID_THISMAV (older).
-	switch paramDefs[idx].name {
-	case "MAV_SYSID":
-		p.vals[paramIndex["SYSID_THISMAV"]] = v
-	case "SYSID_THISMAV":
-		p.vals[paramIndex["MAV_SYSID"]] = v
-	}
 	return idx, v, true
 }
 

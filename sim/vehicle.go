@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/bluenviron/gomavlib/v3/pkg/message"
 )
 
 // physDT is the flight model's fixed step in simulated time.
@@ -276,6 +277,9 @@ func (v *vehicle) simStep(dt float64) {
 		}
 	}
 	if v.m.U > 1 && v.armed {
+		if !v.airborne && v.takeoffUs == 0 {
+			v.takeoffUs = uint64(v.sim.Microseconds())
+		}
 		v.airborne = true
 	}
 	v.autoDisarm()
@@ -372,6 +376,12 @@ func (v *vehicle) setMode(m uint32) (bool, string) {
 		if m == ModeAuto && v.mis.count(0) <= 1 {
 			return false, "Mode change failed: AUTO"
 		}
+		// ArduCopter's ModeAuto::init: on the ground the mission must
+		// start with a takeoff.
+		if m == ModeAuto && v.m.Landed && !v.mis.startsWithTakeoff() {
+			v.text(common.MAV_SEVERITY_CRITICAL, "Auto: Missing Takeoff Cmd")
+			return false, "Mode change to AUTO failed: init failed"
+		}
 	}
 	prev := v.mode
 	v.mode = m
@@ -406,6 +416,25 @@ func (v *vehicle) enterMode(prev uint32) {
 	}
 }
 
+// prearmFailure returns the first failing pre-arm check's text, "" when
+// all pass.
+func (v *vehicle) prearmFailure() string {
+	switch {
+	case !v.booted():
+		return "Arm: System not initialised"
+	case v.bootStage < 3:
+		return "Arm: AHRS: waiting for home"
+	case !v.positionOK() && v.fen.enabled:
+		return "Arm: Fence requires position"
+	case !v.positionOK():
+		return "Arm: Need Position Estimate"
+	}
+	return ""
+}
+
+// prearmOK reports whether the pre-arm checks pass (SYS_STATUS PREARM_CHECK).
+func (v *vehicle) prearmOK() bool { return v.prearmFailure() == "" }
+
 // arm arms the motors after the pre-arm checks, unless forced. It returns
 // the refusal reason.
 func (v *vehicle) arm(force bool) (bool, string) {
@@ -413,20 +442,16 @@ func (v *vehicle) arm(force bool) (bool, string) {
 		return true, ""
 	}
 	if !force {
-		switch {
-		case !v.booted():
-			return false, "Arm: System not initialised"
-		case v.bootStage < 3:
-			return false, "Arm: AHRS: waiting for home"
-		case !v.positionOK() && v.fen.enabled:
-			return false, "Arm: Fence requires position"
-		case !v.positionOK():
-			return false, "Arm: Need Position Estimate"
-		case v.mode == ModeAuto || v.mode == ModeRTL || v.mode == ModeLand || v.mode == ModeBrake:
+		if why := v.prearmFailure(); why != "" {
+			return false, why
+		}
+		if v.mode == ModeAuto || v.mode == ModeRTL || v.mode == ModeLand || v.mode == ModeBrake {
 			return false, "Arm: Mode not armable"
 		}
 	}
 	v.armed = true
+	v.armedUs, v.takeoffUs = uint64(v.sim.Microseconds())+1, 0
+	v.flights++
 	v.airborne = !v.m.Landed
 	v.landedSince = -1
 	v.gcsFS = false
@@ -615,15 +640,35 @@ func (v *vehicle) gcsHeartbeat() {
 
 // sendHome sends HOME_POSITION.
 func (v *vehicle) sendHome() {
+	if m := v.homePosition(); m != nil {
+		v.send(m)
+	}
+}
+
+// homePosition builds HOME_POSITION, nil before home is set.
+func (v *vehicle) homePosition() message.Message {
 	if !v.homeSet {
-		return
+		return nil
 	}
 	lat, lon := offset(v.origin.Lat, v.origin.Lon, v.home[0], v.home[1])
-	v.send(&common.MessageHomePosition{
+	return &common.MessageHomePosition{
 		Latitude: int32(math.Round(lat * 1e7)), Longitude: int32(math.Round(lon * 1e7)),
 		Altitude: int32(math.Round((v.origin.Alt + v.home[2]) * 1000)),
 		X:        float32(v.home[0]), Y: float32(v.home[1]), Z: float32(-v.home[2]),
 		Q:        [4]float32{float32(math.NaN()), float32(math.NaN()), float32(math.NaN()), float32(math.NaN())},
 		TimeUsec: uint64(v.sim.Microseconds()),
-	})
+	}
+}
+
+// landedState is EXTENDED_SYS_STATE's landed state, as ArduCopter reports it.
+func (v *vehicle) landedState() common.MAV_LANDED_STATE {
+	switch {
+	case !v.armed || (v.m.Landed && !v.takeoff):
+		return common.MAV_LANDED_STATE_ON_GROUND
+	case v.takeoff:
+		return common.MAV_LANDED_STATE_TAKEOFF
+	case v.landing():
+		return common.MAV_LANDED_STATE_LANDING
+	}
+	return common.MAV_LANDED_STATE_IN_AIR
 }

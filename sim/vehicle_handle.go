@@ -274,8 +274,9 @@ func (v *vehicle) execute(a cmdArgs) (common.MAV_RESULT, string) {
 		return common.MAV_RESULT_ACCEPTED, ""
 
 	case common.MAV_CMD_REQUEST_MESSAGE:
+		// ArduCopter answers a message it does not know with DENIED.
 		if !v.canSendOnce(uint32(p[0])) {
-			return common.MAV_RESULT_FAILED, ""
+			return common.MAV_RESULT_DENIED, ""
 		}
 		return common.MAV_RESULT_ACCEPTED, ""
 
@@ -284,7 +285,7 @@ func (v *vehicle) execute(a cmdArgs) (common.MAV_RESULT, string) {
 
 	case common.MAV_CMD_SET_MESSAGE_INTERVAL:
 		if !v.setMessageInterval(uint32(p[0]), p[1]) {
-			return common.MAV_RESULT_FAILED, ""
+			return common.MAV_RESULT_DENIED, ""
 		}
 		return common.MAV_RESULT_ACCEPTED, ""
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/binary"
 	"math"
 	"time"
 
@@ -24,12 +25,22 @@ const (
 	msgBatteryStatus        uint32 = 147
 	msgFenceStatus          uint32 = 162
 	msgHomePosition         uint32 = 242
+	msgExtendedSysState     uint32 = 245
+	msgFlightInformation    uint32 = 264
 	msgGPSGlobalOrigin      uint32 = 49
 )
 
 // streamedIDs lists the messages that streams carry.
 var streamedIDs = []uint32{msgSysStatus, msgSystemTime, msgGPSRawInt, msgAttitude, msgLocalPositionNED,
 	msgGlobalPositionInt, msgMissionCurrent, msgVFRHUD, msgPositionTargetGlobal, msgBatteryStatus, msgFenceStatus}
+
+// intervalIDs lists the messages that only SET_MESSAGE_INTERVAL streams
+// (no REQUEST_DATA_STREAM group carries them), as ArduCopter: HOME_POSITION,
+// EXTENDED_SYS_STATE and FLIGHT_INFORMATION, which MAVSDK asks for.
+var intervalIDs = []uint32{msgHomePosition, msgExtendedSysState, msgFlightInformation}
+
+// pumpedIDs is every message a stream can carry, in sending order.
+var pumpedIDs = append(append([]uint32(nil), streamedIDs...), intervalIDs...)
 
 // streamGroups maps REQUEST_DATA_STREAM ids to messages, as ArduPilot
 // groups them (SRn_* parameters).
@@ -50,7 +61,7 @@ type stream struct {
 }
 
 func isStreamable(id uint32) bool {
-	for _, s := range streamedIDs {
+	for _, s := range pumpedIDs {
 		if s == id {
 			return true
 		}
@@ -106,7 +117,7 @@ func (v *vehicle) intervalUs(id uint32) int32 {
 
 // pumpStreams sends the streamed messages that are due.
 func (v *vehicle) pumpStreams() {
-	for _, id := range streamedIDs { // fixed order: deterministic output
+	for _, id := range pumpedIDs { // fixed order: deterministic output
 		s, ok := v.streams[id]
 		if !ok || v.now.Before(s.next) {
 			continue
@@ -132,9 +143,6 @@ func (v *vehicle) canSendOnce(id uint32) bool {
 // sendOnce sends one message on request (MAV_CMD_REQUEST_MESSAGE).
 func (v *vehicle) sendOnce(id uint32) {
 	switch id {
-	case msgHomePosition:
-		v.sendHome()
-		return
 	case msgHeartbeat:
 		v.send(v.heartbeat())
 		return
@@ -204,15 +212,9 @@ func (v *vehicle) build(id uint32, once bool) message.Message {
 		r, p := m.attitude()
 		return &common.MessageAttitude{TimeBootMs: v.bootMs(), Roll: float32(r), Pitch: float32(p), Yaw: float32(m.Yaw)}
 	case msgSysStatus:
-		sensors := common.MAV_SYS_STATUS_SENSOR_3D_GYRO | common.MAV_SYS_STATUS_SENSOR_3D_ACCEL |
-			common.MAV_SYS_STATUS_SENSOR_3D_MAG | common.MAV_SYS_STATUS_SENSOR_ABSOLUTE_PRESSURE |
-			common.MAV_SYS_STATUS_SENSOR_GPS | common.MAV_SYS_STATUS_SENSOR_BATTERY
-		health := sensors
-		if !v.gpsFix() {
-			health &^= common.MAV_SYS_STATUS_SENSOR_GPS
-		}
+		present, enabled, health := v.sensorBits()
 		return &common.MessageSysStatus{
-			OnboardControlSensorsPresent: sensors, OnboardControlSensorsEnabled: sensors, OnboardControlSensorsHealth: health,
+			OnboardControlSensorsPresent: present, OnboardControlSensorsEnabled: enabled, OnboardControlSensorsHealth: health,
 			Load: 100, VoltageBattery: uint16(m.voltage() * 1000), CurrentBattery: int16(m.Current * 100),
 			BatteryRemaining: int8(math.Round(m.remaining() * 100)),
 		}
@@ -277,6 +279,13 @@ func (v *vehicle) build(id uint32, once bool) message.Message {
 		lat, lon := offset(v.origin.Lat, v.origin.Lon, t.n, t.e)
 		return &common.MessagePositionTargetGlobalInt{TimeBootMs: v.bootMs(), CoordinateFrame: common.MAV_FRAME_GLOBAL_INT,
 			TypeMask: 0xff8, LatInt: int32(math.Round(lat * 1e7)), LonInt: int32(math.Round(lon * 1e7)), Alt: float32(v.origin.Alt + t.u)}
+	case msgHomePosition:
+		return v.homePosition()
+	case msgExtendedSysState:
+		return &common.MessageExtendedSysState{VtolState: common.MAV_VTOL_STATE_UNDEFINED, LandedState: v.landedState()}
+	case msgFlightInformation:
+		return &common.MessageFlightInformation{TimeBootMs: v.bootMs(), ArmingTimeUtc: v.armedUs,
+			TakeoffTimeUtc: v.takeoffUs, FlightUuid: v.flights}
 	case msgFenceStatus:
 		if !v.fen.enabled && !once {
 			return nil
@@ -285,17 +294,65 @@ func (v *vehicle) build(id uint32, once bool) message.Message {
 	case msgAutopilotVersion:
 		var custom [8]uint8
 		copy(custom[:], "c3n71n3l")
+		// uid2 repeats the uid after a prefix: MAVSDK prefers uid2 as the
+		// hardware id when it is not zero.
 		var uid2 [18]uint8
-		copy(uid2[:], "centinela-sim")
+		copy(uid2[:], "centinela-")
+		binary.BigEndian.PutUint64(uid2[10:], v.uid)
 		return &common.MessageAutopilotVersion{
 			Capabilities:        arduCopterCapabilities,
 			FlightSwVersion:     FlightSWVersion,
 			FlightCustomVersion: custom,
-			Uid:                 uint64(v.baseSysID),
+			Uid:                 v.uid,
 			Uid2:                uid2,
 		}
 	}
 	return nil
+}
+
+// Sensor bit groups of SYS_STATUS, as ArduCopter 4.7 SITL reports them.
+const (
+	sensorsBasic = common.MAV_SYS_STATUS_SENSOR_3D_GYRO | common.MAV_SYS_STATUS_SENSOR_3D_ACCEL |
+		common.MAV_SYS_STATUS_SENSOR_3D_MAG | common.MAV_SYS_STATUS_SENSOR_ABSOLUTE_PRESSURE |
+		common.MAV_SYS_STATUS_SENSOR_GPS
+	sensorsAttitude = common.MAV_SYS_STATUS_SENSOR_ANGULAR_RATE_CONTROL | common.MAV_SYS_STATUS_SENSOR_ATTITUDE_STABILIZATION |
+		common.MAV_SYS_STATUS_SENSOR_YAW_POSITION | common.MAV_SYS_STATUS_SENSOR_MOTOR_OUTPUTS
+	sensorsPosition = common.MAV_SYS_STATUS_SENSOR_Z_ALTITUDE_CONTROL | common.MAV_SYS_STATUS_SENSOR_XY_POSITION_CONTROL
+	sensorsAlways   = sensorsBasic | sensorsAttitude | common.MAV_SYS_STATUS_SENSOR_RC_RECEIVER | common.MAV_SYS_STATUS_AHRS |
+		common.MAV_SYS_STATUS_TERRAIN | common.MAV_SYS_STATUS_SENSOR_BATTERY | common.MAV_SYS_STATUS_PREARM_CHECK |
+		common.MAV_SYS_STATUS_SENSOR_PROPULSION
+	sensorsPresent = sensorsAlways | sensorsPosition | common.MAV_SYS_STATUS_GEOFENCE | common.MAV_SYS_STATUS_LOGGING
+)
+
+// sensorBits returns SYS_STATUS's present, enabled and health bits like
+// ArduCopter: the position controllers enabled in position modes, GEOFENCE
+// enabled with the fence and unhealthy during a breach, PREARM_CHECK healthy
+// when the pre-arm checks pass (or armed), GPS unhealthy without a fix.
+// Health bits of sensors not enabled are set, as ArduCopter does.
+func (v *vehicle) sensorBits() (present, enabled, health common.MAV_SYS_STATUS_SENSOR) {
+	present = sensorsPresent
+	enabled = sensorsAlways
+	switch v.mode {
+	case ModeGuided, ModeAuto, ModeRTL, ModeLoiter, ModePosHold, ModeBrake, ModeLand:
+		enabled |= sensorsPosition | common.MAV_SYS_STATUS_LOGGING
+	}
+	if v.armed {
+		enabled |= common.MAV_SYS_STATUS_LOGGING
+	}
+	if v.fen.enabled {
+		enabled |= common.MAV_SYS_STATUS_GEOFENCE
+	}
+	health = present | common.MAV_SYS_STATUS_SENSOR_PROXIMITY
+	if !v.gpsFix() {
+		health &^= common.MAV_SYS_STATUS_SENSOR_GPS
+	}
+	if !v.armed && !v.prearmOK() {
+		health &^= common.MAV_SYS_STATUS_PREARM_CHECK
+	}
+	if v.fen.enabled && v.fen.breached {
+		health &^= common.MAV_SYS_STATUS_GEOFENCE
+	}
+	return present, enabled, health
 }
 
 // headingCdeg converts a yaw in radians to centidegrees 0..35999.

@@ -331,7 +331,7 @@ func TestStreamsOnlyOnRequest(t *testing.T) {
 			t.Errorf("%s still streamed after stream 0 stop", name)
 		}
 	}
-	if r, _ := h.cmd(common.MAV_CMD_SET_MESSAGE_INTERVAL, 9999, 100000); r != common.MAV_RESULT_FAILED {
+	if r, _ := h.cmd(common.MAV_CMD_SET_MESSAGE_INTERVAL, 9999, 100000); r != common.MAV_RESULT_DENIED { // as ArduCopter
 		t.Errorf("interval for an unknown message: %v", r)
 	}
 }
@@ -564,14 +564,21 @@ func TestParamsProtocol(t *testing.T) {
 	for _, m := range got {
 		names[m.ParamId] = m.ParamType
 	}
-	for _, want := range []string{"SYSID_THISMAV", "MAV_SYSID", "MAV_GCS_SYSID", "FS_GCS_ENABLE", "FS_GCS_TIMEOUT", "FS_OPTIONS",
+	for _, want := range []string{"MAV_SYSID", "MAV_GCS_SYSID", "FS_GCS_ENABLE", "FS_GCS_TIMEOUT", "FS_OPTIONS",
 		"FENCE_ENABLE", "FENCE_TYPE", "FENCE_ACTION", "FENCE_RADIUS", "FENCE_ALT_MAX", "FENCE_MARGIN", "FENCE_TOTAL",
-		"AVOID_ENABLE", "RTL_ALT", "WPNAV_SPEED", "WPNAV_SPEED_UP", "WPNAV_SPEED_DN", "LAND_SPEED", "BATT_CAPACITY",
+		"FENCE_OPTIONS", "FENCE_NTF_FREQ", "AVOID_ENABLE", "RTL_ALT", "WPNAV_SPEED", "WPNAV_SPEED_UP", "WPNAV_SPEED_DN", "LAND_SPEED", "BATT_CAPACITY",
 		"BATT_LOW_VOLT", "BATT_CRT_VOLT", "BATT_FS_LOW_ACT", "BATT_FS_CRT_ACT", "DISARM_DELAY", "SIM_SPEEDUP",
 		"SIM_WIND_SPD", "SIM_WIND_DIR"} {
 		if _, ok := names[want]; !ok {
 			t.Errorf("parameter %s missing", want)
 		}
+	}
+	// ArduCopter 4.7 renamed SYSID_THISMAV to MAV_SYSID; the old name is gone.
+	if _, ok := names["SYSID_THISMAV"]; ok {
+		t.Error("SYSID_THISMAV is not an ArduCopter 4.7 parameter")
+	}
+	if names["FENCE_OPTIONS"] != common.MAV_PARAM_TYPE_INT16 || names["FENCE_NTF_FREQ"] != common.MAV_PARAM_TYPE_REAL32 {
+		t.Errorf("FENCE_OPTIONS %v, FENCE_NTF_FREQ %v: not ArduCopter's types", names["FENCE_OPTIONS"], names["FENCE_NTF_FREQ"])
 	}
 	if names["FS_GCS_ENABLE"] != common.MAV_PARAM_TYPE_INT8 || names["FS_GCS_TIMEOUT"] != common.MAV_PARAM_TYPE_REAL32 || names["RTL_ALT"] != common.MAV_PARAM_TYPE_INT32 {
 		t.Error("wrong ArduCopter types")

@@ -243,22 +243,14 @@ func TestEndToEndUDP(t *testing.T) {
 	})
 }
 
+// waitEvent reads sub until match accepts an event (fleet.NextEvent).
 func waitEvent(t *testing.T, sub *fleet.Subscription, d time.Duration, match func(fleet.Event) bool) fleet.Event {
 	t.Helper()
-	timeout := time.After(d)
-	for {
-		select {
-		case ev, ok := <-sub.C:
-			if !ok {
-				t.Fatal("subscription closed")
-			}
-			if match(ev) {
-				return ev
-			}
-		case <-timeout:
-			t.Fatalf("no matching event within %s", d)
-		}
+	ev, err := fleet.NextEvent(opCtx(t, d), sub, match)
+	if err != nil {
+		t.Fatalf("no matching event within %s: %v", d, err)
 	}
+	return ev
 }
 
 // A drone named on the command line is known by its name.

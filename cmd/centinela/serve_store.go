@@ -105,10 +105,10 @@ type storage struct {
 }
 
 // openStore opens --db (nothing without one; the application layer loads
-// the agencies and zones made at run time from it), seeds the stored drones from the flags'
-// names and agencies by system id, and returns the fleet's Names and
-// Agencies built from the store: flags seed, what an admin changed (a
-// DroneConfig with Updated set) wins.
+// the agencies and zones made at run time from it, over zones), seeds the
+// stored drones from the flags' names and agencies by system id, and
+// returns the fleet's Names and Agencies built from the store: flags seed,
+// what an admin changed (a DroneConfig with Updated set) wins.
 func (s *server) openStore(zones *geofence.Store, names, agencies map[uint8]string) (map[uint8]string, map[uint8]string, error) {
 	if s.cfg.Store.DB == "" {
 		return names, agencies, nil
@@ -171,6 +171,11 @@ func seedDrones(db *store.DB, names, agencies map[uint8]string) (map[uint8]strin
 		if a, ok := agencies[sys]; ok {
 			c.Agency = a
 		}
+		for _, other := range stored {
+			if other.ID == c.ID && other.SysID != sys && other.SysID != 0 {
+				return nil, nil, fmt.Errorf("--drone-name %d=%s: the name is taken by the stored drone %s of system id %d", sys, c.ID, other.ID, other.SysID)
+			}
+		}
 		for _, old := range cur {
 			if old.ID != c.ID {
 				if err := db.DeleteDrone(old.ID); err != nil {
@@ -225,7 +230,7 @@ const maxEndpoints = 8
 
 // keepDrones, until its subscription closes, stores each drone heard (its
 // system id and links) and gives a newly discovered drone the display
-// name an admin stored for it.
+// name and agency an admin stored for it.
 func (s *server) keepDrones(st *storage) {
 	defer close(st.done)
 	for ev := range st.drones.C {
@@ -245,14 +250,25 @@ func (s *server) keepDrones(st *storage) {
 		c, err := st.DB.Drone(id)
 		switch {
 		case fleet.ErrorCode(err) == fleet.NotFound:
-			c = app.DroneConfig{ID: id, Name: d.Name, Agency: d.Agency}
+			// Only what was heard: a name or agency stored here would
+			// outlive the flags that gave it.
+			c = app.DroneConfig{ID: id}
 		case err != nil:
 			s.log.Warn("drone setup not stored", "drone_id", id, "err", err)
 			continue
 		}
+		// An admin's name and agency (the agency also reaches the fleet
+		// through Agencies when the system id is known).
+		info := fleet.DroneInfo{}
 		if c.Name != "" && c.Name != d.Name {
-			if err := s.Fleet.SetDroneInfo(id, fleet.DroneInfo{Name: c.Name}); err != nil {
-				s.log.Warn("stored drone name not applied", "drone_id", id, "err", err)
+			info.Name = c.Name
+		}
+		if !c.Updated.IsZero() && c.Agency != "" && c.Agency != d.Agency {
+			info.Agency = c.Agency
+		}
+		if info != (fleet.DroneInfo{}) {
+			if err := s.Fleet.SetDroneInfo(id, info); err != nil {
+				s.log.Warn("stored drone name and agency not applied", "drone_id", id, "err", err)
 			}
 		}
 		c.SysID = d.SysID

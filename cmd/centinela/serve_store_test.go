@@ -3,6 +3,7 @@ package main
 import (
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,13 @@ func TestSeedDronesFlagsSeedAdminWins(t *testing.T) {
 	if len(ds) != 3 {
 		t.Errorf("stored drones %+v, want aguila-1, halcon-2, sysid-3", ds)
 	}
+	// A flag may not take the name of another stored drone.
+	if _, _, err := seedDrones(db, map[uint8]string{9: "halcon-2"}, nil); err == nil || !strings.Contains(err.Error(), "taken") {
+		t.Errorf("seeding 9=halcon-2 over the stored halcon-2 of system id 2: %v, want an error", err)
+	}
+	if c, _ := db.Drone("halcon-2"); c.SysID != 2 || c.Name != "Halcón 2" {
+		t.Errorf("halcon-2 after the refused seed: %+v", c)
+	}
 }
 
 func TestServeLoadsStoredSetup(t *testing.T) {
@@ -144,5 +152,82 @@ func TestServeLoadsStoredSetup(t *testing.T) {
 	}
 	if srv.store == nil || srv.store.Recorder == nil {
 		t.Fatal("no recorder")
+	}
+}
+
+func TestSecondServerOnSameDBFails(t *testing.T) {
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg.Store.DB = filepath.Join(t.TempDir(), "c.db")
+	mustServer(t, cfg)
+	start := time.Now()
+	_, err := startServer(cfg, testLogger(t))
+	if err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("second server: %v, want the file is in use", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the second server gave up after %s", took)
+	}
+}
+
+// TestServeRecordsSimulatedDrones serves two simulated drones with a
+// database and reads it back while serving: tracks, events and the drones
+// heard with their links.
+func TestServeRecordsSimulatedDrones(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts simulated drones: skipped with -short")
+	}
+	cfg := testServeConfig()
+	cfg.Sim, cfg.SimSpeedup, cfg.SimBootDelay = 2, testSpeedup, 0
+	cfg.DroneNames = []string{"1=halcon-1"}
+	cfg.Store.DB = filepath.Join(t.TempDir(), "c.db")
+	// An admin named sysid-2 and moved it to the Mexican agency before its
+	// system id was known.
+	pre, err := store.Open(cfg.Store.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pre.PutDrone(app.DroneConfig{ID: "sysid-2", Name: "Halcón Dos", Agency: "mx-agency", Updated: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	pre.Close()
+	srv := mustServer(t, cfg)
+	db := srv.store.DB
+	eventually(t, 10*time.Second, "the admin's name and agency applied", func() bool {
+		d, err := srv.Fleet.Drone("sysid-2")
+		return err == nil && d.Name == "Halcón Dos" && d.Agency == "mx-agency"
+	})
+	eventually(t, 20*time.Second, "tracks of both drones", func() bool {
+		n := 0
+		for _, id := range []string{"halcon-1", "sysid-2"} {
+			if pts, _ := db.Track(id, time.Time{}, time.Time{}, 0); len(pts) >= 5 {
+				n++
+			}
+		}
+		return n == 2
+	})
+	eventually(t, 10*time.Second, "the drones heard, with their links", func() bool {
+		ds, _ := db.Drones()
+		heard := 0
+		for _, d := range ds {
+			if d.SysID != 0 && len(d.Endpoints) == 1 && strings.HasPrefix(d.Endpoints[0], "udp:") {
+				heard++
+			}
+		}
+		return heard == 2
+	})
+	if c, _ := db.Drone("sysid-2"); c.SysID != 2 || c.Name != "Halcón Dos" || c.Updated.IsZero() {
+		t.Errorf("sysid-2 stored as %+v, want its system id added to the admin's record", c)
+	}
+	evs, err := db.Events(app.EventQuery{Kinds: []string{app.KindDroneDiscovered}})
+	if err != nil || len(evs) != 2 {
+		t.Errorf("discovery events %+v, %v", evs, err)
+	}
+	pts, _ := db.Track("halcon-1", time.Time{}, time.Time{}, 0)
+	home := pts[0]
+	if home.Lat == 0 || home.Lon == 0 || !home.LinkUp || home.Mode == "" {
+		t.Errorf("first point %+v", home)
+	}
+	if s := srv.store.Recorder.Stats(); s.Stopped || s.DroppedPoints != 0 {
+		t.Errorf("recorder %+v", s)
 	}
 }

@@ -35,6 +35,7 @@ const (
 	KindMissionResumed     = "mission_resumed"
 	KindMissionFinished    = "mission_finished"
 	KindMissionInterrupted = "mission_interrupted"
+	KindMissionMismatch    = "mission_mismatch"
 	KindZoneState          = "zone_state"
 	KindZoneApproaching    = "zone_approaching"
 	KindZoneBreached       = "zone_breached"
@@ -53,7 +54,7 @@ var EventKinds = []string{
 	KindArmed, KindDisarmed, KindModeChanged, KindTookOff, KindLanded, KindSystemStatus,
 	KindFailsafe, KindVehicleFence, KindCommandResult, KindMissionUploaded, KindMissionStarted,
 	KindMissionProgress, KindMissionItemReached, KindMissionPaused, KindMissionResumed,
-	KindMissionFinished, KindMissionInterrupted, KindZoneState, KindZoneApproaching,
+	KindMissionFinished, KindMissionInterrupted, KindMissionMismatch, KindZoneState, KindZoneApproaching,
 	KindZoneBreached, KindZoneBackInside, KindZoneResponse, KindOperatorAction, KindGrantChanged,
 	KindMissed, KindIdentityClaimed, KindSecurityAlert,
 }
@@ -151,6 +152,9 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 	case fleet.MissionInterrupted:
 		r.Kind, r.At, r.Severity = KindMissionInterrupted, e.At, SevWarning
 		p["mission_id"], p["reason"], p["mode"], p["seq"] = e.MissionID, string(e.Reason), e.Mode, strconv.Itoa(e.Seq)
+	case fleet.MissionMismatch:
+		r.Kind, r.At, r.Severity = KindMissionMismatch, e.At, SevWarning
+		p["mission_id"], p["new_mission_id"], p["seq"], p["detail"] = e.MissionID, e.NewMissionID, strconv.Itoa(e.Seq), e.Detail
 	case fleet.ZoneStateChanged:
 		r.At, r.Agency = e.At, e.Agency
 		switch {
@@ -178,6 +182,9 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 		r.Kind, r.At, r.Severity = KindZoneResponse, e.At, SevWarning
 		p["zone_id"], p["zone_name"], p["action"], p["skipped"] = e.ZoneID, e.ZoneName, string(e.Action), e.Skipped
 		p["code"], p["message"] = string(e.Code), e.Message
+		if e.ByVehicle {
+			p["by_vehicle"] = "true"
+		}
 	case fleet.OperatorAction:
 		r.Kind, r.At = KindOperatorAction, e.At
 		if r.Agency == "" {

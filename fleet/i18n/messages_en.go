@@ -26,6 +26,7 @@ var en = map[string]string{
 	"event.mission_resumed":        "mission resumed at item {seq}",
 	"event.mission_finished":       "mission {mission_id} finished",
 	"event.mission_interrupted":    "mission interrupted ({reason}) at item {seq}",
+	"event.mission_mismatch":       "the vehicle's mission differs from {mission_id}: {detail}",
 	"event.zone_state":             "zone {zone_id}: {from} → {to}",
 	"event.zone_approaching":       "approaching the edge of allowed space (zone {zone_id})",
 	"event.zone_breached":          "left its allowed space (zone {zone_id})",

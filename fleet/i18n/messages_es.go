@@ -25,6 +25,7 @@ var es = map[string]string{
 	"event.mission_resumed":        "misión reanudada en el elemento {seq}",
 	"event.mission_finished":       "misión {mission_id} terminada",
 	"event.mission_interrupted":    "misión interrumpida ({reason}) en el elemento {seq}",
+	"event.mission_mismatch":       "la misión del vehículo difiere de {mission_id}: {detail}",
 	"event.zone_state":             "zona {zone_id}: {from} → {to}",
 	"event.zone_approaching":       "se acerca al límite del espacio permitido (zona {zone_id})",
 	"event.zone_breached":          "salió de su espacio permitido (zona {zone_id})",

@@ -29,6 +29,12 @@ func seqKey(t time.Time, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(timeKey(t), seq)
 }
 
+// recentKey is the key of drone's point at t in the recent bucket: the
+// time, then the drone's id.
+func recentKey(t time.Time, drone string) []byte {
+	return append(timeKey(t), drone...)
+}
+
 func keyTime(k []byte) time.Time {
 	if len(k) < 8 {
 		return time.Time{}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,6 +47,7 @@ var (
 	bucketAudit    = []byte("audit")
 	bucketEvents   = []byte("events")
 	bucketTracks   = []byte("tracks")
+	bucketRecent   = []byte("recent")
 	bucketMissions = []byte("missions")
 
 	keySchema = []byte("schema")
@@ -57,7 +59,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	// 0 → 1: the first schema: every bucket.
 	func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketTokens, bucketGrants, bucketDrones, bucketAgencies, bucketZones,
-			bucketAudit, bucketEvents, bucketTracks, bucketMissions} {
+			bucketAudit, bucketEvents, bucketTracks, bucketRecent, bucketMissions} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -101,7 +103,10 @@ type DB struct {
 	wg   sync.WaitGroup
 
 	trimMu  sync.Mutex
-	trimmed trimStats
+	trimmed TrimStats
+	// recentN counts the points in the recent bucket (about: it is
+	// only a trigger of compaction).
+	recentN atomic.Int64
 
 	closeOnce sync.Once
 }
@@ -157,6 +162,10 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, err
 	}
+	b.View(func(tx *bolt.Tx) error {
+		db.recentN.Store(int64(tx.Bucket(bucketRecent).Stats().KeyN))
+		return nil
+	})
 	db.wg.Add(1)
 	go db.trimLoop()
 	return db, nil

@@ -12,9 +12,19 @@
 // "agencies" (JSON by id), "zones" (one GeoJSON FeatureCollection per zone, in
 // geofence's schema; the bundled dataset is never copied in), "audit" and
 // "events" (JSON, keyed by 8-byte big-endian Unix nanoseconds then an 8-byte
-// sequence), "tracks" (one bucket per drone, keyed by big-endian Unix
-// nanoseconds, each point 30 bytes plus the mode's name; see codec.go) and
-// "missions" (JSON by drone and mission id, plan items in a binary form).
+// sequence), "recent" and "tracks" (telemetry points, 30 bytes plus the
+// mode's name each, see codec.go) and "missions" (JSON by drone and mission
+// id, plan items in a binary form).
+//
+// # Telemetry layout
+//
+// A group commit appends its points to "recent", keyed by time (8-byte
+// big-endian Unix nanoseconds) then drone id: one commit writes only the last
+// pages of one bucket, however many drones it holds. Once 65,536 points
+// wait there, compaction moves them, in one transaction, to "tracks", one
+// bucket per drone keyed by time, so that each drone's bucket is written once
+// for many points (with a bucket per drone written on every commit, 2,000
+// drones cost two page writes each per commit). DB.Track merges both.
 //
 // # Schema and locking
 //

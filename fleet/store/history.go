@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"slices"
 	"time"
 
@@ -169,17 +170,8 @@ func (db *DB) Track(id string, from, to time.Time, max int) ([]app.TrackPoint, e
 	}
 	var out []app.TrackPoint
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTracks).Bucket([]byte(id))
-		if b == nil {
-			return nil
-		}
-		start, end := timeKey(from), timeKey(to)
-		inRange := func(k []byte) bool { return k != nil && (to.IsZero() || bytes.Compare(k, end) < 0) }
-		c := b.Cursor()
 		n := 0
-		for k, _ := c.Seek(start); inRange(k); k, _ = c.Next() {
-			n++
-		}
+		eachPoint(tx, id, from, to, func(_, _ []byte) bool { n++; return true })
 		if n == 0 {
 			return nil
 		}
@@ -187,11 +179,12 @@ func (db *DB) Track(id string, from, to time.Time, max int) ([]app.TrackPoint, e
 		m := min(n, max)
 		out = make([]app.TrackPoint, 0, m)
 		next, i := 0, 0
-		for k, v := c.Seek(start); inRange(k) && len(out) < m; k, v = c.Next() {
+		var err error
+		eachPoint(tx, id, from, to, func(k, v []byte) bool {
 			if i == next {
-				p, err := decodePoint(keyTime(k), v)
-				if err != nil {
-					return err
+				var p app.TrackPoint
+				if p, err = decodePoint(keyTime(k), v); err != nil {
+					return false
 				}
 				out = append(out, p)
 				if m > 1 {
@@ -199,8 +192,9 @@ func (db *DB) Track(id string, from, to time.Time, max int) ([]app.TrackPoint, e
 				}
 			}
 			i++
-		}
-		return nil
+			return len(out) < m
+		})
+		return err
 	})
 	if err != nil {
 		return nil, internal("track", err)
@@ -208,17 +202,69 @@ func (db *DB) Track(id string, from, to time.Time, max int) ([]app.TrackPoint, e
 	return out, nil
 }
 
+// eachPoint calls fn with the keys (times) and values of drone id's points
+// in [from, to), in time order, merged from its bucket and the recent one,
+// while fn returns true. A time in both is the recent one's.
+func eachPoint(tx *bolt.Tx, id string, from, to time.Time, fn func(k, v []byte) bool) {
+	start, end := timeKey(from), timeKey(to)
+	inRange := func(k []byte) bool { return k != nil && (to.IsZero() || bytes.Compare(k[:8], end) < 0) }
+	var a *bolt.Cursor
+	var ak, av []byte
+	if b := tx.Bucket(bucketTracks).Bucket([]byte(id)); b != nil {
+		a = b.Cursor()
+		ak, av = a.Seek(start)
+	}
+	r := tx.Bucket(bucketRecent).Cursor()
+	nextRecent := func(k, v []byte) ([]byte, []byte) {
+		for ; inRange(k); k, v = r.Next() {
+			if len(k) > 8 && string(k[8:]) == id {
+				return k, v
+			}
+		}
+		return nil, nil
+	}
+	rk, rv := nextRecent(r.Seek(start))
+	for {
+		aok, rok := inRange(ak), rk != nil
+		switch {
+		case !aok && !rok:
+			return
+		case aok && rok && bytes.Equal(ak, rk[:8]):
+			ak, av = a.Next()
+		case aok && (!rok || bytes.Compare(ak, rk[:8]) < 0):
+			if !fn(ak, av) {
+				return
+			}
+			ak, av = a.Next()
+		default:
+			if !fn(rk[:8], rv) {
+				return
+			}
+			rk, rv = nextRecent(r.Next())
+		}
+	}
+}
+
 // TrackDrones returns the ids of the drones with stored samples.
 func (db *DB) TrackDrones() ([]string, error) {
-	var out []string
+	seen := map[string]bool{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketRecent).ForEach(func(k, _ []byte) error {
+			seen[string(k[8:])] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		return tx.Bucket(bucketTracks).ForEachBucket(func(k []byte) error {
-			out = append(out, string(k))
+			seen[string(k)] = true
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, internal("track drones", err)
 	}
+	out := slices.Collect(maps.Keys(seen))
+	slices.Sort(out)
 	return out, nil
 }

@@ -105,6 +105,11 @@ func TestTrackRangeAndDownsample(t *testing.T) {
 	if len(all) != 1000 || !all[0].At.Equal(t0) || !all[999].At.Equal(pts[999].At) {
 		t.Fatalf("full track: %d points, %v..%v", len(all), all[0].At, all[len(all)-1].At)
 	}
+	for i, p := range all {
+		if math.Abs(p.Lat-pts[i].Lat) > 1e-7 || math.Abs(p.Lon-pts[i].Lon) > 1e-7 || p.Mode != pts[i].Mode {
+			t.Fatalf("point %d = %+v, want %+v", i, p, pts[i])
+		}
+	}
 	// [10 s, 20 s): points 100..199.
 	part, err := db.Track("alpha", t0.Add(10*time.Second), t0.Add(20*time.Second), 0)
 	must(t, err)
@@ -248,5 +253,58 @@ func TestMissionsStored(t *testing.T) {
 	}
 	if old, _ := db.Missions("", time.Time{}, t0.Add(150*time.Second)); len(old) != 1 || old[0].MissionID != "m2" {
 		t.Errorf("missions updated before 2.5 min: %+v", old)
+	}
+}
+
+func TestTrackAcrossCompaction(t *testing.T) {
+	db := mustOpen(t, "", Options{})
+	var pts []app.TrackPoint
+	for i := range 300 {
+		pts = append(pts, samplePoint(t0.Add(time.Duration(i)*time.Second), i))
+	}
+	// 0..199 compacted into the drone's bucket, 200..299 still recent, and
+	// the same time as point 150 rewritten in recent (it wins).
+	must(t, db.AppendTrack("alpha", pts[:200]...))
+	must(t, db.AppendTrack("bravo", pts[:10]...))
+	must(t, db.compact(true))
+	if n := db.recentN.Load(); n != 0 {
+		t.Fatalf("after compaction %d recent points counted", n)
+	}
+	changed := pts[150]
+	changed.Mode = "RTL"
+	must(t, db.AppendTrack("alpha", pts[200:]...))
+	must(t, db.AppendTrack("alpha", changed))
+	all, err := db.Track("alpha", time.Time{}, time.Time{}, 0)
+	must(t, err)
+	if len(all) != 300 {
+		t.Fatalf("%d points, want 300", len(all))
+	}
+	for i, p := range all {
+		if !p.At.Equal(pts[i].At) {
+			t.Fatalf("point %d at %v, want %v", i, p.At, pts[i].At)
+		}
+	}
+	if all[150].Mode != "RTL" || all[149].Mode != "AUTO" {
+		t.Errorf("point 150 mode %q, want the rewritten RTL", all[150].Mode)
+	}
+	// A range across both, downsampled: first and last kept.
+	part, err := db.Track("alpha", t0.Add(190*time.Second), t0.Add(211*time.Second), 3)
+	must(t, err)
+	if len(part) != 3 || !part[0].At.Equal(pts[190].At) || !part[1].At.Equal(pts[200].At) || !part[2].At.Equal(pts[210].At) {
+		t.Errorf("downsampled range = %v %v %v", part[0].At, part[1].At, part[2].At)
+	}
+	if b, _ := db.Track("bravo", time.Time{}, time.Time{}, 0); len(b) != 10 {
+		t.Errorf("bravo: %d points after compaction, want 10", len(b))
+	}
+	// Retention reaches both buckets.
+	db.trimMu.Lock()
+	err = db.deleteBefore(t0.Add(250 * time.Second))
+	db.trimMu.Unlock()
+	must(t, err)
+	if rest, _ := db.Track("alpha", time.Time{}, time.Time{}, 0); len(rest) != 50 || !rest[0].At.Equal(pts[250].At) {
+		t.Errorf("after retention %d points", len(rest))
+	}
+	if ids, _ := db.TrackDrones(); !reflect.DeepEqual(ids, []string{"alpha"}) {
+		t.Errorf("drones %v, want alpha only", ids)
 	}
 }

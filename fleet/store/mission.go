@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -9,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/app"
 )
 
 // maxMissionChanges bounds a mission's stored status history.
@@ -60,16 +64,31 @@ type missionUpdate struct {
 	drone, mission string
 	at             time.Time
 	upload         bool
-	items          []fleet.MissionItem
-	change         MissionChange
+	// adopted marks the start of a plan the fleet read from the vehicle
+	// (after a restart): items is that plan, compared with the stored one.
+	adopted bool
+	items   []fleet.MissionItem
+	change  MissionChange
 }
 
-func putMission(b *bolt.Bucket, u missionUpdate) error {
+// putMission applies u to the missions bucket b. For the start of an
+// adopted plan not stored yet it stores the plan and returns the record of
+// its comparison with the drone's last uploaded plan (nil if none).
+func putMission(b *bolt.Bucket, u missionUpdate) (*app.EventRecord, error) {
 	key := missionKey(u.drone, u.mission)
 	var m storedMission
-	if raw := b.Get(key); raw != nil {
+	raw := b.Get(key)
+	if raw != nil {
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return err
+			return nil, err
+		}
+	}
+	var report *app.EventRecord
+	if u.adopted && raw == nil && len(u.items) > 0 {
+		m.Items = appendItems(nil, u.items)
+		var err error
+		if report, err = resyncReport(b, u); err != nil {
+			return nil, err
 		}
 	}
 	m.DroneID, m.MissionID = u.drone, u.mission
@@ -86,9 +105,68 @@ func putMission(b *bolt.Bucket, u missionUpdate) error {
 	}
 	data, err := json.Marshal(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return b.Put(key, data)
+	return report, b.Put(key, data)
+}
+
+// KindMissionResynced is the record of a plan the fleet read back from a
+// vehicle (after a restart) compared with the drone's last uploaded plan:
+// params "mission_id" (the plan read), "stored_mission_id", "same" (true or
+// false) and, when they differ, "difference".
+const KindMissionResynced = "mission_resynced"
+
+// resyncReport compares u's plan with the newest plan uploaded to its drone.
+func resyncReport(b *bolt.Bucket, u missionUpdate) (*app.EventRecord, error) {
+	prefix := []byte(u.drone + "\x00")
+	var last storedMission
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var m storedMission
+		if err := json.Unmarshal(v, &m); err != nil {
+			return nil, err
+		}
+		if !m.Uploaded.IsZero() && m.Uploaded.After(last.Uploaded) && len(m.Items) > 0 {
+			last = m
+		}
+	}
+	if last.MissionID == "" {
+		return nil, nil
+	}
+	stored, err := decodeItems(last.Items)
+	if err != nil {
+		return nil, err
+	}
+	r := &app.EventRecord{At: u.at, DroneID: u.drone, Kind: KindMissionResynced, Severity: app.SevNotice,
+		Params: map[string]string{"mission_id": u.mission, "stored_mission_id": last.MissionID, "same": "true"}}
+	if diff := planDifference(stored, u.items); diff != "" {
+		r.Severity = app.SevWarning
+		r.Params["same"], r.Params["difference"] = "false", diff
+	}
+	return r, nil
+}
+
+// planDifference says how the vehicle's plan differs from the stored one
+// ("" when it does not), as a vehicle stores plans: item 0's position
+// (ArduPilot's home, rewritten) and frames are not compared.
+func planDifference(stored, vehicle []fleet.MissionItem) string {
+	if len(stored) != len(vehicle) {
+		return fmt.Sprintf("the vehicle holds %d items, %d were uploaded", len(vehicle), len(stored))
+	}
+	near := func(x, y, tol float64) bool { return (math.IsNaN(x) && math.IsNaN(y)) || math.Abs(x-y) <= tol }
+	for i := range stored {
+		a, v := stored[i], vehicle[i]
+		same := a.Command == v.Command && near(a.Param1, v.Param1, 1e-3) && near(a.Param2, v.Param2, 1e-3) &&
+			near(a.Param3, v.Param3, 1e-3) && near(a.Param4, v.Param4, 1e-3)
+		if i > 0 {
+			same = same && near(a.Lat, v.Lat, 1e-6) && near(a.Lon, v.Lon, 1e-6) && near(a.Alt, v.Alt, 0.01)
+		}
+		if !same {
+			return fmt.Sprintf("item %d: uploaded command %d at %.7f,%.7f alt %.2f, the vehicle holds command %d at %.7f,%.7f alt %.2f",
+				i, a.Command, a.Lat, a.Lon, a.Alt, v.Command, v.Lat, v.Lon, v.Alt)
+		}
+	}
+	return ""
 }
 
 // Missions returns the missions stored for drone droneID ("" for every

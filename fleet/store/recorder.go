@@ -2,6 +2,7 @@ package store
 
 import (
 	"log/slog"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,13 @@ const (
 // events Keep selects (default Recorded) become event records; mission
 // uploads (with their plan) and status changes also go to the missions
 // bucket (DB.Missions).
+//
+// Restart re-sync: the fleet reads a running mission it does not know back
+// from the vehicle (MISSION_CURRENT shows one; MISSION_CURRENT then says where
+// the drone is). When that adopted plan starts, the Recorder stores it and
+// compares it with the plan last uploaded to the drone (before the restart):
+// a KindMissionResynced record, and a log line, say whether the vehicle holds
+// the stored plan and, if not, how they differ.
 //
 // Recording never slows ingest: the fleet's subscription never blocks a
 // publisher, the Recorder's reader only converts and queues (a bounded queue
@@ -76,6 +84,7 @@ type Recorder struct {
 	stopped                                               atomic.Bool
 	errMu                                                 sync.Mutex
 	err                                                   error
+	failed                                                chan struct{}
 	lastCommit                                            atomic.Int64
 }
 
@@ -150,6 +159,7 @@ func (r *Recorder) Initialize() error {
 	}
 	r.log = r.Logger.With("component", "recorder")
 	r.queue = make(chan item, r.QueueSize)
+	r.failed = make(chan struct{})
 	r.sub = r.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})
 	r.wg.Add(2)
 	go r.read()
@@ -166,6 +176,11 @@ func (r *Recorder) Close() {
 	r.sub.Close()
 	r.wg.Wait()
 }
+
+// Failed returns a channel closed when recording stops because a write
+// failed (Stats then says why), for callers to raise an alarm. Call after
+// Initialize.
+func (r *Recorder) Failed() <-chan struct{} { return r.failed }
 
 // Stats returns the recorder's counters. Safe from any goroutine.
 func (r *Recorder) Stats() RecorderStats {
@@ -193,7 +208,10 @@ func (r *Recorder) read() {
 	defer r.wg.Done()
 	defer close(r.queue)
 	agencies := map[string]string{}
-	last := map[string]time.Time{}
+	last := map[string]app.TrackPoint{}
+	// missions is the mission each drone was last seen with in this run: a
+	// start of another one is of a plan the fleet read from the vehicle.
+	missions := map[string]string{}
 	for ev := range r.sub.C {
 		switch e := ev.(type) {
 		case fleet.StateChanged:
@@ -206,14 +224,19 @@ func (r *Recorder) read() {
 			if at.IsZero() {
 				at = r.Now()
 			}
-			if prev, ok := last[d.ID]; ok && !at.After(prev) {
-				// A change without a new message (a link lost): stamp it now.
-				if at = r.Now(); !at.After(prev) {
+			p := PointOf(d, at)
+			if prev, ok := last[d.ID]; ok && !at.After(prev.At) {
+				// A change without a new message: a link lost is stamped
+				// now; one that changes nothing recorded is not a sample.
+				if p.At = prev.At; samePoint(p, prev) {
+					continue
+				}
+				if p.At = r.Now(); !p.At.After(prev.At) {
 					continue
 				}
 			}
-			last[d.ID] = at
-			r.enqueue(item{drone: d.ID, p: PointOf(d, at)})
+			last[d.ID] = p
+			r.enqueue(item{drone: d.ID, p: p})
 		default:
 			drone := fleet.EventDrone(ev)
 			rec, ok := app.EventRecordOf(ev, agencies[drone])
@@ -223,13 +246,22 @@ func (r *Recorder) read() {
 			if rec.At.IsZero() {
 				rec.At = r.Now()
 			}
-			r.enqueue(item{ev: &rec, mission: r.missionUpdate(ev, rec)})
+			r.enqueue(item{ev: &rec, mission: r.missionUpdate(ev, rec, missions)})
 		}
 	}
 }
 
+// samePoint reports whether a and b record the same sample (NaN headings
+// equal).
+func samePoint(a, b app.TrackPoint) bool {
+	if math.IsNaN(a.Heading) && math.IsNaN(b.Heading) {
+		a.Heading, b.Heading = 0, 0
+	}
+	return a == b
+}
+
 // missionUpdate is the missions-bucket write an event makes, if any.
-func (r *Recorder) missionUpdate(ev fleet.Event, rec app.EventRecord) *missionUpdate {
+func (r *Recorder) missionUpdate(ev fleet.Event, rec app.EventRecord, missions map[string]string) *missionUpdate {
 	u := &missionUpdate{drone: rec.DroneID, mission: rec.Params["mission_id"], at: rec.At,
 		change: MissionChange{At: rec.At, Kind: rec.Kind, Seq: -1, Reason: rec.Params["reason"], Mode: rec.Params["mode"]}}
 	if s, ok := rec.Params["seq"]; ok {
@@ -243,11 +275,16 @@ func (r *Recorder) missionUpdate(ev fleet.Event, rec app.EventRecord) *missionUp
 			return nil
 		}
 		u.upload = true
-		// The plan the fleet tracks, if it is still this upload's.
-		if d, err := r.Fleet.Drone(e.DroneID); err == nil && d.Mission.MissionID == e.MissionID {
-			u.items, _ = r.Fleet.MissionPlan(e.DroneID)
+		missions[e.DroneID] = e.MissionID
+		u.items = r.planOf(e.DroneID, e.MissionID)
+	case fleet.MissionStarted:
+		if missions[e.DroneID] != e.MissionID {
+			// Adopted from the vehicle (after a restart): keep the plan and
+			// compare it with the stored one.
+			missions[e.DroneID] = e.MissionID
+			u.adopted, u.items = true, r.planOf(e.DroneID, e.MissionID)
 		}
-	case fleet.MissionStarted, fleet.MissionPaused, fleet.MissionResumed, fleet.MissionFinished, fleet.MissionInterrupted:
+	case fleet.MissionPaused, fleet.MissionResumed, fleet.MissionFinished, fleet.MissionInterrupted:
 	default:
 		return nil
 	}
@@ -255,6 +292,16 @@ func (r *Recorder) missionUpdate(ev fleet.Event, rec app.EventRecord) *missionUp
 		return nil
 	}
 	return u
+}
+
+// planOf returns the plan the fleet tracks for drone, if it is still
+// mission's.
+func (r *Recorder) planOf(drone, mission string) []fleet.MissionItem {
+	if d, err := r.Fleet.Drone(drone); err == nil && d.Mission.MissionID == mission {
+		items, _ := r.Fleet.MissionPlan(drone)
+		return items
+	}
+	return nil
 }
 
 func (r *Recorder) enqueue(it item) {
@@ -302,14 +349,25 @@ func (r *Recorder) writeLoop() {
 			r.err = err
 			r.errMu.Unlock()
 			r.stopped.Store(true)
+			close(r.failed)
 			r.droppedPoints.Add(uint64(len(b.points)))
 			r.droppedEvents.Add(uint64(len(b.events)))
 			r.log.Error("recording stopped: the store cannot be written; the fleet goes on without history",
 				"err", err, "path", r.DB.Path())
 			return
 		}
+		for _, rep := range b.reports {
+			if rep.Params["same"] == "true" {
+				r.log.Info("mission re-synced: the vehicle holds the stored plan", "drone_id", rep.DroneID,
+					"mission_id", rep.Params["mission_id"], "stored_mission_id", rep.Params["stored_mission_id"])
+			} else {
+				r.log.Warn("mission re-synced: the vehicle's plan differs from the stored one", "drone_id", rep.DroneID,
+					"mission_id", rep.Params["mission_id"], "stored_mission_id", rep.Params["stored_mission_id"],
+					"difference", rep.Params["difference"])
+			}
+		}
 		r.points.Add(uint64(len(b.points)))
-		r.events.Add(uint64(len(b.events)))
+		r.events.Add(uint64(len(b.events) + len(b.reports)))
 		r.commits.Add(1)
 		r.lastCommit.Store(time.Now().UnixNano())
 		if first && len(b.points) > 0 {

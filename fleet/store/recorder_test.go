@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,5 +153,56 @@ func TestRecorderDropsWhenDiskIsSlow(t *testing.T) {
 	track, _ := db.Track("sysid-1", time.Time{}, time.Time{}, 0)
 	if uint64(len(track)) != s.Points {
 		t.Errorf("%d points stored, stats say %d committed", len(track), s.Points)
+	}
+}
+
+func TestRecorderReportsResyncAfterRestart(t *testing.T) {
+	uploaded := []fleet.MissionItem{
+		{Seq: 0, Frame: fleet.FrameGlobal, Command: fleet.CmdNavWaypoint, Lat: 32.5, Lon: -117, Alt: 20},
+		{Seq: 1, Frame: fleet.FrameGlobalRelativeAlt, Command: fleet.CmdNavTakeoff, Alt: 30, Autocontinue: true},
+		{Seq: 2, Frame: fleet.FrameGlobalRelativeAlt, Command: fleet.CmdNavWaypoint, Lat: 32.501, Lon: -117, Alt: 30, Autocontinue: true},
+		{Seq: 3, Frame: fleet.FrameGlobalRelativeAlt, Command: fleet.CmdNavReturnToLaunch, Autocontinue: true},
+	}
+	moved := append([]fleet.MissionItem(nil), uploaded...)
+	moved[2].Lat = 32.502
+	rehomed := append([]fleet.MissionItem(nil), uploaded...)
+	rehomed[0].Lat, rehomed[0].Alt = 32.49, 25 // ArduPilot rewrites home
+	for name, c := range map[string]struct {
+		vehicle []fleet.MissionItem
+		same    string
+		diff    string
+	}{
+		"same plan":    {rehomed, "true", ""},
+		"changed plan": {moved, "false", "item 2"},
+		"shorter plan": {uploaded[:3], "false", "3 items, 4 were uploaded"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := mustOpen(t, "", Options{})
+			// The previous run stored the upload.
+			must(t, db.write(&batch{missions: []missionUpdate{{drone: "sysid-1", mission: "before", at: time.Now().Add(-time.Hour), upload: true, items: uploaded}}}))
+			f := mustFleet(t)
+			mustRecorder(t, db, f, nil)
+			v := ft.NewVehicle("udp:test/1", 1)
+			v.DownloadMissionFn = func(context.Context, fleet.MissionType, func(int, int)) ([]fleet.MissionItem, error) {
+				return c.vehicle, nil
+			}
+			ft.Feed(f, v, ft.Copter(ft.Auto, true, ft.StatusActive), ft.Position(time.Second, 32.5005, -117, 30))
+			var reports []app.EventRecord
+			waitFor(t, 10*time.Second, "the re-sync report", func() bool {
+				// The vehicle flies item 2 of a mission the fleet does not know.
+				ft.Feed(f, v, ft.Copter(ft.Auto, true, ft.StatusActive), fleet.MissionCurrent{Seq: 2, Total: len(c.vehicle), State: 3})
+				reports, _ = db.Events(app.EventQuery{Kinds: []string{KindMissionResynced}})
+				return len(reports) > 0
+			})
+			r := reports[0]
+			if r.Params["same"] != c.same || r.Params["stored_mission_id"] != "before" || r.DroneID != "sysid-1" ||
+				!strings.Contains(r.Params["difference"], c.diff) {
+				t.Errorf("report %+v, want same=%s, difference with %q", r, c.same, c.diff)
+			}
+			ms, _ := db.Missions("sysid-1", time.Time{}, time.Time{})
+			if len(ms) != 2 || ms[1].MissionID != r.Params["mission_id"] || len(ms[1].Items) != len(c.vehicle) || !ms[1].Uploaded.IsZero() {
+				t.Errorf("missions %+v, want the adopted plan stored after the uploaded one", ms)
+			}
+		})
 	}
 }

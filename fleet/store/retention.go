@@ -28,8 +28,6 @@ type TrimStats struct {
 	Err error
 }
 
-type trimStats = TrimStats
-
 // TrimStats returns what retention removed since Open.
 func (db *DB) TrimStats() TrimStats {
 	db.trimMu.Lock()
@@ -58,7 +56,9 @@ func (db *DB) trimLoop() {
 		case <-t.C:
 			err = db.Trim()
 		case <-db.kick:
-			err = db.trimSize()
+			if err = db.trimSize(); err == nil {
+				err = db.compact(false)
+			}
 		}
 		if err != nil {
 			db.log.Warn("retention failed", "err", err)
@@ -143,6 +143,7 @@ func (db *DB) historySpan() (oldest, newest time.Time, err error) {
 			}
 		}
 		see(tx.Bucket(bucketEvents))
+		see(tx.Bucket(bucketRecent))
 		see(tx.Bucket(bucketAudit))
 		tracks := tx.Bucket(bucketTracks)
 		return tracks.ForEachBucket(func(k []byte) error {
@@ -216,19 +217,42 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 		}
 	}
 	byTime := func(k, _ []byte) bool { return bytes.Compare(k, end) < 0 }
-	for _, d := range drones {
-		err := run(true, func(tx *bolt.Tx) (*bolt.Bucket, func(k, v []byte) bool) {
-			return tx.Bucket(bucketTracks).Bucket(d), byTime
-		}, &db.trimmed.Points)
-		if err != nil {
-			return total, err
+	// The drones' buckets, many in one transaction: trimBatch keys, then
+	// the next transaction goes on from the drone it stopped at.
+	for next := 0; next < len(drones); {
+		select {
+		case <-db.done:
+			return total, nil
+		default:
 		}
-		// A drone without samples left loses its bucket.
-		err = db.bolt.Update(func(tx *bolt.Tx) error {
+		n := 0
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
 			tracks := tx.Bucket(bucketTracks)
-			if b := tracks.Bucket(d); b != nil {
-				if k, _ := b.Cursor().First(); k == nil {
-					return tracks.DeleteBucket(d)
+			for ; next < len(drones) && n < trimBatch; next++ {
+				b := tracks.Bucket(drones[next])
+				if b == nil {
+					continue
+				}
+				var keys [][]byte
+				c := b.Cursor()
+				k, _ := c.First()
+				for ; k != nil && bytes.Compare(k, end) < 0 && n+len(keys) < trimBatch; k, _ = c.Next() {
+					keys = append(keys, bytes.Clone(k))
+				}
+				for _, k := range keys {
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
+				n += len(keys)
+				if k != nil && bytes.Compare(k, end) < 0 {
+					return nil // budget spent within this drone: go on from it
+				}
+				// A drone without samples left loses its bucket.
+				if first, _ := b.Cursor().First(); first == nil {
+					if err := tracks.DeleteBucket(drones[next]); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -236,6 +260,16 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 		if err != nil {
 			return total, db.trimFailed(err)
 		}
+		db.trimmed.Points += uint64(n)
+		total += n
+	}
+	before := db.trimmed.Points
+	err = run(true, func(tx *bolt.Tx) (*bolt.Bucket, func(k, v []byte) bool) {
+		return tx.Bucket(bucketRecent), byTime
+	}, &db.trimmed.Points)
+	db.recentN.Add(-int64(db.trimmed.Points - before))
+	if err != nil {
+		return total, err
 	}
 	for _, x := range []struct {
 		name  []byte
@@ -258,6 +292,69 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 		}
 	}, &db.trimmed.Missions)
 	return total, err
+}
+
+// Compaction moves points from the recent bucket to the drones' buckets
+// once compactAt of them wait, compactTx a transaction: each drone's bucket
+// is then written once for many points, not once a commit.
+const (
+	compactAt = 65536
+	compactTx = 65536
+)
+
+// compact moves the recent points to the drones' buckets when enough
+// wait (all of them with force).
+func (db *DB) compact(force bool) error {
+	db.trimMu.Lock()
+	defer db.trimMu.Unlock()
+	for force || db.recentN.Load() >= compactAt {
+		moved, more := 0, false
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			recent, tracks := tx.Bucket(bucketRecent), tx.Bucket(bucketTracks)
+			buckets := map[string]*bolt.Bucket{}
+			var keys [][]byte
+			c := recent.Cursor()
+			k, v := c.First()
+			for ; k != nil && len(keys) < compactTx; k, v = c.Next() {
+				if len(k) <= 8 {
+					keys = append(keys, bytes.Clone(k))
+					continue
+				}
+				id := string(k[8:])
+				bk := buckets[id]
+				if bk == nil {
+					var err error
+					if bk, err = tracks.CreateBucketIfNotExists(k[8:]); err != nil {
+						return err
+					}
+					bk.FillPercent = 0.95
+					buckets[id] = bk
+				}
+				k = bytes.Clone(k)
+				if err := bk.Put(k[:8], bytes.Clone(v)); err != nil {
+					return err
+				}
+				keys = append(keys, k)
+			}
+			more = k != nil
+			for _, k := range keys {
+				if err := recent.Delete(k); err != nil {
+					return err
+				}
+			}
+			moved = len(keys)
+			return nil
+		})
+		if err != nil {
+			return db.trimFailed(err)
+		}
+		db.recentN.Add(-int64(moved))
+		if !more {
+			db.recentN.Store(0)
+			return nil
+		}
+	}
+	return nil
 }
 
 func (db *DB) trimFailed(err error) error {

@@ -13,6 +13,9 @@ type batch struct {
 	points   []dronePoint
 	events   []app.EventRecord
 	missions []missionUpdate
+	// reports are the re-sync records the missions produced (written with
+	// the events), for the recorder to log.
+	reports []app.EventRecord
 }
 
 type dronePoint struct {
@@ -23,7 +26,7 @@ type dronePoint struct {
 func (b *batch) len() int { return len(b.points) + len(b.events) + len(b.missions) }
 
 func (b *batch) reset() {
-	b.points, b.events, b.missions = b.points[:0], b.events[:0], b.missions[:0]
+	b.points, b.events, b.missions, b.reports = b.points[:0], b.events[:0], b.missions[:0], b.reports[:0]
 }
 
 // write commits b in one transaction: all of it or, on failure, nothing.
@@ -32,33 +35,35 @@ func (db *DB) write(b *batch) error {
 		return nil
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		tracks := tx.Bucket(bucketTracks)
-		buckets := map[string]*bolt.Bucket{}
-		// bbolt keeps a Put's value until the commit: each point gets its
-		// own bytes (appended to one arena; a grown arena leaves the earlier
-		// values in the old one, untouched).
-		var arena []byte
+		// Points go to the time-ordered recent bucket: a commit appends to
+		// its last pages only, however many drones it holds. Compaction
+		// moves them to the drones' buckets in large groups later.
+		recent := tx.Bucket(bucketRecent)
+		recent.FillPercent = 0.95
+		// bbolt keeps the values until the commit: one arena for the batch.
+		arena := make([]byte, 0, len(b.points)*(pointFixed+8))
 		for _, dp := range b.points {
-			bk := buckets[dp.drone]
-			if bk == nil {
-				var err error
-				if bk, err = tracks.CreateBucketIfNotExists([]byte(dp.drone)); err != nil {
-					return err
-				}
-				// Points arrive in time order: pack the pages full.
-				bk.FillPercent = 0.95
-				buckets[dp.drone] = bk
-			}
 			start := len(arena)
 			arena = appendPoint(arena, dp.p)
-			if err := bk.Put(timeKey(dp.p.At), arena[start:len(arena):len(arena)]); err != nil {
+			if err := recent.Put(recentKey(dp.p.At, dp.drone), arena[start:len(arena):len(arena)]); err != nil {
 				return err
 			}
 		}
-		if len(b.events) > 0 {
-			ev := tx.Bucket(bucketEvents)
-			ev.FillPercent = 0.95
-			for _, r := range b.events {
+		b.reports = b.reports[:0]
+		ms := tx.Bucket(bucketMissions)
+		for _, u := range b.missions {
+			r, err := putMission(ms, u)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				b.reports = append(b.reports, *r)
+			}
+		}
+		ev := tx.Bucket(bucketEvents)
+		ev.FillPercent = 0.95
+		for _, list := range [][]app.EventRecord{b.events, b.reports} {
+			for _, r := range list {
 				seq, err := ev.NextSequence()
 				if err != nil {
 					return err
@@ -73,17 +78,12 @@ func (db *DB) write(b *batch) error {
 				}
 			}
 		}
-		ms := tx.Bucket(bucketMissions)
-		for _, u := range b.missions {
-			if err := putMission(ms, u); err != nil {
-				return err
-			}
-		}
 		return nil
 	})
 	if err != nil {
 		return internal("write history", err)
 	}
+	db.recentN.Add(int64(len(b.points)))
 	db.kickTrim()
 	return nil
 }
