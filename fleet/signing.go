@@ -1,10 +1,13 @@
 package fleet
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +36,47 @@ func ParseSigningKey(s string) (SigningKey, error) {
 	}
 	copy(k[:], b)
 	return k, nil
+}
+
+// ReadSigningKeys reads keys by system id, one "SYSID=HEX" a line (blank
+// lines and lines starting with # are skipped; SYSID 1..254). where names
+// the source in errors, which give the line number and never the key.
+// Returns Invalid for a bad line or a system id given twice.
+func ReadSigningKeys(r io.Reader, where string) (map[uint8]SigningKey, error) {
+	out := map[uint8]SigningKey{}
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		sys, k, err := parseKeyLine(s)
+		if err != nil {
+			return nil, Errorf(Invalid, "%s line %d: %s", where, line, err.Error())
+		}
+		if _, dup := out[sys]; dup {
+			return nil, Errorf(Invalid, "%s line %d: a second key for system id %d", where, line, sys)
+		}
+		out[sys] = k
+	}
+	if err := sc.Err(); err != nil {
+		return nil, Errorf(Invalid, "%s: %v", where, err)
+	}
+	return out, nil
+}
+
+// parseKeyLine reads "SYSID=HEX".
+func parseKeyLine(s string) (uint8, SigningKey, error) {
+	sys, hex, ok := strings.Cut(s, "=")
+	n, err := strconv.Atoi(strings.TrimSpace(sys))
+	if !ok || err != nil || n < 1 || n > 254 {
+		return 0, SigningKey{}, Errorf(Invalid, "want SYSID=HEX with SYSID 1..254")
+	}
+	k, err := ParseSigningKey(hex)
+	if err != nil {
+		return 0, SigningKey{}, err
+	}
+	return uint8(n), k, nil
 }
 
 // NewSigningKey returns a random key.

@@ -66,3 +66,33 @@ func TestSecurityAlerts(t *testing.T) {
 		t.Errorf("second alert counts %d, want 12 held + 1", a.Count)
 	}
 }
+
+// FuzzReadSigningKeys: any key file either loads keys for system ids
+// 1..254 or fails with Invalid, with an error that never repeats a line.
+func FuzzReadSigningKeys(f *testing.F) {
+	key := strings.Repeat("0f", 32)
+	f.Add("1=" + key + "\n")
+	f.Add("# keys\n\n2=" + key + "\n3 = " + key + "\n")
+	f.Add("1=" + key[:63] + "\n")
+	f.Add("300=" + key)
+	f.Add("1=" + key + "\n1=" + key)
+	f.Fuzz(func(t *testing.T, content string) {
+		ks, err := fleet.ReadSigningKeys(strings.NewReader(content), "keys")
+		if err != nil {
+			if fleet.ErrorCode(err) != fleet.Invalid {
+				t.Fatalf("error %v is not Invalid", err)
+			}
+			for _, line := range strings.Split(content, "\n") {
+				if len(line) >= 16 && strings.Contains(err.Error(), line) {
+					t.Fatalf("error %q repeats the line %q", err, line)
+				}
+			}
+			return
+		}
+		for sys := range ks {
+			if sys < 1 || sys > 254 {
+				t.Fatalf("key for system id %d", sys)
+			}
+		}
+	})
+}

@@ -124,33 +124,3 @@ func TestSigningFlagErrors(t *testing.T) {
 		t.Errorf("sim --signing-key HEX for every drone: %v", err)
 	}
 }
-
-// FuzzSigningKeyFile: any key file either loads or fails with an error that
-// does not repeat its content.
-func FuzzSigningKeyFile(f *testing.F) {
-	f.Add("1=" + testKeyHex + "\n")
-	f.Add("# keys\n\n2=" + testKeyHex + "\n3 = " + testKeyHex + "\n")
-	f.Add("1=" + testKeyHex[:63] + "\n")
-	f.Add("300=" + testKeyHex)
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, content string) {
-		path := filepath.Join(dir, "keys")
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		ks, err := signingOptions{File: path}.keys()
-		if err != nil {
-			for _, line := range strings.Split(content, "\n") {
-				if len(line) >= 16 && strings.Contains(err.Error(), line) {
-					t.Fatalf("error %q repeats the file's line %q", err, line)
-				}
-			}
-			return
-		}
-		for sys := range ks {
-			if sys < 1 || sys > 254 {
-				t.Fatalf("key for system id %d", sys)
-			}
-		}
-	})
-}

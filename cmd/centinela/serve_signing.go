@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -71,18 +70,15 @@ func (o signingOptions) keys() (map[uint8]fleet.SigningKey, error) {
 			return nil, fmt.Errorf("--signing-key-file: %w", err)
 		}
 		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for line := 1; sc.Scan(); line++ {
-			s := strings.TrimSpace(sc.Text())
-			if s == "" || strings.HasPrefix(s, "#") {
-				continue
-			}
-			if err := add(fmt.Sprintf("--signing-key-file %s line %d", o.File, line), s); err != nil {
-				return nil, err
-			}
+		ks, err := fleet.ReadSigningKeys(f, "--signing-key-file "+o.File)
+		if err != nil {
+			return nil, err
 		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("--signing-key-file: %w", err)
+		for sys, k := range ks {
+			if _, dup := out[sys]; dup {
+				return nil, fmt.Errorf("--signing-key-file %s: a second key for system id %d", o.File, sys)
+			}
+			out[sys] = k
 		}
 	}
 	return out, nil
