@@ -43,8 +43,11 @@ type drone struct {
 	mission missionTracker
 	params  map[string]Param
 	texts   tokenBucket
-	alerts  map[SecurityKind]*alertState
-	busy    atomic.Bool
+	// streamsAt is when streams were last asked for; lastTelemetry when a
+	// GLOBAL_POSITION_INT last came, fix or not (see checkStreams).
+	streamsAt, lastTelemetry time.Time
+	alerts                   map[SecurityKind]*alertState
+	busy                     atomic.Bool
 }
 
 func newDrone(f *Fleet, id string, key VehicleKey, v Vehicle) *drone {
@@ -95,6 +98,7 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 	case Heartbeat:
 		return d.applyHeartbeat(now, u, out)
 	case GlobalPosition:
+		d.lastTelemetry = now
 		d.checkBoot(now, u.TimeBoot, out)
 		if !validFix(u.Lat, u.Lon) || !finite(u.AltMSL) || !finite(u.RelAlt) {
 			return false
@@ -503,6 +507,7 @@ func (d *drone) pendingJobs(now time.Time) []jobKind {
 	if d.st.LinkState != LinkStateUp {
 		return nil
 	}
+	d.checkStreams(now)
 	var jobs []jobKind
 	if d.needInit && !d.initQueued && !now.Before(d.initAfter) {
 		d.needInit, d.initQueued = false, true

@@ -536,6 +536,9 @@ func (f *Fleet) initDrone(d *drone) {
 	}
 	d.mu.Lock()
 	d.initQueued = false
+	if err == nil {
+		d.streamsAt = f.now()
+	}
 	if err != nil && f.ctx.Err() == nil {
 		d.needInit = true
 		d.initAfter = f.now().Add(initRetryDelay)

@@ -247,3 +247,23 @@ func (b *tokenBucket) allow(now time.Time) bool {
 	b.tokens--
 	return true
 }
+
+// streamCheckAfter is how long after asking for streams the fleet waits for
+// a GLOBAL_POSITION_INT (with a fix or not) before asking again:
+// REQUEST_DATA_STREAM has no answer, and on a lossy link it is lost like
+// anything else.
+const streamCheckAfter = 5 * time.Second
+
+// checkStreams asks for the streams again when none came since they were
+// asked for. Called with d.mu held, by the scheduler.
+func (d *drone) checkStreams(now time.Time) {
+	if d.streamsAt.IsZero() || d.needInit || d.initQueued || now.Sub(d.streamsAt) < streamCheckAfter {
+		return
+	}
+	if d.lastTelemetry.Before(d.streamsAt) {
+		d.log.Debug("no telemetry since the stream request: asking again", "link", d.key.Link)
+		d.needInit = true
+		d.initAfter = time.Time{}
+	}
+	d.streamsAt = time.Time{}
+}

@@ -152,3 +152,24 @@ func TestParamCacheAndTextRateBounded(t *testing.T) {
 	clock.Advance(11 * time.Minute)
 	poll(t, "cache of a drone lost for long dropped", func() bool { return state(t, f, "sysid-1").Params == 0 })
 }
+
+// REQUEST_DATA_STREAM has no answer: when no telemetry follows it, the
+// fleet asks again (once per 5 s), and not when telemetry flows.
+func TestStreamsAskedAgainWhenSilent(t *testing.T) {
+	f, clock := mustFleet(t)
+	v := ft.NewVehicle("l", 1)
+	w := ft.NewVehicle("m", 2)
+	discover(t, f, v, ft.Copter(0, false, ft.StatusStandby))
+	discover(t, f, w, ft.Copter(0, false, ft.StatusStandby))
+	for range 6 {
+		clock.Advance(time.Second)
+		f.Handle(v, ft.Copter(0, false, ft.StatusStandby))
+		f.Handle(w, ft.Copter(0, false, ft.StatusStandby))
+		f.Handle(w, ft.NoFix(time.Second))
+	}
+	// One scheduler pass looks at both drones.
+	poll(t, "streams asked again of the silent drone", func() bool { return v.Calls("RequestStreams") == 2 })
+	if n := w.Calls("RequestStreams"); n != 1 {
+		t.Errorf("streams asked %d times of a drone that streams", n)
+	}
+}

@@ -141,10 +141,15 @@ type endpointState struct {
 	peers  []*guardConn // open connections of a listener, oldest first
 }
 
-// admit registers a new connection of a listener. Unproven peers over
-// their budget are evicted oldest first, then a full listener evicts its
-// oldest unproven peer or refuses the new one. It returns false when c must
-// be closed.
+// unprovenGrace is how long a new peer may stay unproven before a newcomer
+// can evict it: long enough to hear a vehicle's 1 Hz heartbeat.
+const unprovenGrace = 2 * time.Second
+
+// admit registers a new connection of a listener. When the unproven peers
+// are over their budget or the listener is full, the oldest unproven peer
+// is evicted if it had its grace period; else the new one is refused (it
+// comes back with its next datagram or connection). It returns false when c
+// must be closed.
 func (s *endpointState) admit(c *guardConn) bool {
 	s.peerMu.Lock()
 	var evict []*guardConn
@@ -156,14 +161,14 @@ func (s *endpointState) admit(c *guardConn) bool {
 	}
 	for unproven >= s.maxUnproven || len(s.peers) >= s.maxPeers {
 		i := slices.IndexFunc(s.peers, func(p *guardConn) bool { return !p.proven.Load() })
-		if i < 0 {
+		if i < 0 || c.opened.Sub(s.peers[i].opened) < unprovenGrace {
 			break
 		}
 		evict = append(evict, s.peers[i])
 		s.peers = slices.Delete(s.peers, i, i+1)
 		unproven--
 	}
-	ok := len(s.peers) < s.maxPeers
+	ok := len(s.peers) < s.maxPeers && unproven < s.maxUnproven
 	if ok {
 		s.peers = append(s.peers, c)
 	}
@@ -177,7 +182,8 @@ func (s *endpointState) admit(c *guardConn) bool {
 	}
 	if !ok {
 		s.guard.stats.peersRefused.Add(1)
-		s.guard.logLimit.warn("listener full: connection refused", "link", s.ep.String(), "limit", s.maxPeers)
+		s.guard.logLimit.warn("listener full: connection refused", "link", s.ep.String(),
+			"limit", s.maxPeers, "unproven_limit", s.maxUnproven)
 	}
 	return ok
 }

@@ -35,7 +35,7 @@ const (
 	DefaultMaxLinks           = 4096
 	DefaultMaxLinksPerChannel = 8
 	DefaultMaxPeers           = 512
-	DefaultMaxUnproven        = 32
+	DefaultMaxUnproven        = 256
 	DefaultFrameTimeout       = 2 * time.Second
 	DefaultFrameIdle          = 15 * time.Second
 	DefaultPeerRate           = 256 << 10
@@ -96,8 +96,9 @@ type Transport struct {
 	// MaxPeers bounds the connections of each listening endpoint: TCP
 	// connections of a tcpin endpoint, peers of a udp endpoint (optional,
 	// default 512). MaxUnproven bounds, among them, those not yet proven to
-	// be a vehicle by a valid vehicle HEARTBEAT (optional, default 32):
-	// they are evicted first.
+	// be a vehicle by a valid vehicle HEARTBEAT (optional, default 256):
+	// they are evicted first, once they had 2 s to prove themselves; until
+	// then a newcomer over the budget is refused.
 	MaxPeers, MaxUnproven int
 	// FrameTimeout bounds the time one frame may take to arrive once
 	// started, and FrameIdle the time without any whole frame, before the
@@ -196,8 +197,9 @@ type Stats struct {
 	SlowClosed uint64
 	// Throttled counts the times a peer was slowed to PeerRate.
 	Throttled uint64
-	// PeersRefused counts connections refused by a full listener
-	// (MaxPeers), UnprovenEvicted unproven peers evicted (MaxUnproven).
+	// PeersRefused counts connections refused by a full listener (MaxPeers,
+	// or MaxUnproven with every unproven peer in its grace period);
+	// UnprovenEvicted unproven peers evicted.
 	PeersRefused, UnprovenEvicted uint64
 	// LinksRefused counts vehicles ignored over MaxLinks or
 	// MaxLinksPerChannel.
