@@ -149,6 +149,7 @@ func (s *Subscription) push(e Event) {
 	if s.discrete >= s.limit {
 		s.pending++
 		s.missed.Add(1)
+		s.f.counters.missed.Add(1)
 		now := time.Now()
 		logIt := now.Sub(s.lastDropLog) >= time.Second
 		if logIt {

@@ -101,31 +101,6 @@ type LinkClosed struct{}
 
 func (LinkClosed) isUpdate() {}
 
-// Stats are the fleet's identity and ingest counters since Initialize. Each
-// is read atomically; they only grow.
-type Stats struct {
-	// Claims counts identity claims decided (IdentityClaimed events).
-	Claims uint64
-	// ClaimantUpdates counts updates ignored from keys held as claimants.
-	ClaimantUpdates uint64
-	// ClaimantsRefused counts keys not held because MaxClaimants were held.
-	ClaimantsRefused uint64
-	// DronesRefused counts new drones refused because MaxDrones were tracked.
-	DronesRefused uint64
-	// BadFields counts decoded values dropped as impossible (non-finite,
-	// off the globe, out of a patrol drone's envelope).
-	BadFields uint64
-	// BadMissions counts plans read from vehicles and not adopted: too
-	// large or with an invalid item.
-	BadMissions uint64
-	// ParamsRefused counts PARAM_VALUEs not cached: names neither asked for
-	// nor part of the list the vehicle announced, or over MaxParams.
-	ParamsRefused uint64
-	// EventsDropped counts discrete events dropped by a drone's rate limit
-	// (status texts over 20 a second after a burst of 100).
-	EventsDropped uint64
-}
-
 // claimant is a key heard with a heartbeat whose drone is not decided yet.
 // Guarded by Fleet.mu.
 type claimant struct {
@@ -511,18 +486,4 @@ func (d *drone) currentKey() VehicleKey {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.key
-}
-
-// Stats returns the fleet's counters.
-func (f *Fleet) Stats() Stats {
-	return Stats{
-		Claims:           f.stats.claims.Load(),
-		ClaimantUpdates:  f.stats.claimantUpdates.Load(),
-		ClaimantsRefused: f.stats.claimantsRefused.Load(),
-		DronesRefused:    f.stats.dronesRefused.Load(),
-		BadFields:        f.stats.badFields.Load(),
-		BadMissions:      f.stats.badMissions.Load(),
-		ParamsRefused:    f.stats.paramsRefused.Load(),
-		EventsDropped:    f.stats.eventsDropped.Load(),
-	}
 }

@@ -160,11 +160,16 @@ type ZoneWatch struct {
 	log    *slog.Logger
 	now    func() time.Time
 	margin geofence.Margin
-	ctx    context.Context
-	cancel context.CancelFunc
-	sub    *Subscription
-	wg     sync.WaitGroup
-	once   sync.Once
+	// grace, hystM, hystTime are VehicleGrace, HysteresisM and
+	// HysteresisTime with their defaults.
+	grace    time.Duration
+	hystM    float64
+	hystTime time.Duration
+	ctx      context.Context
+	cancel   context.CancelFunc
+	sub      *Subscription
+	wg       sync.WaitGroup
+	once     sync.Once
 
 	// tracks belongs to the run goroutine.
 	tracks map[string]*zoneTrack
@@ -172,6 +177,7 @@ type ZoneWatch struct {
 	mu         sync.Mutex
 	status     map[string]ZoneDroneStatus
 	responding map[string]bool
+	counters   zoneWatchCounters
 
 	// in
 	jobs chan zoneJob
@@ -231,14 +237,15 @@ func (w *ZoneWatch) Initialize() error {
 	w.margin.HorizontalM = max(w.margin.HorizontalM, 0)
 	w.margin.VerticalM = max(w.margin.VerticalM, 0)
 	w.margin.Time = max(w.margin.Time, 0)
-	if w.VehicleGrace == 0 {
-		w.VehicleGrace = defaultVehicleGrace
+	w.grace, w.hystM, w.hystTime = w.VehicleGrace, w.HysteresisM, w.HysteresisTime
+	if w.grace == 0 {
+		w.grace = defaultVehicleGrace
 	}
-	if w.HysteresisM == 0 {
-		w.HysteresisM = defaultHysteresisM
+	if w.hystM == 0 {
+		w.hystM = defaultHysteresisM
 	}
-	if w.HysteresisTime == 0 {
-		w.HysteresisTime = defaultHysteresisTime
+	if w.hystTime == 0 {
+		w.hystTime = defaultHysteresisTime
 	}
 	workers := w.Workers
 	if workers == 0 {
@@ -320,6 +327,7 @@ func (w *ZoneWatch) check(st DroneState) {
 	vel := [3]float64{st.VelN, st.VelE, st.VelD}
 	if tr.status != ZoneUnknown && tr.set == set && tr.agency == st.Agency && tr.pos == st.Position &&
 		sameFloat(tr.altMSL, st.AltMSL) && tr.vel == vel && now.Sub(tr.checked) < zoneRecheck && !now.Before(tr.checked) {
+		w.counters.unchanged.Add(1)
 		return
 	}
 	tr.set, tr.agency, tr.pos, tr.altMSL, tr.vel, tr.checked = set, st.Agency, st.Position, st.AltMSL, vel, now
@@ -329,7 +337,9 @@ func (w *ZoneWatch) check(st DroneState) {
 		}
 	}
 	pos := currentGeoPos(st)
+	t0 := time.Now()
 	res, err := set.Watch(st.Agency, pos, geofence.Velocity{VN: vel[0], VE: vel[1], VD: vel[2]}, w.margin, at)
+	w.counters.observeCheck(t0)
 	if err != nil {
 		if errors.Is(err, geofence.ErrUnknownAgency) {
 			if tr.badAgency != st.Agency {
@@ -373,6 +383,7 @@ func (w *ZoneWatch) check(st DroneState) {
 	if next == prev {
 		return
 	}
+	w.counters.transition(prev, next)
 	w.Fleet.Publish(ZoneStateChanged{DroneID: st.ID, At: now, Agency: st.Agency, From: prev, To: next,
 		ZoneID: zoneID, ZoneName: zoneName, Position: st.Position, Violation: violation,
 		BoundaryM: res.BoundaryM, TimeToBreach: res.TimeToBreach})
@@ -392,23 +403,23 @@ func (w *ZoneWatch) check(st DroneState) {
 // checks inside should stay approaching: it is not yet HysteresisM beyond
 // the margin, or not yet for HysteresisTime.
 func (w *ZoneWatch) holdApproaching(tr *zoneTrack, res geofence.WatchResult, relAlt float64, now time.Time) bool {
-	if w.HysteresisM > 0 {
-		nearH := w.margin.HorizontalM > 0 && res.BoundaryM <= w.margin.HorizontalM+w.HysteresisM
+	if w.hystM > 0 {
+		nearH := w.margin.HorizontalM > 0 && res.BoundaryM <= w.margin.HorizontalM+w.hystM
 		// A floor at home level is the ground, never a margin to hold.
 		ground := relAlt-res.VerticalM <= groundM
-		nearV := w.margin.VerticalM > 0 && !ground && res.VerticalM <= w.margin.VerticalM+w.HysteresisM/5
+		nearV := w.margin.VerticalM > 0 && !ground && res.VerticalM <= w.margin.VerticalM+w.hystM/5
 		if nearH || nearV {
 			tr.clearSince = time.Time{}
 			return true
 		}
 	}
-	if w.HysteresisTime <= 0 {
+	if w.hystTime <= 0 {
 		return false
 	}
 	if tr.clearSince.IsZero() {
 		tr.clearSince = now
 	}
-	return now.Sub(tr.clearSince) < w.HysteresisTime
+	return now.Sub(tr.clearSince) < w.hystTime
 }
 
 // groundM is how far above home a floor still counts as the ground.
@@ -525,10 +536,10 @@ func (w *ZoneWatch) waitForVehicle(ev *ZoneResponse) bool {
 	if w.vehicleAnswered(st, ev) {
 		return true
 	}
-	if !st.Fence.Known || w.VehicleGrace <= 0 {
+	if !st.Fence.Known || w.grace <= 0 {
 		return false
 	}
-	deadline := time.NewTimer(w.VehicleGrace)
+	deadline := time.NewTimer(w.grace)
 	defer deadline.Stop()
 	tick := time.NewTicker(vehicleGracePoll)
 	defer tick.Stop()
@@ -601,6 +612,7 @@ func (w *ZoneWatch) execute(ev ZoneResponse) {
 }
 
 func (w *ZoneWatch) publishResponse(ev ZoneResponse) {
+	w.counters.response(ev)
 	log := w.log.With("drone_id", ev.DroneID, "zone_id", ev.ZoneID, "action", string(ev.Action))
 	switch {
 	case ev.Skipped != "":

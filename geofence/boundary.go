@@ -23,16 +23,18 @@ type bedge struct {
 	minX, maxX, minY, maxY float64
 }
 
-// boundary returns the horizontal distance from p to the nearest boundary
-// of the agency's allowed space at p's altitude, and the zone owning that
-// boundary (-1 when none lies within MaxSearchM).
+// boundaryScan returns the horizontal distance from p to the nearest
+// boundary of the agency's allowed space at p's altitude, and the zone
+// owning that boundary (-1 when none lies within MaxSearchM), computing the
+// boundary anew around p: the reference for boundary, which gives the same
+// answer from cached pieces (boundary_index.go).
 //
 // The boundary is where the allowed status changes: every edge of the
 // zones that matter at this altitude is split where other edges cross it,
 // and a piece counts if the status differs half a metre to either side of
 // its middle. Circles are taken as polygons within 1 m of them. The search
 // grows a box around p until the nearest piece found lies inside it.
-func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
+func (s *Set) boundaryScan(ag *Agency, p Position, at time.Time) (float64, int) {
 	ll := p.orb()
 	pr := newProj(ll)
 	var origin vec

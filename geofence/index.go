@@ -79,12 +79,12 @@ func (t *rtree) search(q orb.Bound, fn func(i int) bool) {
 
 func (t *rtree) searchNode(n int, q orb.Bound, fn func(i int) bool) bool {
 	nd := &t.nodes[n]
-	if !nd.b.Intersects(q) {
+	if !meets(&nd.b, &q) {
 		return true
 	}
 	for _, c := range nd.children {
 		if nd.leaf {
-			if !t.items[c].Intersects(q) {
+			if !meets(&t.items[c], &q) {
 				continue
 			}
 			if !fn(int(c)) {
@@ -97,4 +97,13 @@ func (t *rtree) searchNode(n int, q orb.Bound, fn func(i int) bool) bool {
 		}
 	}
 	return true
+}
+
+// meets is orb.Bound.Intersects without the copies: false if either bound
+// is empty or they are apart.
+func meets(a, b *orb.Bound) bool {
+	if a.Min[0] > a.Max[0] || a.Min[1] > a.Max[1] || b.Min[0] > b.Max[0] || b.Min[1] > b.Max[1] {
+		return false
+	}
+	return a.Max[0] >= b.Min[0] && a.Min[0] <= b.Max[0] && a.Max[1] >= b.Min[1] && a.Min[1] <= b.Max[1]
 }

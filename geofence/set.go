@@ -90,6 +90,10 @@ type Set struct {
 	lines    []Line
 	tree     rtree
 	linear   bool // scan every zone instead of using tree (benchmarks)
+	// bcache holds the boundary pieces by candidate zones (nil: always
+	// scan); scanBoundary makes boundary scan (tests, benchmarks).
+	bcache       *boundaryCache
+	scanBoundary bool
 }
 
 // NewSet validates zones, agencies and lines and builds a Set. A zero
@@ -144,6 +148,7 @@ func build(zones []Zone, agencies []Agency, lines []Line) *Set {
 		agencies: make([]Agency, len(agencies)),
 		agByID:   make(map[string]int, len(agencies)),
 		lines:    make([]Line, len(lines)),
+		bcache:   newBoundaryCache(),
 	}
 	for i, z := range zones {
 		s.zones[i] = compileZone(z.clone())

@@ -111,7 +111,10 @@ func (s *Set) Watch(agencyID string, p Position, v Velocity, m Margin, at time.T
 	if m.Time > 0 && (v.VN != 0 || v.VE != 0 || v.VD != 0) {
 		secs := m.Time.Seconds()
 		end := ahead(p, v, secs)
-		if pv := s.checkLeg(ag, p, end, 0, at); pv != nil {
+		if s.legClear(d, v, secs) {
+			// Level flight that cannot reach the nearest boundary within
+			// the margin: the look-ahead stays in the allowed space.
+		} else if pv := s.checkLeg(ag, p, end, 0, at); pv != nil {
 			res.State = Approaching
 			res.Violation = pv
 			res.TimeToBreach = time.Duration(pv.Fraction * secs * float64(time.Second))
@@ -179,4 +182,15 @@ func (s *Set) verticalRoom(ag *Agency, p Position, at time.Time, room *float64) 
 		*room, best = excl, exclZ
 	}
 	return best
+}
+
+// legClear reports whether the look-ahead leg of level flight at v for
+// secs seconds ends nearer than the boundary distance d (less a metre and
+// 1 %): then every point of it lies where the allowed status is p's, and
+// checkLeg need not run. The scan (scanBoundary) always checks the leg.
+func (s *Set) legClear(d float64, v Velocity, secs float64) bool {
+	if s.scanBoundary || s.bcache == nil || v.VD != 0 || math.IsInf(d, 1) {
+		return false
+	}
+	return math.Hypot(v.VN, v.VE)*secs*1.01+1 < d
 }

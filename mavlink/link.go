@@ -90,6 +90,7 @@ func (l *link) handleFrame(seq uint8, m message.Message, now time.Time) {
 		if gap := seq - l.lastSeq - 1; gap < 128 {
 			// A larger gap is a duplicate or a reordered frame.
 			l.lost += uint64(gap)
+			l.t.traffic.lost.Add(uint64(gap))
 		}
 	}
 	l.haveSeq, l.lastSeq = true, seq

@@ -147,7 +147,8 @@ func checkPosition(p fleet.Position) error {
 func deg7(d float64) int32 { return int32(math.Round(d * 1e7)) }
 
 // Command implements fleet.Vehicle.
-func (l *link) Command(ctx context.Context, c fleet.Command) error {
+func (l *link) Command(ctx context.Context, c fleet.Command) (err error) {
+	defer l.t.observeOp(c.Kind.String(), opStart(), &err)
 	mc, err := toMAVCommand(c)
 	if err != nil {
 		return err

@@ -211,7 +211,8 @@ func plainFrame(f common.MAV_FRAME) fleet.Frame {
 // MISSION_INT). On silence it repeats its last message; when the vehicle's
 // final ACK was lost and it answers a repeated last item with
 // MAV_MISSION_ERROR, the upload starts again with MISSION_COUNT.
-func (l *link) UploadMission(ctx context.Context, t fleet.MissionType, items []fleet.MissionItem, progress func(done, total int)) error {
+func (l *link) UploadMission(ctx context.Context, t fleet.MissionType, items []fleet.MissionItem, progress func(done, total int)) (err error) {
+	defer l.t.observeOp("mission_upload", opStart(), &err)
 	if len(items) > maxMissionItems {
 		return fleet.Errorf(fleet.Invalid, "too many mission items: %d", len(items))
 	}
@@ -349,7 +350,8 @@ func (l *link) cancelTransfer(t fleet.MissionType) {
 // DownloadMission implements fleet.Vehicle: MISSION_REQUEST_LIST →
 // MISSION_COUNT, MISSION_REQUEST_INT for each item (MISSION_REQUEST for a
 // vehicle without MISSION_INT), then MISSION_ACK.
-func (l *link) DownloadMission(ctx context.Context, t fleet.MissionType, progress func(done, total int)) ([]fleet.MissionItem, error) {
+func (l *link) DownloadMission(ctx context.Context, t fleet.MissionType, progress func(done, total int)) (_ []fleet.MissionItem, err error) {
+	defer l.t.observeOp("mission_download", opStart(), &err)
 	w, end, err := l.startTransfer(t)
 	if err != nil {
 		return nil, err
@@ -457,7 +459,8 @@ func (l *link) DownloadMission(ctx context.Context, t fleet.MissionType, progres
 }
 
 // ClearMission implements fleet.Vehicle: MISSION_CLEAR_ALL → MISSION_ACK.
-func (l *link) ClearMission(ctx context.Context, t fleet.MissionType) error {
+func (l *link) ClearMission(ctx context.Context, t fleet.MissionType) (err error) {
+	defer l.t.observeOp("mission_clear", opStart(), &err)
 	w, end, err := l.startTransfer(t)
 	if err != nil {
 		return err

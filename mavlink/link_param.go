@@ -37,7 +37,8 @@ func (l *link) paramWaiter(size int, want func(m *common.MessageParamValue) bool
 // ReadParams implements fleet.Vehicle: PARAM_REQUEST_LIST, then
 // PARAM_REQUEST_READ by index for every index missed, a batch at a time,
 // until every index is known or the retries run out (Timeout).
-func (l *link) ReadParams(ctx context.Context, progress func(got, total int)) ([]fleet.Param, error) {
+func (l *link) ReadParams(ctx context.Context, progress func(got, total int)) (_ []fleet.Param, err error) {
+	defer l.t.observeOp("params_read", opStart(), &err)
 	select {
 	case <-l.done:
 		return nil, errNoDrone()
@@ -166,7 +167,8 @@ func batchDone(asked []int, have []bool) bool {
 
 // ReadParam implements fleet.Vehicle: PARAM_REQUEST_READ by name. Returns
 // NotFound if the vehicle does not answer for that name.
-func (l *link) ReadParam(ctx context.Context, name string) (fleet.Param, error) {
+func (l *link) ReadParam(ctx context.Context, name string) (_ fleet.Param, err error) {
+	defer l.t.observeOp("param_read", opStart(), &err)
 	if err := checkParamName(name); err != nil {
 		return fleet.Param{}, err
 	}
@@ -183,7 +185,8 @@ func (l *link) ReadParam(ctx context.Context, name string) (fleet.Param, error) 
 // SetParam implements fleet.Vehicle: PARAM_SET with the value as REAL32
 // (ArduPilot converts it to the parameter's type; C-cast encoding), confirmed
 // by the echoed PARAM_VALUE. Returns Denied if the echoed value differs.
-func (l *link) SetParam(ctx context.Context, name string, value float64) (fleet.Param, error) {
+func (l *link) SetParam(ctx context.Context, name string, value float64) (_ fleet.Param, err error) {
+	defer l.t.observeOp("param_set", opStart(), &err)
 	if err := checkParamName(name); err != nil {
 		return fleet.Param{}, err
 	}

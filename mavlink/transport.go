@@ -143,8 +143,9 @@ type Transport struct {
 	signedBySys map[uint8]*link
 	lastNotice  map[chanKind]time.Time
 
-	stats transportStats
-	perCh map[*gomavlib.Channel]int // links per channel, owned by run
+	stats   transportStats
+	traffic trafficCounters
+	perCh   map[*gomavlib.Channel]int // links per channel, owned by run
 }
 
 // transportStats are the transport's counters, updated atomically from any
@@ -465,6 +466,7 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 		delete(t.perCh, evt.Channel)
 		t.forgetChannel(evt.Channel)
 		t.endConsoleLine(evt.Channel)
+		t.channelClosed(evt.Channel)
 		t.stats.links.Store(int64(len(t.links)))
 	}
 }
@@ -480,6 +482,7 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 		return
 	}
 	t.stats.frames.Add(1)
+	t.frameIn(evt.Channel, msg)
 	key := linkKey{evt.Channel, fr.GetSystemID()}
 	l := t.links[key]
 	var sign = (*frame.V2Key)(nil)
@@ -601,6 +604,7 @@ func (t *Transport) handle(v fleet.Vehicle, u fleet.Update) {
 
 // send writes m to the channel. It returns at once; nil means queued.
 func (t *Transport) send(ch *gomavlib.Channel, m message.Message) error {
+	t.frameOut(ch, m)
 	return t.node.WriteMessageTo(ch, m)
 }
 

@@ -112,6 +112,9 @@ func droneToPB(d app.Drone) *pb.Drone {
 		LastSeen:      ts(s.LastSeen),
 		LastHeartbeat: ts(s.LastHeartbeat),
 		Discovered:    ts(s.Discovered),
+		PrearmKnown:   s.PrearmKnown,
+		PrearmOk:      s.PrearmOK,
+		LastRefusal:   s.LastRefusal,
 	}
 	if s.HasPosition {
 		out.Position = &pb.Position{LatDeg: s.Position.Lat, LonDeg: s.Position.Lon, RelAltM: s.Position.RelAlt, AltMslM: opt(s.AltMSL)}

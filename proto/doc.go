@@ -8,7 +8,7 @@
 // # Server
 //
 // Server serves the services Fleet, Control, Emergency, Mission, Param,
-// Geofence, Telemetry and Admin, plus the standard health service
+// Geofence, Telemetry, Admin and Patrol, plus the standard health service
 // (grpc.health.v1) and server reflection, so grpcurl and grpc-health-probe
 // work. Set its fields, call Initialize (which listens, so a port in use
 // fails at once) and Close when done.

@@ -99,3 +99,34 @@ func (f *fleetServer) ListEvents(ctx context.Context, req *pb.ListEventsRequest)
 	}
 	return out, nil
 }
+
+func alertToPB(a app.Alert) *pb.Alert {
+	out := &pb.Alert{Id: a.ID, Event: eventToPB(a.EventRecord), Acked: a.Acked, AckedBy: a.AckedBy}
+	if a.Acked {
+		out.AckedAt = ts(a.AckedAt)
+	}
+	return out
+}
+
+func (f *fleetServer) ListAlerts(ctx context.Context, req *pb.ListAlertsRequest) (*pb.ListAlertsResponse, error) {
+	alerts, err := f.s.App.Alerts(ctx, principal(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListAlertsResponse{Alerts: make([]*pb.Alert, 0, len(alerts))}
+	for _, a := range alerts {
+		if req.GetUnackedOnly() && a.Acked {
+			continue
+		}
+		out.Alerts = append(out.Alerts, alertToPB(a))
+	}
+	return out, nil
+}
+
+func (f *fleetServer) AckAlert(ctx context.Context, req *pb.AckAlertRequest) (*pb.AckAlertResponse, error) {
+	a, err := f.s.App.AckAlert(ctx, principal(ctx), req.GetAlertId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.AckAlertResponse{Alert: alertToPB(a)}, nil
+}

@@ -166,6 +166,7 @@ func (s *Server) register() {
 	pb.RegisterGeofenceServer(s.grpc, &geofenceServer{s: s})
 	pb.RegisterTelemetryServer(s.grpc, &telemetryServer{s: s})
 	pb.RegisterAdminServer(s.grpc, &adminServer{s: s})
+	pb.RegisterPatrolServer(s.grpc, &patrolServer{s: s})
 }
 
 // Address returns the address the server listens on (after Initialize).

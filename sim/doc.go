@@ -2,9 +2,10 @@
 // ArduCopter multicopters that speak real MAVLink 2 over real sockets, so the
 // server's code path is the one it takes with ArduPilot SITL or hardware.
 //
-// A [Swarm] runs N drones in one process. Each [Drone] has its own gomavlib
-// Node, socket and system id (component 1, dialect ardupilotmega), and
-// behaves like ArduCopter 4.7 as recorded in the project's SITL reference
+// A [Swarm] runs N drones in one process. Each [Drone] has its own socket
+// (its own link at the ground station) and system id (component 1, dialect
+// ardupilotmega): drones sending to a UDP ground station (udpout) share
+// the swarm's hub, others have a gomavlib Node each. A drone behaves like ArduCopter 4.7 as recorded in the project's SITL reference
 // traffic: heartbeat and status texts, streams only on request, pre-arm
 // checks during a simulated boot, commands answered with COMMAND_ACK,
 // the parameter protocol, GUIDED/LOITER/RTL/LAND/AUTO flight, missions,
@@ -25,9 +26,12 @@
 // # Concurrency
 //
 // One scheduler goroutine owned by the Swarm steps every drone (physics,
-// streams, timers); each drone has one goroutine draining its Node's events.
-// A drone's state is guarded by its own mutex; no lock is held while a
-// message is handed to gomavlib. Nothing per message starts a goroutine or
+// streams, timers). udpout drones share one reader goroutine (epoll over
+// every socket, Linux) and send from the goroutine that has the frames,
+// encoding them with gomavlib's frame writer into a buffer per drone,
+// several to a datagram as ArduPilot does; a drone with a Node has one
+// goroutine draining its events and no lock is held while a message is
+// handed to gomavlib. A drone's state is guarded by its own mutex. Nothing per message starts a goroutine or
 // a timer. All exported methods are safe for concurrent use.
 //
 // # Differences from ArduCopter

@@ -96,7 +96,9 @@ type DroneSnapshot struct {
 	Linked bool
 }
 
-// Drone is one simulated multicopter with its own MAVLink node and socket.
+// Drone is one simulated multicopter with its own MAVLink system id and
+// socket: a gomavlib node of its own, or, for udpout drones, a socket in the
+// swarm's hub (see hub).
 // Its methods are safe for concurrent use.
 type Drone struct {
 	swarm *Swarm
@@ -119,6 +121,7 @@ type vehicle struct {
 	sysid     uint8
 	baseSysID uint8
 	node      *gomavlib.Node
+	udp       *udpLink // the drone's socket in the swarm's hub, instead of node
 	loopDone  chan struct{}
 	addr      string
 
@@ -252,7 +255,7 @@ func (d *Drone) State() DroneSnapshot {
 		GCSFailsafe:  v.gcsFS,
 		MissionCount: len(v.mis.items[0]), MissionSeq: v.mis.current,
 		FenceEnabled: v.fen.enabled, FenceBreached: v.fen.breached,
-		Linked: v.node != nil,
+		Linked: v.node != nil || v.udp != nil,
 	}
 }
 
@@ -273,7 +276,7 @@ func (d *Drone) SetFaults(f Faults) error {
 	old := d.v.faults.SysID
 	d.v.faults = f
 	d.v.m.Drain = f.DrainFactor
-	restart := old != f.SysID && d.v.node != nil
+	restart := old != f.SysID && (d.v.node != nil || d.v.udp != nil)
 	d.mu.Unlock()
 	if restart {
 		d.Stop()

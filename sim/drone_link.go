@@ -17,7 +17,7 @@ func (d *Drone) Start() error {
 	d.linkMu.Lock()
 	defer d.linkMu.Unlock()
 	d.mu.Lock()
-	if d.v.node != nil {
+	if d.v.node != nil || d.v.udp != nil {
 		d.mu.Unlock()
 		return nil
 	}
@@ -27,6 +27,19 @@ func (d *Drone) Start() error {
 	}
 	d.mu.Unlock()
 
+	if h := d.swarm.hub; h != nil && d.spec.kind == epUDPOut {
+		l, err := h.open(d, sysid)
+		if err != nil {
+			return err
+		}
+		d.mu.Lock()
+		d.v.udp = l
+		d.v.addr = d.spec.address()
+		d.v.sysid = sysid
+		d.mu.Unlock()
+		d.log.Info("drone link up", "link", d.spec.address(), "local", l.local, "sys_id", sysid)
+		return nil
+	}
 	ep, addr, err := d.endpoint()
 	if err != nil {
 		return err
@@ -66,11 +79,16 @@ func (d *Drone) Stop() {
 	d.linkMu.Lock()
 	defer d.linkMu.Unlock()
 	d.mu.Lock()
-	node, done := d.v.node, d.v.loopDone
-	d.v.node, d.v.loopDone, d.v.addr = nil, nil, ""
+	node, done, udp := d.v.node, d.v.loopDone, d.v.udp
+	d.v.node, d.v.loopDone, d.v.addr, d.v.udp = nil, nil, "", nil
 	d.v.delayed = d.v.delayed[:0]
 	d.v.inbox = d.v.inbox[:0]
 	d.mu.Unlock()
+	if udp != nil {
+		d.swarm.hub.closeLink(udp)
+		d.log.Debug("drone link down")
+		return
+	}
 	if node == nil {
 		return
 	}
@@ -149,9 +167,9 @@ func (d *Drone) receive(now time.Time, sysid, compid uint8, msg message.Message)
 	default:
 		v.handle(sysid, compid, msg)
 	}
-	out, node := v.takeOut()
+	out, link := v.takeOut()
 	d.mu.Unlock()
-	write(node, out)
+	link.write(out)
 }
 
 func (v *vehicle) delay() time.Duration {
@@ -175,17 +193,30 @@ func (v *vehicle) send(msg message.Message) {
 	v.out = append(v.out, msg)
 }
 
-// takeOut returns the messages ready to write and the node to write them to.
-func (v *vehicle) takeOut() ([]message.Message, *gomavlib.Node) {
+// linkOut is the gomavlib node a drone's messages go to, outside its lock.
+type linkOut struct {
+	node *gomavlib.Node
+}
+
+// takeOut returns the messages ready to write and the link to write them
+// to. A drone in the swarm's hub sends them at once instead, under the
+// drone's lock (a non-blocking datagram send), reusing its outbox.
+func (v *vehicle) takeOut() ([]message.Message, linkOut) {
 	if len(v.out) == 0 {
-		return nil, v.node
+		return nil, linkOut{}
+	}
+	if v.udp != nil {
+		v.udp.writeMessages(v.out)
+		clear(v.out)
+		v.out = v.out[:0]
+		return nil, linkOut{}
 	}
 	out := v.out
 	v.out = nil
 	if v.node == nil {
-		return nil, nil
+		return nil, linkOut{}
 	}
-	return out, v.node
+	return out, linkOut{node: v.node}
 }
 
 // pumpQueues moves due delayed messages to the outbox and handles due
@@ -217,14 +248,15 @@ func (v *vehicle) pumpQueues() {
 	}
 }
 
-// write hands messages to gomavlib, outside any lock. It returns at once if
-// the node has been closed.
-func write(node *gomavlib.Node, msgs []message.Message) {
-	if node == nil {
-		return
-	}
-	for _, m := range msgs {
-		_ = node.WriteMessageAll(m)
+// write hands messages to gomavlib, outside the drone's lock. It returns at
+// once if the link has been closed.
+func (l linkOut) write(msgs []message.Message) {
+	switch {
+	case len(msgs) == 0:
+	case l.node != nil:
+		for _, m := range msgs {
+			_ = l.node.WriteMessageAll(m)
+		}
 	}
 }
 
@@ -233,7 +265,7 @@ func (d *Drone) tick(now time.Time) {
 	d.mu.Lock()
 	v := &d.v
 	v.advance(now)
-	out, node := v.takeOut()
+	out, link := v.takeOut()
 	d.mu.Unlock()
-	write(node, out)
+	link.write(out)
 }

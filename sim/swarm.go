@@ -8,8 +8,13 @@ import (
 	"time"
 )
 
-// Swarm runs simulated drones in one process: one socket and node per
-// drone, one scheduler goroutine for all of them.
+// Swarm runs simulated drones in one process: one socket per drone (so
+// that each is a link of its own at the ground station) and one scheduler
+// goroutine for all of them. Drones that send to a UDP ground station
+// (udpout) share a hub: one goroutine reads every socket, and frames are
+// encoded into reused buffers, several to a datagram, with no gomavlib
+// Node and no goroutine per drone. Other endpoints get a gomavlib Node per
+// drone.
 //
 // Build it with New, call Initialize, then Close. Methods are safe for
 // concurrent use after Initialize.
@@ -18,6 +23,10 @@ type Swarm struct {
 
 	log    *slog.Logger
 	drones []*Drone
+	hub    *hub
+	// nodePerDrone gives udpout drones a gomavlib Node each, as before the
+	// hub (benchmarks compare both).
+	nodePerDrone bool
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -67,6 +76,11 @@ func (s *Swarm) Initialize() error {
 	if err != nil {
 		return err // unreachable after Validate
 	}
+	if spec.kind == epUDPOut && hubSupported && !s.nodePerDrone {
+		if s.hub, err = newHub(spec.address(), s.log); err != nil {
+			return err
+		}
+	}
 	for i := 0; i < c.Drones; i++ {
 		ds := spec
 		if spec.isServer() && spec.port != 0 {
@@ -107,6 +121,9 @@ func (s *Swarm) Close() {
 func (s *Swarm) closeDrones() {
 	for i := len(s.drones) - 1; i >= 0; i-- {
 		s.drones[i].Stop()
+	}
+	if s.hub != nil {
+		s.hub.close()
 	}
 }
 

@@ -43,7 +43,7 @@ func newGCS(t testing.TB, ep gomavlib.EndpointConf) *gcs {
 			t.Fatal(err)
 		}
 		g.addr = ln.Addr().String()
-		ep = gomavlib.EndpointCustomServer{Listen: func() (net.Listener, error) { return ln, nil }, Label: "udp", IsDatagram: true}
+		ep = gomavlib.EndpointCustomServer{Listen: func() (net.Listener, error) { return streamListener{ln}, nil }, Label: "udp"}
 	}
 	g.node = &gomavlib.Node{
 		Endpoints: []gomavlib.EndpointConf{ep}, Dialect: ardupilotmega.Dialect, OutVersion: gomavlib.V2,

@@ -321,6 +321,8 @@ func ctlCommands() []ctlCommand {
 	out = append(out, ctlParamCommands()...)
 	out = append(out, ctlZoneCommands()...)
 	out = append(out, ctlAdminCommands()...)
+	out = append(out, ctlPatrolCommands()...)
+	out = append(out, ctlAlertCommands()...)
 	return out
 }
 

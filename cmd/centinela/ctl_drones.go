@@ -42,7 +42,10 @@ type droneJSON struct {
 	Firmware     string   `json:"firmware,omitempty"`
 	SystemStatus string   `json:"system_status"`
 	CanCommand   bool     `json:"can_command"`
-	Mission      *struct {
+	// PrearmOK is null until the vehicle reported its pre-arm readiness.
+	PrearmOK    *bool  `json:"prearm_ok"`
+	LastRefusal string `json:"last_refusal,omitempty"`
+	Mission     *struct {
 		ID      string  `json:"id"`
 		State   string  `json:"state"`
 		Seq     int32   `json:"seq"`
@@ -73,7 +76,11 @@ func toDroneJSON(d *pb.Drone) droneJSON {
 		Landed: enumName(d.GetLandedState().String(), "LANDED_STATE_"), SpeedMS: d.GetGroundSpeedMS(),
 		HeadingDeg: d.HeadingDeg, BatteryPct: d.GetBattery().RemainingPct, BatteryV: d.GetBattery().VoltageV,
 		GPSFix: d.GetGps().GetFixType(), Satellites: d.GetGps().Satellites, Firmware: d.GetFirmware().GetVersion(),
-		SystemStatus: d.GetSystemStatus(), CanCommand: d.GetCanCommand()}
+		SystemStatus: d.GetSystemStatus(), CanCommand: d.GetCanCommand(), LastRefusal: d.GetLastRefusal()}
+	if d.GetPrearmKnown() {
+		ok := d.GetPrearmOk()
+		out.PrearmOK = &ok
+	}
 	if p := d.GetPosition(); p != nil {
 		lat, lon, alt := p.GetLatDeg(), p.GetLonDeg(), p.GetRelAltM()
 		out.Lat, out.Lon, out.AltM, out.AltMSLM = &lat, &lon, &alt, p.AltMslM
@@ -261,6 +268,17 @@ func printDrone(w io.Writer, c *ctlConfig, d *pb.Drone) {
 		fw = f.GetVersion() + " [" + strings.Join(f.GetCapabilityNames(), " ") + "]"
 	}
 	row(c.t("ctl.show.firmware"), fw)
+	prearm := c.t("ctl.show.prearm.unknown")
+	if d.GetPrearmKnown() {
+		prearm = c.t("ctl.show.prearm.failing")
+		if d.GetPrearmOk() {
+			prearm = c.t("ctl.show.prearm.ok")
+		}
+	}
+	row(c.t("ctl.show.prearm"), prearm)
+	if r := d.GetLastRefusal(); r != "" {
+		row(c.t("ctl.show.last_refusal"), r)
+	}
 	row(c.t("ctl.show.mission"), missionCell(c, d.GetMission()))
 	row(c.t("ctl.show.can_command"), yesNo(c, d.GetCanCommand()))
 	tw.Flush()

@@ -98,7 +98,7 @@ func ctlMissionCommands() []ctlCommand {
 		return cmd
 	}
 	return []ctlCommand{
-		{path: "mission upload", args: "DRONE FILE", help: "upload a mission (JSON; .plan once supported), showing progress", nargs: 2,
+		{path: "mission upload", args: "DRONE FILE", help: "upload a mission (JSON or QGroundControl .plan), showing progress", nargs: 2,
 			flags: func(fs *flag.FlagSet) { fs.BoolVar(&override, "override", false, "skip the geofence check (audited)") },
 			run: func(ctx context.Context, c *ctlConfig, cl *proto.Client, a []string) error {
 				items, err := loadMission(c, a[1])

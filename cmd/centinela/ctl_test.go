@@ -120,6 +120,41 @@ func TestCtlBinary(t *testing.T) {
 			t.Fatalf("no token: exit %d: %q", code, errs)
 		}
 	})
+	t.Run("alerts and ack", func(t *testing.T) {
+		// A go-to far outside the allowed space is refused by the zone
+		// guard: a refused command, so an alert.
+		if _, errs, code := runCtlBinary(t, op, "goto", "sysid-2", "19.4326", "-99.1332", "--alt", "20", srvFlag); code != 1 {
+			t.Fatalf("goto Mexico City: exit %d: %s", code, errs)
+		}
+		var id string
+		eventually(t, 10*time.Second, "an alert for sysid-2", func() bool {
+			out, _, _ := runCtlBinary(t, op, "alerts", "--unacked", "--json", srvFlag)
+			var as []map[string]any
+			if json.Unmarshal([]byte(out), &as) != nil {
+				return false
+			}
+			for _, a := range as {
+				ev, _ := a["event"].(map[string]any)
+				if ev["drone_id"] == "sysid-2" && ev["kind"] == "command_result" {
+					id, _ = a["id"].(string)
+				}
+			}
+			return id != ""
+		})
+		if _, errs, code := runCtlBinary(t, as(e.sup, "en"), "alerts", "ack", id, srvFlag); code != 1 || !strings.Contains(errs, "not allowed") {
+			t.Errorf("supervisor ack: exit %d: %q", code, errs)
+		}
+		if out, errs, code := runCtlBinary(t, op, "alerts", "ack", id, srvFlag); code != 0 || !strings.Contains(out, id) {
+			t.Fatalf("ack: exit %d: %s%s", code, out, errs)
+		}
+		if _, _, code := runCtlBinary(t, op, "alerts", "ack", id, srvFlag); code != 1 {
+			t.Errorf("second ack: exit %d", code)
+		}
+		out, _, _ := runCtlBinary(t, as(e.sup, "es_MX.UTF-8"), "alerts", srvFlag)
+		if !strings.Contains(out, "ALERTA") || !strings.Contains(out, id) {
+			t.Errorf("alerts in Spanish:\n%s", out)
+		}
+	})
 	t.Run("usage errors exit 2", func(t *testing.T) {
 		for _, args := range [][]string{{"takeoff"}, {"nosuchcommand"}, {"goto", "sysid-1", "north", "west"}, {"drones", "ls", "--bogus"}, {"takeoff", "sysid-1"}} {
 			_, errs, code := runCtlBinary(t, op, append(args, srvFlag)...)

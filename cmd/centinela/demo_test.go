@@ -20,7 +20,7 @@ func TestDemoFliesPatrols(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"demo", "--grpc", "127.0.0.1:0", "--sim", "2", "--sim-speedup", "40", "--sim-boot-delay", "0",
-			"--laps", "2", "--radius", "80", "--altitude", "30", "--status", "0", "--log-format", "json"}, io.Discard, pw)
+			"--laps", "2", "--radius", "80", "--altitude", "30", "--status", "0", "--log-format", "json", "--http", "127.0.0.1:0"}, io.Discard, pw)
 		pw.Close()
 	}()
 	defer func() {

@@ -507,6 +507,11 @@ func TestGRPCErrorCodes(t *testing.T) {
 		st := must(op.Control.Arm(ctx, &pb.ArmRequest{DroneId: "sysid-1"})).get(t)
 		_, err := st.Recv()
 		wantCode(t, err, "FailedPrecondition", fleet.Denied)
+		// GetDrone then shows the readiness and the vehicle's last refusal.
+		d := must(sup.Fleet.GetDrone(ctx, &pb.GetDroneRequest{DroneId: "sysid-1"})).get(t).GetDrone()
+		if d.GetPrearmOk() || !strings.HasPrefix(d.GetLastRefusal(), "Arm:") || !strings.Contains(err.Error(), d.GetLastRefusal()) {
+			t.Errorf("GetDrone readiness: known=%t ok=%t last_refusal=%q", d.GetPrearmKnown(), d.GetPrearmOk(), d.GetLastRefusal())
+		}
 	})
 	t.Run("Unauthenticated", func(t *testing.T) {
 		for _, tok := range []string{"", "cnt_0123456789abcdef_nope", "garbage"} {

@@ -6,6 +6,7 @@
 //	centinela demo    run the server with six simulated drones flying
 //	centinela ctl     control the fleet through the gRPC API
 //	centinela token   make an API token in the server's file
+//	centinela bench   measure the server's ingest against simulated drones
 //	centinela version print the version
 //
 // Run "centinela COMMAND --help" for each command's flags.
@@ -37,6 +38,7 @@ func commands() []command {
 		{"ctl", "control the fleet through the server's gRPC API", runCtl},
 		{"token", "make an API token in the server's file (before it starts)", runToken},
 		{"plan", "plan a patrol offline and print its route and checks", runPlan},
+		{"bench", "measure ingest: the server against N simulated drones", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

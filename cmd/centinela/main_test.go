@@ -109,7 +109,7 @@ func TestServeLeavesNoGoroutines(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--mavlink", "udp:127.0.0.1:0", "--mavlink", "tcpin:127.0.0.1:0",
-			"--grpc", "127.0.0.1:0", "--sim", "3", "--sim-speedup", "10", "--sim-boot-delay", "0", "--log-level", "error"}, io.Discard, io.Discard)
+			"--grpc", "127.0.0.1:0", "--sim", "3", "--sim-speedup", "10", "--sim-boot-delay", "0", "--log-level", "error", "--http", "127.0.0.1:0"}, io.Discard, io.Discard)
 	}()
 	time.Sleep(1500 * time.Millisecond) // let links, streams and commands get going
 	cancel()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -24,6 +25,7 @@ import (
 	"github.com/centinela-gcs/centinela/mavlink"
 	"github.com/centinela-gcs/centinela/proto"
 	"github.com/centinela-gcs/centinela/sim"
+	"github.com/centinela-gcs/centinela/web"
 )
 
 // serveConfig is the configuration of "centinela serve".
@@ -36,6 +38,9 @@ type serveConfig struct {
 	LinkTimeout time.Duration
 	// StreamHz is the telemetry rate asked of every drone.
 	StreamHz float64
+	// PositionHz is the GLOBAL_POSITION_INT rate asked (0: the larger of
+	// StreamHz and 10 Hz).
+	PositionHz float64
 	// Sim starts this many simulated drones in-process, connected over a
 	// loopback UDP socket of their own.
 	Sim int
@@ -65,8 +70,12 @@ type serveConfig struct {
 	Store storeOptions
 	// GRPC configures the gRPC API (serve_grpc.go).
 	GRPC grpcOptions
+	// HTTP configures the operator map (serve_http.go).
+	HTTP httpConfig
 	// Log configures logging.
 	Log logOptions
+	// Debug serves metrics and profiles (serve_metrics.go).
+	Debug debugConfig
 }
 
 func defaultServeConfig() serveConfig {
@@ -266,7 +275,9 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	c.Signing.register(fs)
 	c.Store.register(fs)
 	c.GRPC.register(fs)
+	httpFlags(fs, &c.HTTP)
 	c.Log.register(fs)
+	c.Debug.register(fs)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -324,6 +335,8 @@ type server struct {
 	// of its --tls-self-signed certificate.
 	GRPC            *proto.Server
 	GRPCFingerprint string
+	// Web is the operator map (nil without --http).
+	Web *web.Server
 
 	// store is the database and its recorder (nil without --db).
 	store *storage
@@ -331,6 +344,7 @@ type server struct {
 	events  *fleet.Subscription
 	wg      sync.WaitGroup
 	closers []func()
+	debug   debugServers
 }
 
 // startServer starts every component of serve, failing fast (a port in use,
@@ -364,6 +378,7 @@ func (s *server) start() error {
 	}
 	s.Zones = zones
 	s.Fleet = &fleet.Fleet{
+		KnownMission:  s.knownMission(), // serve_restart.go
 		Logger:        log,
 		LinkTimeout:   cfg.LinkTimeout,
 		Agencies:      byDrone,
@@ -371,7 +386,7 @@ func (s *server) start() error {
 		DefaultAgency: cfg.DefaultAgency,
 		Guard:         fleet.NewZoneGuard(zones),
 		StreamRates: &fleet.StreamRates{Hz: cfg.StreamHz, PerMessage: map[string]float64{
-			"GLOBAL_POSITION_INT": math.Max(cfg.StreamHz, 10),
+			"GLOBAL_POSITION_INT": cmp.Or(cfg.PositionHz, math.Max(cfg.StreamHz, 10)),
 		}},
 	}
 	if err := s.Fleet.Initialize(); err != nil {
@@ -457,6 +472,14 @@ func (s *server) start() error {
 		return err
 	}
 	s.onClose(s.closeGRPC)
+	if err := s.startHTTP(); err != nil {
+		return err
+	}
+	s.onClose(s.closeHTTP)
+	if s.debug, err = startDebug(cfg.Debug, s, log); err != nil {
+		return err
+	}
+	s.onClose(s.debug.Close)
 	log.Info("serving", "mavlink", strings.Join(endpoints, " "), "sim", cfg.Sim)
 	return nil
 }

@@ -39,8 +39,29 @@
 // caller selected, with a count of those a slow reader missed. It never slows
 // the fleet's ingest.
 //
+// # Patrols
+//
+// PlanPatrol previews a planned patrol (package geofence/plan) against the
+// reserved 4D volumes and reserves nothing; operators and admins may preview,
+// a supervisor may not. DispatchPatrol plans for live drones, reserves one
+// volume per drone in the Service's registry (refusing a conflict with the
+// patrol met, where and when, or resolving it by altitude layer or later
+// start), uploads and starts each mission through UploadMission and
+// StartMission, so the zone guard and the audit apply; only operators who
+// may command the drones dispatch. The Service's goroutine releases a volume
+// when its mission finishes or is interrupted, extends it while the drone
+// flies late, and publishes fleet.PatrolConformance when a drone leaves (or
+// re-enters) its volume; fleet.PatrolChanged tells every dispatch and end.
+// When the Store is also a PatrolStore (fleet/store's DB, MemStore), every
+// change of a patrol is saved and Initialize reloads them after a restart:
+// active ones reserve their volume again and keep following their mission
+// by id (the fleet re-syncs it, see fleet.Fleet.KnownMission); a
+// fleet.MissionMismatch naming a patrol's mission ends it as interrupted.
+// Without one, patrols live in memory and a restart forgets them.
+//
 // # Concurrency
 //
 // A Service is safe for concurrent use once Initialize returned. It owns one
-// goroutine (grant expiry, alerts, refusals), stopped by Close.
+// goroutine (grant expiry, alerts, refusals, patrol volumes), stopped by
+// Close, and one per patrol waiting for a later start, stopped by Close too.
 package app

@@ -46,6 +46,8 @@ const (
 	KindMissed             = "missed"
 	KindIdentityClaimed    = "identity_claimed"
 	KindSecurityAlert      = "security_alert"
+	KindPatrolChanged      = "patrol_changed"
+	KindPatrolConformance  = "patrol_conformance"
 )
 
 // EventKinds lists every kind EventRecordOf produces.
@@ -56,7 +58,7 @@ var EventKinds = []string{
 	KindMissionProgress, KindMissionItemReached, KindMissionPaused, KindMissionResumed,
 	KindMissionFinished, KindMissionInterrupted, KindMissionMismatch, KindZoneState, KindZoneApproaching,
 	KindZoneBreached, KindZoneBackInside, KindZoneResponse, KindOperatorAction, KindGrantChanged,
-	KindMissed, KindIdentityClaimed, KindSecurityAlert,
+	KindMissed, KindPatrolChanged, KindPatrolConformance, KindIdentityClaimed, KindSecurityAlert,
 }
 
 // Severities used for events (MAV_SEVERITY numbering).
@@ -209,6 +211,27 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 	case fleet.SecurityAlert:
 		r.Kind, r.At, r.Severity = KindSecurityAlert, e.At, SevAlert
 		p["kind"], p["link"], p["count"], p["detail"] = string(e.Kind), e.Link, strconv.FormatUint(e.Count, 10), e.Detail
+	case fleet.PatrolChanged:
+		r.Kind, r.At, r.Severity = KindPatrolChanged, e.At, SevNotice
+		if r.Agency == "" {
+			r.Agency = e.Agency
+		}
+		p["patrol_id"], p["mission_id"], p["change"], p["message"] = e.PatrolID, e.MissionID, string(e.Change), e.Message
+		p["start"], p["end"] = rfc3339(e.Start), rfc3339(e.End)
+		if e.Change == fleet.PatrolInterrupted || e.Change == fleet.PatrolFailed || e.Change == fleet.PatrolExtendRefused {
+			r.Severity = SevWarning
+		}
+	case fleet.PatrolConformance:
+		r.Kind, r.At, r.Severity = KindPatrolConformance, e.At, SevNotice
+		if r.Agency == "" {
+			r.Agency = e.Agency
+		}
+		p["patrol_id"], p["inside"], p["reason"] = e.PatrolID, strconv.FormatBool(e.Inside), e.Reason
+		p["lat"], p["lon"], p["rel_alt_m"] = num(e.Position.Lat), num(e.Position.Lon), num(e.Position.RelAlt)
+		if !e.Inside {
+			r.Severity = SevWarning
+			p["by_m"] = num(e.ByM)
+		}
 	case fleet.Missed:
 		r.Kind, r.Severity = KindMissed, SevWarning
 		p["n"] = strconv.FormatUint(e.N, 10)

@@ -132,6 +132,264 @@ func (LandedState) EnumDescriptor() ([]byte, []int) {
 	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{1}
 }
 
+// Alert is something an operator must see, highlighted until acknowledged.
+type Alert struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id: drone, kind and time.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The event that raised it (kind "low_battery" for a battery at or below
+	// 25 %).
+	Event *Event `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
+	Acked bool   `protobuf:"varint,3,opt,name=acked,proto3" json:"acked,omitempty"`
+	// Label of who acknowledged it, and when (UTC).
+	AckedBy       string                 `protobuf:"bytes,4,opt,name=acked_by,json=ackedBy,proto3" json:"acked_by,omitempty"`
+	AckedAt       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=acked_at,json=ackedAt,proto3" json:"acked_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alert) Reset() {
+	*x = Alert{}
+	mi := &file_centinela_v1_fleet_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alert) ProtoMessage() {}
+
+func (x *Alert) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_fleet_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alert.ProtoReflect.Descriptor instead.
+func (*Alert) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Alert) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Alert) GetEvent() *Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *Alert) GetAcked() bool {
+	if x != nil {
+		return x.Acked
+	}
+	return false
+}
+
+func (x *Alert) GetAckedBy() string {
+	if x != nil {
+		return x.AckedBy
+	}
+	return ""
+}
+
+func (x *Alert) GetAckedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AckedAt
+	}
+	return nil
+}
+
+type ListAlertsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only alerts not yet acknowledged.
+	UnackedOnly   bool `protobuf:"varint,1,opt,name=unacked_only,json=unackedOnly,proto3" json:"unacked_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertsRequest) Reset() {
+	*x = ListAlertsRequest{}
+	mi := &file_centinela_v1_fleet_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertsRequest) ProtoMessage() {}
+
+func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_fleet_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
+func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ListAlertsRequest) GetUnackedOnly() bool {
+	if x != nil {
+		return x.UnackedOnly
+	}
+	return false
+}
+
+type ListAlertsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Alerts        []*Alert               `protobuf:"bytes,1,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertsResponse) Reset() {
+	*x = ListAlertsResponse{}
+	mi := &file_centinela_v1_fleet_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertsResponse) ProtoMessage() {}
+
+func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_fleet_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
+func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListAlertsResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+type AckAlertRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AlertId       string                 `protobuf:"bytes,1,opt,name=alert_id,json=alertId,proto3" json:"alert_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AckAlertRequest) Reset() {
+	*x = AckAlertRequest{}
+	mi := &file_centinela_v1_fleet_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AckAlertRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AckAlertRequest) ProtoMessage() {}
+
+func (x *AckAlertRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_fleet_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AckAlertRequest.ProtoReflect.Descriptor instead.
+func (*AckAlertRequest) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AckAlertRequest) GetAlertId() string {
+	if x != nil {
+		return x.AlertId
+	}
+	return ""
+}
+
+type AckAlertResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Alert         *Alert                 `protobuf:"bytes,1,opt,name=alert,proto3" json:"alert,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AckAlertResponse) Reset() {
+	*x = AckAlertResponse{}
+	mi := &file_centinela_v1_fleet_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AckAlertResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AckAlertResponse) ProtoMessage() {}
+
+func (x *AckAlertResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_fleet_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AckAlertResponse.ProtoReflect.Descriptor instead.
+func (*AckAlertResponse) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AckAlertResponse) GetAlert() *Alert {
+	if x != nil {
+		return x.Alert
+	}
+	return nil
+}
+
 // LinkQuality is what the server measured on a drone's link.
 type LinkQuality struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -150,7 +408,7 @@ type LinkQuality struct {
 
 func (x *LinkQuality) Reset() {
 	*x = LinkQuality{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[0]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -162,7 +420,7 @@ func (x *LinkQuality) String() string {
 func (*LinkQuality) ProtoMessage() {}
 
 func (x *LinkQuality) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[0]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -175,7 +433,7 @@ func (x *LinkQuality) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LinkQuality.ProtoReflect.Descriptor instead.
 func (*LinkQuality) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{0}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LinkQuality) GetRateHz() float64 {
@@ -230,7 +488,7 @@ type Battery struct {
 
 func (x *Battery) Reset() {
 	*x = Battery{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[1]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -242,7 +500,7 @@ func (x *Battery) String() string {
 func (*Battery) ProtoMessage() {}
 
 func (x *Battery) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[1]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -255,7 +513,7 @@ func (x *Battery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Battery.ProtoReflect.Descriptor instead.
 func (*Battery) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{1}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Battery) GetVoltageV() float64 {
@@ -301,7 +559,7 @@ type Gps struct {
 
 func (x *Gps) Reset() {
 	*x = Gps{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[2]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -313,7 +571,7 @@ func (x *Gps) String() string {
 func (*Gps) ProtoMessage() {}
 
 func (x *Gps) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[2]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -326,7 +584,7 @@ func (x *Gps) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gps.ProtoReflect.Descriptor instead.
 func (*Gps) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{2}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Gps) GetFixType() uint32 {
@@ -370,7 +628,7 @@ type Firmware struct {
 
 func (x *Firmware) Reset() {
 	*x = Firmware{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[3]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -382,7 +640,7 @@ func (x *Firmware) String() string {
 func (*Firmware) ProtoMessage() {}
 
 func (x *Firmware) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[3]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -395,7 +653,7 @@ func (x *Firmware) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Firmware.ProtoReflect.Descriptor instead.
 func (*Firmware) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{3}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Firmware) GetKnown() bool {
@@ -445,7 +703,7 @@ type OnboardFence struct {
 
 func (x *OnboardFence) Reset() {
 	*x = OnboardFence{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[4]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +715,7 @@ func (x *OnboardFence) String() string {
 func (*OnboardFence) ProtoMessage() {}
 
 func (x *OnboardFence) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[4]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +728,7 @@ func (x *OnboardFence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OnboardFence.ProtoReflect.Descriptor instead.
 func (*OnboardFence) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{4}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *OnboardFence) GetBreached() bool {
@@ -544,13 +802,21 @@ type Drone struct {
 	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,32,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	LastHeartbeat *timestamppb.Timestamp `protobuf:"bytes,33,opt,name=last_heartbeat,json=lastHeartbeat,proto3" json:"last_heartbeat,omitempty"`
 	Discovered    *timestamppb.Timestamp `protobuf:"bytes,34,opt,name=discovered,proto3" json:"discovered,omitempty"`
+	// Pre-arm readiness from SYS_STATUS's PREARM_CHECK bit: prearm_known is
+	// false until the vehicle reported it (PX4 does not), prearm_ok then
+	// says whether its pre-arm checks pass.
+	PrearmKnown bool `protobuf:"varint,35,opt,name=prearm_known,json=prearmKnown,proto3" json:"prearm_known,omitempty"`
+	PrearmOk    bool `protobuf:"varint,36,opt,name=prearm_ok,json=prearmOk,proto3" json:"prearm_ok,omitempty"`
+	// The vehicle's last reason for refusing to arm, as it sent it (for
+	// example "Arm: Need Position Estimate"); empty when none.
+	LastRefusal   string `protobuf:"bytes,37,opt,name=last_refusal,json=lastRefusal,proto3" json:"last_refusal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Drone) Reset() {
 	*x = Drone{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[5]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -562,7 +828,7 @@ func (x *Drone) String() string {
 func (*Drone) ProtoMessage() {}
 
 func (x *Drone) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[5]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -575,7 +841,7 @@ func (x *Drone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Drone.ProtoReflect.Descriptor instead.
 func (*Drone) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{5}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Drone) GetId() string {
@@ -816,6 +1082,27 @@ func (x *Drone) GetDiscovered() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Drone) GetPrearmKnown() bool {
+	if x != nil {
+		return x.PrearmKnown
+	}
+	return false
+}
+
+func (x *Drone) GetPrearmOk() bool {
+	if x != nil {
+		return x.PrearmOk
+	}
+	return false
+}
+
+func (x *Drone) GetLastRefusal() string {
+	if x != nil {
+		return x.LastRefusal
+	}
+	return ""
+}
+
 type ListDronesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only these agencies' drones (empty: all).
@@ -826,7 +1113,7 @@ type ListDronesRequest struct {
 
 func (x *ListDronesRequest) Reset() {
 	*x = ListDronesRequest{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[6]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -838,7 +1125,7 @@ func (x *ListDronesRequest) String() string {
 func (*ListDronesRequest) ProtoMessage() {}
 
 func (x *ListDronesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[6]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -851,7 +1138,7 @@ func (x *ListDronesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDronesRequest.ProtoReflect.Descriptor instead.
 func (*ListDronesRequest) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{6}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListDronesRequest) GetAgency() string {
@@ -870,7 +1157,7 @@ type ListDronesResponse struct {
 
 func (x *ListDronesResponse) Reset() {
 	*x = ListDronesResponse{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[7]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -882,7 +1169,7 @@ func (x *ListDronesResponse) String() string {
 func (*ListDronesResponse) ProtoMessage() {}
 
 func (x *ListDronesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[7]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -895,7 +1182,7 @@ func (x *ListDronesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDronesResponse.ProtoReflect.Descriptor instead.
 func (*ListDronesResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{7}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListDronesResponse) GetDrones() []*Drone {
@@ -914,7 +1201,7 @@ type GetDroneRequest struct {
 
 func (x *GetDroneRequest) Reset() {
 	*x = GetDroneRequest{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[8]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -926,7 +1213,7 @@ func (x *GetDroneRequest) String() string {
 func (*GetDroneRequest) ProtoMessage() {}
 
 func (x *GetDroneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[8]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -939,7 +1226,7 @@ func (x *GetDroneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDroneRequest.ProtoReflect.Descriptor instead.
 func (*GetDroneRequest) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{8}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetDroneRequest) GetDroneId() string {
@@ -958,7 +1245,7 @@ type GetDroneResponse struct {
 
 func (x *GetDroneResponse) Reset() {
 	*x = GetDroneResponse{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[9]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1257,7 @@ func (x *GetDroneResponse) String() string {
 func (*GetDroneResponse) ProtoMessage() {}
 
 func (x *GetDroneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[9]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1270,7 @@ func (x *GetDroneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDroneResponse.ProtoReflect.Descriptor instead.
 func (*GetDroneResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{9}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetDroneResponse) GetDrone() *Drone {
@@ -1014,7 +1301,7 @@ type WatchFleetRequest struct {
 
 func (x *WatchFleetRequest) Reset() {
 	*x = WatchFleetRequest{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[10]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1026,7 +1313,7 @@ func (x *WatchFleetRequest) String() string {
 func (*WatchFleetRequest) ProtoMessage() {}
 
 func (x *WatchFleetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[10]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1326,7 @@ func (x *WatchFleetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchFleetRequest.ProtoReflect.Descriptor instead.
 func (*WatchFleetRequest) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{10}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchFleetRequest) GetDroneIds() []string {
@@ -1100,7 +1387,7 @@ type WatchFleetResponse struct {
 
 func (x *WatchFleetResponse) Reset() {
 	*x = WatchFleetResponse{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[11]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1112,7 +1399,7 @@ func (x *WatchFleetResponse) String() string {
 func (*WatchFleetResponse) ProtoMessage() {}
 
 func (x *WatchFleetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[11]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1125,7 +1412,7 @@ func (x *WatchFleetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchFleetResponse.ProtoReflect.Descriptor instead.
 func (*WatchFleetResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{11}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchFleetResponse) GetItem() isWatchFleetResponse_Item {
@@ -1196,7 +1483,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[12]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1495,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[12]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1508,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{12}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListEventsRequest) GetFrom() *timestamppb.Timestamp {
@@ -1275,7 +1562,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_centinela_v1_fleet_proto_msgTypes[13]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1287,7 +1574,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_fleet_proto_msgTypes[13]
+	mi := &file_centinela_v1_fleet_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1300,7 +1587,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{13}
+	return file_centinela_v1_fleet_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -1314,7 +1601,21 @@ var File_centinela_v1_fleet_proto protoreflect.FileDescriptor
 
 const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\n" +
-	"\x18centinela/v1/fleet.proto\x12\fcentinela.v1\x1a\x19centinela/v1/common.proto\x1a\x1acentinela/v1/mission.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x01\n" +
+	"\x18centinela/v1/fleet.proto\x12\fcentinela.v1\x1a\x19centinela/v1/common.proto\x1a\x1acentinela/v1/mission.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x01\n" +
+	"\x05Alert\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
+	"\x05event\x18\x02 \x01(\v2\x13.centinela.v1.EventR\x05event\x12\x14\n" +
+	"\x05acked\x18\x03 \x01(\bR\x05acked\x12\x19\n" +
+	"\backed_by\x18\x04 \x01(\tR\aackedBy\x125\n" +
+	"\backed_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aackedAt\"6\n" +
+	"\x11ListAlertsRequest\x12!\n" +
+	"\funacked_only\x18\x01 \x01(\bR\vunackedOnly\"A\n" +
+	"\x12ListAlertsResponse\x12+\n" +
+	"\x06alerts\x18\x01 \x03(\v2\x13.centinela.v1.AlertR\x06alerts\",\n" +
+	"\x0fAckAlertRequest\x12\x19\n" +
+	"\balert_id\x18\x01 \x01(\tR\aalertId\"=\n" +
+	"\x10AckAlertResponse\x12)\n" +
+	"\x05alert\x18\x01 \x01(\v2\x13.centinela.v1.AlertR\x05alert\"\x94\x01\n" +
 	"\vLinkQuality\x12\x17\n" +
 	"\arate_hz\x18\x01 \x01(\x01R\x06rateHz\x12\x19\n" +
 	"\bloss_pct\x18\x02 \x01(\x01R\alossPct\x12\x1a\n" +
@@ -1348,8 +1649,7 @@ const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\x10capability_names\x18\x05 \x03(\tR\x0fcapabilityNames\"@\n" +
 	"\fOnboardFence\x12\x1a\n" +
 	"\bbreached\x18\x01 \x01(\bR\bbreached\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count\"\xa2\n" +
-	"\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\"\x85\v\n" +
 	"\x05Drone\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -1390,7 +1690,10 @@ const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\x0elast_heartbeat\x18! \x01(\v2\x1a.google.protobuf.TimestampR\rlastHeartbeat\x12:\n" +
 	"\n" +
 	"discovered\x18\" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"discoveredB\x0e\n" +
+	"discovered\x12!\n" +
+	"\fprearm_known\x18# \x01(\bR\vprearmKnown\x12\x1b\n" +
+	"\tprearm_ok\x18$ \x01(\bR\bprearmOk\x12!\n" +
+	"\flast_refusal\x18% \x01(\tR\vlastRefusalB\x0e\n" +
 	"\f_heading_deg\"+\n" +
 	"\x11ListDronesRequest\x12\x16\n" +
 	"\x06agency\x18\x01 \x01(\tR\x06agency\"A\n" +
@@ -1431,7 +1734,7 @@ const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\x16LANDED_STATE_ON_GROUND\x10\x01\x12\x17\n" +
 	"\x13LANDED_STATE_IN_AIR\x10\x02\x12\x1b\n" +
 	"\x17LANDED_STATE_TAKING_OFF\x10\x03\x12\x18\n" +
-	"\x14LANDED_STATE_LANDING\x10\x042\xc7\x02\n" +
+	"\x14LANDED_STATE_LANDING\x10\x042\xe3\x03\n" +
 	"\x05Fleet\x12O\n" +
 	"\n" +
 	"ListDrones\x12\x1f.centinela.v1.ListDronesRequest\x1a .centinela.v1.ListDronesResponse\x12I\n" +
@@ -1439,7 +1742,10 @@ const file_centinela_v1_fleet_proto_rawDesc = "" +
 	"\n" +
 	"WatchFleet\x12\x1f.centinela.v1.WatchFleetRequest\x1a .centinela.v1.WatchFleetResponse0\x01\x12O\n" +
 	"\n" +
-	"ListEvents\x12\x1f.centinela.v1.ListEventsRequest\x1a .centinela.v1.ListEventsResponseBCZAgithub.com/centinela-gcs/centinela/proto/centinela/v1;centinelav1b\x06proto3"
+	"ListEvents\x12\x1f.centinela.v1.ListEventsRequest\x1a .centinela.v1.ListEventsResponse\x12O\n" +
+	"\n" +
+	"ListAlerts\x12\x1f.centinela.v1.ListAlertsRequest\x1a .centinela.v1.ListAlertsResponse\x12I\n" +
+	"\bAckAlert\x12\x1d.centinela.v1.AckAlertRequest\x1a\x1e.centinela.v1.AckAlertResponseBCZAgithub.com/centinela-gcs/centinela/proto/centinela/v1;centinelav1b\x06proto3"
 
 var (
 	file_centinela_v1_fleet_proto_rawDescOnce sync.Once
@@ -1454,63 +1760,76 @@ func file_centinela_v1_fleet_proto_rawDescGZIP() []byte {
 }
 
 var file_centinela_v1_fleet_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_centinela_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_centinela_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_centinela_v1_fleet_proto_goTypes = []any{
 	(LinkState)(0),                // 0: centinela.v1.LinkState
 	(LandedState)(0),              // 1: centinela.v1.LandedState
-	(*LinkQuality)(nil),           // 2: centinela.v1.LinkQuality
-	(*Battery)(nil),               // 3: centinela.v1.Battery
-	(*Gps)(nil),                   // 4: centinela.v1.Gps
-	(*Firmware)(nil),              // 5: centinela.v1.Firmware
-	(*OnboardFence)(nil),          // 6: centinela.v1.OnboardFence
-	(*Drone)(nil),                 // 7: centinela.v1.Drone
-	(*ListDronesRequest)(nil),     // 8: centinela.v1.ListDronesRequest
-	(*ListDronesResponse)(nil),    // 9: centinela.v1.ListDronesResponse
-	(*GetDroneRequest)(nil),       // 10: centinela.v1.GetDroneRequest
-	(*GetDroneResponse)(nil),      // 11: centinela.v1.GetDroneResponse
-	(*WatchFleetRequest)(nil),     // 12: centinela.v1.WatchFleetRequest
-	(*WatchFleetResponse)(nil),    // 13: centinela.v1.WatchFleetResponse
-	(*ListEventsRequest)(nil),     // 14: centinela.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),    // 15: centinela.v1.ListEventsResponse
-	(*Position)(nil),              // 16: centinela.v1.Position
-	(*MissionStatus)(nil),         // 17: centinela.v1.MissionStatus
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*Event)(nil),                 // 19: centinela.v1.Event
+	(*Alert)(nil),                 // 2: centinela.v1.Alert
+	(*ListAlertsRequest)(nil),     // 3: centinela.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),    // 4: centinela.v1.ListAlertsResponse
+	(*AckAlertRequest)(nil),       // 5: centinela.v1.AckAlertRequest
+	(*AckAlertResponse)(nil),      // 6: centinela.v1.AckAlertResponse
+	(*LinkQuality)(nil),           // 7: centinela.v1.LinkQuality
+	(*Battery)(nil),               // 8: centinela.v1.Battery
+	(*Gps)(nil),                   // 9: centinela.v1.Gps
+	(*Firmware)(nil),              // 10: centinela.v1.Firmware
+	(*OnboardFence)(nil),          // 11: centinela.v1.OnboardFence
+	(*Drone)(nil),                 // 12: centinela.v1.Drone
+	(*ListDronesRequest)(nil),     // 13: centinela.v1.ListDronesRequest
+	(*ListDronesResponse)(nil),    // 14: centinela.v1.ListDronesResponse
+	(*GetDroneRequest)(nil),       // 15: centinela.v1.GetDroneRequest
+	(*GetDroneResponse)(nil),      // 16: centinela.v1.GetDroneResponse
+	(*WatchFleetRequest)(nil),     // 17: centinela.v1.WatchFleetRequest
+	(*WatchFleetResponse)(nil),    // 18: centinela.v1.WatchFleetResponse
+	(*ListEventsRequest)(nil),     // 19: centinela.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),    // 20: centinela.v1.ListEventsResponse
+	(*Event)(nil),                 // 21: centinela.v1.Event
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*Position)(nil),              // 23: centinela.v1.Position
+	(*MissionStatus)(nil),         // 24: centinela.v1.MissionStatus
 }
 var file_centinela_v1_fleet_proto_depIdxs = []int32{
-	0,  // 0: centinela.v1.Drone.link_state:type_name -> centinela.v1.LinkState
-	2,  // 1: centinela.v1.Drone.link_quality:type_name -> centinela.v1.LinkQuality
-	1,  // 2: centinela.v1.Drone.landed_state:type_name -> centinela.v1.LandedState
-	16, // 3: centinela.v1.Drone.position:type_name -> centinela.v1.Position
-	3,  // 4: centinela.v1.Drone.battery:type_name -> centinela.v1.Battery
-	4,  // 5: centinela.v1.Drone.gps:type_name -> centinela.v1.Gps
-	16, // 6: centinela.v1.Drone.home:type_name -> centinela.v1.Position
-	6,  // 7: centinela.v1.Drone.onboard_fence:type_name -> centinela.v1.OnboardFence
-	5,  // 8: centinela.v1.Drone.firmware:type_name -> centinela.v1.Firmware
-	17, // 9: centinela.v1.Drone.mission:type_name -> centinela.v1.MissionStatus
-	18, // 10: centinela.v1.Drone.last_seen:type_name -> google.protobuf.Timestamp
-	18, // 11: centinela.v1.Drone.last_heartbeat:type_name -> google.protobuf.Timestamp
-	18, // 12: centinela.v1.Drone.discovered:type_name -> google.protobuf.Timestamp
-	7,  // 13: centinela.v1.ListDronesResponse.drones:type_name -> centinela.v1.Drone
-	7,  // 14: centinela.v1.GetDroneResponse.drone:type_name -> centinela.v1.Drone
-	7,  // 15: centinela.v1.WatchFleetResponse.drone:type_name -> centinela.v1.Drone
-	19, // 16: centinela.v1.WatchFleetResponse.event:type_name -> centinela.v1.Event
-	18, // 17: centinela.v1.ListEventsRequest.from:type_name -> google.protobuf.Timestamp
-	18, // 18: centinela.v1.ListEventsRequest.to:type_name -> google.protobuf.Timestamp
-	19, // 19: centinela.v1.ListEventsResponse.events:type_name -> centinela.v1.Event
-	8,  // 20: centinela.v1.Fleet.ListDrones:input_type -> centinela.v1.ListDronesRequest
-	10, // 21: centinela.v1.Fleet.GetDrone:input_type -> centinela.v1.GetDroneRequest
-	12, // 22: centinela.v1.Fleet.WatchFleet:input_type -> centinela.v1.WatchFleetRequest
-	14, // 23: centinela.v1.Fleet.ListEvents:input_type -> centinela.v1.ListEventsRequest
-	9,  // 24: centinela.v1.Fleet.ListDrones:output_type -> centinela.v1.ListDronesResponse
-	11, // 25: centinela.v1.Fleet.GetDrone:output_type -> centinela.v1.GetDroneResponse
-	13, // 26: centinela.v1.Fleet.WatchFleet:output_type -> centinela.v1.WatchFleetResponse
-	15, // 27: centinela.v1.Fleet.ListEvents:output_type -> centinela.v1.ListEventsResponse
-	24, // [24:28] is the sub-list for method output_type
-	20, // [20:24] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	21, // 0: centinela.v1.Alert.event:type_name -> centinela.v1.Event
+	22, // 1: centinela.v1.Alert.acked_at:type_name -> google.protobuf.Timestamp
+	2,  // 2: centinela.v1.ListAlertsResponse.alerts:type_name -> centinela.v1.Alert
+	2,  // 3: centinela.v1.AckAlertResponse.alert:type_name -> centinela.v1.Alert
+	0,  // 4: centinela.v1.Drone.link_state:type_name -> centinela.v1.LinkState
+	7,  // 5: centinela.v1.Drone.link_quality:type_name -> centinela.v1.LinkQuality
+	1,  // 6: centinela.v1.Drone.landed_state:type_name -> centinela.v1.LandedState
+	23, // 7: centinela.v1.Drone.position:type_name -> centinela.v1.Position
+	8,  // 8: centinela.v1.Drone.battery:type_name -> centinela.v1.Battery
+	9,  // 9: centinela.v1.Drone.gps:type_name -> centinela.v1.Gps
+	23, // 10: centinela.v1.Drone.home:type_name -> centinela.v1.Position
+	11, // 11: centinela.v1.Drone.onboard_fence:type_name -> centinela.v1.OnboardFence
+	10, // 12: centinela.v1.Drone.firmware:type_name -> centinela.v1.Firmware
+	24, // 13: centinela.v1.Drone.mission:type_name -> centinela.v1.MissionStatus
+	22, // 14: centinela.v1.Drone.last_seen:type_name -> google.protobuf.Timestamp
+	22, // 15: centinela.v1.Drone.last_heartbeat:type_name -> google.protobuf.Timestamp
+	22, // 16: centinela.v1.Drone.discovered:type_name -> google.protobuf.Timestamp
+	12, // 17: centinela.v1.ListDronesResponse.drones:type_name -> centinela.v1.Drone
+	12, // 18: centinela.v1.GetDroneResponse.drone:type_name -> centinela.v1.Drone
+	12, // 19: centinela.v1.WatchFleetResponse.drone:type_name -> centinela.v1.Drone
+	21, // 20: centinela.v1.WatchFleetResponse.event:type_name -> centinela.v1.Event
+	22, // 21: centinela.v1.ListEventsRequest.from:type_name -> google.protobuf.Timestamp
+	22, // 22: centinela.v1.ListEventsRequest.to:type_name -> google.protobuf.Timestamp
+	21, // 23: centinela.v1.ListEventsResponse.events:type_name -> centinela.v1.Event
+	13, // 24: centinela.v1.Fleet.ListDrones:input_type -> centinela.v1.ListDronesRequest
+	15, // 25: centinela.v1.Fleet.GetDrone:input_type -> centinela.v1.GetDroneRequest
+	17, // 26: centinela.v1.Fleet.WatchFleet:input_type -> centinela.v1.WatchFleetRequest
+	19, // 27: centinela.v1.Fleet.ListEvents:input_type -> centinela.v1.ListEventsRequest
+	3,  // 28: centinela.v1.Fleet.ListAlerts:input_type -> centinela.v1.ListAlertsRequest
+	5,  // 29: centinela.v1.Fleet.AckAlert:input_type -> centinela.v1.AckAlertRequest
+	14, // 30: centinela.v1.Fleet.ListDrones:output_type -> centinela.v1.ListDronesResponse
+	16, // 31: centinela.v1.Fleet.GetDrone:output_type -> centinela.v1.GetDroneResponse
+	18, // 32: centinela.v1.Fleet.WatchFleet:output_type -> centinela.v1.WatchFleetResponse
+	20, // 33: centinela.v1.Fleet.ListEvents:output_type -> centinela.v1.ListEventsResponse
+	4,  // 34: centinela.v1.Fleet.ListAlerts:output_type -> centinela.v1.ListAlertsResponse
+	6,  // 35: centinela.v1.Fleet.AckAlert:output_type -> centinela.v1.AckAlertResponse
+	30, // [30:36] is the sub-list for method output_type
+	24, // [24:30] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_centinela_v1_fleet_proto_init() }
@@ -1520,10 +1839,10 @@ func file_centinela_v1_fleet_proto_init() {
 	}
 	file_centinela_v1_common_proto_init()
 	file_centinela_v1_mission_proto_init()
-	file_centinela_v1_fleet_proto_msgTypes[1].OneofWrappers = []any{}
-	file_centinela_v1_fleet_proto_msgTypes[2].OneofWrappers = []any{}
-	file_centinela_v1_fleet_proto_msgTypes[5].OneofWrappers = []any{}
-	file_centinela_v1_fleet_proto_msgTypes[11].OneofWrappers = []any{
+	file_centinela_v1_fleet_proto_msgTypes[6].OneofWrappers = []any{}
+	file_centinela_v1_fleet_proto_msgTypes[7].OneofWrappers = []any{}
+	file_centinela_v1_fleet_proto_msgTypes[10].OneofWrappers = []any{}
+	file_centinela_v1_fleet_proto_msgTypes[16].OneofWrappers = []any{
 		(*WatchFleetResponse_Drone)(nil),
 		(*WatchFleetResponse_Event)(nil),
 	}
@@ -1533,7 +1852,7 @@ func file_centinela_v1_fleet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_centinela_v1_fleet_proto_rawDesc), len(file_centinela_v1_fleet_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

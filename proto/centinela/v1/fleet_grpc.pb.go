@@ -25,6 +25,8 @@ const (
 	Fleet_GetDrone_FullMethodName   = "/centinela.v1.Fleet/GetDrone"
 	Fleet_WatchFleet_FullMethodName = "/centinela.v1.Fleet/WatchFleet"
 	Fleet_ListEvents_FullMethodName = "/centinela.v1.Fleet/ListEvents"
+	Fleet_ListAlerts_FullMethodName = "/centinela.v1.Fleet/ListAlerts"
+	Fleet_AckAlert_FullMethodName   = "/centinela.v1.Fleet/AckAlert"
 )
 
 // FleetClient is the client API for Fleet service.
@@ -47,6 +49,15 @@ type FleetClient interface {
 	WatchFleet(ctx context.Context, in *WatchFleetRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchFleetResponse], error)
 	// ListEvents returns stored events, oldest first.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
+	// ListAlerts returns the recent alerts the map highlights (approaching and
+	// breached zones, low battery, link lost, failsafes, refused commands),
+	// oldest first, with who acknowledged them.
+	ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error)
+	// AckAlert acknowledges an alert for everyone (operators and admins;
+	// PERMISSION_DENIED for a supervisor, NOT_FOUND, FAILED_PRECONDITION when
+	// already acknowledged). The acknowledgement is audited and seen by every
+	// watcher as an "operator_action" event.
+	AckAlert(ctx context.Context, in *AckAlertRequest, opts ...grpc.CallOption) (*AckAlertResponse, error)
 }
 
 type fleetClient struct {
@@ -106,6 +117,26 @@ func (c *fleetClient) ListEvents(ctx context.Context, in *ListEventsRequest, opt
 	return out, nil
 }
 
+func (c *fleetClient) ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAlertsResponse)
+	err := c.cc.Invoke(ctx, Fleet_ListAlerts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fleetClient) AckAlert(ctx context.Context, in *AckAlertRequest, opts ...grpc.CallOption) (*AckAlertResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AckAlertResponse)
+	err := c.cc.Invoke(ctx, Fleet_AckAlert_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FleetServer is the server API for Fleet service.
 // All implementations must embed UnimplementedFleetServer
 // for forward compatibility.
@@ -126,6 +157,15 @@ type FleetServer interface {
 	WatchFleet(*WatchFleetRequest, grpc.ServerStreamingServer[WatchFleetResponse]) error
 	// ListEvents returns stored events, oldest first.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
+	// ListAlerts returns the recent alerts the map highlights (approaching and
+	// breached zones, low battery, link lost, failsafes, refused commands),
+	// oldest first, with who acknowledged them.
+	ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error)
+	// AckAlert acknowledges an alert for everyone (operators and admins;
+	// PERMISSION_DENIED for a supervisor, NOT_FOUND, FAILED_PRECONDITION when
+	// already acknowledged). The acknowledgement is audited and seen by every
+	// watcher as an "operator_action" event.
+	AckAlert(context.Context, *AckAlertRequest) (*AckAlertResponse, error)
 	mustEmbedUnimplementedFleetServer()
 }
 
@@ -147,6 +187,12 @@ func (UnimplementedFleetServer) WatchFleet(*WatchFleetRequest, grpc.ServerStream
 }
 func (UnimplementedFleetServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
+}
+func (UnimplementedFleetServer) ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAlerts not implemented")
+}
+func (UnimplementedFleetServer) AckAlert(context.Context, *AckAlertRequest) (*AckAlertResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AckAlert not implemented")
 }
 func (UnimplementedFleetServer) mustEmbedUnimplementedFleetServer() {}
 func (UnimplementedFleetServer) testEmbeddedByValue()               {}
@@ -234,6 +280,42 @@ func _Fleet_ListEvents_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Fleet_ListAlerts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAlertsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FleetServer).ListAlerts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Fleet_ListAlerts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FleetServer).ListAlerts(ctx, req.(*ListAlertsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Fleet_AckAlert_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AckAlertRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FleetServer).AckAlert(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Fleet_AckAlert_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FleetServer).AckAlert(ctx, req.(*AckAlertRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Fleet_ServiceDesc is the grpc.ServiceDesc for Fleet service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -252,6 +334,14 @@ var Fleet_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListEvents",
 			Handler:    _Fleet_ListEvents_Handler,
+		},
+		{
+			MethodName: "ListAlerts",
+			Handler:    _Fleet_ListAlerts_Handler,
+		},
+		{
+			MethodName: "AckAlert",
+			Handler:    _Fleet_AckAlert_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

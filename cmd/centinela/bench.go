@@ -1,0 +1,777 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/mavlink"
+	"github.com/centinela-gcs/centinela/sim"
+)
+
+// benchConfig is the configuration of "centinela bench".
+type benchConfig struct {
+	// Drones is the number of simulated drones; groups of up to 250 reuse
+	// system ids 1..250, each drone on a socket (a link) of its own.
+	Drones int
+	// Rate is the GLOBAL_POSITION_INT rate asked of every drone, Hz; the
+	// other streams are asked at StreamHz.
+	Rate     float64
+	StreamHz float64
+	// WSClients is the number of WebSocket clients watching every drone.
+	WSClients int
+	// Duration is the measured window, after the warm-up.
+	Duration time.Duration
+	// Warmup bounds the wait for discovery and streams.
+	Warmup time.Duration
+	// SimProcess runs the simulated drones in child "centinela sim"
+	// processes, so that their CPU is not the server's.
+	SimProcess bool
+	// JSON prints one JSON object; Markdown a Markdown table.
+	JSON, Markdown bool
+	// Sweep runs the bench once for each of these drone counts (instead of
+	// Drones) and prints one table.
+	Sweep []int
+	// Pprof serves /debug/pprof/ on this address during the run.
+	Pprof string
+	Log   logOptions
+}
+
+func defaultBenchConfig() benchConfig {
+	return benchConfig{Drones: 100, Rate: 10, StreamHz: 3, Duration: 10 * time.Second, Warmup: 20 * time.Second,
+		Log: logOptions{Level: "error", Format: "text"}}
+}
+
+// simGroup is the most drones one "centinela sim" (one sim.Swarm) runs.
+const simGroup = 250
+
+func (c *benchConfig) validate() error {
+	switch {
+	case c.Drones < 1 || c.Drones > 10000:
+		return fmt.Errorf("--drones %d: want 1..10000", c.Drones)
+	case c.Rate <= 0 || c.Rate > 50 || math.IsNaN(c.Rate):
+		return fmt.Errorf("--rate %g: want more than 0, at most 50 Hz", c.Rate)
+	case c.StreamHz < 0 || c.StreamHz > 50 || math.IsNaN(c.StreamHz):
+		return fmt.Errorf("--stream-hz %g: want 0..50", c.StreamHz)
+	case c.Duration <= 0:
+		return fmt.Errorf("--duration %s: want a positive duration", c.Duration)
+	case c.Warmup <= 0:
+		return fmt.Errorf("--warmup %s: want a positive duration", c.Warmup)
+	case c.WSClients < 0:
+		return fmt.Errorf("--ws-clients %d: want 0 or more", c.WSClients)
+	case c.WSClients > 0:
+		return errors.New("--ws-clients: this build has no WebSocket server yet; latency is measured to a fleet bus subscriber")
+	case slices.ContainsFunc(c.Sweep, func(n int) bool { return n < 1 || n > 10000 }):
+		return fmt.Errorf("--sweep %v: want drone counts 1..10000", c.Sweep)
+	case c.JSON && c.Markdown:
+		return errors.New("give at most one of --json and --markdown")
+	}
+	return nil
+}
+
+// benchResult is what one bench run measured. JSON names are stable.
+type benchResult struct {
+	Drones     int     `json:"drones"`
+	Discovered int     `json:"discovered"`
+	SysIDs     int     `json:"distinct_sysids"`
+	RateHz     float64 `json:"rate_hz"`
+	DurationS  float64 `json:"duration_s"`
+	SimProcess bool    `json:"sim_process"`
+	WSClients  int     `json:"ws_clients"`
+
+	Frames      uint64  `json:"frames"`
+	FramesPerS  float64 `json:"frames_per_s"`
+	FramesLost  uint64  `json:"frames_lost"`
+	LostSocket  uint64  `json:"frames_lost_socket"`
+	LostSeq     uint64  `json:"frames_lost_sequence"`
+	BusMissed   uint64  `json:"bus_missed"`
+	ParseErrors uint64  `json:"parse_errors"`
+	LinkSwitch  uint64  `json:"-"`
+	ServerCPUUs float64 `json:"server_cpu_us_per_frame"`
+	ServerCores float64 `json:"server_cores"`
+	SimCPUUs    float64 `json:"sim_cpu_us_per_frame"`
+	SimCores    float64 `json:"sim_cores"`
+
+	FloorUs   float64 `json:"floor_us_per_frame"`
+	DecodeUs  float64 `json:"decode_us_per_frame"`
+	RecvUs    float64 `json:"socket_recv_us_per_frame"`
+	OverFloor float64 `json:"server_over_floor"`
+
+	LatencyTo  string  `json:"latency_to"`
+	LatSamples int     `json:"latency_samples"`
+	P50ms      float64 `json:"p50_latency_ms"`
+	P99ms      float64 `json:"p99_latency_ms"`
+	MaxMs      float64 `json:"max_latency_ms"`
+
+	RSSPerDroneKiB float64 `json:"rss_per_drone_kib"`
+	RSSMiB         float64 `json:"rss_mib"`
+	Goroutines     int     `json:"goroutines"`
+	SimMemKiB      float64 `json:"sim_rss_per_drone_kib"`
+	ZoneCheckUs    float64 `json:"zone_check_us"`
+
+	Machine string `json:"machine"`
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := defaultBenchConfig()
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&cfg.Drones, "drones", cfg.Drones, "number of simulated drones (up to 10,000; groups of 250 reuse system ids, each drone on its own socket)")
+	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "GLOBAL_POSITION_INT rate asked of every drone, Hz")
+	fs.Float64Var(&cfg.StreamHz, "stream-hz", cfg.StreamHz, "rate of the other telemetry streams (attitude, status, …), Hz")
+	fs.IntVar(&cfg.WSClients, "ws-clients", cfg.WSClients, "WebSocket clients watching every drone (needs the web server; 0 in this build)")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured window, after the warm-up")
+	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "longest wait for the drones to be discovered and streaming")
+	fs.BoolVar(&cfg.SimProcess, "sim-process", cfg.SimProcess, "run the simulated drones in child 'centinela sim' processes, so their CPU is not the server's")
+	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print one JSON object (one a line with --sweep)")
+	fs.BoolVar(&cfg.Markdown, "markdown", cfg.Markdown, "print a Markdown table (docs/PERFORMANCE.md)")
+	fs.Func("sweep", "run once for each drone count of this comma-separated `LIST` (for example 100,500,1000,2000) and print one table", func(v string) error {
+		cfg.Sweep = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("%q is not a drone count", f)
+			}
+			cfg.Sweep = append(cfg.Sweep, n)
+		}
+		return nil
+	})
+	fs.StringVar(&cfg.Pprof, "pprof", cfg.Pprof, "serve Go profiles of the server at http://`ADDR`/debug/pprof/ during the run")
+	cfg.Log.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: centinela bench [flags]\n\n"+
+			"Starts the server and a simulated fleet over loopback UDP, measures ingest for\n"+
+			"--duration and prints frames per second, losses and where, server CPU per frame\n"+
+			"against the floor (gomavlib's decode plus one socket receive, measured in the\n"+
+			"same run), latency, and memory per drone.\n\n"+
+			"Example: centinela bench --drones 1000 --rate 10 --duration 20s --sim-process\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log, err := cfg.Log.newLogger(stderr)
+	if err != nil {
+		return err
+	}
+	counts := cfg.Sweep
+	if len(counts) == 0 {
+		counts = []int{cfg.Drones}
+	}
+	var results []benchResult
+	for _, n := range counts {
+		c := cfg
+		c.Drones = n
+		res, err := bench(ctx, c, log)
+		if err != nil {
+			return fmt.Errorf("%d drones: %w", n, err)
+		}
+		results = append(results, res)
+	}
+	switch {
+	case cfg.JSON:
+		enc := json.NewEncoder(stdout)
+		for _, r := range results {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+	case cfg.Markdown:
+		printBenchMarkdown(stdout, results)
+	default:
+		for i, r := range results {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			printBench(stdout, r)
+		}
+	}
+	return nil
+}
+
+// bench runs one measurement.
+func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult, error) {
+	res := benchResult{Drones: cfg.Drones, RateHz: cfg.Rate, DurationS: cfg.Duration.Seconds(),
+		SimProcess: cfg.SimProcess, Machine: machineDescription(), SysIDs: min(cfg.Drones, simGroup)}
+	runtime.GC()
+	rss0 := readRSS(os.Getpid())
+
+	scfg := defaultServeConfig()
+	scfg.MAVLink = []string{"udp:127.0.0.1:0"}
+	scfg.StreamHz = cfg.StreamHz
+	scfg.PositionHz = cfg.Rate
+	scfg.BreachAction = string(fleet.ZoneWarn)
+	scfg.Debug.Pprof = cfg.Pprof
+	srv, err := startServer(scfg, log)
+	if err != nil {
+		return res, err
+	}
+	serverUp := true
+	defer func() {
+		if serverUp {
+			srv.Close()
+		}
+	}()
+	addr := srv.MAVLinkAddr(0).String()
+	ports := udpPorts([]net.Addr{srv.MAVLinkAddr(0)})
+
+	// The simulated fleet.
+	fleetSims, err := startBenchFleet(cfg, addr, log)
+	if err != nil {
+		return res, err
+	}
+	defer fleetSims.close()
+
+	// The latency probe: one more vehicle on a socket of its own, sending
+	// positions that a fleet bus subscriber times.
+	probe := &latencyProbe{}
+	if err := probe.start(srv.Fleet, addr); err != nil {
+		return res, err
+	}
+	defer probe.close()
+
+	// Warm-up: every drone discovered (as many as the fleet can tell
+	// apart) and streaming.
+	want := min(cfg.Drones, simGroup) + 1
+	deadline := time.Now().Add(cfg.Warmup)
+	lastN, lastChange := -1, time.Now()
+	for time.Now().Before(deadline) {
+		n := srv.Fleet.Stats().Drones
+		if n != lastN {
+			lastN, lastChange = n, time.Now()
+		}
+		// Done when all are there, or when discovery stalls after it began.
+		if (n >= want && time.Since(lastChange) > 2*time.Second) || (n > 1 && time.Since(lastChange) > 5*time.Second) {
+			break
+		}
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return res, err
+		}
+	}
+	if err := sleepCtx(ctx, 2*time.Second); err != nil { // streams ramp up after discovery
+		return res, err
+	}
+
+	// The measured window.
+	type snap struct {
+		frames, lost, parse, missed uint64
+		sock                        udpSocketStats
+		cpu, simCPU                 time.Duration
+		checks                      uint64
+		checkTime                   time.Duration
+		at                          time.Time
+	}
+	take := func() snap {
+		st, tr, fs, zw := srv.Transport.Stats(), srv.Transport.Traffic(), srv.Fleet.Stats(), srv.Watch.Stats()
+		return snap{frames: st.Frames, lost: tr.FramesLost, parse: st.ParseErrors, missed: fs.SubscriptionMissed,
+			sock: readUDPSocketStats(ports), cpu: processCPU(), simCPU: fleetSims.cpu(),
+			checks: zw.Checks, checkTime: zw.CheckTime, at: time.Now()}
+	}
+	probe.reset()
+	a := take()
+	if err := sleepCtx(ctx, cfg.Duration); err != nil {
+		return res, err
+	}
+	b := take()
+	lat := probe.latencies()
+	dt := b.at.Sub(a.at).Seconds()
+
+	res.Discovered = srv.Fleet.Stats().Drones - 1 // less the probe
+	res.Frames = b.frames - a.frames
+	res.FramesPerS = float64(res.Frames) / dt
+	res.LostSocket = b.sock.Drops - a.sock.Drops
+	res.LostSeq = b.lost - a.lost
+	res.BusMissed = b.missed - a.missed
+	res.FramesLost = res.LostSocket + res.LostSeq
+	res.ParseErrors = b.parse - a.parse
+	serverCPU := b.cpu - a.cpu
+	if res.Frames > 0 {
+		res.ServerCPUUs = float64(serverCPU.Microseconds()) / float64(res.Frames)
+		res.SimCPUUs = float64((b.simCPU - a.simCPU).Microseconds()) / float64(res.Frames)
+	}
+	res.ServerCores = serverCPU.Seconds() / dt
+	res.SimCores = (b.simCPU - a.simCPU).Seconds() / dt
+	if n := b.checks - a.checks; n > 0 {
+		res.ZoneCheckUs = float64((b.checkTime - a.checkTime).Nanoseconds()) / float64(n) / 1000
+	}
+	res.LatencyTo = "fleet bus subscriber (no WebSocket server in this build)"
+	res.LatSamples = len(lat)
+	if len(lat) > 0 {
+		res.P50ms = ms(quantile(lat, 0.50))
+		res.P99ms = ms(quantile(lat, 0.99))
+		res.MaxMs = ms(lat[len(lat)-1])
+	}
+	runtime.GC()
+	rss := readRSS(os.Getpid())
+	res.RSSMiB = float64(rss) / (1 << 20)
+	res.RSSPerDroneKiB = float64(max(rss-rss0, 0)) / 1024 / float64(cfg.Drones)
+	res.Goroutines = runtime.NumGoroutine()
+	if cfg.SimProcess {
+		res.SimMemKiB = float64(fleetSims.rss()) / 1024 / float64(cfg.Drones)
+	}
+
+	// The floor, on the simulator's frames, with the fleet stopped.
+	fleetSims.close()
+	probe.close()
+	srv.Close()
+	serverUp = false
+	decode, recv, err := measureFloor(ctx, log)
+	if err != nil {
+		return res, fmt.Errorf("floor: %w", err)
+	}
+	res.DecodeUs, res.RecvUs = us(decode), us(recv)
+	res.FloorUs = res.DecodeUs + res.RecvUs
+	if res.FloorUs > 0 && cfg.SimProcess {
+		res.OverFloor = res.ServerCPUUs / res.FloorUs
+	}
+	return res, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// benchFleet is the simulated fleet: swarms in this process, or child
+// "centinela sim" processes.
+type benchFleet struct {
+	swarms []*sim.Swarm
+	procs  []*exec.Cmd
+	once   sync.Once
+}
+
+func startBenchFleet(cfg benchConfig, addr string, log *slog.Logger) (*benchFleet, error) {
+	f := &benchFleet{}
+	for g := 0; g*simGroup < cfg.Drones; g++ {
+		n := min(simGroup, cfg.Drones-g*simGroup)
+		if cfg.SimProcess {
+			exe, err := os.Executable()
+			if err != nil {
+				f.close()
+				return nil, err
+			}
+			cmd := exec.Command(exe, "sim", "--drones", strconv.Itoa(n), "--connect", "udpout:"+addr,
+				"--seed", strconv.Itoa(g+1), "--boot-delay", "2s", "--log-level", "error")
+			cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+			if err := cmd.Start(); err != nil {
+				f.close()
+				return nil, fmt.Errorf("start centinela sim: %w", err)
+			}
+			f.procs = append(f.procs, cmd)
+			continue
+		}
+		sw := sim.New(sim.Config{Drones: n, Connect: "udpout:" + addr, Seed: int64(g + 1), BootDelay: 2 * time.Second, Logger: log})
+		if err := sw.Initialize(); err != nil {
+			f.close()
+			return nil, err
+		}
+		f.swarms = append(f.swarms, sw)
+	}
+	return f, nil
+}
+
+// cpu returns the CPU time of the child processes so far (0 in-process).
+func (f *benchFleet) cpu() time.Duration {
+	var total time.Duration
+	for _, c := range f.procs {
+		total += procCPU(c.Process.Pid)
+	}
+	return total
+}
+
+// rss returns the children's resident memory, bytes.
+func (f *benchFleet) rss() int64 {
+	var total int64
+	for _, c := range f.procs {
+		total += readRSS(c.Process.Pid)
+	}
+	return total
+}
+
+func (f *benchFleet) close() {
+	f.once.Do(func() {
+		for i := len(f.swarms) - 1; i >= 0; i-- {
+			f.swarms[i].Close()
+		}
+		for _, c := range f.procs {
+			_ = c.Process.Signal(os.Interrupt)
+		}
+		for _, c := range f.procs {
+			done := make(chan struct{})
+			go func() { _ = c.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				_ = c.Process.Kill()
+				<-done
+			}
+		}
+	})
+}
+
+// latencyProbe times positions from a probe vehicle to a fleet bus
+// subscriber. When the web server exists, a WebSocket client is the other
+// end to time instead (the same sender, another receiver).
+type latencyProbe struct {
+	p    *sim.Probe
+	sub  *fleet.Subscription
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	mu   sync.Mutex
+	sent map[int]time.Time
+	got  []time.Duration
+	last int
+}
+
+const (
+	probeSysID   = 254
+	probeLat     = 32.60
+	probeLon     = -117.00
+	probeStep    = 1e-6 // degrees per sequence number (10 units of 1e-7)
+	probePeriod  = 100 * time.Millisecond
+	probeMaxKeep = 4096
+)
+
+func (l *latencyProbe) start(f *fleet.Fleet, addr string) error {
+	l.p = &sim.Probe{Connect: "udpout:" + addr, SysID: probeSysID}
+	if err := l.p.Initialize(); err != nil {
+		return err
+	}
+	l.sent = map[int]time.Time{}
+	l.sub = f.Subscribe(fleet.SubscribeOptions{Drones: []string{fmt.Sprintf("sysid-%d", probeSysID)}})
+	l.stop = make(chan struct{})
+	l.wg.Add(2)
+	go l.send()
+	go l.receive()
+	return nil
+}
+
+func (l *latencyProbe) send() {
+	defer l.wg.Done()
+	t := time.NewTicker(probePeriod)
+	defer t.Stop()
+	for seq := 1; ; seq++ {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		l.mu.Lock()
+		l.sent[seq] = time.Now()
+		if len(l.sent) > probeMaxKeep {
+			delete(l.sent, seq-probeMaxKeep)
+		}
+		l.mu.Unlock()
+		_ = l.p.SendPosition(probeLat+float64(seq%100000)*probeStep, probeLon, 50)
+	}
+}
+
+func (l *latencyProbe) receive() {
+	defer l.wg.Done()
+	for ev := range l.sub.C {
+		sc, ok := ev.(fleet.StateChanged)
+		if !ok || !sc.Drone.HasPosition {
+			continue
+		}
+		now := time.Now()
+		seq := int(math.Round((sc.Drone.Position.Lat - probeLat) / probeStep))
+		l.mu.Lock()
+		if at, ok := l.sent[seq]; ok && seq > l.last {
+			l.last = seq
+			if len(l.got) < 1<<20 {
+				l.got = append(l.got, now.Sub(at))
+			}
+		}
+		l.mu.Unlock()
+	}
+}
+
+// reset forgets the latencies measured so far (the warm-up's).
+func (l *latencyProbe) reset() {
+	l.mu.Lock()
+	l.got = l.got[:0]
+	l.mu.Unlock()
+}
+
+// latencies returns the latencies measured since reset, sorted.
+func (l *latencyProbe) latencies() []time.Duration {
+	l.mu.Lock()
+	out := slices.Clone(l.got)
+	l.mu.Unlock()
+	slices.Sort(out)
+	return out
+}
+
+func (l *latencyProbe) close() {
+	if l.stop == nil {
+		return
+	}
+	select {
+	case <-l.stop:
+		return
+	default:
+	}
+	close(l.stop)
+	l.sub.Close()
+	l.wg.Wait()
+	l.p.Close()
+}
+
+// measureFloor captures the frames a few simulated drones stream and
+// measures, on them, gomavlib's decode cost per frame and a bare loopback
+// socket's receive cost per datagram (one frame each, as the simulator
+// sends them).
+func measureFloor(ctx context.Context, log *slog.Logger) (decode, recv time.Duration, err error) {
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer pc.Close()
+	sw := sim.New(sim.Config{Drones: 6, Connect: "udpout:" + pc.LocalAddr().String(), StreamUnasked: true, BootDelay: -1, Logger: log})
+	if err := sw.Initialize(); err != nil {
+		return 0, 0, err
+	}
+	var grams [][]byte
+	buf := make([]byte, 65536)
+	end := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(end) && len(grams) < 20000 {
+		_ = pc.SetReadDeadline(end)
+		n, err := pc.Read(buf)
+		if err != nil {
+			break
+		}
+		grams = append(grams, slices.Clone(buf[:n]))
+	}
+	sw.Close()
+	if len(grams) < 50 {
+		return 0, 0, fmt.Errorf("captured only %d datagrams from the simulator", len(grams))
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	decode, frames, err := mavlink.DecodeCost(grams, 300*time.Millisecond)
+	if err != nil {
+		return 0, 0, err
+	}
+	if frames == 0 {
+		return 0, 0, errors.New("no frames decoded")
+	}
+	recv, err = socketRecvCost(grams)
+	if err != nil {
+		return 0, 0, err
+	}
+	recv = recv * time.Duration(len(grams)) / time.Duration(frames)
+	return decode, recv, nil
+}
+
+// socketRecvCost sends grams over loopback and returns the receiving
+// thread's CPU time per datagram read.
+func socketRecvCost(grams [][]byte) (time.Duration, error) {
+	rc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	_ = rc.SetReadBuffer(8 << 20)
+	sc, err := net.DialUDP("udp", nil, rc.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		return 0, err
+	}
+	defer sc.Close()
+	// Enough datagrams for the reading thread's CPU time to be well above
+	// the clock's granularity.
+	rounds := max(5, 40000/len(grams))
+	total := len(grams) * rounds
+	type out struct {
+		cpu time.Duration
+		n   int
+	}
+	done := make(chan out, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		buf := make([]byte, 65536)
+		n := 0
+		t0 := mavlink.ThreadCPU()
+		for n < total {
+			_ = rc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if _, err := rc.Read(buf); err != nil {
+				break
+			}
+			n++
+		}
+		done <- out{mavlink.ThreadCPU() - t0, n}
+	}()
+	for r := 0; r < rounds; r++ {
+		for i, g := range grams {
+			if _, err := sc.Write(g); err != nil {
+				return 0, err
+			}
+			if i%64 == 0 {
+				time.Sleep(50 * time.Microsecond) // let the reader keep up
+			}
+		}
+	}
+	o := <-done
+	if o.n == 0 {
+		return 0, errors.New("bare socket received nothing")
+	}
+	return o.cpu / time.Duration(o.n), nil
+}
+
+// processCPU returns this process's CPU time (user and system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU returns a process's CPU time from /proc/PID/stat (0 if unknown).
+func procCPU(pid int) time.Duration {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseUint(f[11], 10, 64)
+	st, _ := strconv.ParseUint(f[12], 10, 64)
+	const hz = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / hz
+}
+
+// readRSS returns a process's resident memory in bytes (0 if unknown).
+func readRSS(pid int) int64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb * 1024
+			}
+		}
+	}
+	return 0
+}
+
+// machineDescription says what ran the bench: CPU model, cores, memory, Go.
+func machineDescription() string {
+	model := runtime.GOARCH
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	mem := ""
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if f := strings.Fields(strings.SplitN(string(data), "\n", 2)[0]); len(f) >= 2 {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			mem = fmt.Sprintf(", %.0f GiB", kb/(1<<20))
+		}
+	}
+	load := ""
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			load = ", load " + f[0]
+		}
+	}
+	return fmt.Sprintf("%s, %d cores%s, %s %s/%s%s", model, runtime.NumCPU(), mem, runtime.Version(), runtime.GOOS, runtime.GOARCH, load)
+}
+
+func printBench(w io.Writer, r benchResult) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, format string, v ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, v...)...) }
+	row("machine", "%s", r.Machine)
+	row("drones", "%d (%d distinct system ids, %s)", r.Drones, r.SysIDs, map[bool]string{true: "simulator in child processes", false: "simulator in this process"}[r.SimProcess])
+	row("discovered", "%d%s", r.Discovered, discoveredNote(r))
+	row("frames ingested", "%d in %.1f s, %.0f/s", r.Frames, r.DurationS, r.FramesPerS)
+	row("frames lost", "%d (socket %d, sequence gaps %d); bus events missed %d; parse errors %d", r.FramesLost, r.LostSocket, r.LostSeq, r.BusMissed, r.ParseErrors)
+	cpuNote := ""
+	if !r.SimProcess {
+		cpuNote = " (includes the in-process simulator: use --sim-process)"
+	}
+	row("server CPU", "%.2f µs/frame, %.2f cores%s", r.ServerCPUUs, r.ServerCores, cpuNote)
+	row("floor", "%.2f µs/frame (gomavlib decode %.2f + socket receive %.2f)", r.FloorUs, r.DecodeUs, r.RecvUs)
+	if r.OverFloor > 0 {
+		row("server / floor", "%.1f×", r.OverFloor)
+	}
+	if r.SimProcess {
+		row("simulator CPU", "%.2f µs/frame, %.2f cores, %.0f KiB/drone", r.SimCPUUs, r.SimCores, r.SimMemKiB)
+	}
+	row("breach check", "%.2f µs/position", r.ZoneCheckUs)
+	row("latency", "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d samples, to a %s)", r.P50ms, r.P99ms, r.MaxMs, r.LatSamples, r.LatencyTo)
+	row("memory", "%.0f KiB/drone resident (%.0f MiB total), %d goroutines", r.RSSPerDroneKiB, r.RSSMiB, r.Goroutines)
+	tw.Flush()
+}
+
+func discoveredNote(r benchResult) string {
+	if r.Drones > r.SysIDs {
+		return fmt.Sprintf(" (drones sharing a system id merge into one until drone identity is bound to its link; %d expected)", r.SysIDs)
+	}
+	return ""
+}
+
+// printBenchMarkdown prints results as a Markdown table.
+func printBenchMarkdown(w io.Writer, rs []benchResult) {
+	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | p50 / p99 / max ms | server KiB/drone | breach µs |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %d | %d | %.0f | %d / %d | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f | %.1f / %.1f / %.1f | %.0f | %.2f |\n",
+			r.Drones, r.Discovered, r.FramesPerS, r.LostSocket, r.LostSeq, r.ServerCPUUs, r.ServerCores, r.FloorUs, r.OverFloor,
+			r.SimCPUUs, r.SimCores, r.SimMemKiB, r.P50ms, r.P99ms, r.MaxMs, r.RSSPerDroneKiB, r.ZoneCheckUs)
+	}
+	if len(rs) > 0 {
+		fmt.Fprintf(w, "\nMachine: %s. Latency to a %s.\n", rs[0].Machine, rs[0].LatencyTo)
+	}
+}

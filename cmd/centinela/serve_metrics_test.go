@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// scrape fetches a Prometheus text page and returns its samples by their
+// full name with labels, as printed ("name{a=\"b\"}").
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("scrape: %s: %s", resp.Status, body)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("scrape: bad line %q", line)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+// sumOf adds up the samples of metric name whose labels contain every
+// given "k=\"v\"" fragment.
+func sumOf(m map[string]float64, name string, labels ...string) float64 {
+	total := 0.0
+	for k, v := range m {
+		base, rest, _ := strings.Cut(k, "{")
+		if base != name {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			if !strings.Contains(rest, l) {
+				ok = false
+			}
+		}
+		if ok {
+			total += v
+		}
+	}
+	return total
+}
+
+func TestServeMetricsWhileDronesFly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight")
+	}
+	cfg := testServeConfig()
+	cfg.Sim = 3
+	cfg.SimSpeedup = testSpeedup
+	cfg.SimBootDelay = time.Second
+	cfg.Debug = debugConfig{Metrics: "127.0.0.1:0", Pprof: "127.0.0.1:0"}
+	srv := mustServer(t, cfg)
+	if len(srv.debug) != 2 {
+		t.Fatalf("want a metrics and a pprof server, got %d", len(srv.debug))
+	}
+	url := "http://" + srv.debug[0].BoundAddr().String() + "/metrics"
+
+	var first map[string]float64
+	eventually(t, 20*time.Second, "3 drones up and an answered command in the metrics", func() bool {
+		first = scrape(t, url)
+		return sumOf(first, "centinela_drones", `link_state="up"`) == 3 &&
+			sumOf(first, "centinela_mavlink_operation_duration_seconds_count", `op="request_message"`) > 0 &&
+			sumOf(first, "centinela_mavlink_frames_received_total", `message="GLOBAL_POSITION_INT"`) > 0
+	})
+	var second map[string]float64
+	eventually(t, 20*time.Second, "counters to move", func() bool {
+		second = scrape(t, url)
+		return sumOf(second, "centinela_mavlink_frames_received_total", `message="GLOBAL_POSITION_INT"`) >
+			sumOf(first, "centinela_mavlink_frames_received_total", `message="GLOBAL_POSITION_INT"`) &&
+			sumOf(second, "centinela_zone_checks_total") > sumOf(first, "centinela_zone_checks_total") &&
+			sumOf(second, "centinela_mavlink_frames_decoded_total") > sumOf(first, "centinela_mavlink_frames_decoded_total")
+	})
+	for _, name := range []string{"centinela_mavlink_frames_sent_total", "centinela_drone_link_frames",
+		"process_cpu_seconds_total", "go_goroutines"} {
+		if sumOf(second, name) <= 0 {
+			t.Errorf("%s: want a positive value, got %v", name, sumOf(second, name))
+		}
+	}
+	if got := sumOf(second, "centinela_mavlink_frames_received_total", `message="HEARTBEAT"`, `endpoint="udp:127.0.0.1:0"`); got <= 0 {
+		t.Errorf("heartbeats on the sim endpoint: got %v; samples: %v", got, keysOf(second, "centinela_mavlink_frames_received_total"))
+	}
+	if sumOf(second, "centinela_mavlink_parse_errors_total") != 0 {
+		t.Errorf("parse errors on a clean link: %v", sumOf(second, "centinela_mavlink_parse_errors_total"))
+	}
+
+	// pprof only where asked for: on its own address, not next to /metrics.
+	resp, err := http.Get("http://" + srv.debug[1].BoundAddr().String() + "/debug/pprof/")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("pprof: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	resp, err = http.Get("http://" + srv.debug[0].BoundAddr().String() + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("pprof next to /metrics without --pprof there: %s", resp.Status)
+	}
+}
+
+func keysOf(m map[string]float64, name string) []string {
+	var out []string
+	for k := range m {
+		if strings.HasPrefix(k, name) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func TestServeMetricsOffByDefault(t *testing.T) {
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	srv := mustServer(t, cfg)
+	if len(srv.debug) != 0 {
+		t.Fatalf("metrics or pprof served without --metrics/--pprof: %d servers", len(srv.debug))
+	}
+}
+
+func TestServeMetricsAddressInUse(t *testing.T) {
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg.Debug.Metrics = "127.0.0.1:0"
+	srv := mustServer(t, cfg)
+	cfg2 := testServeConfig("udp:127.0.0.1:0")
+	cfg2.Debug.Metrics = srv.debug[0].BoundAddr().String()
+	if _, err := startServer(cfg2, testLogger(t)); err == nil || !strings.Contains(err.Error(), "--metrics") {
+		t.Fatalf("want a --metrics listen error, got %v", err)
+	}
+}

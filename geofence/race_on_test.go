@@ -1,0 +1,5 @@
+//go:build race
+
+package geofence
+
+const raceEnabled = true

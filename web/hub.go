@@ -1,0 +1,359 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/app"
+)
+
+// hubPrincipal is who the hub is when it watches the fleet and reads
+// plans, zones and alerts for every client: a reader, never a commander.
+var hubPrincipal = app.Principal{Label: "web-map", Role: app.RoleSupervisor}
+
+// alertPoll is how often the hub reads the application's alerts.
+const alertPoll = 500 * time.Millisecond
+
+// droneEntry is a drone's latest state, encoded once for every client.
+type droneEntry struct {
+	version uint64
+	state   fleet.DroneState
+	json    []byte
+}
+
+// hub reads the application's watch once and fans it out to every client:
+// states are encoded once per change and read by each client at its own
+// rate (latest wins); events and alerts are encoded once and queued to each
+// client. It never blocks on a client.
+type hub struct {
+	app App
+	log *slog.Logger
+	now func() time.Time
+
+	mu      sync.RWMutex
+	version uint64
+	drones  map[string]*droneEntry
+	ids     []string // drone ids in discovery order
+	routes  map[string][]byte
+	zones   []byte
+	alerts  map[string]alertJSON
+	alertMs map[string][]byte // encoded "alert" messages by id
+	alertIx []string          // alert ids, oldest first
+	clients map[*client]struct{}
+
+	pollNow chan struct{} // cap 1: read the alerts now
+
+	slowClosed atomic.Uint64
+	dropped    atomic.Uint64
+	lastDrop   atomic.Int64
+}
+
+func newHub(a App, log *slog.Logger, now func() time.Time) *hub {
+	return &hub{
+		app: a, log: log, now: now,
+		drones: map[string]*droneEntry{}, routes: map[string][]byte{},
+		alerts: map[string]alertJSON{}, alertMs: map[string][]byte{}, clients: map[*client]struct{}{},
+		pollNow: make(chan struct{}, 1),
+	}
+}
+
+// prime loads the zones, the alerts and every drone, so that the first
+// clients get a whole picture.
+func (h *hub) prime(ctx context.Context) {
+	h.loadZones(ctx)
+	h.pollAlerts(ctx)
+	if ds, err := h.app.ListDrones(ctx, hubPrincipal); err == nil {
+		for _, d := range ds {
+			h.onState(ctx, d.State)
+		}
+	}
+}
+
+// run reads w until ctx ends or the watch fails.
+func (h *hub) run(ctx context.Context, w *app.Watcher) {
+	for {
+		it, err := w.Next(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("watch ended", "err", err)
+			}
+			return
+		}
+		switch {
+		case it.State != nil:
+			h.onState(ctx, *it.State)
+		case it.Event != nil:
+			h.onEvent(ctx, *it.Event)
+		case it.Missed > 0:
+			b, _ := json.Marshal(struct {
+				Type string `json:"type"`
+				N    uint64 `json:"n"`
+			}{"missed", it.Missed})
+			h.broadcast(b, func(c *client, s *subscription) bool { return s.events })
+		}
+	}
+}
+
+// runAlerts reads the application's alerts every alertPoll (and when an
+// event says they changed) and sends each new or changed one to clients.
+func (h *hub) runAlerts(ctx context.Context) {
+	t := time.NewTicker(alertPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-h.pollNow:
+		}
+		h.pollAlerts(ctx)
+	}
+}
+
+func (h *hub) pollAlerts(ctx context.Context) {
+	list, err := h.app.Alerts(ctx, hubPrincipal)
+	if err != nil {
+		return
+	}
+	var send [][]byte
+	keep := make(map[string]bool, len(list))
+	h.mu.Lock()
+	for _, a := range list {
+		keep[a.ID] = true
+		j := alertOf(a)
+		if old, ok := h.alerts[a.ID]; ok && old.Acked == j.Acked {
+			continue
+		} else if !ok {
+			h.alertIx = append(h.alertIx, a.ID)
+		}
+		h.alerts[a.ID] = j
+		b := alertMsg(j)
+		h.alertMs[a.ID] = b
+		send = append(send, b)
+	}
+	ix := h.alertIx[:0]
+	for _, id := range h.alertIx {
+		if keep[id] {
+			ix = append(ix, id)
+		} else {
+			delete(h.alerts, id)
+			delete(h.alertMs, id)
+		}
+	}
+	h.alertIx = ix
+	h.mu.Unlock()
+	for _, b := range send {
+		h.broadcast(b, func(c *client, s *subscription) bool { return s.events })
+	}
+}
+
+func alertOf(a app.Alert) alertJSON {
+	j := alertJSON{ID: a.ID, Event: eventOf(a.EventRecord), Acked: a.Acked, By: a.AckedBy}
+	if !a.AckedAt.IsZero() {
+		j.AckAt = a.AckedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return j
+}
+
+func (h *hub) loadZones(ctx context.Context) {
+	gj, err := h.app.ExportGeoJSON(ctx, hubPrincipal)
+	if err != nil {
+		h.log.Warn("zones unavailable", "err", err)
+		return
+	}
+	msg := append([]byte(`{"type":"zones","geojson":`), bytes.TrimSpace(gj)...)
+	msg = append(msg, '}')
+	h.mu.Lock()
+	h.zones = msg
+	h.mu.Unlock()
+	h.broadcast(msg, func(c *client, s *subscription) bool { return s.zones })
+}
+
+func (h *hub) onState(ctx context.Context, d fleet.DroneState) {
+	b, err := json.Marshal(droneOf(d))
+	if err != nil {
+		h.log.Error("encode drone", "drone_id", d.ID, "err", err)
+		return
+	}
+	h.mu.Lock()
+	e := h.drones[d.ID]
+	isNew := e == nil
+	if isNew {
+		e = &droneEntry{}
+		h.drones[d.ID] = e
+		h.ids = append(h.ids, d.ID)
+	}
+	h.version++
+	e.version, e.state, e.json = h.version, d, b
+	h.mu.Unlock()
+	if isNew && d.Mission.State != fleet.MissionStateNone {
+		h.loadRoute(ctx, d.ID)
+	}
+}
+
+func (h *hub) loadRoute(ctx context.Context, id string) {
+	items, err := h.app.MissionPlan(ctx, hubPrincipal, id)
+	if err != nil {
+		return
+	}
+	m := routeMsg{Type: "route", Drone: id, Points: routeOf(items)}
+	if d, err := h.app.GetDrone(ctx, hubPrincipal, id); err == nil {
+		m.MissionID = d.State.Mission.MissionID
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	h.routes[id] = b
+	h.mu.Unlock()
+	h.broadcast(b, func(c *client, s *subscription) bool { return s.routes && s.wantsDrone(id) })
+}
+
+// routeOf lists a plan's positioned navigation items, home (seq 0) left out.
+func routeOf(items []fleet.MissionItem) []routePt {
+	out := []routePt{}
+	for _, it := range items {
+		if it.Seq == 0 || !it.Command.IsNav() || (it.Lat == 0 && it.Lon == 0) {
+			continue
+		}
+		out = append(out, routePt{round(it.Lat, 7), round(it.Lon, 7), round(it.Alt, 1), num(it.Seq)})
+	}
+	return out
+}
+
+func (h *hub) onEvent(ctx context.Context, r app.EventRecord) {
+	b, err := json.Marshal(struct {
+		Type  string    `json:"type"`
+		Event eventJSON `json:"event"`
+	}{"event", eventOf(r)})
+	if err != nil {
+		h.log.Error("encode event", "err", err)
+		return
+	}
+	h.broadcast(b, func(c *client, s *subscription) bool { return s.wantsEvent(r) })
+
+	action := r.Params["action"]
+	switch {
+	case r.Kind == app.KindOperatorAction && action == AckAction:
+		select {
+		case h.pollNow <- struct{}{}:
+		default:
+		}
+	case r.Kind == app.KindOperatorAction && strings.HasPrefix(action, "Geofence.") && r.Params["code"] == "":
+		h.loadZones(ctx)
+	case r.Kind == app.KindMissionUploaded && r.Params["type"] == fleet.MissionTypeMission.String():
+		h.loadRoute(ctx, r.DroneID)
+	}
+}
+
+func alertMsg(a alertJSON) []byte {
+	b, _ := json.Marshal(struct {
+		Type  string    `json:"type"`
+		Alert alertJSON `json:"alert"`
+	}{"alert", a})
+	return b
+}
+
+// broadcast queues msg to every client that wants it. It never blocks.
+func (h *hub) broadcast(msg []byte, wants func(*client, *subscription) bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		if s := c.subscriptionNow(); s != nil && wants(c, s) {
+			c.enqueue(msg)
+		}
+	}
+}
+
+func (h *hub) add(c *client) {
+	h.mu.Lock()
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
+}
+
+func (h *hub) remove(c *client) {
+	h.mu.Lock()
+	delete(h.clients, c)
+	h.mu.Unlock()
+}
+
+// clientCount returns the number of connected clients.
+func (h *hub) clientCount() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.clients)
+}
+
+// noteDrop counts a slow client closed, logging at most once a second.
+func (h *hub) noteSlow(c *client, reason string) {
+	n := h.slowClosed.Add(1)
+	now := time.Now().UnixNano()
+	if last := h.lastDrop.Load(); now-last > int64(time.Second) && h.lastDrop.CompareAndSwap(last, now) {
+		h.log.Warn("slow consumer closed", "client", c.id, "reason", reason, "slow_closed", n, "dropped", h.dropped.Load())
+	}
+}
+
+// collect appends to buf the encoded states of the drones s selects that
+// changed since seen (updating seen), and calls check for each.
+func (h *hub) collect(buf []byte, s *subscription, seen map[string]uint64, check func(fleet.DroneState)) ([]byte, int) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, id := range h.ids {
+		if !s.wantsDrone(id) {
+			continue
+		}
+		e := h.drones[id]
+		if e.version <= seen[id] {
+			continue
+		}
+		seen[id] = e.version
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, e.json...)
+		n++
+		if check != nil {
+			check(e.state)
+		}
+	}
+	return buf, n
+}
+
+// initial returns what a new subscription gets before the drones'
+// snapshot: zones, routes and alerts, as it asked.
+func (h *hub) initial(s *subscription) [][]byte {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out [][]byte
+	if s.zones && h.zones != nil {
+		out = append(out, h.zones)
+	}
+	if s.routes {
+		for _, id := range h.ids {
+			if r := h.routes[id]; r != nil && s.wantsDrone(id) {
+				out = append(out, r)
+			}
+		}
+	}
+	if s.events {
+		list := make([]alertJSON, 0, len(h.alertIx))
+		for _, id := range h.alertIx {
+			list = append(list, h.alerts[id])
+		}
+		b, _ := json.Marshal(struct {
+			Type   string      `json:"type"`
+			Alerts []alertJSON `json:"alerts"`
+		}{"alerts", list})
+		out = append(out, b)
+	}
+	return out
+}
