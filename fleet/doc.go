@@ -12,8 +12,25 @@
 //
 // A drone is discovered by its first heartbeat (ground stations and
 // components without an autopilot are ignored). Its id is its configured
-// name (Fleet.Names) or "sysid-N"; its agency comes from Fleet.Agencies.
-// The same id heard on a new link (a reconnect) follows the newest link.
+// name (Fleet.NamesByKey, NamesByUID, Names) or "sysid-N"; its agency
+// comes from Fleet.AgenciesByKey, AgenciesByUID or Agencies.
+//
+// # Identity
+//
+// A drone is bound to the link it was discovered on. A heartbeat asking for
+// the id of a drone active on another link is a claim and never takes the
+// drone over: the claimant is held (its telemetry ignored) until the
+// drone's own link is lost (a reconnect: the drone follows the new link;
+// a transport's LinkClosed makes that immediate), until it proves to be the
+// same vehicle by a MAVLink 2 signature with the drone's key or by the
+// drone's AUTOPILOT_VERSION uid (the drone follows once its own link is
+// silent for 1.5 s), or until it is shown to be another vehicle (a
+// different uid, or still heard after LinkTimeout): then it becomes a drone
+// of its own and IdentityClaimed reports the claim. A second drone with a
+// taken id is named after it: "-u" and the uid in 16 hex digits, or "-l"
+// and the FNV-1a hash of its link name in 8 ("sysid-1-l9c2f61a0"), so ids
+// are stable strings, never counters. MaxDrones and MaxClaimants bound what
+// senders can make the fleet hold; Stats counts what the limits refused.
 // DroneState is a value snapshot: the mode comes only from custom_mode
 // (ArduCopter and PX4 names, see ModeName), armed only from the 0x80 flag,
 // and there is no position until a real one arrives (ArduCopter streams 0,0

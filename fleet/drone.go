@@ -39,9 +39,15 @@ type drone struct {
 	lastFailsafe time.Time
 	critSince    time.Time
 
+	uid     uint64 // AUTOPILOT_VERSION uid, kept across reboots (0: unknown)
 	mission missionTracker
 	params  map[string]Param
-	busy    atomic.Bool
+	texts   tokenBucket
+	// streamsAt is when streams were last asked for; lastTelemetry when a
+	// GLOBAL_POSITION_INT last came, fix or not (see checkStreams).
+	streamsAt, lastTelemetry time.Time
+	alerts                   map[SecurityKind]*alertState
+	busy                     atomic.Bool
 }
 
 func newDrone(f *Fleet, id string, key VehicleKey, v Vehicle) *drone {
@@ -84,26 +90,6 @@ func acceptHeartbeat(hb Heartbeat) bool {
 	return hb.VehicleType != vehicleTypeGCS && hb.Autopilot != AutopilotInvalid
 }
 
-// follow decides whether an update from key is taken. Updates come from the
-// drone's current link; a heartbeat on another link moves the drone there.
-func (d *drone) follow(v Vehicle, key VehicleKey, u Update) (old VehicleKey, switched, ok bool) {
-	if key == d.key {
-		return VehicleKey{}, false, true
-	}
-	hb, isHB := u.(Heartbeat)
-	if !isHB || !acceptHeartbeat(hb) || (d.compID != 0 && hb.ComponentID != d.compID) {
-		return VehicleKey{}, false, false
-	}
-	old = d.key
-	d.key = key
-	d.vehicle = v
-	d.st.Link = key.Link
-	d.needInit = true
-	d.initAfter = time.Time{}
-	d.lastBoot = 0
-	return old, true, true
-}
-
 // apply folds one update into the state; it reports whether the snapshot
 // changed in a way subscribers should see.
 func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
@@ -112,6 +98,7 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 	case Heartbeat:
 		return d.applyHeartbeat(now, u, out)
 	case GlobalPosition:
+		d.lastTelemetry = now
 		d.checkBoot(now, u.TimeBoot, out)
 		if !validFix(u.Lat, u.Lon) || !finite(u.AltMSL) || !finite(u.RelAlt) {
 			return false
@@ -119,9 +106,11 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		d.st.HasPosition = true
 		d.st.Position = Position{Lat: u.Lat, Lon: u.Lon, RelAlt: u.RelAlt}
 		d.st.AltMSL = u.AltMSL
-		d.st.VelN, d.st.VelE, d.st.VelD = u.VN, u.VE, u.VD
-		d.st.GroundSpeed = math.Hypot(u.VN, u.VE)
-		d.st.Climb = -u.VD
+		if finite(u.VN) && finite(u.VE) && finite(u.VD) {
+			d.st.VelN, d.st.VelE, d.st.VelD = u.VN, u.VE, u.VD
+			d.st.GroundSpeed = math.Hypot(u.VN, u.VE)
+			d.st.Climb = -u.VD
+		}
 		if finite(u.HeadingDeg) {
 			d.st.Heading = u.HeadingDeg
 		}
@@ -144,8 +133,12 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		d.st.GPS = GPSState{FixType: u.FixType, Satellites: u.Satellites, HDOP: u.HDOP}
 		return true
 	case VFRHUD:
-		d.st.GroundSpeed = u.Groundspeed
-		d.st.Climb = u.Climb
+		if finite(u.Groundspeed) {
+			d.st.GroundSpeed = u.Groundspeed
+		}
+		if finite(u.Climb) {
+			d.st.Climb = u.Climb
+		}
 		if finite(u.HeadingDeg) {
 			d.st.Heading = u.HeadingDeg
 		}
@@ -164,7 +157,12 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		d.setLanded(now, LandedState(u.Landed), out)
 		return true
 	case StatusText:
-		out.add(StatusTextEvent{DroneID: d.id, At: now, Severity: u.Severity, Text: u.Text})
+		if d.texts.allow(now) {
+			out.add(StatusTextEvent{DroneID: d.id, At: now, Severity: u.Severity, Text: u.Text})
+		} else {
+			d.f.stats.eventsDropped.Add(1)
+			d.f.limitLog.warn(now, "status texts over the rate: dropped", "drone_id", d.id, "per_s", textRate)
+		}
 		d.statusText(now, u, out)
 		if isArmRefusal(u.Text) && !d.st.Armed && d.st.LastRefusal != u.Text {
 			d.st.LastRefusal = u.Text
@@ -188,12 +186,30 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 	case AutopilotVersion:
 		d.st.Version = VersionInfo{
 			Known: true, Firmware: FirmwareString(u.FlightSW), FlightSW: u.FlightSW,
-			CustomVersion: u.CustomVersion, Capabilities: u.Capabilities,
+			CustomVersion: u.CustomVersion, Capabilities: u.Capabilities, UID: u.UID,
+		}
+		if u.UID != 0 {
+			d.uid = u.UID
+			if a := d.f.AgenciesByUID[u.UID]; a != "" && d.f.AgenciesByKey[d.key] == "" {
+				d.st.Agency = a
+			}
 		}
 		return true
 	case ParamValue:
+		if !d.acceptParam(u.Param) {
+			return false
+		}
 		d.cacheParam(u.Param)
 		return true
+	case SecurityNotice:
+		d.securityNotice(now, u, out)
+		return false
+	case LinkClosed:
+		if d.st.LinkState == LinkStateUp {
+			d.loseLink(now, out)
+			return true
+		}
+		return false
 	case LinkStats:
 		q := LinkQuality{RateHz: u.Rate, Received: u.Received, Lost: u.Lost, ParseErrors: u.ParseErrors}
 		if total := u.Received + u.Lost; total > 0 {
@@ -216,6 +232,7 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 	}
 	first := d.st.LastHeartbeat.IsZero()
 	d.st.LastHeartbeat = now
+	d.st.Signed = hb.Signed
 	switch {
 	case first:
 		d.st.LinkState = LinkStateUp
@@ -450,13 +467,12 @@ func (d *drone) statusText(now time.Time, u StatusText, out *outbox) {
 func (d *drone) tick(now time.Time, out *outbox) bool {
 	changed := false
 	if d.st.LinkState == LinkStateUp && now.Sub(d.st.LastHeartbeat) > d.f.LinkTimeout {
-		d.st.LinkState = LinkStateLost
-		d.lostAt = now
-		d.log.Warn("link lost", "link", d.key.Link, "last_heartbeat", d.st.LastHeartbeat)
-		out.add(LinkLost{DroneID: d.id, At: now, LastHeartbeat: d.st.LastHeartbeat})
-		if d.mission.state == MissionStateRunning || d.mission.state == MissionStatePaused {
-			d.interruptMission(now, InterruptLinkLost, out)
-		}
+		d.loseLink(now, out)
+		changed = true
+	}
+	if d.st.LinkState == LinkStateLost && len(d.params) > 0 && now.Sub(d.lostAt) > paramForgetAfter {
+		clear(d.params)
+		d.st.Params = 0
 		changed = true
 	}
 	if !d.critSince.IsZero() && now.Sub(d.critSince) >= failsafeWindow {
@@ -475,11 +491,23 @@ func (d *drone) tick(now time.Time, out *outbox) bool {
 	return changed
 }
 
+// loseLink marks the link lost.
+func (d *drone) loseLink(now time.Time, out *outbox) {
+	d.st.LinkState = LinkStateLost
+	d.lostAt = now
+	d.log.Warn("link lost", "link", d.key.Link, "last_heartbeat", d.st.LastHeartbeat)
+	out.add(LinkLost{DroneID: d.id, At: now, LastHeartbeat: d.st.LastHeartbeat})
+	if d.mission.state == MissionStateRunning || d.mission.state == MissionStatePaused {
+		d.interruptMission(now, InterruptLinkLost, out)
+	}
+}
+
 // pendingJobs marks and returns the background work due for this drone.
 func (d *drone) pendingJobs(now time.Time) []jobKind {
 	if d.st.LinkState != LinkStateUp {
 		return nil
 	}
+	d.checkStreams(now)
 	var jobs []jobKind
 	if d.needInit && !d.initQueued && !now.Before(d.initAfter) {
 		d.needInit, d.initQueued = false, true

@@ -95,6 +95,8 @@ type VersionInfo struct {
 	CustomVersion string
 	// Capabilities is the MAV_PROTOCOL_CAPABILITY bit set.
 	Capabilities uint64
+	// UID is the autopilot's hardware uid (0 when it reports none).
+	UID uint64
 }
 
 // Has reports whether the vehicle announced capability bit c (for example
@@ -143,6 +145,9 @@ type DroneState struct {
 	SysID uint8
 	// Link is the transport link the drone is heard on now.
 	Link string
+	// Signed is true when its last heartbeat carried a valid MAVLink 2
+	// signature made with its key.
+	Signed bool
 
 	// VehicleType is MAV_TYPE and Autopilot MAV_AUTOPILOT.
 	VehicleType, Autopilot uint8

@@ -66,17 +66,45 @@ type Fleet struct {
 	// health and retries pending work (optional, default 100 ms).
 	TickInterval time.Duration
 	// Names gives drones a configured name by system id (optional). A named
-	// drone's id is its name; others are "sysid-N".
+	// drone's id is its name; others are "sysid-N". Fleets that reuse
+	// system ids across links name drones with NamesByKey or NamesByUID,
+	// which take precedence.
 	Names map[uint8]string
+	// NamesByKey names drones by link and system id (optional).
+	NamesByKey map[VehicleKey]string
+	// NamesByUID names drones by their AUTOPILOT_VERSION uid (optional).
+	// When set (or AgenciesByUID is), a new vehicle is held up to 2 s for
+	// its uid before it becomes a drone.
+	NamesByUID map[uint64]string
 	// Agencies assigns drones to agencies by system id (optional).
 	Agencies map[uint8]string
+	// AgenciesByKey and AgenciesByUID assign agencies by link and system id
+	// and by uid (optional); they take precedence over Agencies.
+	AgenciesByKey map[VehicleKey]string
+	AgenciesByUID map[uint64]string
 	// DefaultAgency is the agency of drones not in Agencies (optional,
 	// default "unassigned").
 	DefaultAgency string
 	// DroneID maps a transport key to a drone id (optional, default the
-	// configured name or "sysid-N"). Keys with the same id are one drone,
-	// which follows the link it was last heard on.
+	// configured name or "sysid-N"). A key asking for the id of a drone
+	// active on another key is a claim, decided as the package doc's
+	// "Identity" section says; it never takes the drone over.
 	DroneID func(VehicleKey) string
+	// MaxDrones bounds the drones tracked (optional, default 4096); more
+	// are refused, counted in Stats and logged once a second.
+	MaxDrones int
+	// MaxMissionItems bounds a plan adopted from a vehicle (optional,
+	// default 2000); larger or invalid plans are not adopted.
+	MaxMissionItems int
+	// MaxParams bounds the parameters cached per drone (optional, default
+	// 4096). Unsolicited PARAM_VALUEs are cached only for names already
+	// cached or while fewer names are cached than the vehicle announced
+	// (param_count, with param_index below it when given); the cache of a
+	// drone lost for 10 minutes is dropped.
+	MaxParams int
+	// MaxClaimants bounds the keys held while their identity is decided
+	// (optional, default 64).
+	MaxClaimants int
 	// StreamRates are asked of every drone on discovery, on link regained
 	// and after a reboot (optional, default DefaultStreamRates()).
 	StreamRates *StreamRates
@@ -123,10 +151,18 @@ type Fleet struct {
 	wg     sync.WaitGroup
 	ready  atomic.Bool
 
-	mu    sync.RWMutex
-	byID  map[string]*drone
-	byKey map[VehicleKey]*drone
-	list  []*drone
+	mu     sync.RWMutex
+	byID   map[string]*drone
+	byKey  map[VehicleKey]*drone
+	list   []*drone
+	claims map[VehicleKey]*claimant
+
+	limitLog  rateLog
+	sanityLog rateLog
+	stats     struct {
+		claims, claimantUpdates, claimantsRefused, dronesRefused, badFields, badMissions atomic.Uint64
+		paramsRefused, eventsDropped                                                     atomic.Uint64
+	}
 
 	subMu  sync.Mutex
 	subs   atomic.Pointer[[]*Subscription]
@@ -144,7 +180,8 @@ type Fleet struct {
 // workers. It returns Invalid for negative durations.
 func (f *Fleet) Initialize() error {
 	if f.LinkTimeout < 0 || f.TickInterval < 0 || f.CommandTimeout < 0 ||
-		f.ArmRetryInterval < 0 || f.ArmWait < 0 || f.MaxAltitude < 0 || f.Workers < 0 {
+		f.ArmRetryInterval < 0 || f.ArmWait < 0 || f.MaxAltitude < 0 || f.Workers < 0 ||
+		f.MaxDrones < 0 || f.MaxClaimants < 0 || f.MaxMissionItems < 0 || f.MaxParams < 0 {
 		return Errorf(Invalid, "fleet: negative option")
 	}
 	if f.StreamRates != nil && f.StreamRates.Hz < 0 {
@@ -192,6 +229,20 @@ func (f *Fleet) Initialize() error {
 	if f.Workers == 0 {
 		f.Workers = defaultWorkers
 	}
+	if f.MaxDrones == 0 {
+		f.MaxDrones = DefaultMaxDrones
+	}
+	if f.MaxClaimants == 0 {
+		f.MaxClaimants = DefaultMaxClaimants
+	}
+	f.limitLog.log = f.log
+	f.sanityLog.log = f.log
+	if f.MaxParams == 0 {
+		f.MaxParams = DefaultMaxParams
+	}
+	if f.MaxMissionItems == 0 {
+		f.MaxMissionItems = DefaultMaxMissionItems
+	}
 	if f.StreamRates != nil {
 		f.rates = *f.StreamRates
 	} else {
@@ -199,6 +250,7 @@ func (f *Fleet) Initialize() error {
 	}
 	f.byID = make(map[string]*drone)
 	f.byKey = make(map[VehicleKey]*drone)
+	f.claims = make(map[VehicleKey]*claimant)
 	f.subs.Store(&[]*Subscription{})
 	f.wake = make(chan struct{}, 1)
 	f.jobs = make(chan job, 256)
@@ -229,18 +281,6 @@ func (f *Fleet) Close() {
 		s.Close()
 	}
 	f.subWG.Wait()
-}
-
-func (f *Fleet) droneID(k VehicleKey) string {
-	if f.DroneID != nil {
-		if id := f.DroneID(k); id != "" {
-			return id
-		}
-	}
-	if n, ok := f.Names[k.SysID]; ok && n != "" {
-		return n
-	}
-	return fmt.Sprintf("sysid-%d", k.SysID)
 }
 
 func (f *Fleet) agency(sysID uint8) string {
@@ -301,40 +341,49 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	if !f.ready.Load() || v == nil || u == nil {
 		return
 	}
+	u, bad, keep := sanitize(u)
+	if bad > 0 {
+		f.stats.badFields.Add(uint64(bad))
+		f.sanityLog.warn(time.Time{}, "impossible values dropped", "link", v.Key().Link, "sys_id", v.Key().SysID,
+			"update", fmt.Sprintf("%T", u), "fields", bad)
+	}
+	if !keep {
+		return
+	}
 	key := v.Key()
 	f.mu.RLock()
 	d := f.byKey[key]
 	f.mu.RUnlock()
-	created := false
+	now := f.now()
+	var a admitted
 	if d == nil {
-		hb, ok := u.(Heartbeat)
-		if !ok || !acceptHeartbeat(hb) {
+		if hb, ok := u.(Heartbeat); ok && !acceptHeartbeat(hb) {
 			return
 		}
-		d, created = f.attach(v, key)
+		a = f.admit(v, key, u, now)
+		f.afterAdmit(a)
+		if a.d == nil {
+			return
+		}
+		d = a.d
 	}
 	var out outbox
-	now := f.now()
 	d.mu.Lock()
-	if created {
-		d.st.Discovered = now
-	}
-	oldKey, switched, ok := d.follow(v, key, u)
-	if !ok {
+	if d.key != key {
+		// A stale key: the drone moved on.
 		d.mu.Unlock()
 		return
 	}
 	changed := d.apply(now, u, &out)
-	if created {
+	if a.created {
 		out.add(DroneDiscovered{Drone: d.st})
 	}
 	d.mu.Unlock()
 
-	if switched {
-		f.forgetKey(oldKey, d)
-		f.log.Info("drone follows new link", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link)
+	if a.switched {
+		f.log.Info("drone follows new link", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link, "old_link", a.oldKey.Link)
 	}
-	if created {
+	if a.created {
 		f.log.Info("drone discovered", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link)
 	}
 	for _, e := range out.events() {
@@ -343,37 +392,9 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	if changed {
 		f.publishState(d)
 	}
-	if out.poke {
+	if out.poke || a.created || a.switched {
 		f.poke()
 	}
-}
-
-// attach finds or creates the drone for a new transport key.
-func (f *Fleet) attach(v Vehicle, key VehicleKey) (*drone, bool) {
-	id := f.droneID(key)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if d := f.byKey[key]; d != nil {
-		return d, false
-	}
-	d := f.byID[id]
-	created := false
-	if d == nil {
-		d = newDrone(f, id, key, v)
-		f.byID[id] = d
-		f.list = append(f.list, d)
-		created = true
-	}
-	f.byKey[key] = d
-	return d, created
-}
-
-func (f *Fleet) forgetKey(k VehicleKey, d *drone) {
-	f.mu.Lock()
-	if f.byKey[k] == d {
-		delete(f.byKey, k)
-	}
-	f.mu.Unlock()
 }
 
 // poke wakes the scheduler without blocking.
@@ -412,6 +433,7 @@ func (o *outbox) events() []Event {
 // job is background work for a drone, run by a worker.
 type job struct {
 	d    *drone
+	c    *claimant // jobIdentify
 	kind jobKind
 }
 
@@ -421,6 +443,7 @@ const (
 	jobInit jobKind = iota + 1
 	jobResync
 	jobHome
+	jobIdentify
 )
 
 // schedule is the one goroutine that checks every drone's link health,
@@ -441,6 +464,7 @@ func (f *Fleet) schedule() {
 		scratch = append(scratch[:0], f.list...)
 		f.mu.RUnlock()
 		now := f.now()
+		f.tickClaims(now)
 		for _, d := range scratch {
 			var out outbox
 			d.mu.Lock()
@@ -482,6 +506,8 @@ func (f *Fleet) work() {
 				f.resyncMission(j.d)
 			case jobHome:
 				f.requestHome(j.d)
+			case jobIdentify:
+				f.identify(j.c)
 			}
 		}
 	}
@@ -523,6 +549,9 @@ func (f *Fleet) initDrone(d *drone) {
 	}
 	d.mu.Lock()
 	d.initQueued = false
+	if err == nil {
+		d.streamsAt = f.now()
+	}
 	if err != nil && f.ctx.Err() == nil {
 		d.needInit = true
 		d.initAfter = f.now().Add(initRetryDelay)

@@ -19,6 +19,30 @@ type Stats struct {
 	// SubscriptionMissed counts the discrete events dropped for slow
 	// subscribers since Initialize, closed subscriptions included.
 	SubscriptionMissed uint64
+
+	// The hardening counters (identity, sanity, limits) since Initialize;
+	// they only grow.
+
+	// Claims counts identity claims decided (IdentityClaimed events).
+	Claims uint64
+	// ClaimantUpdates counts updates ignored from keys held as claimants.
+	ClaimantUpdates uint64
+	// ClaimantsRefused counts keys not held because MaxClaimants were held.
+	ClaimantsRefused uint64
+	// DronesRefused counts new drones refused because MaxDrones were tracked.
+	DronesRefused uint64
+	// BadFields counts decoded values dropped as impossible (non-finite,
+	// off the globe, out of a patrol drone's envelope).
+	BadFields uint64
+	// BadMissions counts plans read from vehicles and not adopted: too
+	// large or with an invalid item.
+	BadMissions uint64
+	// ParamsRefused counts PARAM_VALUEs not cached: names neither asked for
+	// nor part of the list the vehicle announced, or over MaxParams.
+	ParamsRefused uint64
+	// EventsDropped counts discrete events dropped by a drone's rate limit
+	// (status texts over 20 a second after a burst of 100).
+	EventsDropped uint64
 }
 
 // fleetCounters are the fleet's own monotonic counters.
@@ -46,5 +70,13 @@ func (f *Fleet) Stats() Stats {
 	}
 	s.Subscriptions = len(f.subList())
 	s.SubscriptionMissed = f.counters.missed.Load()
+	s.Claims = f.stats.claims.Load()
+	s.ClaimantUpdates = f.stats.claimantUpdates.Load()
+	s.ClaimantsRefused = f.stats.claimantsRefused.Load()
+	s.DronesRefused = f.stats.dronesRefused.Load()
+	s.BadFields = f.stats.badFields.Load()
+	s.BadMissions = f.stats.badMissions.Load()
+	s.ParamsRefused = f.stats.paramsRefused.Load()
+	s.EventsDropped = f.stats.eventsDropped.Load()
 	return s
 }

@@ -308,16 +308,22 @@ func TestLinkLostAndRegained(t *testing.T) {
 }
 
 func TestReconnectFollowsNewLink(t *testing.T) {
-	f, _ := mustFleet(t)
+	f, clock := mustFleet(t)
 	old := ft.NewVehicle("udp:s/127.0.0.1:4000", 1)
 	discover(t, f, old, ft.Copter(ft.Guided, false, ft.StatusStandby))
 	nu := ft.NewVehicle("udp:s/127.0.0.1:4001", 1)
+	f.Handle(nu, ft.Copter(ft.Guided, true, ft.StatusStandby)) // the old link is up: a claim
+	if st := state(t, f, "sysid-1"); st.Link != old.K.Link || st.Armed {
+		t.Fatalf("moved while the old link was up: %q armed %v", st.Link, st.Armed)
+	}
+	clock.Advance(3100 * time.Millisecond) // the old link goes silent: lost
+	poll(t, "link lost", func() bool { return state(t, f, "sysid-1").LinkState == fleet.LinkStateLost })
 	f.Handle(nu, ft.Position(time.Second, 32.5, -117, 0)) // telemetry alone does not move it
 	if st := state(t, f, "sysid-1"); st.Link != old.K.Link || st.HasPosition {
 		t.Fatalf("moved on telemetry: %+v", st.Link)
 	}
 	f.Handle(nu, ft.Copter(ft.Guided, true, ft.StatusStandby))
-	if st := state(t, f, "sysid-1"); st.Link != nu.K.Link || !st.Armed {
+	if st := state(t, f, "sysid-1"); st.Link != nu.K.Link || !st.Armed || st.LinkState != fleet.LinkStateUp {
 		t.Fatalf("did not follow the new link: %q armed %v", st.Link, st.Armed)
 	}
 	f.Handle(old, ft.Position(2*time.Second, 1, 1, 0)) // stale link

@@ -215,8 +215,14 @@ type knownPlan struct {
 // adopt makes a downloaded plan the tracked one when it differs from what
 // the fleet knows (or force, on re-sync, keeps the progress when equal).
 // known, when not nil, is the stored mission of a drone whose plan the
-// fleet does not track yet (after a restart): a match keeps its id.
+// fleet does not track yet (after a restart): a match keeps its id. A plan
+// over MaxMissionItems or with an invalid item is not adopted.
 func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPlan) {
+	if err := f.checkPlan(items); err != nil {
+		f.stats.badMissions.Add(1)
+		d.log.Warn("mission from vehicle not adopted", "err", err)
+		return
+	}
 	now := f.now()
 	var out outbox
 	d.mu.Lock()

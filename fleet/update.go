@@ -29,6 +29,9 @@ type Heartbeat struct {
 	SystemStatus uint8
 	// ComponentID is the sender's component id.
 	ComponentID uint8
+	// Signed is true when the transport verified the frame's MAVLink 2
+	// signature with the vehicle's key.
+	Signed bool
 }
 
 // GlobalPosition is GLOBAL_POSITION_INT. ArduCopter sends 0,0,0 before its

@@ -8,7 +8,8 @@ import (
 // VehicleKey identifies one vehicle as a transport hears it: the link it was
 // heard on and its MAVLink system id. The same drone reconnecting (a new UDP
 // source port, a new TCP connection) gets a new Link but keeps its SysID; the
-// fleet keys drones by SysID (or a configured name) and follows the newest link.
+// fleet binds a drone to one key and moves it to a new key only by the rules
+// of the package doc's "Identity" section.
 type VehicleKey struct {
 	// Link names the endpoint and the remote peer, for example
 	// "udp:127.0.0.1:14550/127.0.0.1:40211".

@@ -3,6 +3,7 @@ package mavlink
 import (
 	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
@@ -28,6 +29,9 @@ const statusTextLen = 50
 // state of chunked STATUSTEXT reassembly. It is owned by the transport's
 // event goroutine.
 type decoder struct {
+	// cut counts texts cut at fleet.MaxStatusText (optional).
+	cut *atomic.Uint64
+
 	// pending chunked STATUSTEXT
 	textID       uint16
 	textSeverity uint8
@@ -220,6 +224,15 @@ func (d *decoder) statusText(m *common.MessageStatustext, now time.Time, emit fu
 			d.text.WriteString("…")
 		}
 		d.textID, d.textSeverity, d.textStart = m.Id, uint8(m.Severity), now
+	}
+	if d.text.Len()+len(m.Text) > fleet.MaxStatusText {
+		// A chunk sequence that never ends (or wraps): deliver what fits.
+		if d.cut != nil {
+			d.cut.Add(1)
+		}
+		d.text.WriteString(m.Text[:max(0, fleet.MaxStatusText-d.text.Len())])
+		d.flushText(emit)
+		return
 	}
 	d.text.WriteString(m.Text)
 	d.textNext = m.ChunkSeq + 1

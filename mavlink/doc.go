@@ -17,6 +17,22 @@
 // heartbeats from MAV_GCS_SYSID, 255 by default), HEARTBEAT at 1 Hz with type
 // GCS, autopilot INVALID and state ACTIVE.
 //
+// # Hardening
+//
+// The transport trusts nothing it hears. Every connection passes through a
+// guard (conn_guard.go) that drops bytes outside frames, disconnects slow
+// senders (FrameTimeout, FrameIdle), slows a flooding peer (PeerRate) and
+// keeps a small budget of peers not yet proven to be a vehicle by a valid
+// heartbeat (MaxUnproven, evicted first) within MaxPeers per listener.
+// MaxLinks and MaxLinksPerChannel bound the vehicles; a reassembled
+// STATUSTEXT is cut at fleet.MaxStatusText; a mission download refuses more
+// than MaxMissionItems or an invalid item. The server's own system id is
+// never a vehicle. Each limit counts in Stats when it bites and logs at
+// most once a second. With Keys, links are MAVLink 2 signed (signing.go);
+// with or without, another ground station's heartbeat or a COMMAND_ACK sent
+// to another system is reported as a fleet.SecurityNotice. The threat model
+// is docs/SECURITY.md.
+//
 // # Concurrency
 //
 // One goroutine drains the Node's events: it decodes frames, calls

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,6 +131,106 @@ type endpointState struct {
 
 	mu   sync.Mutex
 	addr net.Addr // bound address of a listening endpoint
+
+	// set by the transport before conf
+	guard       *guard
+	maxPeers    int
+	maxUnproven int
+
+	peerMu sync.Mutex
+	peers  []*guardConn // open connections of a listener, oldest first
+}
+
+// unprovenGrace is how long a new peer may stay unproven before a newcomer
+// can evict it: long enough to hear a vehicle's 1 Hz heartbeat.
+const unprovenGrace = 2 * time.Second
+
+// admit registers a new connection of a listener. When the unproven peers
+// are over their budget or the listener is full, the oldest unproven peer
+// is evicted if it had its grace period; else the new one is refused (it
+// comes back with its next datagram or connection). It returns false when c
+// must be closed.
+func (s *endpointState) admit(c *guardConn) bool {
+	s.peerMu.Lock()
+	var evict []*guardConn
+	unproven := 0
+	for _, p := range s.peers {
+		if !p.proven.Load() {
+			unproven++
+		}
+	}
+	for unproven >= s.maxUnproven || len(s.peers) >= s.maxPeers {
+		i := slices.IndexFunc(s.peers, func(p *guardConn) bool { return !p.proven.Load() })
+		if i < 0 || c.opened.Sub(s.peers[i].opened) < unprovenGrace {
+			break
+		}
+		evict = append(evict, s.peers[i])
+		s.peers = slices.Delete(s.peers, i, i+1)
+		unproven--
+	}
+	ok := len(s.peers) < s.maxPeers && unproven < s.maxUnproven
+	if ok {
+		s.peers = append(s.peers, c)
+	}
+	s.peerMu.Unlock()
+	for _, p := range evict {
+		s.guard.stats.unprovenEvicted.Add(1)
+		p.Close()
+	}
+	if len(evict) > 0 {
+		s.guard.logLimit.warn("unproven peers over their budget: oldest evicted", "link", s.ep.String(), "limit", s.maxUnproven)
+	}
+	if !ok {
+		s.guard.stats.peersRefused.Add(1)
+		s.guard.logLimit.warn("listener full: connection refused", "link", s.ep.String(),
+			"limit", s.maxPeers, "unproven_limit", s.maxUnproven)
+	}
+	return ok
+}
+
+// forget removes a closed connection.
+func (s *endpointState) forget(c *guardConn) {
+	s.peerMu.Lock()
+	if i := slices.Index(s.peers, c); i >= 0 {
+		s.peers = slices.Delete(s.peers, i, i+1)
+	}
+	s.peerMu.Unlock()
+}
+
+// peerCount returns the open connections of a listener.
+func (s *endpointState) peerCount() int {
+	s.peerMu.Lock()
+	defer s.peerMu.Unlock()
+	return len(s.peers)
+}
+
+// guarded wraps an accepted connection, or returns nil if it was refused.
+func (s *endpointState) guarded(c net.Conn) net.Conn {
+	g := newGuardConn(c, s.guard, nil)
+	g.onClose = s.forget
+	if !s.admit(g) {
+		c.Close()
+		return nil
+	}
+	return g
+}
+
+// guardedListener guards every connection a listener accepts.
+type guardedListener struct {
+	net.Listener
+	st *endpointState
+}
+
+func (l *guardedListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if g := l.st.guarded(c); g != nil {
+			return g, nil
+		}
+	}
 }
 
 func (s *endpointState) setAddr(a net.Addr) {
@@ -159,12 +260,16 @@ func (s *endpointState) conf() gomavlib.EndpointConf {
 				if err != nil {
 					return nil, err
 				}
-				l, err := (&udp.ListenConfig{ReadBufferSize: udpReadBuffer}).Listen("udp", addr)
+				l, err := (&udp.ListenConfig{
+					ReadBufferSize: udpReadBuffer,
+					// A new peer's first datagram must start a MAVLink frame.
+					AcceptFilter: func(p []byte) bool { return len(p) > 0 && (p[0] == magicV1 || p[0] == magicV2) },
+				}).Listen("udp", addr)
 				if err != nil {
 					return nil, err
 				}
 				s.setAddr(l.Addr())
-				return &streamListener{Listener: l}, nil
+				return &guardedListener{Listener: &streamListener{Listener: l}, st: s}, nil
 			},
 		}
 	case EndpointTCPIn:
@@ -177,7 +282,7 @@ func (s *endpointState) conf() gomavlib.EndpointConf {
 					return nil, err
 				}
 				s.setAddr(l.Addr())
-				return l, nil
+				return &guardedListener{Listener: l, st: s}, nil
 			},
 		}
 	case EndpointUDPOut:
@@ -189,7 +294,7 @@ func (s *endpointState) conf() gomavlib.EndpointConf {
 				if err != nil {
 					return nil, err
 				}
-				return newStreamConn(c), nil
+				return newGuardConn(newStreamConn(c), s.guard, nil), nil
 			},
 		}
 	case EndpointTCP:
@@ -197,7 +302,11 @@ func (s *endpointState) conf() gomavlib.EndpointConf {
 		return gomavlib.EndpointCustomClient{
 			Label: s.label,
 			Connect: func(ctx context.Context) (net.Conn, error) {
-				return (&net.Dialer{}).DialContext(ctx, "tcp", e.Address)
+				c, err := (&net.Dialer{}).DialContext(ctx, "tcp", e.Address)
+				if err != nil {
+					return nil, err
+				}
+				return newGuardConn(c, s.guard, nil), nil
 			},
 		}
 	default: // serial
@@ -239,8 +348,10 @@ func (l *streamListener) Accept() (net.Conn, error) {
 const udpReadBuffer = 4 << 20
 
 // maxDatagram is the largest datagram read; MAVLink frames are at most 280
-// bytes and autopilots pack a few of them into one datagram.
-const maxDatagram = 65535
+// bytes and autopilots pack a few of them into one datagram, within an
+// Ethernet MTU. A larger datagram is cut (its tail counts as a parse
+// error). Each UDP peer holds one such buffer.
+const maxDatagram = 8192
 
 // streamConn reads a datagram connection as a byte stream: each Read returns
 // bytes of the current datagram and reads the next one when it is used up, so

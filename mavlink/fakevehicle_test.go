@@ -11,6 +11,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 )
 
@@ -106,6 +107,13 @@ func fakeParams(n int) []fakeParam {
 // startFakeVehicle connects a fake vehicle to ep and starts it.
 func startFakeVehicle(t testing.TB, ep gomavlib.EndpointConf, seed uint64) *fakeVehicle {
 	t.Helper()
+	return startFakeVehicleKey(t, ep, seed, nil)
+}
+
+// startFakeVehicleKey starts a fake vehicle that signs with key and drops
+// what is not signed with it (key nil: unsigned).
+func startFakeVehicleKey(t testing.TB, ep gomavlib.EndpointConf, seed uint64, key *frame.V2Key) *fakeVehicle {
+	t.Helper()
 	v := &fakeVehicle{
 		sysID:         1,
 		tick:          10 * time.Millisecond,
@@ -125,6 +133,8 @@ func startFakeVehicle(t testing.TB, ep gomavlib.EndpointConf, seed uint64) *fake
 		OutSystemID:      v.sysID,
 		OutComponentID:   1,
 		HeartbeatDisable: true,
+		InKey:            key,
+		OutKey:           key,
 	}
 	if err := v.node.Initialize(); err != nil {
 		t.Fatalf("fake vehicle: %v", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -40,7 +41,12 @@ type link struct {
 	caps      atomic.Uint64
 	capsKnown atomic.Bool
 
+	// sign is the vehicle's MAVLink 2 signing key (nil: unsigned link); set
+	// before the link is shared.
+	sign *frame.V2Key
+
 	// owned by the transport's event goroutine
+	notices      map[fleet.SecurityKind]*pendingNotice
 	dec          decoder
 	haveSeq      bool
 	lastSeq      uint8
@@ -53,7 +59,7 @@ type link struct {
 var _ fleet.Vehicle = (*link)(nil)
 
 func newLink(t *Transport, ch *gomavlib.Channel, key fleet.VehicleKey, compID uint8) *link {
-	return &link{
+	l := &link{
 		t:        t,
 		ch:       ch,
 		key:      key,
@@ -64,6 +70,8 @@ func newLink(t *Transport, ch *gomavlib.Channel, key fleet.VehicleKey, compID ui
 		cmdBusy:  make(map[cmdKey]bool),
 		lastTick: t.Now(),
 	}
+	l.dec.cut = &t.stats.textsCut
+	return l
 }
 
 // Key implements fleet.Vehicle.
@@ -89,6 +97,10 @@ func (l *link) handleFrame(seq uint8, m message.Message, now time.Time) {
 	l.received++
 
 	l.dec.decode(m, l.compID, now, func(u fleet.Update) {
+		if hb, ok := u.(fleet.Heartbeat); ok && l.sign != nil {
+			hb.Signed = true // verified by the transport before decoding
+			u = hb
+		}
 		l.t.handle(l, u)
 		if st, ok := u.(fleet.StatusText); ok {
 			l.deliver(reply{text: &st, at: now})
@@ -104,6 +116,7 @@ func (l *link) handleFrame(seq uint8, m message.Message, now time.Time) {
 
 // tick is called by the event goroutine about once a StatsInterval.
 func (l *link) tick(now time.Time, parseErrors uint64) {
+	l.flushNotices()
 	l.dec.tick(now, func(u fleet.Update) {
 		l.t.handle(l, u)
 		if st, ok := u.(fleet.StatusText); ok {
@@ -177,10 +190,10 @@ func (l *link) send(m message.Message) error {
 		return errNoDrone()
 	default:
 	}
-	if err := l.t.send(l.ch, m); err != nil {
-		return err
+	if l.sign != nil {
+		return l.t.signer.write(l.ch, m, l.sign)
 	}
-	return nil
+	return l.t.send(l.ch, m)
 }
 
 func errNoDrone() error {

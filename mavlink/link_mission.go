@@ -414,6 +414,11 @@ func (l *link) DownloadMission(ctx context.Context, t fleet.MissionType, progres
 					continue
 				}
 				n = int(m.Count)
+				if n > l.t.MaxMissionItems {
+					l.cancelTransfer(t)
+					l.t.stats.badMissions.Add(1)
+					return nil, fleet.Errorf(fleet.Invalid, "the vehicle announced a %s of %d items, more than %d", t, n, l.t.MaxMissionItems)
+				}
 				items = make([]fleet.MissionItem, 0, n)
 				if progress != nil {
 					progress(0, n)
@@ -436,6 +441,11 @@ func (l *link) DownloadMission(ctx context.Context, t fleet.MissionType, progres
 			}
 			if n < 0 || it.Seq != len(items) {
 				continue
+			}
+			if err := fleet.CheckMissionItem(it); err != nil {
+				l.cancelTransfer(t)
+				l.t.stats.badMissions.Add(1)
+				return nil, err
 			}
 			items = append(items, it)
 			if progress != nil {

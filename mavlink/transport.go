@@ -1,6 +1,7 @@
 package mavlink
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -29,6 +31,14 @@ const (
 	DefaultParamTimeout   = time.Second
 	DefaultParamRetries   = 3
 	DefaultStatsInterval  = time.Second
+
+	DefaultMaxLinks           = 4096
+	DefaultMaxLinksPerChannel = 8
+	DefaultMaxPeers           = 512
+	DefaultMaxUnproven        = 256
+	DefaultFrameTimeout       = 2 * time.Second
+	DefaultFrameIdle          = 15 * time.Second
+	DefaultPeerRate           = 256 << 10
 )
 
 // MAVLink constants the transport uses.
@@ -79,6 +89,33 @@ type Transport struct {
 	// StatsInterval is the period of fleet.LinkStats updates (optional,
 	// default 1 s).
 	StatsInterval time.Duration
+	// MaxLinks bounds the vehicles linked in total (optional, default
+	// 4096), MaxLinksPerChannel those heard on one connection or UDP peer
+	// (optional, default 8). Vehicles over them are ignored and counted.
+	MaxLinks, MaxLinksPerChannel int
+	// MaxPeers bounds the connections of each listening endpoint: TCP
+	// connections of a tcpin endpoint, peers of a udp endpoint (optional,
+	// default 512). MaxUnproven bounds, among them, those not yet proven to
+	// be a vehicle by a valid vehicle HEARTBEAT (optional, default 256):
+	// they are evicted first, once they had 2 s to prove themselves; until
+	// then a newcomer over the budget is refused.
+	MaxPeers, MaxUnproven int
+	// FrameTimeout bounds the time one frame may take to arrive once
+	// started, and FrameIdle the time without any whole frame, before the
+	// connection is closed (optional, defaults 2 s and 15 s).
+	FrameTimeout, FrameIdle time.Duration
+	// PeerRate bounds the bytes per second read from one connection or UDP
+	// peer (optional, default 256 KiB/s; negative: unlimited). A faster
+	// peer is slowed down: TCP pushes back, UDP datagrams queue and drop.
+	PeerRate int
+	// MaxMissionItems bounds a plan downloaded from a vehicle (optional,
+	// default fleet.DefaultMaxMissionItems); every item must also pass
+	// fleet.CheckMissionItem.
+	MaxMissionItems int
+	// Keys holds the MAVLink 2 signing keys of the vehicles on signed links
+	// (optional; nil: no link is signed). See the package doc's "MAVLink 2
+	// signing".
+	Keys fleet.KeyStore
 	// Logger receives the transport's logs (optional, nil discards them).
 	Logger *slog.Logger
 	// Now is the clock (optional, default time.Now).
@@ -96,11 +133,30 @@ type Transport struct {
 	parseErrors map[*gomavlib.Channel]uint64
 	console     map[*gomavlib.Channel]*consoleLine
 
-	stats struct {
-		frames, parseErrors, unknown, ignored, dropped, consoleText atomic.Uint64
-		links                                                       atomic.Int64
-	}
+	guard    *guard
+	limitLog rateLog
+	signer   *signer
+
+	// owned by run (signing and other ground stations)
+	channels    map[*gomavlib.Channel]struct{}
+	streams     map[streamKey]*sigStream
+	signedBySys map[uint8]*link
+	lastNotice  map[chanKind]time.Time
+
+	stats   transportStats
 	traffic trafficCounters
+	perCh   map[*gomavlib.Channel]int // links per channel, owned by run
+}
+
+// transportStats are the transport's counters, updated atomically from any
+// goroutine.
+type transportStats struct {
+	frames, parseErrors, unknown, ignored, dropped, consoleText atomic.Uint64
+	links                                                       atomic.Int64
+
+	junkBytes, slowClosed, throttled, peersRefused, unprovenEvicted atomic.Uint64
+	linksRefused, textsCut, badMissions                             atomic.Uint64
+	unsigned, badSignatures, replays, foreignGCS, unaskedAcks       atomic.Uint64
 }
 
 type linkKey struct {
@@ -112,9 +168,10 @@ type linkKey struct {
 type Stats struct {
 	// Frames counts frames received and decoded.
 	Frames uint64
-	// ParseErrors counts malformed input: bad bytes, truncated frames, bad
-	// checksums, and frames with a message id outside the dialect
-	// (UnknownMessages counts those too).
+	// ParseErrors counts malformed input: bytes outside frames that are not
+	// console text (counted by the connection guard without an event each,
+	// see JunkBytes), truncated frames, bad checksums, and frames with a
+	// message id outside the dialect (UnknownMessages counts those too).
 	ParseErrors uint64
 	// UnknownMessages counts frames with a message id outside the dialect.
 	UnknownMessages uint64
@@ -130,6 +187,39 @@ type Stats struct {
 	Dropped uint64
 	// Links is the number of vehicles currently linked.
 	Links int
+
+	// The limits, each counted when it bites (see the Transport's options).
+
+	// JunkBytes counts bytes dropped outside MAVLink frames (console text
+	// included).
+	JunkBytes uint64
+	// SlowClosed counts connections closed for a frame that took longer
+	// than FrameTimeout, or no whole frame for FrameIdle.
+	SlowClosed uint64
+	// Throttled counts the times a peer was slowed to PeerRate.
+	Throttled uint64
+	// PeersRefused counts connections refused by a full listener (MaxPeers,
+	// or MaxUnproven with every unproven peer in its grace period);
+	// UnprovenEvicted unproven peers evicted.
+	PeersRefused, UnprovenEvicted uint64
+	// LinksRefused counts vehicles ignored over MaxLinks or
+	// MaxLinksPerChannel.
+	LinksRefused uint64
+	// TextsCut counts STATUSTEXTs cut at fleet.MaxStatusText.
+	TextsCut uint64
+	// BadMissions counts mission downloads refused: too many items or an
+	// invalid one.
+	BadMissions uint64
+
+	// Signing (see Keys).
+
+	// Unsigned counts frames dropped on a signed link for lacking a
+	// signature, BadSignatures those with a wrong one, Replays those whose
+	// timestamp was not newer than the last of their stream.
+	Unsigned, BadSignatures, Replays uint64
+	// ForeignGCS counts heartbeats of another ground station heard;
+	// UnaskedAcks COMMAND_ACKs for commands this server did not send.
+	ForeignGCS, UnaskedAcks uint64
 }
 
 // Initialize validates the options, opens every endpoint and starts the
@@ -165,11 +255,34 @@ func (t *Transport) Initialize() error {
 	if t.Now == nil {
 		t.Now = time.Now
 	}
+	t.MaxLinks = positive(t.MaxLinks, DefaultMaxLinks)
+	t.MaxLinksPerChannel = positive(t.MaxLinksPerChannel, DefaultMaxLinksPerChannel)
+	t.MaxPeers = positive(t.MaxPeers, DefaultMaxPeers)
+	t.MaxUnproven = positive(t.MaxUnproven, DefaultMaxUnproven)
+	t.MaxMissionItems = positive(t.MaxMissionItems, fleet.DefaultMaxMissionItems)
+	if t.FrameTimeout <= 0 {
+		t.FrameTimeout = DefaultFrameTimeout
+	}
+	if t.FrameIdle <= 0 {
+		t.FrameIdle = DefaultFrameIdle
+	}
+	if t.PeerRate == 0 {
+		t.PeerRate = DefaultPeerRate
+	}
 	t.log = t.Logger
 	if t.log == nil {
 		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	t.log = t.log.With("component", "mavlink")
+	t.limitLog.log = t.log
+	rate := float64(max(t.PeerRate, 0))
+	t.guard = &guard{
+		frameTimeout: t.FrameTimeout, frameIdle: t.FrameIdle,
+		rate: rate, burst: max(rate/2, 64<<10), stats: &t.stats, logLimit: &t.limitLog,
+	}
+	if t.log.Enabled(context.Background(), slog.LevelDebug) {
+		t.guard.debug = t.log.Debug
+	}
 
 	var confs []gomavlib.EndpointConf
 	for _, s := range t.Endpoints {
@@ -177,12 +290,17 @@ func (t *Transport) Initialize() error {
 		if err != nil {
 			return err
 		}
-		st := &endpointState{ep: ep}
+		st := &endpointState{ep: ep, guard: t.guard, maxPeers: t.MaxPeers, maxUnproven: t.MaxUnproven}
 		confs = append(confs, st.conf())
 		t.endpoints = append(t.endpoints, st)
 	}
 	t.started = time.Now()
 
+	signer, err := newSigner(t)
+	if err != nil {
+		return err
+	}
+	t.signer = signer
 	node := &gomavlib.Node{
 		Endpoints:              confs,
 		Dialect:                ardupilotmega.Dialect,
@@ -192,6 +310,8 @@ func (t *Transport) Initialize() error {
 		HeartbeatPeriod:        t.HeartbeatPeriod,
 		HeartbeatSystemType:    mavTypeGCS,
 		HeartbeatAutopilotType: mavAutopilotInvalid,
+		// With signing the transport sends its own heartbeats, signed.
+		HeartbeatDisable: t.Keys != nil,
 	}
 	if err := node.Initialize(); err != nil {
 		return fmt.Errorf("mavlink: open endpoints: %w", err)
@@ -199,6 +319,11 @@ func (t *Transport) Initialize() error {
 	t.node = node
 	t.links = make(map[linkKey]*link)
 	t.parseErrors = make(map[*gomavlib.Channel]uint64)
+	t.perCh = make(map[*gomavlib.Channel]int)
+	t.channels = make(map[*gomavlib.Channel]struct{})
+	t.streams = make(map[streamKey]*sigStream)
+	t.signedBySys = make(map[uint8]*link)
+	t.lastNotice = make(map[chanKind]time.Time)
 	t.console = make(map[*gomavlib.Channel]*consoleLine)
 	t.done = make(chan struct{})
 	go t.run()
@@ -206,6 +331,13 @@ func (t *Transport) Initialize() error {
 		t.log.Info("endpoint open", "link", st.ep.String(), "addr", addrString(st.boundAddr()))
 	}
 	return nil
+}
+
+func positive(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func retries(v, def int) int {
@@ -258,6 +390,19 @@ func (t *Transport) Stats() Stats {
 		Ignored:         t.stats.ignored.Load(),
 		Dropped:         t.stats.dropped.Load(),
 		Links:           int(t.stats.links.Load()),
+		JunkBytes:       t.stats.junkBytes.Load(),
+		SlowClosed:      t.stats.slowClosed.Load(),
+		Throttled:       t.stats.throttled.Load(),
+		PeersRefused:    t.stats.peersRefused.Load(),
+		UnprovenEvicted: t.stats.unprovenEvicted.Load(),
+		LinksRefused:    t.stats.linksRefused.Load(),
+		TextsCut:        t.stats.textsCut.Load(),
+		BadMissions:     t.stats.badMissions.Load(),
+		Unsigned:        t.stats.unsigned.Load(),
+		BadSignatures:   t.stats.badSignatures.Load(),
+		Replays:         t.stats.replays.Load(),
+		ForeignGCS:      t.stats.foreignGCS.Load(),
+		UnaskedAcks:     t.stats.unaskedAcks.Load(),
 	}
 }
 
@@ -267,9 +412,17 @@ func (t *Transport) run() {
 	defer close(t.done)
 	ticker := time.NewTicker(t.StatsInterval)
 	defer ticker.Stop()
+	var heartbeats <-chan time.Time
+	if t.Keys != nil {
+		hb := time.NewTicker(t.HeartbeatPeriod)
+		defer hb.Stop()
+		heartbeats = hb.C
+	}
 	events := t.node.Events()
 	for {
 		select {
+		case <-heartbeats:
+			t.sendHeartbeats()
 		case evt, ok := <-events:
 			if !ok {
 				for k, l := range t.links {
@@ -298,16 +451,20 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 		t.parseErrors[evt.Channel]++
 		t.log.Debug("parse error", "link", evt.Channel.String(), "err", evt.Error)
 	case *gomavlib.EventChannelOpen:
+		t.channels[evt.Channel] = struct{}{}
 		t.log.Debug("channel open", "link", evt.Channel.String())
 	case *gomavlib.EventChannelClose:
 		t.log.Info("channel closed", "link", evt.Channel.String(), "err", evt.Error)
 		for k, l := range t.links {
 			if k.ch == evt.Channel {
+				t.handle(l, fleet.LinkClosed{})
 				l.close()
 				delete(t.links, k)
 			}
 		}
 		delete(t.parseErrors, evt.Channel)
+		delete(t.perCh, evt.Channel)
+		t.forgetChannel(evt.Channel)
 		t.endConsoleLine(evt.Channel)
 		t.channelClosed(evt.Channel)
 		t.stats.links.Store(int64(len(t.links)))
@@ -328,10 +485,34 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 	t.frameIn(evt.Channel, msg)
 	key := linkKey{evt.Channel, fr.GetSystemID()}
 	l := t.links[key]
+	var sign = (*frame.V2Key)(nil)
+	if l != nil {
+		sign = l.sign
+	} else {
+		sign = t.keyFor(evt.Channel, fr.GetSystemID())
+	}
+	if sign != nil {
+		if kind := t.verify(evt.Channel, fr, sign); kind != "" {
+			t.rejectSigned(evt.Channel, fr.GetSystemID(), l, kind)
+			return
+		}
+	}
+	if hb, ok := msg.(*common.MessageHeartbeat); ok && hb.Type == mavTypeGCS && fr.GetSystemID() != t.SysID {
+		t.stats.foreignGCS.Add(1)
+		t.noticeChannel(evt.Channel, fleet.SecurityForeignGCS, fmt.Sprintf("ground station sysid %d", fr.GetSystemID()))
+	}
 	if l == nil {
 		hb, ok := msg.(*common.MessageHeartbeat)
-		if !ok || hb.Type == mavTypeGCS || hb.Autopilot == mavAutopilotInvalid || fr.GetSystemID() == 0 {
+		if !ok || hb.Type == mavTypeGCS || hb.Autopilot == mavAutopilotInvalid || fr.GetSystemID() == 0 ||
+			fr.GetSystemID() == t.SysID {
+			// The server's own system id is never a vehicle.
 			t.stats.ignored.Add(1)
+			return
+		}
+		if len(t.links) >= t.MaxLinks || t.perCh[evt.Channel] >= t.MaxLinksPerChannel {
+			t.stats.linksRefused.Add(1)
+			t.limitLog.warn("vehicles over the limit: ignored", "link", evt.Channel.String(), "sys_id", fr.GetSystemID(),
+				"limit_total", t.MaxLinks, "limit_per_channel", t.MaxLinksPerChannel)
 			return
 		}
 		l = t.newLink(evt.Channel, fr.GetSystemID(), fr.GetComponentID())
@@ -339,7 +520,13 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 			t.stats.ignored.Add(1)
 			return
 		}
+		l.sign = sign
+		if sign != nil {
+			t.signedBySys[fr.GetSystemID()] = l
+			l.log.Info("signed link")
+		}
 		t.links[key] = l
+		t.perCh[evt.Channel]++
 		t.stats.links.Store(int64(len(t.links)))
 	}
 	if fr.GetComponentID() != l.compID {
@@ -352,22 +539,52 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 	case *common.MessageAutopilotVersion:
 		l.caps.Store(uint64(m.Capabilities))
 		l.capsKnown.Store(true)
+	case *common.MessageCommandAck:
+		if m.TargetSystem != 0 && m.TargetSystem != t.SysID {
+			t.stats.unaskedAcks.Add(1)
+			t.limitLog.warn("vehicle answers another ground station", "link", l.key.Link, "sys_id", l.key.SysID,
+				"cmd", uint32(m.Command), "to_sys_id", m.TargetSystem)
+			l.notice(fleet.SecurityUnaskedAck, fmt.Sprintf("command %d acknowledged to sysid %d", m.Command, m.TargetSystem))
+		}
 	}
 	l.handleFrame(fr.GetSequenceNumber(), msg, t.Now())
 }
 
-func (t *Transport) newLink(ch *gomavlib.Channel, sysID, compID uint8) *link {
-	var name string
+// linkName is the fleet's name of a channel: "endpoint/remote" for the
+// connections of a listener, the endpoint for a client.
+func (t *Transport) linkName(ch *gomavlib.Channel) string {
 	for _, st := range t.endpoints {
 		if n, ok := st.linkName(ch.String()); ok {
-			name = n
-			break
+			return n
 		}
 	}
-	if name == "" {
-		name = ch.String()
+	return ch.String()
+}
+
+// forgetChannel drops what the signing and notice checks keep of a closed
+// channel.
+func (t *Transport) forgetChannel(ch *gomavlib.Channel) {
+	delete(t.channels, ch)
+	for k := range t.streams {
+		if k.ch == ch {
+			delete(t.streams, k)
+		}
 	}
-	l := newLink(t, ch, fleet.VehicleKey{Link: name, SysID: sysID}, compID)
+	for k := range t.lastNotice {
+		if k.ch == ch {
+			delete(t.lastNotice, k)
+		}
+	}
+	for sys, l := range t.signedBySys {
+		if l.ch == ch {
+			delete(t.signedBySys, sys)
+		}
+	}
+	t.signer.forget(ch)
+}
+
+func (t *Transport) newLink(ch *gomavlib.Channel, sysID, compID uint8) *link {
+	l := newLink(t, ch, fleet.VehicleKey{Link: t.linkName(ch), SysID: sysID}, compID)
 	l.log.Info("vehicle linked", "comp_id", compID)
 	return l
 }

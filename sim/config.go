@@ -113,6 +113,10 @@ type Config struct {
 	DroneFaults map[uint8]Faults
 	// Tick is the scheduler's wall-clock period (optional, default 10 ms).
 	Tick time.Duration
+	// SigningKeys are MAVLink 2 signing keys (32 bytes) by starting system
+	// id; key 0 is the key of every drone without its own (optional). A
+	// drone with a key signs what it sends and ignores unsigned input.
+	SigningKeys map[uint8][]byte
 	// Logger receives lifecycle logs (optional, default discard).
 	Logger *slog.Logger
 }
@@ -195,6 +199,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("sim: Speedup %v out of range 0..1000", c.Speedup)
 	case c.Tick < 0:
 		return fmt.Errorf("sim: Tick %v negative", c.Tick)
+	}
+	if err := c.validateKeys(); err != nil {
+		return err
 	}
 	if c.Connect != "" {
 		ep, err := parseEndpoint(c.Connect)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3"
+	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 )
 
@@ -104,6 +105,8 @@ type Drone struct {
 	index int
 	spec  endpointSpec
 	log   *slog.Logger
+	key   *frame.V2Key // MAVLink 2 signing key (nil: unsigned)
+	rejectedCounter
 
 	// linkMu serialises Start, Stop and sysid changes.
 	linkMu sync.Mutex

@@ -52,6 +52,8 @@ func (d *Drone) Start() error {
 		OutComponentID:   1,
 		HeartbeatDisable: true,
 		IdleTimeout:      time.Hour,
+		InKey:            d.key,
+		OutKey:           d.key,
 	}
 	if err := node.Initialize(); err != nil {
 		return fmt.Errorf("sim: drone %d: open %s: %w", d.index, d.spec.address(), err)
@@ -142,6 +144,8 @@ func (d *Drone) readLoop(node *gomavlib.Node, done chan struct{}) {
 		switch e := evt.(type) {
 		case *gomavlib.EventFrame:
 			d.receive(time.Now(), e.SystemID(), e.ComponentID(), e.Message())
+		case *gomavlib.EventParseError:
+			d.rejected.Add(1)
 		case *gomavlib.EventChannelOpen:
 			d.log.Debug("channel open", "link", e.Channel.String())
 		case *gomavlib.EventChannelClose:

@@ -64,6 +64,8 @@ type serveConfig struct {
 	Zones string
 	// BreachAction is the default response to a geofence breach.
 	BreachAction string
+	// Signing gives drones MAVLink 2 signing keys (serve_signing.go).
+	Signing signingOptions
 	// Store configures the database (serve_store.go).
 	Store storeOptions
 	// GRPC configures the gRPC API (serve_grpc.go).
@@ -222,6 +224,9 @@ func (c *serveConfig) validate() error {
 	if _, err = c.droneNames(); err != nil {
 		return err
 	}
+	if _, err := c.Signing.keys(); err != nil {
+		return err
+	}
 	if err := c.GRPC.validate(); err != nil {
 		return err
 	}
@@ -267,6 +272,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.DefaultAgency, "default-agency", c.DefaultAgency, "agency of drones not assigned with --drone-agency")
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar(&c.BreachAction, "breach-action", c.BreachAction, "response to a drone leaving its allowed space: warn, hold, rtl or land")
+	c.Signing.register(fs)
 	c.Store.register(fs)
 	c.GRPC.register(fs)
 	httpFlags(fs, &c.HTTP)
@@ -415,12 +421,16 @@ func (s *server) start() error {
 	if cfg.Sim > 0 {
 		endpoints = append(endpoints, "udp:127.0.0.1:0")
 	}
+	keys, _ := cfg.Signing.keyStore()
 	s.Transport = &mavlink.Transport{
 		Endpoints: endpoints,
 		Ingest:    s.Fleet,
 		SysID:     uint8(cfg.SysID),
 		CompID:    uint8(cfg.CompID),
 		Logger:    log,
+	}
+	if keys != nil {
+		s.Transport.Keys = keys
 	}
 	if err := s.Transport.Initialize(); err != nil {
 		return fmt.Errorf("start mavlink: %w", err)
@@ -444,6 +454,7 @@ func (s *server) start() error {
 			BootDelay: cfg.SimBootDelay,
 			Logger:    log,
 		}
+		simCfg.SigningKeys, _ = cfg.Signing.simKeys()
 		if cfg.SimBootDelay == 0 {
 			simCfg.BootDelay = -1
 		}

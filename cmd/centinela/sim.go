@@ -33,6 +33,7 @@ type simConfig struct {
 	Jitter        time.Duration
 	Drain         float64
 	Faults        []string
+	Signing       signingOptions
 	Log           logOptions
 }
 
@@ -44,6 +45,7 @@ func defaultSimConfig() simConfig {
 		Seed:      1,
 		BootDelay: 6 * time.Second,
 		Drain:     1,
+		Signing:   signingOptions{all: true},
 		Log:       logOptions{Level: "info", Format: "text"},
 	}
 }
@@ -73,6 +75,9 @@ func (c *simConfig) validate() error {
 		if _, err := parseHome(c.Home); err != nil {
 			return fmt.Errorf("--home: %w", err)
 		}
+	}
+	if _, err := c.Signing.keys(); err != nil {
+		return err
 	}
 	_, err := c.droneFaults()
 	return err
@@ -122,6 +127,7 @@ func (c *simConfig) swarmConfig() sim.Config {
 		h, _ := parseHome(c.Home)
 		sc.Home = &h
 	}
+	sc.SigningKeys, _ = c.Signing.simKeys()
 	return sc
 }
 
@@ -148,6 +154,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&cfg.Jitter, "jitter", cfg.Jitter, "random extra latency up to this much per message")
 	fs.Float64Var(&cfg.Drain, "drain", cfg.Drain, "battery drain multiplier")
 	fs.Var((*stringList)(&cfg.Faults), "fault", faultUsage)
+	cfg.Signing.register(fs)
 	cfg.Log.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: centinela sim [flags]\n\n"+

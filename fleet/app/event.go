@@ -44,6 +44,8 @@ const (
 	KindOperatorAction     = "operator_action"
 	KindGrantChanged       = "grant_changed"
 	KindMissed             = "missed"
+	KindIdentityClaimed    = "identity_claimed"
+	KindSecurityAlert      = "security_alert"
 	KindPatrolChanged      = "patrol_changed"
 	KindPatrolConformance  = "patrol_conformance"
 )
@@ -56,7 +58,7 @@ var EventKinds = []string{
 	KindMissionProgress, KindMissionItemReached, KindMissionPaused, KindMissionResumed,
 	KindMissionFinished, KindMissionInterrupted, KindMissionMismatch, KindZoneState, KindZoneApproaching,
 	KindZoneBreached, KindZoneBackInside, KindZoneResponse, KindOperatorAction, KindGrantChanged,
-	KindMissed, KindPatrolChanged, KindPatrolConformance,
+	KindMissed, KindPatrolChanged, KindPatrolConformance, KindIdentityClaimed, KindSecurityAlert,
 }
 
 // Severities used for events (MAV_SEVERITY numbering).
@@ -199,6 +201,16 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 		r.Kind, r.At, r.Severity = KindGrantChanged, e.At, SevNotice
 		p["grant_id"], p["from"], p["to"], p["until"] = e.GrantID, e.From, e.To, rfc3339(e.Until)
 		p["drones"], p["active"], p["by"] = strings.Join(e.Drones, ","), strconv.FormatBool(e.Active), e.By
+	case fleet.IdentityClaimed:
+		r.Kind, r.At, r.Severity = KindIdentityClaimed, e.At, SevAlert
+		p["link"], p["claimed_by"], p["sys_id"] = e.Link, e.ClaimedBy, strconv.Itoa(int(e.SysID))
+		p["resolution"], p["new_drone_id"], p["proven_by"] = string(e.Resolution), e.NewDroneID, e.ProvenBy
+		if e.Resolution == fleet.ClaimMoved {
+			r.Severity = SevNotice
+		}
+	case fleet.SecurityAlert:
+		r.Kind, r.At, r.Severity = KindSecurityAlert, e.At, SevAlert
+		p["kind"], p["link"], p["count"], p["detail"] = string(e.Kind), e.Link, strconv.FormatUint(e.Count, 10), e.Detail
 	case fleet.PatrolChanged:
 		r.Kind, r.At, r.Severity = KindPatrolChanged, e.At, SevNotice
 		if r.Agency == "" {

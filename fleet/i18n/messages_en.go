@@ -36,6 +36,8 @@ var en = map[string]string{
 	"event.operator_action.failed": "{actor} ({role}): {action} {summary}: refused, {code}",
 	"event.grant_changed":          "control grant {grant_id}: {to} may command {from}'s drones until {until} (active: {active})",
 	"event.missed":                 "{n} events missed (slow connection)",
+	"event.identity_claimed":       "another link ({claimed_by}) claims this drone's identity (system {sys_id}): {resolution} {new_drone_id}",
+	"event.security_alert":         "security alert ({kind}) on {link}: {count}, {detail}",
 	"event.patrol_changed":         "patrol {patrol_id}: {change} {message}",
 	"event.patrol_conformance":     "patrol {patrol_id}: inside its reserved volume: {inside} {reason}",
 	"event.low_battery":            "battery low: {battery_pct} %",

@@ -35,6 +35,8 @@ var es = map[string]string{
 	"event.operator_action.failed": "{actor} ({role}): {action} {summary}: rechazado, {code}",
 	"event.grant_changed":          "permiso de control {grant_id}: {to} puede comandar los drones de {from} hasta {until} (activo: {active})",
 	"event.missed":                 "{n} eventos perdidos (conexión lenta)",
+	"event.identity_claimed":       "otro enlace ({claimed_by}) reclama la identidad de este dron (sistema {sys_id}): {resolution} {new_drone_id}",
+	"event.security_alert":         "alerta de seguridad ({kind}) en {link}: {count}, {detail}",
 	"event.patrol_changed":         "patrulla {patrol_id}: {change} {message}",
 	"event.patrol_conformance":     "patrulla {patrol_id}: dentro de su volumen reservado: {inside} {reason}",
 	"event.low_battery":            "batería baja: {battery_pct} %",

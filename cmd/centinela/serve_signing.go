@@ -1,0 +1,111 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/centinela-gcs/centinela/fleet"
+)
+
+// signingOptions are the MAVLink 2 signing flags of serve and sim: keys by
+// system id ("SYSID=HEX", repeatable) and a key file of such lines. sim also
+// takes a bare HEX key for every drone (system id 0 below).
+type signingOptions struct {
+	Keys []string
+	File string
+	// all allows a bare HEX key (sim).
+	all bool
+}
+
+// register adds --signing-key and --signing-key-file to fs.
+func (o *signingOptions) register(fs *flag.FlagSet) {
+	usage := "MAVLink 2 signing key of a drone as `SYSID=HEX` (64 hex digits), repeatable: its link is signed"
+	if o.all {
+		usage = "MAVLink 2 signing key as `HEX` (64 hex digits) for every drone, or SYSID=HEX for one, repeatable: the drone signs and drops unsigned input"
+	}
+	fs.Var((*stringList)(&o.Keys), "signing-key", usage)
+	fs.StringVar(&o.File, "signing-key-file", o.File, "`file` of signing keys, one SYSID=HEX a line (# comments); keep it readable by the server only")
+}
+
+// keys parses the flags and the file into keys by system id. Errors name
+// the flag or the file line, never the key.
+func (o signingOptions) keys() (map[uint8]fleet.SigningKey, error) {
+	out := map[uint8]fleet.SigningKey{}
+	add := func(where, spec string) error {
+		sys, hex, ok := strings.Cut(spec, "=")
+		n := 0
+		if !ok {
+			if !o.all {
+				return fmt.Errorf("%s: want SYSID=HEX", where)
+			}
+			hex = sys
+		} else {
+			v, err := strconv.Atoi(strings.TrimSpace(sys))
+			if err != nil || v < 1 || v > 254 {
+				return fmt.Errorf("%s: want SYSID=HEX with SYSID 1..254", where)
+			}
+			n = v
+		}
+		k, err := fleet.ParseSigningKey(hex)
+		if err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		if _, dup := out[uint8(n)]; dup {
+			return fmt.Errorf("%s: a second key for system id %d", where, n)
+		}
+		out[uint8(n)] = k
+		return nil
+	}
+	for i, spec := range o.Keys {
+		if err := add(fmt.Sprintf("--signing-key #%d", i+1), spec); err != nil {
+			return nil, err
+		}
+	}
+	if o.File != "" {
+		f, err := os.Open(o.File)
+		if err != nil {
+			return nil, fmt.Errorf("--signing-key-file: %w", err)
+		}
+		defer f.Close()
+		ks, err := fleet.ReadSigningKeys(f, "--signing-key-file "+o.File)
+		if err != nil {
+			return nil, err
+		}
+		for sys, k := range ks {
+			if _, dup := out[sys]; dup {
+				return nil, fmt.Errorf("--signing-key-file %s: a second key for system id %d", o.File, sys)
+			}
+			out[sys] = k
+		}
+	}
+	return out, nil
+}
+
+// keyStore returns the server's key store, or nil when no key is given.
+func (o signingOptions) keyStore() (*fleet.MemKeyStore, error) {
+	ks, err := o.keys()
+	if err != nil || len(ks) == 0 {
+		return nil, err
+	}
+	s := &fleet.MemKeyStore{}
+	for sys, k := range ks {
+		s.SetSysID(sys, k)
+	}
+	return s, nil
+}
+
+// simKeys returns the keys in the simulator's form.
+func (o signingOptions) simKeys() (map[uint8][]byte, error) {
+	ks, err := o.keys()
+	if err != nil || len(ks) == 0 {
+		return nil, err
+	}
+	out := make(map[uint8][]byte, len(ks))
+	for sys, k := range ks {
+		out[sys] = append([]byte(nil), k[:]...)
+	}
+	return out, nil
+}
