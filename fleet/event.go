@@ -240,6 +240,8 @@ type MissionInterrupted struct {
 // positions within 1.5e-7°, altitudes within 1.1 cm). The vehicle's plan
 // then becomes the tracked one under NewMissionID (a running mission is
 // interrupted with InterruptReplaced); Seq and Detail say where they differ.
+// After a restart (Fleet.KnownMission) MissionID is the mission the server
+// stored for the drone, which the vehicle no longer holds.
 type MissionMismatch struct {
 	DroneID string
 	At      time.Time

@@ -103,6 +103,17 @@ type Fleet struct {
 	Workers int
 	// Guard vetoes go-tos and missions (optional; nil allows everything).
 	Guard Guard
+	// KnownMission, if set, says which mission the server stored last for a
+	// drone (its id and plan as uploaded; ok false when none), so that a
+	// drone discovered after a restart flying or holding a plan is re-synced
+	// instead of re-uploaded: the fleet downloads the plan, and when it
+	// matches the stored one as the vehicle stores plans it keeps the
+	// stored mission id (MISSION_CURRENT then gives the progress); when it
+	// differs a MissionMismatch names the stored id and the new id the
+	// vehicle's plan is tracked under (optional; nil: a plan the fleet did
+	// not know gets a new id). It is called from the fleet's workers, never
+	// under a drone's lock, and may block briefly (a store read).
+	KnownMission func(droneID string) (missionID string, items []MissionItem, ok bool)
 
 	log    *slog.Logger
 	now    func() time.Time

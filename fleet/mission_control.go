@@ -2,10 +2,10 @@ package fleet
 
 import (
 	"context"
-	"fmt"
+	"crypto/rand"
+	"encoding/hex"
 	"math"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -26,7 +26,21 @@ type StartOptions struct {
 	SkipGuard bool
 }
 
-var missionSeq atomic.Uint64
+// MISSION_STATE values of MissionCurrent.State.
+const (
+	missionStateNotStarted uint8 = 2
+	missionStateActive     uint8 = 3
+	missionStateComplete   uint8 = 5
+)
+
+// newMissionID returns a mission id for drone: the drone's id, "-m" and 16
+// random hex digits. It is unique across restarts and stations (no
+// process-local counter), so stored history never meets a reused id.
+func newMissionID(drone string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+	return drone + "-m" + hex.EncodeToString(b[:])
+}
 
 // validatePlan checks a plan and returns a copy numbered 0..n-1 (seq 0
 // current). Errors are Invalid and name the item.
@@ -110,7 +124,7 @@ func (f *Fleet) UploadMission(ctx context.Context, id string, t MissionType, ite
 	if err != nil {
 		return "", f.finish(d, "upload_"+t.String(), err)
 	}
-	mid := fmt.Sprintf("%s-m%d", d.id, missionSeq.Add(1))
+	mid := newMissionID(d.id)
 	var out outbox
 	now := f.now()
 	d.mu.Lock()
@@ -187,14 +201,22 @@ func (f *Fleet) DownloadMission(ctx context.Context, id string, t MissionType) (
 		return nil, vehicleErr(err, "download mission")
 	}
 	if t == MissionTypeMission {
-		f.adopt(d, items, false)
+		f.adopt(d, items, false, nil)
 	}
 	return items, nil
 }
 
+// knownPlan is the mission the server stored for a drone (Fleet.KnownMission).
+type knownPlan struct {
+	id    string
+	items []MissionItem
+}
+
 // adopt makes a downloaded plan the tracked one when it differs from what
 // the fleet knows (or force, on re-sync, keeps the progress when equal).
-func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool) {
+// known, when not nil, is the stored mission of a drone whose plan the
+// fleet does not track yet (after a restart): a match keeps its id.
+func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPlan) {
 	now := f.now()
 	var out outbox
 	d.mu.Lock()
@@ -203,6 +225,33 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool) {
 	seq, why := -1, ""
 	if m.hasPlan() {
 		seq, why = planDiff(m.items, items, m.ardupilot)
+	}
+	if !m.hasPlan() && known != nil && len(items) > 0 {
+		ardupilot := d.st.Autopilot == AutopilotArduPilot
+		kseq, kwhy := planDiff(known.items, items, ardupilot)
+		if kseq < 0 {
+			// The vehicle flies what the server stored: same id, and
+			// MISSION_CURRENT resumes the progress.
+			m.load(known.id, append([]MissionItem(nil), known.items...), d.st.Autopilot, d.st.Home, d.st.HasHome)
+			m.adoptTried = true
+			d.syncMission()
+			d.mu.Unlock()
+			d.log.Info("mission re-synced after restart", "mission_id", known.id, "items", len(items))
+			f.publishState(d)
+			return
+		}
+		mid := newMissionID(d.id)
+		out.add(MissionMismatch{DroneID: d.id, At: now, MissionID: known.id, NewMissionID: mid, Seq: kseq, Detail: kwhy})
+		d.log.Warn("mission on vehicle differs from the stored one", "mission_id", known.id, "new_mission_id", mid, "err", kwhy)
+		m.load(mid, items, d.st.Autopilot, d.st.Home, d.st.HasHome)
+		m.adoptTried = true
+		d.syncMission()
+		d.mu.Unlock()
+		for _, e := range out.events() {
+			f.Publish(e)
+		}
+		f.publishState(d)
+		return
 	}
 	switch {
 	case m.hasPlan() && seq < 0:
@@ -218,7 +267,7 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool) {
 			changed = true
 		}
 	default:
-		mid := fmt.Sprintf("%s-m%d", d.id, missionSeq.Add(1))
+		mid := newMissionID(d.id)
 		if m.hasPlan() {
 			out.add(MissionMismatch{DroneID: d.id, At: now, MissionID: m.id, NewMissionID: mid, Seq: seq, Detail: why})
 			d.log.Info("mission on vehicle differs", "mission_id", m.id, "err", why)
@@ -248,6 +297,22 @@ func (f *Fleet) resyncMission(d *drone) {
 	ctx, cancel := context.WithTimeout(f.ctx, f.CommandTimeout)
 	defer cancel()
 	v := d.currentVehicle()
+	d.mu.Lock()
+	unknown, active := !d.mission.hasPlan(), d.mission.vehicleState == missionStateActive
+	d.mu.Unlock()
+	var known *knownPlan
+	if unknown && f.KnownMission != nil {
+		if id, items, ok := f.KnownMission(d.id); ok && id != "" && len(items) > 0 {
+			known = &knownPlan{id: id, items: items}
+		} else if !active {
+			// Held, not flown, and the server stored nothing: leave it
+			// until a start asks for it (as without KnownMission).
+			d.mu.Lock()
+			d.resyncQueued = false
+			d.mu.Unlock()
+			return
+		}
+	}
 	var items []MissionItem
 	done, err := d.transfer()
 	if err == nil {
@@ -264,7 +329,7 @@ func (f *Fleet) resyncMission(d *drone) {
 		d.mu.Unlock()
 		return
 	}
-	f.adopt(d, items, true)
+	f.adopt(d, items, true, known)
 	d.mu.Lock()
 	d.resyncQueued = false
 	d.mu.Unlock()
@@ -286,7 +351,7 @@ func (f *Fleet) ClearMission(ctx context.Context, id string, t MissionType) erro
 	defer cancel()
 	err = vehicleErr(v.ClearMission(ctx, t), "clear mission")
 	if err == nil && t == MissionTypeMission {
-		f.adopt(d, nil, false)
+		f.adopt(d, nil, false, nil)
 	}
 	return f.finish(d, "clear_"+t.String(), err)
 }

@@ -111,6 +111,8 @@ type missionTracker struct {
 	lastReport  time.Time
 	eta         time.Duration
 	adoptTried  bool
+	// vehicleState is the last MISSION_CURRENT mission_state (0 unknown).
+	vehicleState uint8
 }
 
 func (m *missionTracker) reset() {
@@ -472,8 +474,12 @@ func (d *drone) missionPosition(now time.Time, out *outbox) {
 func (d *drone) missionCurrent(now time.Time, u MissionCurrent, out *outbox) bool {
 	m := &d.mission
 	m.vehicleSeq = u.Seq
+	m.vehicleState = u.State
 	if !m.hasPlan() {
-		if u.State == 3 && !m.adoptTried {
+		// With KnownMission a held plan (not started, paused, complete) is
+		// read too: it may be the one the server stored before a restart.
+		held := d.f.KnownMission != nil && u.State >= missionStateNotStarted && u.State <= missionStateComplete
+		if (u.State == missionStateActive || held) && !m.adoptTried {
 			// A mission runs that the fleet does not know (the server
 			// restarted, or another ground station uploaded it): read it.
 			m.adoptTried = true

@@ -372,6 +372,7 @@ func (s *server) start() error {
 	}
 	s.Zones = zones
 	s.Fleet = &fleet.Fleet{
+		KnownMission:  s.knownMission(), // serve_restart.go
 		Logger:        log,
 		LinkTimeout:   cfg.LinkTimeout,
 		Agencies:      byDrone,

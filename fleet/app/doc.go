@@ -52,7 +52,12 @@
 // when its mission finishes or is interrupted, extends it while the drone
 // flies late, and publishes fleet.PatrolConformance when a drone leaves (or
 // re-enters) its volume; fleet.PatrolChanged tells every dispatch and end.
-// Patrols live in memory: a restart forgets them (see patrol.go).
+// When the Store is also a PatrolStore (fleet/store's DB, MemStore), every
+// change of a patrol is saved and Initialize reloads them after a restart:
+// active ones reserve their volume again and keep following their mission
+// by id (the fleet re-syncs it, see fleet.Fleet.KnownMission); a
+// fleet.MissionMismatch naming a patrol's mission ends it as interrupted.
+// Without one, patrols live in memory and a restart forgets them.
 //
 // # Concurrency
 //

@@ -26,6 +26,7 @@ type MemStore struct {
 	drones   map[string]DroneConfig
 	agencies map[string]geofence.Agency
 	zones    map[string]geofence.Zone
+	patrols  map[string]PatrolRecord // memstore_patrol.go
 }
 
 // NewMemStore returns an empty MemStore.

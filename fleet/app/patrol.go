@@ -144,6 +144,8 @@ type patrolSet struct {
 	byID  map[string]*patrolEntry
 	ended []string        // ended patrol ids, oldest first
 	busy  map[string]bool // drones a DispatchPatrol is working on
+	// saveMu serialises writes to the PatrolStore (patrol_store.go).
+	saveMu sync.Mutex
 }
 
 type patrolEntry struct {
@@ -483,6 +485,9 @@ func (s *Service) DispatchPatrol(ctx context.Context, p Principal, r PatrolReque
 		ps.byID[e.ID] = e
 	}
 	ps.mu.Unlock()
+	for _, e := range entries {
+		s.savePatrol(e.ID)
+	}
 	var out []Patrol
 	for k, e := range entries {
 		home := r.Plan.Drones[slices.Index(r.DroneIDs, e.DroneID)]
@@ -508,6 +513,7 @@ func (s *Service) DispatchPatrol(ctx context.Context, p Principal, r PatrolReque
 		}
 		snap := e.Patrol
 		ps.mu.Unlock()
+		s.savePatrol(e.ID)
 		s.audit(p, action, e.DroneID, e.Agency, sum+" patrol_id="+e.ID+" resolved="+e.Resolved, nil)
 		s.Fleet.Publish(fleet.PatrolChanged{DroneID: e.DroneID, At: s.Now().UTC(), PatrolID: e.ID, MissionID: mid, Agency: e.Agency,
 			Change: fleet.PatrolDispatched, Start: e.Volume.Start, End: e.Volume.End})
@@ -567,6 +573,7 @@ func (s *Service) startLater(id string) {
 		}
 		mid, ag, start, end := e.MissionID, e.Agency, e.Volume.Start, e.Volume.End
 		ps.mu.Unlock()
+		s.savePatrol(id)
 		s.Fleet.Publish(fleet.PatrolChanged{DroneID: drone, At: s.Now().UTC(), PatrolID: id, MissionID: mid, Agency: ag,
 			Change: fleet.PatrolStarted, Start: start, End: end})
 	}()
@@ -586,13 +593,17 @@ func (s *Service) endPatrol(id string, state PatrolState, change fleet.PatrolCha
 	e.State, e.Ended, e.Reason = state, s.Now().UTC(), reason
 	_ = ps.reg.Release(id) // gone already when its window passed
 	ps.ended = append(ps.ended, id)
+	var drop []string
 	for len(ps.ended) > MaxEndedPatrols {
 		delete(ps.byID, ps.ended[0])
+		drop = append(drop, ps.ended[0])
 		ps.ended = ps.ended[1:]
 	}
 	ev := fleet.PatrolChanged{DroneID: e.DroneID, At: e.Ended, PatrolID: id, MissionID: e.MissionID, Agency: e.Agency,
 		Change: change, Message: reason}
 	ps.mu.Unlock()
+	s.savePatrol(id)
+	s.forgetPatrols(drop)
 	s.log.Info("patrol volume released", "patrol_id", id, "drone_id", ev.DroneID, "mission_id", ev.MissionID, "state", string(state))
 	s.Fleet.Publish(ev)
 	return true
@@ -610,6 +621,9 @@ func (s *Service) notePatrol(ev fleet.Event) {
 	case fleet.MissionInterrupted:
 		drone, mid = e.DroneID, e.MissionID
 		state, change, reason = PatrolInterrupted, fleet.PatrolInterrupted, string(e.Reason)
+	case fleet.MissionMismatch:
+		s.patrolMismatch(e)
+		return
 	default:
 		return
 	}
@@ -693,6 +707,7 @@ func (s *Service) tickPatrols() {
 			e.Outside = outside
 		}
 		ps.mu.Unlock()
+		s.savePatrol(f.id)
 		ev := fleet.PatrolConformance{DroneID: f.drone, At: now.UTC(), PatrolID: f.id, Agency: f.agency, Inside: !outside, Position: st.Position}
 		if dev != nil {
 			ev.Reason, ev.ByM = dev.Reason, dev.ByM
@@ -727,6 +742,7 @@ func (s *Service) extendPatrol(id string, end time.Time) {
 		e.Reason = ev.Message
 	}
 	ps.mu.Unlock()
+	s.savePatrol(id)
 	s.Fleet.Publish(ev)
 }
 

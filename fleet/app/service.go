@@ -75,7 +75,8 @@ type Service struct {
 }
 
 // Initialize checks the options, loads tokens, grants and run-time zones
-// and agencies from the Store into the zone store, and starts the Service's
+// and agencies from the Store into the zone store, reloads the stored
+// patrols when the Store is a PatrolStore, and starts the Service's
 // goroutine. Returns Invalid for missing required fields.
 func (s *Service) Initialize() error {
 	if s.Fleet == nil || s.Zones == nil || s.Store == nil {
@@ -127,6 +128,11 @@ func (s *Service) Initialize() error {
 	}
 	s.alertIdx = make(map[string]int)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.loadPatrols(); err != nil {
+		s.cancel()
+		s.cancel = nil
+		return fmt.Errorf("load patrols: %w", err)
+	}
 	s.sub = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096})
 	s.wg.Add(1)
 	go s.run()
