@@ -38,7 +38,7 @@ type demoConfig struct {
 }
 
 func defaultDemoConfig() demoConfig {
-	c := demoConfig{Serve: defaultServeConfig(), Altitude: 40, Radius: 250, Laps: 3, MX: 1}
+	c := demoConfig{Serve: defaultServeConfig(), Altitude: 40, Radius: 120, Laps: 1, MX: 1}
 	c.Serve.Sim = 6
 	c.Serve.SimSpeedup = 2
 	c.Serve.StatusInterval = 5 * time.Second

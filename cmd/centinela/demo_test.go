@@ -4,9 +4,17 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"testing"
 	"time"
+
+	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/patrol"
+	"github.com/centinela-gcs/centinela/geofence"
+	"github.com/centinela-gcs/centinela/geofence/plan"
+	"github.com/centinela-gcs/centinela/sim"
 )
 
 // The demo's drones fly their patrols as missions to the end, land, get a
@@ -76,6 +84,52 @@ func TestDemoFliesPatrols(t *testing.T) {
 			}
 		case <-timeout:
 			t.Fatalf("after 60 s: patrols ended %v, second sorties %v", ended, second)
+		}
+	}
+}
+
+// The demo's default patrols fit the simulated battery for every corridor
+// drone, US, joint and Mexican, both sorties: a default that does not plan
+// leaves the demo standing on the ground.
+func TestDemoDefaultPatrolsPlan(t *testing.T) {
+	cfg := defaultDemoConfig()
+	zones, err := cfg.Serve.zoneStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, ok := zones.Snapshot().Line(geofence.BoundaryLineID)
+	if !ok {
+		t.Fatal("no boundary line")
+	}
+	type drone struct {
+		agency string
+		home   sim.Home
+	}
+	var drones []drone
+	for i, c := range sim.Corridors {
+		ag := agencyUS
+		if (i+1)%2 == 0 {
+			ag = agencyJoint
+		}
+		drones = append(drones, drone{ag, c.Home})
+		mx, err := mexicanHome(zones.Snapshot(), c.Home)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		drones = append(drones, drone{agencyMX, mx})
+	}
+	for i, d := range drones {
+		st := fleet.DroneState{ID: fmt.Sprintf("d%d", i), Agency: d.agency, HasHome: true, HasPosition: true,
+			Home:     fleet.Home{Lat: d.home.Lat, Lon: d.home.Lon, AltMSL: d.home.Alt},
+			Position: fleet.Position{Lat: d.home.Lat, Lon: d.home.Lon}, AltMSL: d.home.Alt,
+			Battery: fleet.Battery{RemainingPct: 100, VoltageV: math.NaN(), CurrentA: math.NaN(), ConsumedMAh: math.NaN()}}
+		for sortie := 1; sortie <= 2; sortie++ {
+			r := demoRequest(st, line.Path, sortie, cfg)
+			r.Plan.Drones = []plan.Drone{patrol.DroneOf(st, demoEndurance)}
+			r.Plan.Agency = st.Agency
+			if _, err := patrol.Plan(zones, r.Plan); err != nil {
+				t.Errorf("%s drone at %.4f,%.4f, sortie %d (%s): %v", d.agency, d.home.Lat, d.home.Lon, sortie, r.Plan.Kind, err)
+			}
 		}
 	}
 }

@@ -43,7 +43,7 @@ func TestServeStopsOnSignal(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), "CENTINELA_TEST_MAIN=1",
-				"CENTINELA_TEST_ARGS=serve --grpc 127.0.0.1:0 --mavlink udp:127.0.0.1:0 --sim 2 --sim-speedup 5 --sim-boot-delay 0")
+				"CENTINELA_TEST_ARGS=serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 --mavlink udp:127.0.0.1:0 --sim 2 --sim-speedup 5 --sim-boot-delay 0")
 			stderr, err := cmd.StderrPipe()
 			if err != nil {
 				t.Fatal(err)

@@ -77,7 +77,7 @@ func TestStoreSurvivesSIGKILL(t *testing.T) {
 func runAndKill(t *testing.T, bin, path string, delay time.Duration) time.Time {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--sim", "3", "--sim-speedup", "10", "--sim-boot-delay", "0",
-		"--db", path, "--grpc", "off", "--log-level", "info")
+		"--db", path, "--grpc", "off", "--http", "off", "--log-level", "info")
 	cmd.Stdout = io.Discard
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
