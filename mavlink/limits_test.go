@@ -362,3 +362,36 @@ func TestFloodDoesNotStarveOthers(t *testing.T) {
 		t.Errorf("the flood was never throttled")
 	}
 }
+
+// A peer going away closes its links with a LinkClosed (a TCP reconnect is
+// then taken at once); the transport shutting down sends none, so a
+// restarting server does not mark its drones lost (and their missions
+// interrupted) on the way out.
+func TestLinkClosedOnlyWhenThePeerGoes(t *testing.T) {
+	closed := func(rec *recorder) int {
+		return rec.count(func(r recorded) bool { _, ok := r.u.(fleet.LinkClosed); return ok })
+	}
+	rec := newRecorder()
+	tr := testTransport(t, "tcpin:127.0.0.1:0", rec)
+	c, err := net.Dial("tcp", tr.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := newFrameEncoder(t, 6, 1)
+	c.Write(enc.encode(t, vehicleHB()))
+	waitFor(t, 2*time.Second, "linked", func() bool { return heartbeatsFrom(rec, 6) == 1 })
+	c.Close()
+	waitFor(t, 2*time.Second, "LinkClosed when the peer goes", func() bool { return closed(rec) == 1 })
+
+	c2, err := net.Dial("tcp", tr.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.Write(enc.encode(t, vehicleHB()))
+	waitFor(t, 2*time.Second, "linked again", func() bool { return heartbeatsFrom(rec, 6) == 2 })
+	tr.Close()
+	if n := closed(rec); n != 1 {
+		t.Errorf("%d LinkClosed after shutdown, want only the peer's", n)
+	}
+}

@@ -126,6 +126,7 @@ type Transport struct {
 	log       *slog.Logger
 	started   time.Time
 	closeOnce sync.Once
+	closing   atomic.Bool   // set by Close before the node closes
 	done      chan struct{} // closed when run returns
 
 	// owned by run
@@ -364,6 +365,7 @@ func (t *Transport) Close() {
 		if t.node == nil {
 			return
 		}
+		t.closing.Store(true)
 		t.node.Close()
 		<-t.done
 	})
@@ -457,7 +459,11 @@ func (t *Transport) handleEvent(evt gomavlib.Event) {
 		t.log.Info("channel closed", "link", evt.Channel.String(), "err", evt.Error)
 		for k, l := range t.links {
 			if k.ch == evt.Channel {
-				t.handle(l, fleet.LinkClosed{})
+				if !t.closing.Load() {
+					// The peer went away (not the server shutting down,
+					// which must not mark its drones lost).
+					t.handle(l, fleet.LinkClosed{})
+				}
 				l.close()
 				delete(t.links, k)
 			}
