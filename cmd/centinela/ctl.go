@@ -323,6 +323,7 @@ func ctlCommands() []ctlCommand {
 	out = append(out, ctlAdminCommands()...)
 	out = append(out, ctlPatrolCommands()...)
 	out = append(out, ctlAlertCommands()...)
+	out = append(out, ctlKeyCommands()...)
 	return out
 }
 
