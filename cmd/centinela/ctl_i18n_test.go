@@ -58,3 +58,20 @@ func TestCtlMessageKeysExist(t *testing.T) {
 		}
 	}
 }
+
+// Every ctl command has Spanish help, and every Spanish help names a
+// command.
+func TestCtlHelpSpanish(t *testing.T) {
+	paths := map[string]bool{}
+	for _, c := range ctlCommands() {
+		paths[c.path] = true
+		if ctlHelpES[c.path] == "" {
+			t.Errorf("ctl %s has no Spanish help", c.path)
+		}
+	}
+	for p := range ctlHelpES {
+		if !paths[p] {
+			t.Errorf("Spanish help for %q, which is no ctl command", p)
+		}
+	}
+}
