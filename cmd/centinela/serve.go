@@ -441,6 +441,10 @@ func (s *server) start() error {
 		return fmt.Errorf("start mavlink: %w", err)
 	}
 	s.onClose(s.Transport.Close)
+	// The application layer stops before the links close, so that the
+	// server's own shutdown is not taken for lost links (patrols marked
+	// interrupted and saved so, alerts).
+	s.onClose(s.App.Close)
 	s.events = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096})
 	s.wg.Add(1)
 	go s.logEvents()

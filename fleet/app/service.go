@@ -75,6 +75,7 @@ type Service struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	closed bool // Close was called (Close is called from one goroutine)
 	wg     sync.WaitGroup
 	sub    *fleet.Subscription
 }
@@ -179,9 +180,10 @@ func (s *Service) loadZones() error {
 
 // Close stops the Service's goroutine and waits for it.
 func (s *Service) Close() {
-	if s.cancel == nil {
+	if s.cancel == nil || s.closed {
 		return
 	}
+	s.closed = true
 	s.cancel()
 	s.sub.Close()
 	s.wg.Wait()
