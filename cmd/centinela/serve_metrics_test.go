@@ -91,7 +91,9 @@ func TestServeMetricsWhileDronesFly(t *testing.T) {
 		return sumOf(second, "centinela_mavlink_frames_received_total", `message="GLOBAL_POSITION_INT"`) >
 			sumOf(first, "centinela_mavlink_frames_received_total", `message="GLOBAL_POSITION_INT"`) &&
 			sumOf(second, "centinela_zone_checks_total") > sumOf(first, "centinela_zone_checks_total") &&
-			sumOf(second, "centinela_mavlink_frames_decoded_total") > sumOf(first, "centinela_mavlink_frames_decoded_total")
+			sumOf(second, "centinela_mavlink_frames_decoded_total") > sumOf(first, "centinela_mavlink_frames_decoded_total") &&
+			// The link counts come with the transport's LinkStats, once a second.
+			sumOf(second, "centinela_drone_link_frames") > 0
 	})
 	for _, name := range []string{"centinela_mavlink_frames_sent_total", "centinela_drone_link_frames",
 		"process_cpu_seconds_total", "go_goroutines"} {
