@@ -67,7 +67,7 @@ var es = map[string]string{
 	"ctl.error.reason":             "{code}: {message} ({reason})",
 	"ctl.usage.command":            "Uso: centinela ctl {command} [opciones]",
 	"ctl.usage.flags":              "Opciones:",
-	"ctl.usage.common":             "Opciones de todos los comandos: --server DIRECCIÓN, --token TOKEN (o $CENTINELA_TOKEN), --tls-ca ARCHIVO,\n--tls-fingerprint SHA256, --plaintext, --json, --lang en|es, --timeout D.\nEjecute 'centinela ctl COMANDO --help' para ver las opciones de un comando (descritas en inglés).",
+	"ctl.usage.common":             "Opciones de todos los comandos: --server DIRECCIÓN, --token TOKEN (o $CENTINELA_TOKEN), --tls-ca ARCHIVO,\n--tls-fingerprint SHA256, --plaintext, --json, --lang en|es, --timeout D.\nEjecute 'centinela ctl COMANDO --help' para ver las opciones de un comando.",
 	"ctl.usage":                    "Uso: centinela ctl [opciones] COMANDO [argumentos]",
 	"ctl.unknown_command":          "comando desconocido {command}",
 	"ctl.need_args":                "{command}: se espera {args}",
