@@ -105,3 +105,28 @@ func (a *adminServer) UpdateDrone(ctx context.Context, req *pb.UpdateDroneReques
 	}
 	return &pb.UpdateDroneResponse{Drone: droneConfigToPB(c)}, nil
 }
+
+func signingKeyToPB(k app.SigningKeyInfo) *pb.SigningKey {
+	return &pb.SigningKey{SysId: uint32(k.SysID), Fingerprint: k.Fingerprint, Created: ts(k.Created), CreatedBy: k.CreatedBy}
+}
+
+func (a *adminServer) CreateSigningKey(ctx context.Context, req *pb.CreateSigningKeyRequest) (*pb.CreateSigningKeyResponse, error) {
+	sys := int(min(req.GetSysId(), 1<<16))
+	key, info, err := a.s.App.CreateSigningKey(ctx, principal(ctx), sys, req.GetRotate())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CreateSigningKeyResponse{KeyHex: key, Key: signingKeyToPB(info)}, nil
+}
+
+func (a *adminServer) ListSigningKeys(ctx context.Context, _ *pb.ListSigningKeysRequest) (*pb.ListSigningKeysResponse, error) {
+	keys, err := a.s.App.ListSigningKeys(ctx, principal(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListSigningKeysResponse{Keys: make([]*pb.SigningKey, len(keys))}
+	for i, k := range keys {
+		out.Keys[i] = signingKeyToPB(k)
+	}
+	return out, nil
+}

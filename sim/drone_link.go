@@ -27,7 +27,9 @@ func (d *Drone) Start() error {
 	}
 	d.mu.Unlock()
 
-	if h := d.swarm.hub; h != nil && d.spec.kind == epUDPOut {
+	// The hub encodes frames itself and does not sign: a drone with a
+	// signing key keeps a gomavlib Node, which signs and verifies.
+	if h := d.swarm.hub; h != nil && d.spec.kind == epUDPOut && d.key == nil {
 		l, err := h.open(d, sysid)
 		if err != nil {
 			return err

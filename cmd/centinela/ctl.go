@@ -142,7 +142,8 @@ func runCtlEnv(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		cmd.flags(fs)
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: centinela ctl %s [flags] %s\n\n%s\n\nFlags:\n", cmd.path, cmd.args, cmd.help)
+		fmt.Fprintf(fs.Output(), "%s\n\n%s\n\n%s\n", cfg.t("ctl.usage.command", "command", strings.TrimSpace(cmd.path+" "+cmd.args)), cfg.helpText(*cmd), cfg.t("ctl.usage.flags"))
+		cfg.localizeFlags(fs)
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
@@ -305,11 +306,10 @@ func ctlUsage(w io.Writer, c *ctlConfig) {
 	fmt.Fprintln(w, c.t("ctl.usage"))
 	fmt.Fprintln(w)
 	for _, cmd := range ctlCommands() {
-		fmt.Fprintf(w, "  %-34s %s\n", cmd.path+" "+cmd.args, cmd.help)
+		fmt.Fprintf(w, "  %-34s %s\n", cmd.path+" "+cmd.args, c.helpText(cmd))
 	}
-	fmt.Fprintln(w, "\nFlags of every command: --server ADDR, --token TOKEN (or $CENTINELA_TOKEN), --tls-ca FILE,\n"+
-		"--tls-fingerprint SHA256, --plaintext, --json, --lang en|es, --timeout D.\n"+
-		"Run 'centinela ctl COMMAND --help' for a command's flags.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, c.t("ctl.usage.common"))
 }
 
 // ctlCommands lists every ctl command.
@@ -323,6 +323,7 @@ func ctlCommands() []ctlCommand {
 	out = append(out, ctlAdminCommands()...)
 	out = append(out, ctlPatrolCommands()...)
 	out = append(out, ctlAlertCommands()...)
+	out = append(out, ctlKeyCommands()...)
 	return out
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,5 +57,39 @@ func TestCtlMessageKeysExist(t *testing.T) {
 		if !found {
 			t.Errorf("no keys %s*", prefix)
 		}
+	}
+}
+
+// Every ctl command has Spanish help, and every Spanish help names a
+// command.
+func TestCtlHelpSpanish(t *testing.T) {
+	paths := map[string]bool{}
+	for _, c := range ctlCommands() {
+		paths[c.path] = true
+		if ctlHelpES[c.path] == "" {
+			t.Errorf("ctl %s has no Spanish help", c.path)
+		}
+	}
+	for p := range ctlHelpES {
+		if !paths[p] {
+			t.Errorf("Spanish help for %q, which is no ctl command", p)
+		}
+	}
+}
+
+// Every flag of every ctl command has a Spanish description.
+func TestCtlFlagsSpanish(t *testing.T) {
+	var cfg ctlConfig
+	for _, c := range append(ctlCommands(), ctlCommand{path: "(common)"}) {
+		fs := flag.NewFlagSet(c.path, flag.ContinueOnError)
+		cfg.register(fs)
+		if c.flags != nil {
+			c.flags(fs)
+		}
+		fs.VisitAll(func(f *flag.Flag) {
+			if ctlFlagsES[f.Usage] == "" {
+				t.Errorf("ctl %s --%s: no Spanish description for %q", c.path, f.Name, f.Usage)
+			}
+		})
 	}
 }

@@ -265,7 +265,19 @@ func TestMissionUploadUnderLoss(t *testing.T) {
 	if _, err := f.WaitState(opCtx(t, 10*time.Second), id, func(st fleet.DroneState) bool { return st.LinkState == fleet.LinkStateUp }); err != nil {
 		t.Fatalf("link up after the loss: %v", err)
 	}
-	down, err := f.DownloadMission(opCtx(t, 20*time.Second), id, fleet.MissionTypeMission)
+	// The regained link makes the fleet re-sync the mission itself: a
+	// download of ours meanwhile is Busy, which is the fleet's right; ask
+	// again once that transfer is done.
+	ctx := opCtx(t, 40*time.Second)
+	var down []fleet.MissionItem
+	var err error
+	for {
+		down, err = f.DownloadMission(ctx, id, fleet.MissionTypeMission)
+		if fleet.ErrorCode(err) != fleet.Busy || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("download: %v", err)
 	}

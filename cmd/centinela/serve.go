@@ -408,7 +408,13 @@ func (s *server) start() error {
 	if s.store != nil {
 		s.Store, history = s.store.DB, s.store.DB
 	}
-	s.App = &app.Service{Fleet: s.Fleet, Zones: zones, Store: s.Store, History: history, Logger: log}
+	// Signing keys: the flags' ones, and with a store the ones admins made
+	// (loaded by the App, which manages them from then on).
+	keys, _ := cfg.Signing.keyStore()
+	if keys == nil && s.store != nil {
+		keys = &fleet.MemKeyStore{}
+	}
+	s.App = &app.Service{Fleet: s.Fleet, Zones: zones, Store: s.Store, History: history, Logger: log, Keys: keys}
 	if err := s.App.Initialize(); err != nil {
 		return fmt.Errorf("start application layer: %w", err)
 	}
@@ -421,7 +427,6 @@ func (s *server) start() error {
 	if cfg.Sim > 0 {
 		endpoints = append(endpoints, "udp:127.0.0.1:0")
 	}
-	keys, _ := cfg.Signing.keyStore()
 	s.Transport = &mavlink.Transport{
 		Endpoints: endpoints,
 		Ingest:    s.Fleet,
@@ -436,6 +441,10 @@ func (s *server) start() error {
 		return fmt.Errorf("start mavlink: %w", err)
 	}
 	s.onClose(s.Transport.Close)
+	// The application layer stops before the links close, so that the
+	// server's own shutdown is not taken for lost links (patrols marked
+	// interrupted and saved so, alerts).
+	s.onClose(s.App.Close)
 	s.events = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096})
 	s.wg.Add(1)
 	go s.logEvents()

@@ -26,6 +26,7 @@ type MemStore struct {
 	drones   map[string]DroneConfig
 	agencies map[string]geofence.Agency
 	zones    map[string]geofence.Zone
+	keys     map[uint8]SigningKeyRecord
 	patrols  map[string]PatrolRecord // memstore_patrol.go
 }
 

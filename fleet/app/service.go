@@ -55,6 +55,11 @@ type Service struct {
 	EmergencyTimeout time.Duration
 	// MaxAlerts bounds the alerts kept for the map (optional, default 500).
 	MaxAlerts int
+	// Keys is the live MAVLink 2 signing key store the transport reads
+	// (optional). With it, and a Store that implements SigningKeyStore, the
+	// stored keys are loaded into it at Initialize and admins manage keys
+	// (CreateSigningKey); without, key management is Unsupported.
+	Keys *fleet.MemKeyStore
 
 	log *slog.Logger
 
@@ -70,6 +75,7 @@ type Service struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	closed bool // Close was called (Close is called from one goroutine)
 	wg     sync.WaitGroup
 	sub    *fleet.Subscription
 }
@@ -128,6 +134,11 @@ func (s *Service) Initialize() error {
 	}
 	s.alertIdx = make(map[string]int)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.loadKeys(); err != nil {
+		s.cancel()
+		s.cancel = nil
+		return err
+	}
 	if err := s.loadPatrols(); err != nil {
 		s.cancel()
 		s.cancel = nil
@@ -169,9 +180,10 @@ func (s *Service) loadZones() error {
 
 // Close stops the Service's goroutine and waits for it.
 func (s *Service) Close() {
-	if s.cancel == nil {
+	if s.cancel == nil || s.closed {
 		return
 	}
+	s.closed = true
 	s.cancel()
 	s.sub.Close()
 	s.wg.Wait()

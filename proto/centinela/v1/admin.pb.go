@@ -1402,6 +1402,263 @@ func (x *UpdateDroneResponse) GetDrone() *DroneConfig {
 	return nil
 }
 
+// SigningKey describes a stored MAVLink 2 signing key without revealing it.
+type SigningKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	SysId uint32                 `protobuf:"varint,1,opt,name=sys_id,json=sysId,proto3" json:"sys_id,omitempty"`
+	// First 16 hex digits of the key's SHA-256.
+	Fingerprint   string                 `protobuf:"bytes,2,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
+	Created       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created,proto3" json:"created,omitempty"`
+	CreatedBy     string                 `protobuf:"bytes,4,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SigningKey) Reset() {
+	*x = SigningKey{}
+	mi := &file_centinela_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SigningKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SigningKey) ProtoMessage() {}
+
+func (x *SigningKey) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SigningKey.ProtoReflect.Descriptor instead.
+func (*SigningKey) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SigningKey) GetSysId() uint32 {
+	if x != nil {
+		return x.SysId
+	}
+	return 0
+}
+
+func (x *SigningKey) GetFingerprint() string {
+	if x != nil {
+		return x.Fingerprint
+	}
+	return ""
+}
+
+func (x *SigningKey) GetCreated() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Created
+	}
+	return nil
+}
+
+func (x *SigningKey) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+type CreateSigningKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// MAVLink system id, 1..254.
+	SysId uint32 `protobuf:"varint,1,opt,name=sys_id,json=sysId,proto3" json:"sys_id,omitempty"`
+	// Replace the system id's existing key.
+	Rotate        bool `protobuf:"varint,2,opt,name=rotate,proto3" json:"rotate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSigningKeyRequest) Reset() {
+	*x = CreateSigningKeyRequest{}
+	mi := &file_centinela_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSigningKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSigningKeyRequest) ProtoMessage() {}
+
+func (x *CreateSigningKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSigningKeyRequest.ProtoReflect.Descriptor instead.
+func (*CreateSigningKeyRequest) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CreateSigningKeyRequest) GetSysId() uint32 {
+	if x != nil {
+		return x.SysId
+	}
+	return 0
+}
+
+func (x *CreateSigningKeyRequest) GetRotate() bool {
+	if x != nil {
+		return x.Rotate
+	}
+	return false
+}
+
+type CreateSigningKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The secret key, 64 hex digits: shown only in this answer.
+	KeyHex        string      `protobuf:"bytes,1,opt,name=key_hex,json=keyHex,proto3" json:"key_hex,omitempty"`
+	Key           *SigningKey `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSigningKeyResponse) Reset() {
+	*x = CreateSigningKeyResponse{}
+	mi := &file_centinela_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSigningKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSigningKeyResponse) ProtoMessage() {}
+
+func (x *CreateSigningKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSigningKeyResponse.ProtoReflect.Descriptor instead.
+func (*CreateSigningKeyResponse) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *CreateSigningKeyResponse) GetKeyHex() string {
+	if x != nil {
+		return x.KeyHex
+	}
+	return ""
+}
+
+func (x *CreateSigningKeyResponse) GetKey() *SigningKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+type ListSigningKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSigningKeysRequest) Reset() {
+	*x = ListSigningKeysRequest{}
+	mi := &file_centinela_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSigningKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSigningKeysRequest) ProtoMessage() {}
+
+func (x *ListSigningKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSigningKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListSigningKeysRequest) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+type ListSigningKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          []*SigningKey          `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSigningKeysResponse) Reset() {
+	*x = ListSigningKeysResponse{}
+	mi := &file_centinela_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSigningKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSigningKeysResponse) ProtoMessage() {}
+
+func (x *ListSigningKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSigningKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListSigningKeysResponse) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListSigningKeysResponse) GetKeys() []*SigningKey {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
 var File_centinela_v1_admin_proto protoreflect.FileDescriptor
 
 const file_centinela_v1_admin_proto_rawDesc = "" +
@@ -1501,13 +1758,29 @@ const file_centinela_v1_admin_proto_rawDesc = "" +
 	"\aprofile\x18\x05 \x01(\v2\x15.centinela.v1.ProfileR\aprofile\x124\n" +
 	"\aupdated\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aupdated\"F\n" +
 	"\x13UpdateDroneResponse\x12/\n" +
-	"\x05drone\x18\x01 \x01(\v2\x19.centinela.v1.DroneConfigR\x05drone*T\n" +
+	"\x05drone\x18\x01 \x01(\v2\x19.centinela.v1.DroneConfigR\x05drone\"\x9a\x01\n" +
+	"\n" +
+	"SigningKey\x12\x15\n" +
+	"\x06sys_id\x18\x01 \x01(\rR\x05sysId\x12 \n" +
+	"\vfingerprint\x18\x02 \x01(\tR\vfingerprint\x124\n" +
+	"\acreated\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\acreated\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\x04 \x01(\tR\tcreatedBy\"H\n" +
+	"\x17CreateSigningKeyRequest\x12\x15\n" +
+	"\x06sys_id\x18\x01 \x01(\rR\x05sysId\x12\x16\n" +
+	"\x06rotate\x18\x02 \x01(\bR\x06rotate\"_\n" +
+	"\x18CreateSigningKeyResponse\x12\x17\n" +
+	"\akey_hex\x18\x01 \x01(\tR\x06keyHex\x12*\n" +
+	"\x03key\x18\x02 \x01(\v2\x18.centinela.v1.SigningKeyR\x03key\"\x18\n" +
+	"\x16ListSigningKeysRequest\"G\n" +
+	"\x17ListSigningKeysResponse\x12,\n" +
+	"\x04keys\x18\x01 \x03(\v2\x18.centinela.v1.SigningKeyR\x04keys*T\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fROLE_SUPERVISOR\x10\x01\x12\x11\n" +
 	"\rROLE_OPERATOR\x10\x02\x12\x0e\n" +
 	"\n" +
-	"ROLE_ADMIN\x10\x032\x9e\x05\n" +
+	"ROLE_ADMIN\x10\x032\xe1\x06\n" +
 	"\x05Admin\x12R\n" +
 	"\vCreateToken\x12 .centinela.v1.CreateTokenRequest\x1a!.centinela.v1.CreateTokenResponse\x12O\n" +
 	"\n" +
@@ -1519,7 +1792,9 @@ const file_centinela_v1_admin_proto_rawDesc = "" +
 	"\vRevokeGrant\x12 .centinela.v1.RevokeGrantRequest\x1a!.centinela.v1.RevokeGrantResponse\x12O\n" +
 	"\n" +
 	"QueryAudit\x12\x1f.centinela.v1.QueryAuditRequest\x1a .centinela.v1.QueryAuditResponse\x12R\n" +
-	"\vUpdateDrone\x12 .centinela.v1.UpdateDroneRequest\x1a!.centinela.v1.UpdateDroneResponseBCZAgithub.com/centinela-gcs/centinela/proto/centinela/v1;centinelav1b\x06proto3"
+	"\vUpdateDrone\x12 .centinela.v1.UpdateDroneRequest\x1a!.centinela.v1.UpdateDroneResponse\x12a\n" +
+	"\x10CreateSigningKey\x12%.centinela.v1.CreateSigningKeyRequest\x1a&.centinela.v1.CreateSigningKeyResponse\x12^\n" +
+	"\x0fListSigningKeys\x12$.centinela.v1.ListSigningKeysRequest\x1a%.centinela.v1.ListSigningKeysResponseBCZAgithub.com/centinela-gcs/centinela/proto/centinela/v1;centinelav1b\x06proto3"
 
 var (
 	file_centinela_v1_admin_proto_rawDescOnce sync.Once
@@ -1534,78 +1809,90 @@ func file_centinela_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_centinela_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_centinela_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_centinela_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_centinela_v1_admin_proto_goTypes = []any{
-	(Role)(0),                     // 0: centinela.v1.Role
-	(*Token)(nil),                 // 1: centinela.v1.Token
-	(*CreateTokenRequest)(nil),    // 2: centinela.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),   // 3: centinela.v1.CreateTokenResponse
-	(*ListTokensRequest)(nil),     // 4: centinela.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),    // 5: centinela.v1.ListTokensResponse
-	(*RevokeTokenRequest)(nil),    // 6: centinela.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),   // 7: centinela.v1.RevokeTokenResponse
-	(*Grant)(nil),                 // 8: centinela.v1.Grant
-	(*CreateGrantRequest)(nil),    // 9: centinela.v1.CreateGrantRequest
-	(*CreateGrantResponse)(nil),   // 10: centinela.v1.CreateGrantResponse
-	(*ListGrantsRequest)(nil),     // 11: centinela.v1.ListGrantsRequest
-	(*ListGrantsResponse)(nil),    // 12: centinela.v1.ListGrantsResponse
-	(*RevokeGrantRequest)(nil),    // 13: centinela.v1.RevokeGrantRequest
-	(*RevokeGrantResponse)(nil),   // 14: centinela.v1.RevokeGrantResponse
-	(*AuditEntry)(nil),            // 15: centinela.v1.AuditEntry
-	(*QueryAuditRequest)(nil),     // 16: centinela.v1.QueryAuditRequest
-	(*QueryAuditResponse)(nil),    // 17: centinela.v1.QueryAuditResponse
-	(*Profile)(nil),               // 18: centinela.v1.Profile
-	(*UpdateDroneRequest)(nil),    // 19: centinela.v1.UpdateDroneRequest
-	(*DroneConfig)(nil),           // 20: centinela.v1.DroneConfig
-	(*UpdateDroneResponse)(nil),   // 21: centinela.v1.UpdateDroneResponse
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
+	(Role)(0),                        // 0: centinela.v1.Role
+	(*Token)(nil),                    // 1: centinela.v1.Token
+	(*CreateTokenRequest)(nil),       // 2: centinela.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),      // 3: centinela.v1.CreateTokenResponse
+	(*ListTokensRequest)(nil),        // 4: centinela.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),       // 5: centinela.v1.ListTokensResponse
+	(*RevokeTokenRequest)(nil),       // 6: centinela.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),      // 7: centinela.v1.RevokeTokenResponse
+	(*Grant)(nil),                    // 8: centinela.v1.Grant
+	(*CreateGrantRequest)(nil),       // 9: centinela.v1.CreateGrantRequest
+	(*CreateGrantResponse)(nil),      // 10: centinela.v1.CreateGrantResponse
+	(*ListGrantsRequest)(nil),        // 11: centinela.v1.ListGrantsRequest
+	(*ListGrantsResponse)(nil),       // 12: centinela.v1.ListGrantsResponse
+	(*RevokeGrantRequest)(nil),       // 13: centinela.v1.RevokeGrantRequest
+	(*RevokeGrantResponse)(nil),      // 14: centinela.v1.RevokeGrantResponse
+	(*AuditEntry)(nil),               // 15: centinela.v1.AuditEntry
+	(*QueryAuditRequest)(nil),        // 16: centinela.v1.QueryAuditRequest
+	(*QueryAuditResponse)(nil),       // 17: centinela.v1.QueryAuditResponse
+	(*Profile)(nil),                  // 18: centinela.v1.Profile
+	(*UpdateDroneRequest)(nil),       // 19: centinela.v1.UpdateDroneRequest
+	(*DroneConfig)(nil),              // 20: centinela.v1.DroneConfig
+	(*UpdateDroneResponse)(nil),      // 21: centinela.v1.UpdateDroneResponse
+	(*SigningKey)(nil),               // 22: centinela.v1.SigningKey
+	(*CreateSigningKeyRequest)(nil),  // 23: centinela.v1.CreateSigningKeyRequest
+	(*CreateSigningKeyResponse)(nil), // 24: centinela.v1.CreateSigningKeyResponse
+	(*ListSigningKeysRequest)(nil),   // 25: centinela.v1.ListSigningKeysRequest
+	(*ListSigningKeysResponse)(nil),  // 26: centinela.v1.ListSigningKeysResponse
+	(*timestamppb.Timestamp)(nil),    // 27: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 28: google.protobuf.Duration
 }
 var file_centinela_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: centinela.v1.Token.role:type_name -> centinela.v1.Role
-	22, // 1: centinela.v1.Token.created:type_name -> google.protobuf.Timestamp
-	22, // 2: centinela.v1.Token.revoked:type_name -> google.protobuf.Timestamp
+	27, // 1: centinela.v1.Token.created:type_name -> google.protobuf.Timestamp
+	27, // 2: centinela.v1.Token.revoked:type_name -> google.protobuf.Timestamp
 	0,  // 3: centinela.v1.CreateTokenRequest.role:type_name -> centinela.v1.Role
 	1,  // 4: centinela.v1.CreateTokenResponse.token:type_name -> centinela.v1.Token
 	1,  // 5: centinela.v1.ListTokensResponse.tokens:type_name -> centinela.v1.Token
-	22, // 6: centinela.v1.Grant.until:type_name -> google.protobuf.Timestamp
-	22, // 7: centinela.v1.Grant.created:type_name -> google.protobuf.Timestamp
-	22, // 8: centinela.v1.Grant.revoked:type_name -> google.protobuf.Timestamp
-	22, // 9: centinela.v1.CreateGrantRequest.until:type_name -> google.protobuf.Timestamp
-	23, // 10: centinela.v1.CreateGrantRequest.duration:type_name -> google.protobuf.Duration
+	27, // 6: centinela.v1.Grant.until:type_name -> google.protobuf.Timestamp
+	27, // 7: centinela.v1.Grant.created:type_name -> google.protobuf.Timestamp
+	27, // 8: centinela.v1.Grant.revoked:type_name -> google.protobuf.Timestamp
+	27, // 9: centinela.v1.CreateGrantRequest.until:type_name -> google.protobuf.Timestamp
+	28, // 10: centinela.v1.CreateGrantRequest.duration:type_name -> google.protobuf.Duration
 	8,  // 11: centinela.v1.CreateGrantResponse.grant:type_name -> centinela.v1.Grant
 	8,  // 12: centinela.v1.ListGrantsResponse.grants:type_name -> centinela.v1.Grant
-	22, // 13: centinela.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	27, // 13: centinela.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	0,  // 14: centinela.v1.AuditEntry.role:type_name -> centinela.v1.Role
-	22, // 15: centinela.v1.QueryAuditRequest.from:type_name -> google.protobuf.Timestamp
-	22, // 16: centinela.v1.QueryAuditRequest.to:type_name -> google.protobuf.Timestamp
+	27, // 15: centinela.v1.QueryAuditRequest.from:type_name -> google.protobuf.Timestamp
+	27, // 16: centinela.v1.QueryAuditRequest.to:type_name -> google.protobuf.Timestamp
 	15, // 17: centinela.v1.QueryAuditResponse.entries:type_name -> centinela.v1.AuditEntry
-	23, // 18: centinela.v1.Profile.endurance:type_name -> google.protobuf.Duration
+	28, // 18: centinela.v1.Profile.endurance:type_name -> google.protobuf.Duration
 	18, // 19: centinela.v1.UpdateDroneRequest.profile:type_name -> centinela.v1.Profile
 	18, // 20: centinela.v1.DroneConfig.profile:type_name -> centinela.v1.Profile
-	22, // 21: centinela.v1.DroneConfig.updated:type_name -> google.protobuf.Timestamp
+	27, // 21: centinela.v1.DroneConfig.updated:type_name -> google.protobuf.Timestamp
 	20, // 22: centinela.v1.UpdateDroneResponse.drone:type_name -> centinela.v1.DroneConfig
-	2,  // 23: centinela.v1.Admin.CreateToken:input_type -> centinela.v1.CreateTokenRequest
-	4,  // 24: centinela.v1.Admin.ListTokens:input_type -> centinela.v1.ListTokensRequest
-	6,  // 25: centinela.v1.Admin.RevokeToken:input_type -> centinela.v1.RevokeTokenRequest
-	9,  // 26: centinela.v1.Admin.CreateGrant:input_type -> centinela.v1.CreateGrantRequest
-	11, // 27: centinela.v1.Admin.ListGrants:input_type -> centinela.v1.ListGrantsRequest
-	13, // 28: centinela.v1.Admin.RevokeGrant:input_type -> centinela.v1.RevokeGrantRequest
-	16, // 29: centinela.v1.Admin.QueryAudit:input_type -> centinela.v1.QueryAuditRequest
-	19, // 30: centinela.v1.Admin.UpdateDrone:input_type -> centinela.v1.UpdateDroneRequest
-	3,  // 31: centinela.v1.Admin.CreateToken:output_type -> centinela.v1.CreateTokenResponse
-	5,  // 32: centinela.v1.Admin.ListTokens:output_type -> centinela.v1.ListTokensResponse
-	7,  // 33: centinela.v1.Admin.RevokeToken:output_type -> centinela.v1.RevokeTokenResponse
-	10, // 34: centinela.v1.Admin.CreateGrant:output_type -> centinela.v1.CreateGrantResponse
-	12, // 35: centinela.v1.Admin.ListGrants:output_type -> centinela.v1.ListGrantsResponse
-	14, // 36: centinela.v1.Admin.RevokeGrant:output_type -> centinela.v1.RevokeGrantResponse
-	17, // 37: centinela.v1.Admin.QueryAudit:output_type -> centinela.v1.QueryAuditResponse
-	21, // 38: centinela.v1.Admin.UpdateDrone:output_type -> centinela.v1.UpdateDroneResponse
-	31, // [31:39] is the sub-list for method output_type
-	23, // [23:31] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	27, // 23: centinela.v1.SigningKey.created:type_name -> google.protobuf.Timestamp
+	22, // 24: centinela.v1.CreateSigningKeyResponse.key:type_name -> centinela.v1.SigningKey
+	22, // 25: centinela.v1.ListSigningKeysResponse.keys:type_name -> centinela.v1.SigningKey
+	2,  // 26: centinela.v1.Admin.CreateToken:input_type -> centinela.v1.CreateTokenRequest
+	4,  // 27: centinela.v1.Admin.ListTokens:input_type -> centinela.v1.ListTokensRequest
+	6,  // 28: centinela.v1.Admin.RevokeToken:input_type -> centinela.v1.RevokeTokenRequest
+	9,  // 29: centinela.v1.Admin.CreateGrant:input_type -> centinela.v1.CreateGrantRequest
+	11, // 30: centinela.v1.Admin.ListGrants:input_type -> centinela.v1.ListGrantsRequest
+	13, // 31: centinela.v1.Admin.RevokeGrant:input_type -> centinela.v1.RevokeGrantRequest
+	16, // 32: centinela.v1.Admin.QueryAudit:input_type -> centinela.v1.QueryAuditRequest
+	19, // 33: centinela.v1.Admin.UpdateDrone:input_type -> centinela.v1.UpdateDroneRequest
+	23, // 34: centinela.v1.Admin.CreateSigningKey:input_type -> centinela.v1.CreateSigningKeyRequest
+	25, // 35: centinela.v1.Admin.ListSigningKeys:input_type -> centinela.v1.ListSigningKeysRequest
+	3,  // 36: centinela.v1.Admin.CreateToken:output_type -> centinela.v1.CreateTokenResponse
+	5,  // 37: centinela.v1.Admin.ListTokens:output_type -> centinela.v1.ListTokensResponse
+	7,  // 38: centinela.v1.Admin.RevokeToken:output_type -> centinela.v1.RevokeTokenResponse
+	10, // 39: centinela.v1.Admin.CreateGrant:output_type -> centinela.v1.CreateGrantResponse
+	12, // 40: centinela.v1.Admin.ListGrants:output_type -> centinela.v1.ListGrantsResponse
+	14, // 41: centinela.v1.Admin.RevokeGrant:output_type -> centinela.v1.RevokeGrantResponse
+	17, // 42: centinela.v1.Admin.QueryAudit:output_type -> centinela.v1.QueryAuditResponse
+	21, // 43: centinela.v1.Admin.UpdateDrone:output_type -> centinela.v1.UpdateDroneResponse
+	24, // 44: centinela.v1.Admin.CreateSigningKey:output_type -> centinela.v1.CreateSigningKeyResponse
+	26, // 45: centinela.v1.Admin.ListSigningKeys:output_type -> centinela.v1.ListSigningKeysResponse
+	36, // [36:46] is the sub-list for method output_type
+	26, // [26:36] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_centinela_v1_admin_proto_init() }
@@ -1624,7 +1911,7 @@ func file_centinela_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_centinela_v1_admin_proto_rawDesc), len(file_centinela_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,14 +21,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Admin_CreateToken_FullMethodName = "/centinela.v1.Admin/CreateToken"
-	Admin_ListTokens_FullMethodName  = "/centinela.v1.Admin/ListTokens"
-	Admin_RevokeToken_FullMethodName = "/centinela.v1.Admin/RevokeToken"
-	Admin_CreateGrant_FullMethodName = "/centinela.v1.Admin/CreateGrant"
-	Admin_ListGrants_FullMethodName  = "/centinela.v1.Admin/ListGrants"
-	Admin_RevokeGrant_FullMethodName = "/centinela.v1.Admin/RevokeGrant"
-	Admin_QueryAudit_FullMethodName  = "/centinela.v1.Admin/QueryAudit"
-	Admin_UpdateDrone_FullMethodName = "/centinela.v1.Admin/UpdateDrone"
+	Admin_CreateToken_FullMethodName      = "/centinela.v1.Admin/CreateToken"
+	Admin_ListTokens_FullMethodName       = "/centinela.v1.Admin/ListTokens"
+	Admin_RevokeToken_FullMethodName      = "/centinela.v1.Admin/RevokeToken"
+	Admin_CreateGrant_FullMethodName      = "/centinela.v1.Admin/CreateGrant"
+	Admin_ListGrants_FullMethodName       = "/centinela.v1.Admin/ListGrants"
+	Admin_RevokeGrant_FullMethodName      = "/centinela.v1.Admin/RevokeGrant"
+	Admin_QueryAudit_FullMethodName       = "/centinela.v1.Admin/QueryAudit"
+	Admin_UpdateDrone_FullMethodName      = "/centinela.v1.Admin/UpdateDrone"
+	Admin_CreateSigningKey_FullMethodName = "/centinela.v1.Admin/CreateSigningKey"
+	Admin_ListSigningKeys_FullMethodName  = "/centinela.v1.Admin/ListSigningKeys"
 )
 
 // AdminClient is the client API for Admin service.
@@ -53,6 +55,16 @@ type AdminClient interface {
 	QueryAudit(ctx context.Context, in *QueryAuditRequest, opts ...grpc.CallOption) (*QueryAuditResponse, error)
 	// UpdateDrone changes a drone's name, agency or flight profile.
 	UpdateDrone(ctx context.Context, in *UpdateDroneRequest, opts ...grpc.CallOption) (*UpdateDroneResponse, error)
+	// CreateSigningKey makes a MAVLink 2 signing key for a system id and
+	// returns it once (64 hex digits) to load into the vehicle; with rotate it
+	// replaces the existing one (NOT_FOUND without one; FAILED_PRECONDITION
+	// for a create when one exists). Stored in the server's file, never
+	// logged; the server signs and checks with it on links heard from then on.
+	// UNIMPLEMENTED on a server without a store.
+	CreateSigningKey(ctx context.Context, in *CreateSigningKeyRequest, opts ...grpc.CallOption) (*CreateSigningKeyResponse, error)
+	// ListSigningKeys lists the keys by system id with fingerprints, never the
+	// keys themselves.
+	ListSigningKeys(ctx context.Context, in *ListSigningKeysRequest, opts ...grpc.CallOption) (*ListSigningKeysResponse, error)
 }
 
 type adminClient struct {
@@ -143,6 +155,26 @@ func (c *adminClient) UpdateDrone(ctx context.Context, in *UpdateDroneRequest, o
 	return out, nil
 }
 
+func (c *adminClient) CreateSigningKey(ctx context.Context, in *CreateSigningKeyRequest, opts ...grpc.CallOption) (*CreateSigningKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateSigningKeyResponse)
+	err := c.cc.Invoke(ctx, Admin_CreateSigningKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListSigningKeys(ctx context.Context, in *ListSigningKeysRequest, opts ...grpc.CallOption) (*ListSigningKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSigningKeysResponse)
+	err := c.cc.Invoke(ctx, Admin_ListSigningKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -165,6 +197,16 @@ type AdminServer interface {
 	QueryAudit(context.Context, *QueryAuditRequest) (*QueryAuditResponse, error)
 	// UpdateDrone changes a drone's name, agency or flight profile.
 	UpdateDrone(context.Context, *UpdateDroneRequest) (*UpdateDroneResponse, error)
+	// CreateSigningKey makes a MAVLink 2 signing key for a system id and
+	// returns it once (64 hex digits) to load into the vehicle; with rotate it
+	// replaces the existing one (NOT_FOUND without one; FAILED_PRECONDITION
+	// for a create when one exists). Stored in the server's file, never
+	// logged; the server signs and checks with it on links heard from then on.
+	// UNIMPLEMENTED on a server without a store.
+	CreateSigningKey(context.Context, *CreateSigningKeyRequest) (*CreateSigningKeyResponse, error)
+	// ListSigningKeys lists the keys by system id with fingerprints, never the
+	// keys themselves.
+	ListSigningKeys(context.Context, *ListSigningKeysRequest) (*ListSigningKeysResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -198,6 +240,12 @@ func (UnimplementedAdminServer) QueryAudit(context.Context, *QueryAuditRequest) 
 }
 func (UnimplementedAdminServer) UpdateDrone(context.Context, *UpdateDroneRequest) (*UpdateDroneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateDrone not implemented")
+}
+func (UnimplementedAdminServer) CreateSigningKey(context.Context, *CreateSigningKeyRequest) (*CreateSigningKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSigningKey not implemented")
+}
+func (UnimplementedAdminServer) ListSigningKeys(context.Context, *ListSigningKeysRequest) (*ListSigningKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSigningKeys not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -364,6 +412,42 @@ func _Admin_UpdateDrone_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_CreateSigningKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSigningKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).CreateSigningKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_CreateSigningKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).CreateSigningKey(ctx, req.(*CreateSigningKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListSigningKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSigningKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListSigningKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ListSigningKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListSigningKeys(ctx, req.(*ListSigningKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -402,6 +486,14 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateDrone",
 			Handler:    _Admin_UpdateDrone_Handler,
+		},
+		{
+			MethodName: "CreateSigningKey",
+			Handler:    _Admin_CreateSigningKey_Handler,
+		},
+		{
+			MethodName: "ListSigningKeys",
+			Handler:    _Admin_ListSigningKeys_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
