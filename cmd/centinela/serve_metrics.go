@@ -34,6 +34,7 @@ func (s *server) metricsSources() metrics.Sources {
 		ZoneWatch:   s.Watch.Stats,
 		Transport:   func() metrics.Transport { return transportMetrics(s.Transport) },
 		SocketDrops: func() uint64 { return readUDPSocketStats(ports).Drops },
+		Extra:       []func() []metrics.Sample{limitSamples(s.Transport, s.Fleet)},
 	}
 }
 

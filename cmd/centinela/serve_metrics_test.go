@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -67,7 +69,7 @@ func TestServeMetricsWhileDronesFly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end flight")
 	}
-	cfg := testServeConfig()
+	cfg := testServeConfig("tcpin:127.0.0.1:0")
 	cfg.Sim = 3
 	cfg.SimSpeedup = testSpeedup
 	cfg.SimBootDelay = time.Second
@@ -106,6 +108,22 @@ func TestServeMetricsWhileDronesFly(t *testing.T) {
 	}
 	if sumOf(second, "centinela_mavlink_parse_errors_total") != 0 {
 		t.Errorf("parse errors on a clean link: %v", sumOf(second, "centinela_mavlink_parse_errors_total"))
+	}
+
+	// The links' limits are counted by reason: binary junk on a TCP link.
+	junk, err := net.Dial("tcp", srv.MAVLinkAddr(0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer junk.Close()
+	if _, err := junk.Write(bytes.Repeat([]byte{0x00, 0x13, 0x37, 0x99}, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "junk bytes counted", func() bool {
+		return sumOf(scrape(t, url), "centinela_link_refused_total", `reason="junk_bytes"`) > 0
+	})
+	if third := scrape(t, url); len(keysOf(third, "centinela_link_refused_total")) < 10 {
+		t.Errorf("link limit counters: %v", keysOf(third, "centinela_link_refused_total"))
 	}
 
 	// pprof only where asked for: on its own address, not next to /metrics.
