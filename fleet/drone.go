@@ -161,7 +161,7 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 			out.add(StatusTextEvent{DroneID: d.id, At: now, Severity: u.Severity, Text: u.Text})
 		} else {
 			d.f.stats.eventsDropped.Add(1)
-			d.f.limitLog.warn(now, "status texts over the rate: dropped", "drone_id", d.id, "per_s", textRate)
+			d.f.limitLog.Warn("status texts over the rate: dropped", "drone_id", d.id, "per_s", textRate)
 		}
 		d.statusText(now, u, out)
 		if isArmRefusal(u.Text) && !d.st.Armed && d.st.LastRefusal != u.Text {

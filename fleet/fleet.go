@@ -157,8 +157,8 @@ type Fleet struct {
 	list   []*drone
 	claims map[VehicleKey]*claimant
 
-	limitLog  rateLog
-	sanityLog rateLog
+	limitLog  RateLog
+	sanityLog RateLog
 	stats     struct {
 		claims, claimantUpdates, claimantsRefused, dronesRefused, badFields, badMissions atomic.Uint64
 		paramsRefused, eventsDropped                                                     atomic.Uint64
@@ -235,8 +235,8 @@ func (f *Fleet) Initialize() error {
 	if f.MaxClaimants == 0 {
 		f.MaxClaimants = DefaultMaxClaimants
 	}
-	f.limitLog.log = f.log
-	f.sanityLog.log = f.log
+	f.limitLog.Log = f.log
+	f.sanityLog.Log = f.log
 	if f.MaxParams == 0 {
 		f.MaxParams = DefaultMaxParams
 	}
@@ -344,7 +344,7 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	u, bad, keep := sanitize(u)
 	if bad > 0 {
 		f.stats.badFields.Add(uint64(bad))
-		f.sanityLog.warn(time.Time{}, "impossible values dropped", "link", v.Key().Link, "sys_id", v.Key().SysID,
+		f.sanityLog.Warn("impossible values dropped", "link", v.Key().Link, "sys_id", v.Key().SysID,
 			"update", fmt.Sprintf("%T", u), "fields", bad)
 	}
 	if !keep {

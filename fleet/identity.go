@@ -237,7 +237,7 @@ func (f *Fleet) admit(v Vehicle, key VehicleKey, u Update, now time.Time) admitt
 			}
 			if len(f.claims) >= f.MaxClaimants {
 				f.stats.claimantsRefused.Add(1)
-				f.limitLog.warn(now, "identity claims over the limit: key ignored", "link", key.Link, "sys_id", key.SysID, "limit", f.MaxClaimants)
+				f.limitLog.Warn("identity claims over the limit: key ignored", "link", key.Link, "sys_id", key.SysID, "limit", f.MaxClaimants)
 				return admitted{}
 			}
 			c = &claimant{key: key, v: v, compID: u.ComponentID, baseID: base, target: t, first: now}
@@ -360,7 +360,7 @@ func (f *Fleet) decide(c *claimant, now time.Time) (claimAction, string) {
 func (f *Fleet) create(v Vehicle, key VehicleKey, id string, uid uint64) admitted {
 	if len(f.list) >= f.MaxDrones {
 		f.stats.dronesRefused.Add(1)
-		f.limitLog.warn(f.now(), "drones over the limit: new drone refused", "link", key.Link, "sys_id", key.SysID, "limit", f.MaxDrones)
+		f.limitLog.Warn("drones over the limit: new drone refused", "link", key.Link, "sys_id", key.SysID, "limit", f.MaxDrones)
 		return admitted{}
 	}
 	d := newDrone(f, id, key, v)

@@ -6,19 +6,22 @@ import (
 	"time"
 )
 
-// rateLog logs a limit that bites at most once a second, with the number of
-// occurrences left unlogged since the previous line. Safe for concurrent use.
-type rateLog struct {
-	log *slog.Logger
+// RateLog logs a limit that bites at most once a second (real time), with
+// the number of occurrences left unlogged since the previous line, so a
+// flood cannot flood the log. The zero value logs nothing until Log is set.
+// Safe for concurrent use.
+type RateLog struct {
+	// Log receives the lines (nil: discard).
+	Log *slog.Logger
 
 	mu         sync.Mutex
 	last       time.Time
 	suppressed uint64
 }
 
-// warn logs msg with args unless a line was logged less than a second ago.
-// The now argument is unused for the rate: the limit is on real time.
-func (r *rateLog) warn(_ time.Time, msg string, args ...any) {
+// Warn logs msg with args at Warn unless a line was logged less than a
+// second ago; the line carries "suppressed", the count left out since.
+func (r *RateLog) Warn(msg string, args ...any) {
 	now := time.Now()
 	r.mu.Lock()
 	if now.Sub(r.last) < time.Second {
@@ -29,7 +32,7 @@ func (r *rateLog) warn(_ time.Time, msg string, args ...any) {
 	n := r.suppressed
 	r.last, r.suppressed = now, 0
 	r.mu.Unlock()
-	if r.log != nil {
-		r.log.Warn(msg, append(args, "suppressed", n)...)
+	if r.Log != nil {
+		r.Log.Warn(msg, append(args, "suppressed", n)...)
 	}
 }

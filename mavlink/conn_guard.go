@@ -5,11 +5,12 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/x25"
+
+	"github.com/centinela-gcs/centinela/fleet"
 )
 
 // Connection guard
@@ -47,7 +48,7 @@ type guard struct {
 	rate         float64 // bytes per second, 0 unlimited
 	burst        float64
 	stats        *transportStats
-	logLimit     *rateLog
+	logLimit     *fleet.RateLog
 	debug        func(msg string, args ...any) // optional
 }
 
@@ -133,7 +134,7 @@ func (c *guardConn) Read(p []byte) (int, error) {
 		if err != nil && n == 0 {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() && c.limitHit {
 				c.g.stats.slowClosed.Add(1)
-				c.g.logLimit.warn("slow peer disconnected: no whole frame in time", "link", c.remote)
+				c.g.logLimit.Warn("slow peer disconnected: no whole frame in time", "link", c.remote)
 			}
 			return 0, err
 		}
@@ -168,7 +169,7 @@ func (c *guardConn) throttle() {
 		return
 	}
 	c.g.stats.throttled.Add(1)
-	c.g.logLimit.warn("peer over its byte rate: throttled", "link", c.remote, "bytes_per_s", c.g.rate)
+	c.g.logLimit.Warn("peer over its byte rate: throttled", "link", c.remote, "bytes_per_s", c.g.rate)
 	for c.tokens <= 0 && !c.closed.Load() {
 		wait := time.Duration(-c.tokens/c.g.rate*float64(time.Second)) + time.Millisecond
 		time.Sleep(min(wait, 100*time.Millisecond))
@@ -322,32 +323,5 @@ func (c *guardConn) frameDone() {
 	}
 	if !c.proven.Swap(true) && c.onProof != nil {
 		c.onProof(c)
-	}
-}
-
-// rateLog logs at most once a second, counting what it left out. Safe for
-// concurrent use.
-type rateLog struct {
-	log interface {
-		Warn(msg string, args ...any)
-	}
-	mu         sync.Mutex
-	last       time.Time
-	suppressed uint64
-}
-
-func (r *rateLog) warn(msg string, args ...any) {
-	now := time.Now()
-	r.mu.Lock()
-	if now.Sub(r.last) < time.Second {
-		r.suppressed++
-		r.mu.Unlock()
-		return
-	}
-	n := r.suppressed
-	r.last, r.suppressed = now, 0
-	r.mu.Unlock()
-	if r.log != nil {
-		r.log.Warn(msg, append(args, "suppressed", n)...)
 	}
 }

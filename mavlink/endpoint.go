@@ -178,11 +178,11 @@ func (s *endpointState) admit(c *guardConn) bool {
 		p.Close()
 	}
 	if len(evict) > 0 {
-		s.guard.logLimit.warn("unproven peers over their budget: oldest evicted", "link", s.ep.String(), "limit", s.maxUnproven)
+		s.guard.logLimit.Warn("unproven peers over their budget: oldest evicted", "link", s.ep.String(), "limit", s.maxUnproven)
 	}
 	if !ok {
 		s.guard.stats.peersRefused.Add(1)
-		s.guard.logLimit.warn("listener full: connection refused", "link", s.ep.String(),
+		s.guard.logLimit.Warn("listener full: connection refused", "link", s.ep.String(),
 			"limit", s.maxPeers, "unproven_limit", s.maxUnproven)
 	}
 	return ok

@@ -157,7 +157,7 @@ func FuzzGuardFilter(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte, cut uint8) {
 		var stats transportStats
-		g := &guard{frameTimeout: time.Second, frameIdle: time.Second, stats: &stats, logLimit: &rateLog{}}
+		g := &guard{frameTimeout: time.Second, frameIdle: time.Second, stats: &stats, logLimit: &fleet.RateLog{}}
 		whole := &guardConn{g: g}
 		whole.filter(b)
 		parts := &guardConn{g: g}

@@ -187,7 +187,7 @@ func (t *Transport) rejectSigned(ch *gomavlib.Channel, sysID uint8, l *link, kin
 	if l == nil {
 		l = t.signedBySys[sysID]
 	}
-	t.limitLog.warn("frame dropped on a signed link", "link", ch.String(), "sys_id", sysID, "reason", string(kind))
+	t.limitLog.Warn("frame dropped on a signed link", "link", ch.String(), "sys_id", sysID, "reason", string(kind))
 	if l != nil {
 		l.notice(kind, ch.String())
 	}
@@ -202,7 +202,7 @@ func (t *Transport) noticeChannel(ch *gomavlib.Channel, kind fleet.SecurityKind,
 		return
 	}
 	t.lastNotice[k] = now
-	t.limitLog.warn("another ground station on a vehicle's link", "link", ch.String(), "kind", string(kind), "detail", detail)
+	t.limitLog.Warn("another ground station on a vehicle's link", "link", ch.String(), "kind", string(kind), "detail", detail)
 	for lk, l := range t.links {
 		if lk.ch == ch {
 			l.notice(kind, detail)

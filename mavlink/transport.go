@@ -135,7 +135,7 @@ type Transport struct {
 	console     map[*gomavlib.Channel]*consoleLine
 
 	guard    *guard
-	limitLog rateLog
+	limitLog fleet.RateLog
 	signer   *signer
 
 	// owned by run (signing and other ground stations)
@@ -275,7 +275,7 @@ func (t *Transport) Initialize() error {
 		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	t.log = t.log.With("component", "mavlink")
-	t.limitLog.log = t.log
+	t.limitLog.Log = t.log
 	rate := float64(max(t.PeerRate, 0))
 	t.guard = &guard{
 		frameTimeout: t.FrameTimeout, frameIdle: t.FrameIdle,
@@ -517,7 +517,7 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 		}
 		if len(t.links) >= t.MaxLinks || t.perCh[evt.Channel] >= t.MaxLinksPerChannel {
 			t.stats.linksRefused.Add(1)
-			t.limitLog.warn("vehicles over the limit: ignored", "link", evt.Channel.String(), "sys_id", fr.GetSystemID(),
+			t.limitLog.Warn("vehicles over the limit: ignored", "link", evt.Channel.String(), "sys_id", fr.GetSystemID(),
 				"limit_total", t.MaxLinks, "limit_per_channel", t.MaxLinksPerChannel)
 			return
 		}
@@ -548,7 +548,7 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 	case *common.MessageCommandAck:
 		if m.TargetSystem != 0 && m.TargetSystem != t.SysID {
 			t.stats.unaskedAcks.Add(1)
-			t.limitLog.warn("vehicle answers another ground station", "link", l.key.Link, "sys_id", l.key.SysID,
+			t.limitLog.Warn("vehicle answers another ground station", "link", l.key.Link, "sys_id", l.key.SysID,
 				"cmd", uint32(m.Command), "to_sys_id", m.TargetSystem)
 			l.notice(fleet.SecurityUnaskedAck, fmt.Sprintf("command %d acknowledged to sysid %d", m.Command, m.TargetSystem))
 		}
