@@ -235,7 +235,12 @@ func TestMissionUploadUnderLoss(t *testing.T) {
 		t.Skip("end-to-end flight: skipped with -short")
 	}
 	t.Parallel()
-	r, _ := mustRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 33}, false)
+	// At 30 % loss each way a step gets through with a chance of 0.49: with
+	// the default 5 retries one of 15 steps fails about one upload in four,
+	// so this link is configured as an operator would a very lossy radio.
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg.MissionRetries = 15
+	r, _ := mustRig(t, cfg, sim.Config{Seed: 33}, false)
 	f := r.srv.Fleet
 	lossy, id := r.drone(0)
 	if err := lossy.SetLoss(0.3, 0.3); err != nil {

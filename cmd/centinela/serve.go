@@ -36,6 +36,9 @@ type serveConfig struct {
 	SysID, CompID int
 	// LinkTimeout is how long without a heartbeat before a drone is LOST.
 	LinkTimeout time.Duration
+	// MissionRetries is how many times a mission transfer step is sent
+	// again before the transfer fails (0: the transport's default, 5).
+	MissionRetries int
 	// StreamHz is the telemetry rate asked of every drone.
 	StreamHz float64
 	// PositionHz is the GLOBAL_POSITION_INT rate asked (0: the larger of
@@ -180,6 +183,9 @@ func (c *serveConfig) zoneStore() (*geofence.Store, error) {
 }
 
 func (c *serveConfig) validate() error {
+	if c.MissionRetries < 0 || c.MissionRetries > 100 {
+		return fmt.Errorf("--mission-retries %d: want 0..100", c.MissionRetries)
+	}
 	if len(c.MAVLink) == 0 && c.Sim == 0 {
 		return errors.New("nothing to serve: give --mavlink ENDPOINT (repeatable) or --sim N")
 	}
@@ -259,6 +265,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.IntVar(&c.SysID, "sysid", c.SysID, "MAVLink system id of the server (ArduPilot's GCS failsafe counts only MAV_GCS_SYSID, 255 by default)")
 	fs.IntVar(&c.CompID, "compid", c.CompID, "MAVLink component id of the server")
 	fs.DurationVar(&c.LinkTimeout, "link-timeout", c.LinkTimeout, "a drone without heartbeat for this long is LOST")
+	fs.IntVar(&c.MissionRetries, "mission-retries", c.MissionRetries, "times a mission, fence or rally transfer step is sent again before the transfer fails (0: 5; raise it on very lossy radio links)")
 	fs.Float64Var(&c.StreamHz, "stream-hz", c.StreamHz, "telemetry rate asked of every drone, Hz")
 	fs.IntVar(&c.Sim, "sim", c.Sim, "also start `N` simulated drones, connected over loopback UDP")
 	fs.Float64Var(&c.SimSpeedup, "sim-speedup", c.SimSpeedup, "simulated time speed-up of the simulated drones")
@@ -432,7 +439,9 @@ func (s *server) start() error {
 		Ingest:    s.Fleet,
 		SysID:     uint8(cfg.SysID),
 		CompID:    uint8(cfg.CompID),
-		Logger:    log,
+		// MissionRetries 0 is the transport's default.
+		MissionRetries: cfg.MissionRetries,
+		Logger:         log,
 	}
 	if keys != nil {
 		s.Transport.Keys = keys
