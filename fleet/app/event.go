@@ -50,7 +50,26 @@ const (
 	KindPatrolConformance  = "patrol_conformance"
 )
 
-// EventKinds lists every kind EventRecordOf produces.
+// Kinds of the records the store writes about itself (fleet/store's
+// Recorder), not produced by EventRecordOf.
+const (
+	// KindRecordingDropped says the recorder dropped points or events
+	// because the disk did not keep up (params "points", "events": the
+	// numbers dropped since the previous such record).
+	KindRecordingDropped = "recording_dropped"
+	// KindMissionResynced is the record of a plan the fleet read back from
+	// a vehicle (after a restart) compared with the drone's last uploaded
+	// plan: params "mission_id" (the plan read), "stored_mission_id",
+	// "same" (true or false) and, when they differ, "difference".
+	KindMissionResynced = "mission_resynced"
+	// KindRecordingStopped says recording stopped because a commit failed
+	// (disk full, file read-only): param "err". Telemetry and events are no
+	// longer stored; the fleet goes on. It raises an alert.
+	KindRecordingStopped = "recording_stopped"
+)
+
+// EventKinds lists every kind of event record: those EventRecordOf
+// produces and the store's own.
 var EventKinds = []string{
 	KindDroneDiscovered, KindLinkLost, KindLinkRegained, KindVehicleRebooted, KindStatusText,
 	KindArmed, KindDisarmed, KindModeChanged, KindTookOff, KindLanded, KindSystemStatus,
@@ -59,6 +78,7 @@ var EventKinds = []string{
 	KindMissionFinished, KindMissionInterrupted, KindMissionMismatch, KindZoneState, KindZoneApproaching,
 	KindZoneBreached, KindZoneBackInside, KindZoneResponse, KindOperatorAction, KindGrantChanged,
 	KindMissed, KindPatrolChanged, KindPatrolConformance, KindIdentityClaimed, KindSecurityAlert,
+	KindRecordingDropped, KindMissionResynced, KindRecordingStopped,
 }
 
 // Severities used for events (MAV_SEVERITY numbering).

@@ -198,12 +198,17 @@ func rounded(params map[string]string) map[string]string {
 }
 
 // variant picks the form of a kind's message that fits its parameters:
-// "failed" for a command result or operator action with an error code.
+// "failed" for a command result or operator action with an error code,
+// "differs" for a re-synced mission that is not the stored plan.
 func variant(kind string, params map[string]string) string {
 	switch kind {
 	case "command_result", "operator_action":
 		if params["code"] != "" {
 			return "failed"
+		}
+	case "mission_resynced":
+		if params["same"] == "false" {
+			return "differs"
 		}
 	}
 	return ""

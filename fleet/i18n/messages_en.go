@@ -182,4 +182,10 @@ var en = map[string]string{
 	"ctl.show.none":                "none",
 	"ctl.show.gps.value":           "fix {fix}, {sats} satellites",
 	"ctl.show.link.value":          "{state} on {link}, {rate} frames/s, {loss} % lost",
+
+	// The store's own records.
+	"event.recording_dropped":        "recording fell behind the disk: {points} track points and {events} events not recorded",
+	"event.recording_stopped":        "recording stopped, the disk failed ({err}): telemetry and events are no longer stored",
+	"event.mission_resynced":         "mission {mission_id} read back from the vehicle after a restart is the stored plan {stored_mission_id}",
+	"event.mission_resynced.differs": "mission {mission_id} read back from the vehicle after a restart differs from the stored plan {stored_mission_id}: {difference}",
 }

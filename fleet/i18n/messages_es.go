@@ -181,4 +181,10 @@ var es = map[string]string{
 	"ctl.show.none":                "ninguno",
 	"ctl.show.gps.value":           "fijo {fix}, {sats} satélites",
 	"ctl.show.link.value":          "{state} en {link}, {rate} tramas/s, {loss} % perdidas",
+
+	// Los registros propios del almacén.
+	"event.recording_dropped":        "la grabación no alcanzó al disco: {points} puntos de traza y {events} eventos sin grabar",
+	"event.recording_stopped":        "la grabación se detuvo, falló el disco ({err}): la telemetría y los eventos ya no se guardan",
+	"event.mission_resynced":         "la misión {mission_id} leída del vehículo tras un reinicio es el plan guardado {stored_mission_id}",
+	"event.mission_resynced.differs": "la misión {mission_id} leída del vehículo tras un reinicio difiere del plan guardado {stored_mission_id}: {difference}",
 }

@@ -22,10 +22,8 @@ const (
 // Kinds of the records the Recorder writes about itself (not produced by
 // app.EventRecordOf).
 const (
-	// KindRecordingDropped says the recorder dropped points or events
-	// because the disk did not keep up (params "points", "events": the
-	// numbers dropped since the previous such record).
-	KindRecordingDropped = "recording_dropped"
+	// KindRecordingDropped is app.KindRecordingDropped.
+	KindRecordingDropped = app.KindRecordingDropped
 )
 
 // Recorder records the fleet's telemetry and events into a DB: every
