@@ -43,6 +43,7 @@ type drone struct {
 	mission missionTracker
 	params  map[string]Param
 	texts   tokenBucket
+	events  tokenBucket // of the events budgeted
 	// streamsAt is when streams were last asked for; lastTelemetry when a
 	// GLOBAL_POSITION_INT last came, fix or not (see checkStreams).
 	streamsAt, lastTelemetry time.Time
@@ -60,6 +61,7 @@ func newDrone(f *Fleet, id string, key VehicleKey, v Vehicle) *drone {
 		vehicle:    v,
 		failsafeAt: make(map[FailsafeKind]time.Time),
 		params:     make(map[string]Param),
+		events:     tokenBucket{rate: eventRate, burst: eventBurst},
 	}
 	d.st = DroneState{
 		ID: id, Name: name, Agency: f.agency(key.SysID), SysID: key.SysID, Link: key.Link,
@@ -161,7 +163,7 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 			out.add(StatusTextEvent{DroneID: d.id, At: now, Severity: u.Severity, Text: u.Text})
 		} else {
 			d.f.stats.eventsDropped.Add(1)
-			d.f.limitLog.Warn("status texts over the rate: dropped", "drone_id", d.id, "per_s", textRate)
+			d.f.droneLog.Warn(d.log, d.id, "status texts over the rate: dropped", "per_s", textRate)
 		}
 		d.statusText(now, u, out)
 		if isArmRefusal(u.Text) && !d.st.Armed && d.st.LastRefusal != u.Text {
@@ -241,7 +243,7 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 	case d.st.LinkState == LinkStateLost:
 		d.st.LinkState = LinkStateUp
 		out.add(LinkRegained{DroneID: d.id, At: now, Link: d.key.Link, Down: now.Sub(d.lostAt)})
-		d.log.Info("link regained", "link", d.key.Link)
+		d.f.droneLog.Info(d.log, d.id, "link regained", "link", d.key.Link)
 		d.needInit = true
 		d.initAfter = time.Time{}
 		if d.mission.hasPlan() {
@@ -332,7 +334,7 @@ func (d *drone) checkBoot(now time.Time, tb time.Duration, out *outbox) {
 }
 
 func (d *drone) rebooted(now time.Time, out *outbox) {
-	d.log.Info("vehicle rebooted")
+	d.f.droneLog.Info(d.log, d.id, "vehicle rebooted")
 	out.add(VehicleRebooted{DroneID: d.id, At: now})
 	d.needInit = true
 	d.initAfter = time.Time{}
@@ -458,7 +460,7 @@ func (d *drone) statusText(now time.Time, u StatusText, out *outbox) {
 	d.failsafeAt[kind] = now
 	d.lastFailsafe = now
 	d.critSince = time.Time{}
-	d.log.Warn("failsafe", "kind", string(kind), "text", u.Text)
+	d.f.droneLog.Warn(d.log, d.id, "failsafe", "kind", string(kind), "text", u.Text)
 	out.add(Failsafe{DroneID: d.id, At: now, Kind: kind, Mode: d.st.Mode, Text: u.Text})
 	d.missionFailsafe(now, out)
 }
@@ -479,7 +481,7 @@ func (d *drone) tick(now time.Time, out *outbox) bool {
 		d.critSince = time.Time{}
 		if now.Sub(d.lastFailsafe) > 2*failsafeWindow {
 			d.lastFailsafe = now
-			d.log.Warn("failsafe", "kind", string(FailsafeOther))
+			d.f.droneLog.Warn(d.log, d.id, "failsafe", "kind", string(FailsafeOther))
 			out.add(Failsafe{DroneID: d.id, At: now, Kind: FailsafeOther, Mode: d.st.Mode})
 			d.missionFailsafe(now, out)
 		}
@@ -495,7 +497,7 @@ func (d *drone) tick(now time.Time, out *outbox) bool {
 func (d *drone) loseLink(now time.Time, out *outbox) {
 	d.st.LinkState = LinkStateLost
 	d.lostAt = now
-	d.log.Warn("link lost", "link", d.key.Link, "last_heartbeat", d.st.LastHeartbeat)
+	d.f.droneLog.Warn(d.log, d.id, "link lost", "link", d.key.Link, "last_heartbeat", d.st.LastHeartbeat)
 	out.add(LinkLost{DroneID: d.id, At: now, LastHeartbeat: d.st.LastHeartbeat})
 	if d.mission.state == MissionStateRunning || d.mission.state == MissionStatePaused {
 		d.interruptMission(now, InterruptLinkLost, out)

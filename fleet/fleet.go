@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,9 +158,11 @@ type Fleet struct {
 	list   []*drone
 	claims map[VehicleKey]*claimant
 
-	limitLog  RateLog
-	sanityLog RateLog
-	stats     struct {
+	limitLog RateLog
+	// droneLog limits the lines one drone or link can cause (bad values,
+	// link flaps, failsafes, identity claims), per source and message.
+	droneLog KeyedRateLog
+	stats    struct {
 		claims, claimantUpdates, claimantsRefused, dronesRefused, badFields, badMissions atomic.Uint64
 		paramsRefused, eventsDropped                                                     atomic.Uint64
 	}
@@ -236,7 +239,6 @@ func (f *Fleet) Initialize() error {
 		f.MaxClaimants = DefaultMaxClaimants
 	}
 	f.limitLog.Log = f.log
-	f.sanityLog.Log = f.log
 	if f.MaxParams == 0 {
 		f.MaxParams = DefaultMaxParams
 	}
@@ -344,7 +346,8 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	u, bad, keep := sanitize(u)
 	if bad > 0 {
 		f.stats.badFields.Add(uint64(bad))
-		f.sanityLog.Warn("impossible values dropped", "link", v.Key().Link, "sys_id", v.Key().SysID,
+		k := v.Key()
+		f.droneLog.Warn(f.log, k.Link+"/"+strconv.Itoa(int(k.SysID)), "impossible values dropped", "link", k.Link, "sys_id", k.SysID,
 			"update", fmt.Sprintf("%T", u), "fields", bad)
 	}
 	if !keep {
@@ -378,15 +381,20 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	if a.created {
 		out.add(DroneDiscovered{Drone: d.st})
 	}
+	evs, dropped := d.budget(now, out.events())
 	d.mu.Unlock()
+	if dropped > 0 {
+		f.stats.eventsDropped.Add(uint64(dropped))
+		f.droneLog.Warn(d.log, d.id, "events over the rate: dropped", "per_s", eventRate)
+	}
 
 	if a.switched {
-		f.log.Info("drone follows new link", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link, "old_link", a.oldKey.Link)
+		f.droneLog.Info(f.log, d.id, "drone follows new link", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link, "old_link", a.oldKey.Link)
 	}
 	if a.created {
 		f.log.Info("drone discovered", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link)
 	}
-	for _, e := range out.events() {
+	for _, e := range evs {
 		f.Publish(e)
 	}
 	if changed {
@@ -395,6 +403,21 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	if out.poke || a.created || a.switched {
 		f.poke()
 	}
+}
+
+// budget drops the budgeted events over the drone's event rate (a
+// flapping vehicle), returning those kept and how many it dropped. Called
+// with d.mu held.
+func (d *drone) budget(now time.Time, evs []Event) ([]Event, int) {
+	kept, dropped := evs[:0], 0
+	for _, e := range evs {
+		if budgeted(e) && !d.events.allow(now) {
+			dropped++
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept, dropped
 }
 
 // poke wakes the scheduler without blocking.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"time"
 )
 
@@ -431,7 +432,7 @@ func (f *Fleet) afterAdmit(a admitted) {
 	}
 	if a.claim != nil {
 		f.stats.claims.Add(1)
-		f.log.Warn("drone identity claimed", "drone_id", a.claim.DroneID, "link", a.claim.Link,
+		f.droneLog.Warn(f.log, a.claim.ClaimedBy+"/"+strconv.Itoa(int(a.claim.SysID)), "drone identity claimed", "drone_id", a.claim.DroneID, "link", a.claim.Link,
 			"claimed_by", a.claim.ClaimedBy, "sys_id", a.claim.SysID, "resolution", string(a.claim.Resolution),
 			"new_drone_id", a.claim.NewDroneID, "proven_by", a.claim.ProvenBy)
 		f.Publish(*a.claim)

@@ -220,7 +220,7 @@ type knownPlan struct {
 func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPlan) {
 	if err := f.checkPlan(items); err != nil {
 		f.stats.badMissions.Add(1)
-		d.log.Warn("mission from vehicle not adopted", "err", err)
+		f.droneLog.Warn(d.log, d.id, "mission from vehicle not adopted", "err", err)
 		return
 	}
 	now := f.now()
@@ -276,7 +276,7 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPl
 		mid := newMissionID(d.id)
 		if m.hasPlan() {
 			out.add(MissionMismatch{DroneID: d.id, At: now, MissionID: m.id, NewMissionID: mid, Seq: seq, Detail: why})
-			d.log.Info("mission on vehicle differs", "mission_id", m.id, "err", why)
+			d.f.droneLog.Info(d.log, d.id, "mission on vehicle differs", "mission_id", m.id, "err", why)
 		}
 		if m.state == MissionStateRunning || m.state == MissionStatePaused {
 			d.interruptMission(now, InterruptReplaced, &out)

@@ -178,6 +178,8 @@ type ZoneWatch struct {
 	status     map[string]ZoneDroneStatus
 	responding map[string]bool
 	counters   zoneWatchCounters
+	// droneLog limits the breach lines of each drone (a flapping drone).
+	droneLog KeyedRateLog
 
 	// in
 	jobs chan zoneJob
@@ -390,10 +392,10 @@ func (w *ZoneWatch) check(st DroneState) {
 	log := w.log.With("drone_id", st.ID, "zone_id", res.ZoneID, "from", prev.String(), "to", next.String())
 	switch {
 	case next == ZoneBreached:
-		log.Warn("allowed space breached", "reason", violationReason(res.Violation))
+		w.droneLog.Warn(log, st.ID, "allowed space breached", "reason", violationReason(res.Violation))
 		w.respond(st, res, now)
 	case prev == ZoneBreached:
-		log.Info("back inside allowed space")
+		w.droneLog.Info(log, st.ID, "back inside allowed space")
 	default:
 		log.Debug("zone status changed", "boundary_m", res.BoundaryM)
 	}
