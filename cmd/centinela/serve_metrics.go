@@ -29,7 +29,19 @@ func (c *debugConfig) register(fs *flag.FlagSet) {
 // The web server's /metrics uses the same.
 func (s *server) metricsSources() metrics.Sources {
 	ports := udpPorts(s.Transport.Addrs())
+	var recording func() metrics.Recording
+	if st := s.store; st != nil {
+		recording = func() metrics.Recording {
+			if st.Recorder == nil { // not started yet
+				return metrics.Recording{}
+			}
+			st := st.Recorder.Stats()
+			return metrics.Recording{Stopped: st.Stopped, Points: st.Points, Events: st.Events,
+				DroppedPoints: st.DroppedPoints, DroppedEvents: st.DroppedEvents}
+		}
+	}
 	return metrics.Sources{
+		Recording:   recording,
 		Fleet:       s.Fleet.Stats,
 		ZoneWatch:   s.Watch.Stats,
 		Transport:   func() metrics.Transport { return transportMetrics(s.Transport) },

@@ -63,8 +63,9 @@ const (
 	// "same" (true or false) and, when they differ, "difference".
 	KindMissionResynced = "mission_resynced"
 	// KindRecordingStopped says recording stopped because a commit failed
-	// (disk full, file read-only): param "err". Telemetry and events are no
-	// longer stored; the fleet goes on. It raises an alert.
+	// (disk full, file read-only): params "err" and "path". Telemetry and
+	// events are no longer stored; the fleet goes on. EventRecordOf makes
+	// it of fleet.RecordingStopped, and it raises an alert.
 	KindRecordingStopped = "recording_stopped"
 )
 
@@ -252,6 +253,9 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 			r.Severity = SevWarning
 			p["by_m"] = num(e.ByM)
 		}
+	case fleet.RecordingStopped:
+		r.Kind, r.At, r.Severity = KindRecordingStopped, e.At, SevCritical
+		p["err"], p["path"] = e.Err, e.Path
 	case fleet.Missed:
 		r.Kind, r.Severity = KindMissed, SevWarning
 		p["n"] = strconv.FormatUint(e.N, 10)

@@ -348,6 +348,7 @@ func (r *Recorder) writeLoop() {
 			r.errMu.Unlock()
 			r.stopped.Store(true)
 			close(r.failed)
+			r.Fleet.Publish(fleet.RecordingStopped{At: r.Now(), Err: err.Error(), Path: r.DB.Path()})
 			r.droppedPoints.Add(uint64(len(b.points)))
 			r.droppedEvents.Add(uint64(len(b.events)))
 			r.log.Error("recording stopped: the store cannot be written; the fleet goes on without history",
