@@ -47,7 +47,9 @@
 // pool of workers asks the drone for its telemetry streams and
 // AUTOPILOT_VERSION; after a regain during a mission they download the
 // mission again and let MISSION_CURRENT say where the drone is. Handle never
-// waits for any of it.
+// waits for any of it. Timeouts and windows are measured with
+// Fleet.Monotonic, timestamps taken with Fleet.Now: a wall-clock jump moves
+// the timestamps, never a timeout (TestWallClockJumps).
 //
 // # Events
 //

@@ -57,9 +57,18 @@ type Guard interface {
 type Fleet struct {
 	// Logger receives the fleet's logs (optional, default discard).
 	Logger *slog.Logger
-	// Now is the clock (optional, default time.Now). Link timeouts, event
-	// times and last-seen times use it.
+	// Now is the wall clock (optional, default time.Now): event times,
+	// last-seen and heartbeat times use it.
 	Now func() time.Time
+	// Monotonic is the clock durations are measured with (optional,
+	// default Now): link timeouts, claimant silences, the windows of
+	// failsafes and mission interruptions, progress reports and rate
+	// limits. It must not jump; Now may (an NTP step, an operator setting
+	// the date), and a jump then moves no timeout. Go's time.Now carries a
+	// monotonic reading that Sub uses, so the default is immune to
+	// wall-clock jumps; a test that injects a Now that jumps injects a
+	// steady Monotonic too.
+	Monotonic func() time.Time
 	// LinkTimeout is how long without a heartbeat before a link is LOST
 	// (optional, default 3 s).
 	LinkTimeout time.Duration
@@ -146,6 +155,7 @@ type Fleet struct {
 
 	log    *slog.Logger
 	now    func() time.Time
+	mono   func() time.Time
 	rates  StreamRates
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -198,6 +208,10 @@ func (f *Fleet) Initialize() error {
 	f.now = f.Now
 	if f.now == nil {
 		f.now = time.Now
+	}
+	f.mono = f.Monotonic
+	if f.mono == nil {
+		f.mono = f.now
 	}
 	if f.LinkTimeout == 0 {
 		f.LinkTimeout = DefaultLinkTimeout
@@ -381,7 +395,7 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	if a.created {
 		out.add(DroneDiscovered{Drone: d.st})
 	}
-	evs, dropped := d.budget(now, out.events())
+	evs, dropped := d.budget(f.mono(), out.events())
 	d.mu.Unlock()
 	if dropped > 0 {
 		f.stats.eventsDropped.Add(uint64(dropped))
@@ -487,7 +501,7 @@ func (f *Fleet) schedule() {
 		scratch = append(scratch[:0], f.list...)
 		f.mu.RUnlock()
 		now := f.now()
-		f.tickClaims(now)
+		f.tickClaims(f.mono())
 		for _, d := range scratch {
 			var out outbox
 			d.mu.Lock()
@@ -573,11 +587,11 @@ func (f *Fleet) initDrone(d *drone) {
 	d.mu.Lock()
 	d.initQueued = false
 	if err == nil {
-		d.streamsAt = f.now()
+		d.streamsAt = f.mono()
 	}
 	if err != nil && f.ctx.Err() == nil {
 		d.needInit = true
-		d.initAfter = f.now().Add(initRetryDelay)
+		d.initAfter = f.mono().Add(initRetryDelay)
 	}
 	d.mu.Unlock()
 }

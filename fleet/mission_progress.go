@@ -107,7 +107,7 @@ type missionTracker struct {
 	vehicleSeq  int
 	pausedSeq   int
 	reason      InterruptReason
-	interruptAt time.Time
+	interruptAt time.Time // Fleet.Monotonic, as lastReport
 	lastReport  time.Time
 	eta         time.Duration
 	adoptTried  bool
@@ -333,8 +333,8 @@ func (m *missionTracker) position(p Position, groundSpeed float64) {
 	}
 }
 
-func (m *missionTracker) tickInterrupt(now time.Time) bool {
-	if m.interruptAt.IsZero() || now.Sub(m.interruptAt) < failsafeWindow {
+func (m *missionTracker) tickInterrupt(mono time.Time) bool {
+	if m.interruptAt.IsZero() || mono.Sub(m.interruptAt) < failsafeWindow {
 		return false
 	}
 	m.interruptAt = time.Time{}
@@ -455,7 +455,7 @@ func dist3(lat1, lon1, alt1, lat2, lon2, alt2 float64) float64 {
 func (d *drone) syncMission() { d.st.Mission = d.mission.status() }
 
 func (d *drone) progressEvent(now time.Time, out *outbox) {
-	d.mission.lastReport = now
+	d.mission.lastReport = d.f.mono()
 	out.add(MissionProgress{DroneID: d.id, At: now, Status: d.st.Mission})
 }
 
@@ -466,7 +466,7 @@ func (d *drone) missionPosition(now time.Time, out *outbox) {
 	}
 	m.position(d.st.Position, d.st.GroundSpeed)
 	d.syncMission()
-	if now.Sub(m.lastReport) >= progressInterval {
+	if d.f.mono().Sub(m.lastReport) >= progressInterval {
 		d.progressEvent(now, out)
 	}
 }
@@ -561,11 +561,11 @@ func (d *drone) missionModeChanged(now time.Time, mode string, commanded bool, o
 		d.finishMission(now, out)
 	case commanded:
 		d.interruptMission(now, InterruptModeChange, out)
-	case isCritical(d.st.SystemStatus) || now.Sub(d.lastFailsafe) < failsafeWindow:
+	case isCritical(d.st.SystemStatus) || d.f.mono().Sub(d.lastFailsafe) < failsafeWindow:
 		d.interruptMission(now, InterruptFailsafe, out)
 	default:
 		// Wait a moment for a failsafe text to say why.
-		m.interruptAt = now
+		m.interruptAt = d.f.mono()
 	}
 }
 

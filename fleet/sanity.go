@@ -276,9 +276,10 @@ func (b *tokenBucket) allow(now time.Time) bool {
 const streamCheckAfter = 5 * time.Second
 
 // checkStreams asks for the streams again when none came since they were
-// asked for. Called with d.mu held, by the scheduler.
-func (d *drone) checkStreams(now time.Time) {
-	if d.streamsAt.IsZero() || d.needInit || d.initQueued || now.Sub(d.streamsAt) < streamCheckAfter {
+// asked for (mono is Fleet.Monotonic). Called with d.mu held, by the
+// scheduler.
+func (d *drone) checkStreams(mono time.Time) {
+	if d.streamsAt.IsZero() || d.needInit || d.initQueued || mono.Sub(d.streamsAt) < streamCheckAfter {
 		return
 	}
 	if d.lastTelemetry.Before(d.streamsAt) {
