@@ -1,6 +1,7 @@
 package fleet_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -56,5 +57,52 @@ func TestWallClockJumps(t *testing.T) {
 			t.Fatalf("after a %v jump: %+v, want sysid-1 down 1–2 s", jump, reg)
 		}
 		ev.drain()
+	}
+}
+
+// A mission in flight across wall-clock jumps: it is not interrupted,
+// progress reports keep their once-a-second pace (a backward jump used to
+// stop them for the jump's length), the ETA stays finite and the percent
+// never goes back.
+func TestMissionAcrossWallClockJumps(t *testing.T) {
+	wall, mono := ft.NewClock(epoch), ft.NewClock(epoch)
+	f, _ := mustFleet(t, func(f *fleet.Fleet) { f.Now, f.Monotonic = wall.Now, mono.Now })
+	v := ft.NewVehicle("udp:s/127.0.0.1:5760", 1)
+	discover(t, f, v, ft.Copter(ft.Guided, true, ft.StatusStandby))
+	ft.Feed(f, v, fleet.Home{Lat: homeLat, Lon: homeLon, AltMSL: homeAMSL}, ft.Position(time.Second, homeLat, homeLon, 0))
+	ev := subscribe(t, f, fleet.SubscribeOptions{})
+	if _, err := f.UploadMission(context.Background(), "sysid-1", fleet.MissionTypeMission, recordedMission(), fleet.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Handle(v, ft.Copter(ft.Auto, true, ft.StatusStandby))
+	f.Handle(v, fleet.MissionCurrent{Seq: 1, Total: 10, State: 3})
+	waitFor(ev, func(fleet.MissionStarted) bool { return true })
+	boot, n, last := 40*time.Second, 0.0, -1.0
+	for _, jump := range []time.Duration{-time.Hour, 2 * time.Hour} {
+		wall.Advance(jump)
+		reports := 0
+		for range 5 { // 5 s of flight north, a position a second
+			mono.Advance(time.Second)
+			boot += time.Second
+			n += 2
+			f.Handle(v, ft.Copter(ft.Auto, true, ft.StatusStandby))
+			lat, lon := offset(n, 0)
+			p := ft.Position(boot, lat, lon, 30)
+			p.VN = 2
+			f.Handle(v, p)
+		}
+		for _, e := range ev.drain() {
+			switch e := e.(type) {
+			case fleet.MissionProgress:
+				reports++
+			case fleet.MissionInterrupted, fleet.LinkLost:
+				t.Fatalf("after a %v jump: %T %+v", jump, e, e)
+			}
+		}
+		ms := state(t, f, "sysid-1").Mission
+		if reports < 4 || ms.State != fleet.MissionStateRunning || ms.ETA <= 0 || ms.ETA > time.Hour || ms.Percent < last {
+			t.Fatalf("after a %v jump: %d progress reports in 5 s, status %+v (percent before %.1f)", jump, reports, ms, last)
+		}
+		last = ms.Percent
 	}
 }
