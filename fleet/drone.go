@@ -466,7 +466,7 @@ func (d *drone) statusText(now time.Time, u StatusText, out *outbox) {
 	d.failsafeAt[kind] = mono
 	d.lastFailsafe = mono
 	d.critSince = time.Time{}
-	d.f.droneLog.Warn(d.log, d.id, "failsafe", "kind", string(kind), "text", u.Text)
+	d.f.droneLog.Warn(d.log, d.id+"/"+string(kind), "failsafe", "kind", string(kind), "text", u.Text) // per kind
 	out.add(Failsafe{DroneID: d.id, At: now, Kind: kind, Mode: d.st.Mode, Text: u.Text})
 	d.missionFailsafe(now, out)
 }
@@ -488,7 +488,7 @@ func (d *drone) tick(now time.Time, out *outbox) bool {
 		d.critSince = time.Time{}
 		if mono.Sub(d.lastFailsafe) > 2*failsafeWindow {
 			d.lastFailsafe = mono
-			d.f.droneLog.Warn(d.log, d.id, "failsafe", "kind", string(FailsafeOther))
+			d.f.droneLog.Warn(d.log, d.id+"/"+string(FailsafeOther), "failsafe", "kind", string(FailsafeOther))
 			out.add(Failsafe{DroneID: d.id, At: now, Kind: FailsafeOther, Mode: d.st.Mode})
 			d.missionFailsafe(now, out)
 		}
