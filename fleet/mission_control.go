@@ -30,6 +30,7 @@ type StartOptions struct {
 const (
 	missionStateNotStarted uint8 = 2
 	missionStateActive     uint8 = 3
+	missionStatePaused     uint8 = 4
 	missionStateComplete   uint8 = 5
 )
 
@@ -239,7 +240,7 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPl
 			// The vehicle flies what the server stored: same id, and
 			// MISSION_CURRENT resumes the progress.
 			m.load(known.id, append([]MissionItem(nil), known.items...), d.st.Autopilot, d.st.Home, d.st.HasHome)
-			m.adoptTried = true
+			m.adoptTried, m.resynced = true, true
 			d.syncMission()
 			d.mu.Unlock()
 			d.log.Info("mission re-synced after restart", "mission_id", known.id, "items", len(items))
@@ -250,7 +251,7 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPl
 		out.add(MissionMismatch{DroneID: d.id, At: now, MissionID: known.id, NewMissionID: mid, Seq: kseq, Detail: kwhy})
 		d.log.Warn("mission on vehicle differs from the stored one", "mission_id", known.id, "new_mission_id", mid, "err", kwhy)
 		m.load(mid, items, d.st.Autopilot, d.st.Home, d.st.HasHome)
-		m.adoptTried = true
+		m.adoptTried, m.resynced = true, true
 		d.syncMission()
 		d.mu.Unlock()
 		for _, e := range out.events() {
@@ -282,7 +283,7 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPl
 			d.interruptMission(now, InterruptReplaced, &out)
 		}
 		m.load(mid, items, d.st.Autopilot, d.st.Home, d.st.HasHome)
-		m.adoptTried = true
+		m.adoptTried, m.resynced = true, true
 		d.syncMission()
 		d.log.Info("mission adopted from vehicle", "mission_id", mid, "items", len(items), "resync", resync)
 		changed = true
