@@ -384,6 +384,23 @@ func (f *Fleet) MissionPlan(id string) ([]MissionItem, error) {
 // downloaded first if the fleet does not know it. Returns Conflict when the
 // drone has no mission (or the Guard refuses it), NotFound, NoDrone, and the
 // vehicle's errors (the last arming refusal with its reason).
+//
+// # A drone already flying
+//
+// On a drone in the air the first item after home is made current
+// (SetCurrentItem, item 1 for ArduPilot, 0 for PX4) before AUTO, so the
+// mission starts from its beginning, not where an earlier run stopped. For
+// ArduPilot that is right whether item 1 is a navigation item or a DO item
+// (a route planned in the air starts with DO_CHANGE_SPEED): AP_Mission's
+// set_current_cmd, given a DO item while the mission is not running, loads
+// it and the navigation item after it and reports that navigation item as
+// current (MISSION_CURRENT never shows a DO item); entering AUTO resumes
+// the mission by starting the loaded DO item, then the DO items up to the
+// navigation item one after the other, then flies it. So the first
+// navigation item is the current one with the DO items before it applied.
+// Making the navigation item itself current instead would skip those DO
+// items (the route would fly at WPNAV_SPEED, not its own speed). A plan
+// made on the ground flies its NAV_TAKEOFF first, from where the drone is.
 func (f *Fleet) StartMission(ctx context.Context, id string, opts StartOptions) error {
 	d, v, st, err := f.target(id)
 	if err != nil {
@@ -418,6 +435,8 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 			return err
 		}
 	}
+	// The first item after home, DO item or not (see "A drone already
+	// flying" above).
 	first := 0
 	if st.Autopilot == AutopilotArduPilot {
 		first = 1

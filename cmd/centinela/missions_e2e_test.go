@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/patrol"
+	"github.com/centinela-gcs/centinela/geofence/plan"
 	"github.com/centinela-gcs/centinela/sim"
 )
 
@@ -606,4 +608,93 @@ func TestMissionUploadTwentyDronesOneDead(t *testing.T) {
 		t.Errorf("fleet tracks a mission on the dead-link drone: %s", st.Mission.State)
 	}
 	t.Logf("%d uploads in %s, the dead link failing alone: %v", n, took.Round(time.Millisecond), res[deadID])
+}
+
+// TestMissionStartedInTheAir starts, on a drone already flying away from
+// home, a patrol planned in the air (patrol.Mission of an airborne route:
+// home, DO_CHANGE_SPEED, waypoints, RTL, no take-off): it flies from its
+// first waypoint, with the route's speed, items reached in order, and
+// lands home. It also runs against an external vehicle, in real time.
+func TestMissionStartedInTheAir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight: skipped with -short")
+	}
+	r := mustVehicle(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Speedup: 20, Seed: 45})
+	f := r.srv.Fleet
+	id := r.id
+	r.ready(t)
+	home, altMSL := r.home(t)
+	ctx := opCtx(t, r.within(90*time.Second, 10*time.Minute))
+	if err := f.Arm(ctx, id, fleet.ArmOptions{Wait: r.within(20*time.Second, 2*time.Minute), RetryInterval: 200 * time.Millisecond}); err != nil {
+		t.Fatalf("arm: %v", err)
+	}
+	if err := f.Takeoff(ctx, id, 25); err != nil {
+		t.Fatalf("takeoff: %v", err)
+	}
+	eventually(t, r.within(20*time.Second, time.Minute), "at 25 m", func() bool { return droneState(t, f, id).Position.RelAlt > 24.5 })
+	east := offset(home, 0, 60)
+	east.RelAlt = 25
+	if err := f.GoTo(ctx, id, east, fleet.GoToOptions{}); err != nil {
+		t.Fatalf("go-to: %v", err)
+	}
+	eventually(t, r.within(20*time.Second, time.Minute), "60 m east of home", func() bool {
+		st := droneState(t, f, id)
+		return distance(st.Position, east) < 2 && st.GroundSpeed < 0.5
+	})
+
+	// What the planner makes for a drone in the air, at 5 m/s (the
+	// vehicle's own WPNAV_SPEED is faster).
+	const speed = 5.0
+	at := func(n, e float64) plan.Waypoint {
+		p := offset(home, n, e)
+		return plan.Waypoint{LatLon: plan.LatLon{Lat: p.Lat, Lon: p.Lon}, AltM: 25, SpeedMPS: speed}
+	}
+	rt := plan.Route{DroneID: id, Home: plan.LatLon{Lat: home.Lat, Lon: home.Lon}, Airborne: true,
+		Waypoints: []plan.Waypoint{at(0, 60), at(100, 60), at(100, -40), at(0, 0)}}
+	items := patrol.Mission(rt, patrol.Options{HomeAMSL: altMSL})
+	if items[1].Command != fleet.CmdDoChangeSpeed || items[2].Command != fleet.CmdNavWaypoint {
+		t.Fatalf("an airborne route's items %+v, want the speed change first", items[:3])
+	}
+	mid, err := f.UploadMission(ctx, id, fleet.MissionTypeMission, items, fleet.UploadOptions{})
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	from := r.ev.mark()
+	if err := f.StartMission(ctx, id, fleet.StartOptions{}); err != nil {
+		t.Fatalf("start in the air: %v", err)
+	}
+	if ms := droneState(t, f, id).Mission; ms.CurrentSeq != 2 || ms.State != fleet.MissionStateRunning {
+		t.Errorf("started: %+v, want running at item 2, the first waypoint", ms)
+	}
+
+	// The leg from the first waypoint to the second (100 m) at the route's
+	// speed: the DO_CHANGE_SPEED before the first waypoint was applied.
+	r.reached(t, from, 2)
+	top := 0.0
+	eventually(t, r.within(30*time.Second, 2*time.Minute), "the second waypoint reached", func() bool {
+		if r.caps.Truth {
+			s := r.sd.State()
+			top = math.Max(top, math.Hypot(s.VN, s.VE))
+		} else {
+			top = math.Max(top, droneState(t, f, id).GroundSpeed)
+		}
+		_, _, ok := find(r.ev, from, func(e fleet.MissionItemReachedEvent) bool { return e.Seq == 3 })
+		return ok
+	})
+	if top < speed-0.7 || top > speed+0.5 {
+		t.Errorf("flew the first leg at up to %.1f m/s, want the route's %.0f m/s", top, speed)
+	}
+	await(t, r.ev, r.within(60*time.Second, 5*time.Minute), from, func(e fleet.MissionFinished) bool { return e.MissionID == mid })
+	r.landsHome(t, home)
+	var got []int
+	for _, e := range all[fleet.MissionItemReachedEvent](r.ev, from) {
+		got = append(got, e.Seq)
+	}
+	if want := navRoute(items); !equalInts(got, want) {
+		t.Errorf("items reached %v, want %v", got, want)
+	}
+	if texts := recordedTexts(r.ev, from); !hasPrefix(texts, "Mission: 1 ChangeSpeed") {
+		t.Errorf("no \"Mission: 1 ChangeSpeed\" in %q", texts)
+	}
+	r.ev.checkComplete(t)
 }
