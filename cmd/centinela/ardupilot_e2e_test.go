@@ -187,7 +187,8 @@ func TestArduPilotParamsUnderLoss(t *testing.T) {
 
 	// The same list with 20 % of the frames lost each way: every index
 	// (the simulator's loss knob; not against an external vehicle).
-	if sd := r.sd; sd != nil {
+	if r.caps.Faults {
+		sd := r.sd
 		if err := sd.SetLoss(0.2, 0.2); err != nil {
 			t.Fatal(err)
 		}

@@ -38,11 +38,9 @@ type vehicleCaps struct {
 	// Truth: the vehicle's own state (sim.Drone.State), not only the
 	// fleet's view of it.
 	Truth bool
-	// Many: more than one vehicle, and tests in parallel.
-	Many bool
 }
 
-var simCaps = vehicleCaps{Faults: true, SimTime: true, Truth: true, Many: true}
+var simCaps = vehicleCaps{Faults: true, SimTime: true, Truth: true}
 
 // needsSimulator skips a test against an external vehicle: it relies on
 // something only the simulator does (what). Against the simulator it does
@@ -109,16 +107,6 @@ func (r *rig) vehicle(i int) *vehicleRig {
 	return &vehicleRig{rig: r, sd: sd, id: id, caps: simCaps}
 }
 
-// simOnly skips the rest of the test against an external vehicle: it
-// relies on something only the simulator does (why: a fault knob, its
-// clock, its own state).
-func (r *vehicleRig) simOnly(t *testing.T, why string) {
-	t.Helper()
-	if r.external {
-		needsSimulator(t, why)
-	}
-}
-
 // within returns the wait for a step: simD against the simulator (sped
 // up), realD against an external vehicle in real time.
 func (r *vehicleRig) within(simD, realD time.Duration) time.Duration {
@@ -140,7 +128,7 @@ func (r *vehicleRig) home(t *testing.T) (fleet.Position, float64) {
 // fleet's view of an external vehicle.
 func (r *vehicleRig) position(t *testing.T) fleet.Position {
 	t.Helper()
-	if r.sd != nil {
+	if r.caps.Truth {
 		return simPosition(r.sd.State())
 	}
 	return droneState(t, r.srv.Fleet, r.id).Position
@@ -150,7 +138,7 @@ func (r *vehicleRig) position(t *testing.T) fleet.Position {
 // time for an external vehicle.
 func (r *vehicleRig) advance(t *testing.T, dur time.Duration) {
 	t.Helper()
-	if r.sd != nil {
+	if r.caps.SimTime {
 		simTimeAdvance(t, r.sd, dur)
 		return
 	}
