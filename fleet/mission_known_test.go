@@ -123,9 +123,10 @@ func TestKnownMissionCompletedWhileDown(t *testing.T) {
 
 // After a restart, a stored plan the vehicle holds stopped part-way
 // (MISSION_STATE_PAUSED, e.g. in BRAKE after a pause) is paused at the
-// vehicle's item, so ResumeMission continues it there; a plan not started
-// (NOT_STARTED) stays ready, and a plan uploaded by the fleet itself is
-// never taken as completed by a MISSION_CURRENT left from an earlier one.
+// vehicle's item, so ResumeMission continues it there; stopped part-way
+// on a drone that landed since, it is interrupted; and a plan uploaded by
+// the fleet itself is never taken as completed by a MISSION_CURRENT left
+// from an earlier one.
 func TestKnownMissionPausedWhileDown(t *testing.T) {
 	plan := recordedMission()
 	f, v, _, _ := knownFleet(t, "sysid-1-mstored", plan, arduCopterStored(plan))
@@ -148,6 +149,16 @@ func TestKnownMissionPausedWhileDown(t *testing.T) {
 	}
 	if got := current.Load(); got != 5 {
 		t.Errorf("resume made item %d current, want 5", got)
+	}
+
+	// Stopped part-way and landed (disarmed): interrupted, not paused.
+	f3, v3, ev3, _ := knownFleet(t, "sysid-1-mstored", plan, arduCopterStored(plan))
+	discover(t, f3, v3, ft.Copter(ft.RTL, false, ft.StatusStandby))
+	f3.Handle(v3, fleet.MissionCurrent{Seq: 5, Total: 10, State: 4})
+	poll(t, "plan re-synced", func() bool { return state(t, f3, "sysid-1").Mission.MissionID == "sysid-1-mstored" })
+	f3.Handle(v3, fleet.MissionCurrent{Seq: 5, Total: 10, State: 4})
+	if mi, _ := waitFor[fleet.MissionInterrupted](ev3, nil); mi.MissionID != "sysid-1-mstored" || mi.Reason != fleet.InterruptModeChange {
+		t.Errorf("landed with the plan stopped part-way: %+v, want the stored mission interrupted (mode_change)", mi)
 	}
 
 	// Uploaded by the fleet: a stale COMPLETE does not finish it.

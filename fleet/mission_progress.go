@@ -545,8 +545,10 @@ func (d *drone) missionCurrent(now time.Time, u MissionCurrent, out *outbox) boo
 // from the vehicle's first MISSION_CURRENT: a plan it completed is
 // finished (MissionFinished), one it stopped part-way (ArduPilot's
 // MISSION_STATE_PAUSED: out of AUTO with a current item, which AUTO
-// resumes) is paused at the item it reports. A plan not started stays
-// ready, and one being flown (ACTIVE) starts running as usual.
+// resumes) is paused at the item it reports while the drone is armed, and
+// interrupted (mode_change, MissionInterrupted) once it is disarmed: it
+// left AUTO and landed. A plan not started stays ready, and one being
+// flown (ACTIVE) starts running as usual.
 func (d *drone) missionResynced(now time.Time, u MissionCurrent, out *outbox) bool {
 	m := &d.mission
 	if m.state != MissionStateReady {
@@ -562,6 +564,11 @@ func (d *drone) missionResynced(now time.Time, u MissionCurrent, out *outbox) bo
 			return false
 		}
 		m.locate(u.Seq)
+		if !d.st.Armed {
+			d.interruptMission(now, InterruptModeChange, out)
+			d.progressEvent(now, out)
+			return true
+		}
 		m.state = MissionStatePaused
 		m.pausedSeq = m.currentSeq()
 		if u.Seq > 0 {
