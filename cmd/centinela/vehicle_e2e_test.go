@@ -68,9 +68,8 @@ type vehicleRig struct {
 // mustVehicle starts a server with cfg connected to the vehicle under test
 // and waits until it is discovered with a position. Against the simulator
 // it runs sc (one drone) and marks the test parallel; against an external
-// vehicle it waits for it to be disarmed on the ground (a failed test may
-// have left it flying) and brings it home at cleanup if a test leaves it
-// in the air.
+// vehicle it brings the vehicle home at cleanup if the test leaves it in
+// the air (ready and landed wait for it on the ground).
 func mustVehicle(t *testing.T, cfg serveConfig, sc sim.Config) *vehicleRig {
 	t.Helper()
 	ext := externalVehicle()
