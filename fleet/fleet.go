@@ -146,7 +146,9 @@ type Fleet struct {
 	// drone discovered after a restart flying or holding a plan is re-synced
 	// instead of re-uploaded: the fleet downloads the plan, and when it
 	// matches the stored one as the vehicle stores plans it keeps the
-	// stored mission id (MISSION_CURRENT then gives the progress); when it
+	// stored mission id (MISSION_CURRENT then gives the progress, and its
+	// mission_state whether the vehicle completed the plan meanwhile,
+	// finished, or holds it stopped part-way, paused); when it
 	// differs a MissionMismatch names the stored id and the new id the
 	// vehicle's plan is tracked under (optional; nil: a plan the fleet did
 	// not know gets a new id). It is called from the fleet's workers, never

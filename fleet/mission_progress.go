@@ -113,6 +113,11 @@ type missionTracker struct {
 	adoptTried  bool
 	// vehicleState is the last MISSION_CURRENT mission_state (0 unknown).
 	vehicleState uint8
+	// resynced is set on a plan read from the vehicle (a re-sync after a
+	// restart or a regained link, a plan the fleet did not know): the
+	// first MISSION_CURRENT that follows says whether the vehicle completed
+	// or paused it while the fleet was not following.
+	resynced bool
 }
 
 func (m *missionTracker) reset() {
@@ -489,6 +494,12 @@ func (d *drone) missionCurrent(now time.Time, u MissionCurrent, out *outbox) boo
 		return false
 	}
 	inAuto := modeRoleOf(d.st.Autopilot, d.st.Mode) == roleMission
+	if m.resynced && u.State != 0 {
+		m.resynced = false
+		if d.missionResynced(now, u, out) {
+			return true
+		}
+	}
 	switch {
 	case u.State == 5:
 		if m.state == MissionStateRunning {
@@ -526,6 +537,47 @@ func (d *drone) missionCurrent(now time.Time, u MissionCurrent, out *outbox) boo
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// missionResynced takes the state of a plan just read from the vehicle
+// from the vehicle's first MISSION_CURRENT: a plan it completed is
+// finished (MissionFinished), one it stopped part-way (ArduPilot's
+// MISSION_STATE_PAUSED: out of AUTO with a current item, which AUTO
+// resumes) is paused at the item it reports while the drone is armed, and
+// interrupted (mode_change, MissionInterrupted) once it is disarmed: it
+// left AUTO and landed. A plan not started stays ready, and one being
+// flown (ACTIVE) starts running as usual.
+func (d *drone) missionResynced(now time.Time, u MissionCurrent, out *outbox) bool {
+	m := &d.mission
+	if m.state != MissionStateReady {
+		return false
+	}
+	switch u.State {
+	case missionStateComplete:
+		d.log.Info("re-synced mission completed on the vehicle", "mission_id", m.id)
+		d.finishMission(now, out)
+		return true
+	case missionStatePaused:
+		if len(m.route) == 0 {
+			return false
+		}
+		m.locate(u.Seq)
+		if !d.st.Armed {
+			d.interruptMission(now, InterruptModeChange, out)
+			d.progressEvent(now, out)
+			return true
+		}
+		m.state = MissionStatePaused
+		m.pausedSeq = m.currentSeq()
+		if u.Seq > 0 {
+			m.pausedSeq = u.Seq // the vehicle's own item wins, as in flyingSeq
+		}
+		d.syncMission()
+		d.log.Info("re-synced mission paused on the vehicle", "mission_id", m.id, "seq", m.pausedSeq)
+		d.progressEvent(now, out)
+		return true
 	}
 	return false
 }

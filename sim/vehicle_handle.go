@@ -259,6 +259,9 @@ func (v *vehicle) execute(a cmdArgs) (common.MAV_RESULT, string) {
 	case common.MAV_CMD_MISSION_START:
 		return v.missionStartCommand()
 
+	case common.MAV_CMD_DO_SET_MISSION_CURRENT:
+		return v.setMissionCurrentCommand(p[0], p[1])
+
 	case common.MAV_CMD_DO_SET_HOME:
 		if p[0] == 1 {
 			v.home = [3]float64{v.m.N, v.m.E, v.m.U}
