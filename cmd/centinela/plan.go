@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -239,8 +238,8 @@ func toPolygon(c [][][2]float64) orb.Polygon {
 
 func runPlan(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	c := defaultPlanConfig()
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("plan", args, stderr)
+	fs := cl.fs
 	fs.StringVar(&c.Kind, "kind", c.Kind, "patrol `kind`: perimeter, coverage, corridor or transit")
 	fs.StringVar(&c.Area, "area", c.Area, "GeoJSON `file` with the area polygon (perimeter, coverage; clips a corridor's line)")
 	fs.StringVar(&c.Line, "line", c.Line, "GeoJSON `file` with the corridor's line (default: the bundled US–Mexico boundary)")
@@ -270,15 +269,11 @@ func runPlan(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.Format, "format", c.Format, "output: text, geojson or plan (QGroundControl)")
 	fs.StringVar(&c.Out, "out", c.Out, "with --format plan and several routes: write `PREFIX`-DRONE-SORTIE.plan files")
 	fs.BoolVar(&c.Jump, "jump", c.Jump, "express laps with DO_JUMP in .plan missions")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela plan --kind KIND --home LAT,LON [flags]\n\n"+
-			"Plans a patrol offline inside the agency's allowed space (bundled border zones,\n"+
-			"plus --zones) and prints the route and its checks. Exit status 1 with the\n"+
-			"reason when no valid route exists, 2 for usage errors.\n\n"+
-			"Example: centinela plan --kind coverage --area area.geojson --home 32.548,-117.029 --agency us-agency --swath 80\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
+	cl.usage("--kind KIND --home LAT,LON [flags]", "Plans a patrol offline inside the agency's allowed space (bundled border zones,\n"+
+		"plus --zones) and prints the route and its checks. Exit status 1 with the\n"+
+		"reason when no valid route exists, 2 for usage errors.\n\n"+
+		"Example: centinela plan --kind coverage --area area.geojson --home 32.548,-117.029 --agency us-agency --swath 80")
+	if _, err := cl.parse(args, nil, nil); err != nil {
 		return err
 	}
 	req, err := c.request()

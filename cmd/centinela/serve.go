@@ -292,23 +292,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if path, err := defaultDBPath(); err == nil {
 		cfg.Store.DB = path
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	serveFlags(fs, &cfg)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela serve [flags]\n\n"+
-			"Runs the ground-control server: links to drones over MAVLink, keeps the fleet\n"+
-			"picture and commands it. Stops gracefully on SIGINT or SIGTERM.\n\n"+
-			"Example: centinela serve --mavlink udp:0.0.0.0:14550 --mavlink tcp:127.0.0.1:5760\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	log, err := cfg.Log.newLogger(stderr)
+	cl := newCmdLine("serve", args, stderr)
+	serveFlags(cl.fs, &cfg)
+	cl.usage("[flags]", "Runs the ground-control server: links to drones over MAVLink, keeps the fleet\n"+
+		"picture and commands it. Stops gracefully on SIGINT or SIGTERM.\n\n"+
+		"Example: centinela serve --mavlink udp:0.0.0.0:14550 --mavlink tcp:127.0.0.1:5760")
+	log, err := cl.parse(args, cfg.validate, &cfg.Log)
 	if err != nil {
 		return err
 	}

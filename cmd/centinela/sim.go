@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -133,8 +132,8 @@ func (c *simConfig) swarmConfig() sim.Config {
 
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := defaultSimConfig()
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("sim", args, stderr)
+	fs := cl.fs
 	fs.IntVar(&cfg.Drones, "drones", cfg.Drones, "number of simulated drones, each with its own system id and socket")
 	fs.StringVar(&cfg.Connect, "connect", cfg.Connect, "ground station `endpoint` every drone connects to: udpout:HOST:PORT or tcp:HOST:PORT")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "`endpoint` every drone listens on: tcpin:HOST:PORT (drone i on PORT+10·i, like ArduPilot SITL) or udp:HOST:PORT")
@@ -156,22 +155,12 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var((*stringList)(&cfg.Faults), "fault", faultUsage)
 	cfg.Signing.register(fs)
 	cfg.Log.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela sim [flags]\n\n"+
-			"Runs simulated ArduCopter multicopters that speak MAVLink like ArduPilot SITL.\n\n"+
-			"Examples:\n"+
-			"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --speedup 10\n"+
-			"  centinela sim --drones 2 --listen tcpin:127.0.0.1:5760\n"+
-			"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --fault 2:loss-out=30,loss-in=30 --fault 3:cut-at=60s,cut-for=10s\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	log, err := cfg.Log.newLogger(stderr)
+	cl.usage("[flags]", "Runs simulated ArduCopter multicopters that speak MAVLink like ArduPilot SITL.\n\n"+
+		"Examples:\n"+
+		"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --speedup 10\n"+
+		"  centinela sim --drones 2 --listen tcpin:127.0.0.1:5760\n"+
+		"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --fault 2:loss-out=30,loss-in=30 --fault 3:cut-at=60s,cut-for=10s")
+	log, err := cl.parse(args, cfg.validate, &cfg.Log)
 	if err != nil {
 		return err
 	}
