@@ -2,16 +2,41 @@ package i18n
 
 // The messages of the command-line tools other than ctl (the help of
 // serve, sim, demo, plan, bench, token and version, their terminal output
-// and their command-line errors), kept apart from the event and ctl
-// messages and merged into the catalogue at start.
+// and their command-line errors) and the mission differences of
+// mission_mismatch events, kept apart from the event and ctl messages and
+// merged into the catalogue at start.
 
 func init() {
-	for k, v := range cliEn {
-		en[k] = v
+	for _, m := range []map[string]string{cliEn, diffEn} {
+		for k, v := range m {
+			en[k] = v
+		}
 	}
-	for k, v := range cliEs {
-		es[k] = v
+	for _, m := range []map[string]string{cliEs, diffEs} {
+		for k, v := range m {
+			es[k] = v
+		}
 	}
+}
+
+// diffEn says in English what differs between the tracked mission and the
+// vehicle's, by fleet.MissionDiffCode, for the {detail} of
+// event.mission_mismatch.
+var diffEn = map[string]string{
+	"mission_diff.command":  "item {seq}: command {want}, the vehicle has {got}",
+	"mission_diff.position": "item {seq}: position {want}, the vehicle has {got}",
+	"mission_diff.altitude": "item {seq}: altitude {want} m, the vehicle has {got} m",
+	"mission_diff.param":    "item {seq}: param{param} = {want}, the vehicle has {got}",
+	"mission_diff.count":    "{want} items, the vehicle has {got}",
+}
+
+// diffEs is diffEn in Spanish.
+var diffEs = map[string]string{
+	"mission_diff.command":  "elemento {seq}: comando {want}, el vehículo tiene {got}",
+	"mission_diff.position": "elemento {seq}: posición {want}, el vehículo tiene {got}",
+	"mission_diff.altitude": "elemento {seq}: altitud {want} m, el vehículo tiene {got} m",
+	"mission_diff.param":    "elemento {seq}: parámetro {param} = {want}, el vehículo tiene {got}",
+	"mission_diff.count":    "{want} elementos, el vehículo tiene {got}",
 }
 
 // cliEn is the English of the command-line tools.
