@@ -10,10 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/i18n"
 )
 
@@ -301,5 +303,77 @@ func TestHelpLangBinary(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The status table serve prints on the terminal is in the reader's
+// language; the codes it shows (modes, ids) stay as they are.
+func TestStatusTableLang(t *testing.T) {
+	drones := []fleet.DroneState{{ID: "halcon-1", LinkState: fleet.LinkStateUp, Mode: "AUTO", Armed: true, HasPosition: true,
+		Position: fleet.Position{Lat: 32.54801, Lon: -117.02932, RelAlt: 40}, Battery: fleet.Battery{RemainingPct: 87},
+		Mission: fleet.MissionStatus{State: fleet.MissionStateRunning, Items: 8, CurrentSeq: 3, Percent: 41.6, ETA: 95 * time.Second}},
+		{ID: "sysid-2", LinkState: fleet.LinkStateLost, Mode: "RTL", Mission: fleet.MissionStatus{State: fleet.MissionStateFinished}}}
+	for lang, want := range map[i18n.Lang][]string{
+		i18n.En: {"DRONE", "LINK", "BATT %", "MISSION", "up", "true", "running item 3/7 42% eta 1m35s", "lost", "false", "finished"},
+		i18n.Es: {"DRON", "ENLACE", "MISIÓN", "activo", "sí", "en curso elemento 3/7 42% llega en 1m35s", "perdido", "terminada"},
+	} {
+		var b strings.Builder
+		printStatus(&b, lang, slices.Clone(drones))
+		for _, w := range want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: no %q in\n%s", lang, w, b.String())
+			}
+		}
+	}
+}
+
+// demo's tokens and map addresses are printed in the reader's language,
+// the tokens and commands as they are.
+func TestDemoTokensLang(t *testing.T) {
+	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg.GRPC.Addr, cfg.HTTP.Addr, cfg.Lang = "127.0.0.1:0", "127.0.0.1:0", i18n.Es
+	srv := mustServer(t, cfg)
+	var b strings.Builder
+	if err := printDemoTokens(srv, &b); err != nil {
+		t.Fatal(err)
+	}
+	if err := demoTokens(context.Background(), srv, &b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, w := range []string{"API gRPC en 127.0.0.1:", "Tokens (se muestran una sola vez):", "  operador (joint-task-force): export CENTINELA_TOKEN=cnt_",
+		"Pruebe, como el operador:", " drones ls\n", "y como el administrador: centinela ctl --server 127.0.0.1:", "Mapa del operador: http://127.0.0.1:",
+		"  operador (joint-task-force): http://127.0.0.1:", "#token=cnt_", "  supervisor (solo lectura): http://"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("no %q in\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "Try") || strings.Contains(out, "Operator map") {
+		t.Errorf("English in\n%s", out)
+	}
+}
+
+// plan's text output and its usage errors are in the reader's language;
+// the planner's codes and check details stay as they are.
+func TestPlanOutputLang(t *testing.T) {
+	area := squareFile(t, 32.55, -117.06, 0.006)
+	args := []string{"plan", "--kind", "perimeter", "--area", area, "--home", "32.548,-117.0293", "--agency", "us-agency"}
+	out, errs, code := runCentinela(t, []string{"LANG=es_MX.UTF-8"}, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, w := range []string{"patrullaje perimeter de la agencia us-agency: 1 ruta(s)", "drone-1 salida 1:", "puntos de ruta", "batería", "llegada", "fase",
+		"comprobación allowed space  cumple: "} {
+		if !strings.Contains(out, w) {
+			t.Errorf("no %q in\n%s", w, out)
+		}
+	}
+	out, _, _ = runCentinela(t, nil, args...)
+	if !strings.Contains(out, "perimeter patrol for agency us-agency: 1 route(s)") || !strings.Contains(out, "check allowed space  passed: ") {
+		t.Errorf("English output\n%s", out)
+	}
+	_, errs, code = runCentinela(t, []string{"LANG=es_MX.UTF-8"}, "plan", "--kind", "perimeter")
+	if code != 2 || !strings.Contains(errs, "centinela plan: --home LAT,LON es obligatorio") {
+		t.Errorf("exit %d: %s", code, errs)
 	}
 }

@@ -106,6 +106,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	cfg.Serve.Lang = cl.lang
 	removeDB, err := cfg.Serve.Store.useTempDB()
 	if err != nil {
 		return err
@@ -123,7 +124,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if srv.GRPC != nil {
-		fmt.Fprintf(stdout, "The patrols: centinela ctl patrol ls --server %s (any token)\n", srv.GRPC.Address())
+		fmt.Fprintln(stdout, cl.t("demo.patrols", "addr", srv.GRPC.Address().String()))
 	}
 	swarms := []*sim.Swarm{srv.Swarm}
 	for k := 0; k < cfg.MX; k++ {

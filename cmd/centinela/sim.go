@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/centinela-gcs/centinela/sim"
@@ -51,24 +51,24 @@ func defaultSimConfig() simConfig {
 
 func (c *simConfig) validate() error {
 	if (c.Connect == "") == (c.Listen == "") {
-		return errors.New("give exactly one of --connect ENDPOINT and --listen ENDPOINT")
+		return msgErr("sim.connect_or_listen")
 	}
 	if c.Drones < 1 || c.Drones > 250 {
-		return fmt.Errorf("--drones %d: want 1..250", c.Drones)
+		return msgErr("cli.want", "flag", "--drones", "value", strconv.Itoa(c.Drones), "want", "1..250")
 	}
 	if c.SysIDBase < 1 || c.SysIDBase+c.Drones-1 > 254 {
-		return fmt.Errorf("--sysid-base %d: drones would get system ids outside 1..254", c.SysIDBase)
+		return msgErr("sim.bad_sysid_base", "value", strconv.Itoa(c.SysIDBase))
 	}
 	if c.Speedup <= 0 || c.Speedup > 1000 || math.IsNaN(c.Speedup) {
-		return fmt.Errorf("--speedup %g: want more than 0, at most 1000", c.Speedup)
+		return msgErr("cli.want_positive_max", "flag", "--speedup", "value", strconv.FormatFloat(c.Speedup, 'g', -1, 64), "max", "1000")
 	}
 	for name, p := range map[string]float64{"--loss-out": c.LossOut, "--loss-in": c.LossIn} {
 		if p < 0 || p > 100 || math.IsNaN(p) {
-			return fmt.Errorf("%s %g: want a percentage 0..100", name, p)
+			return msgErr("cli.want_percent", "flag", name, "value", strconv.FormatFloat(p, 'g', -1, 64))
 		}
 	}
 	if c.Drain <= 0 || math.IsNaN(c.Drain) {
-		return fmt.Errorf("--drain %g: want a positive factor", c.Drain)
+		return msgErr("cli.want_positive_factor", "flag", "--drain", "value", strconv.FormatFloat(c.Drain, 'g', -1, 64))
 	}
 	if c.Home != "" {
 		if _, err := parseHome(c.Home); err != nil {
@@ -182,7 +182,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer wait()
 	defer cancel()
 	for _, d := range swarm.Drones() {
-		fmt.Fprintf(stdout, "drone sysid %d on %s\n", d.SysID(), d.Addr())
+		fmt.Fprintln(stdout, cl.t("sim.drone", "sysid", strconv.Itoa(int(d.SysID())), "addr", d.Addr()))
 	}
 	<-ctx.Done()
 	return nil
