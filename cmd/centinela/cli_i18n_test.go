@@ -363,7 +363,7 @@ func TestPlanOutputLang(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, w := range []string{"patrullaje perimeter de la agencia us-agency: 1 ruta(s)", "drone-1 salida 1:", "puntos de ruta", "batería", "llegada", "fase",
-		"comprobación allowed space  cumple: "} {
+		"comprobación allowed space  cumple: los ", "comprobación endurance      cumple: ", " de vuelo = "} {
 		if !strings.Contains(out, w) {
 			t.Errorf("no %q in\n%s", w, out)
 		}

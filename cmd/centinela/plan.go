@@ -355,7 +355,7 @@ func checkLine(lang i18n.Lang, ch plan.Check) string {
 	if !ch.Passed {
 		result = i18n.T(lang, "plan.failed")
 	}
-	return i18n.T(lang, "plan.check", "name", fmt.Sprintf("%-14s", ch.Name), "result", result, "detail", ch.Detail)
+	return i18n.T(lang, "plan.check", "name", fmt.Sprintf("%-14s", ch.Name), "result", result, "detail", i18n.PlanCheck(lang, ch.Name, ch.Params, ch.Detail))
 }
 
 func writeRoutesGeoJSON(w io.Writer, res *plan.Result) error {

@@ -7,12 +7,12 @@ package i18n
 // merged into the catalogue at start.
 
 func init() {
-	for _, m := range []map[string]string{cliEn, diffEn} {
+	for _, m := range []map[string]string{cliEn, diffEn, checkEn} {
 		for k, v := range m {
 			en[k] = v
 		}
 	}
-	for _, m := range []map[string]string{cliEs, diffEs} {
+	for _, m := range []map[string]string{cliEs, diffEs, checkEs} {
 		for k, v := range m {
 			es[k] = v
 		}
@@ -179,4 +179,25 @@ var cliEs = map[string]string{
 	"token.bad_role":           "token create: --role {role}: se espera supervisor, operator o admin",
 	"token.no_agency":          "--agency {agency}: no existe esa agencia (incluidas: {builtin}, o una creada por un administrador)",
 	"token.stored":             "token {id} ({role}, agencia {agency}, {label}) guardado en {db}",
+}
+
+// checkEn says in English the result of a patrol plan's check, by its name
+// (spaces as underscores) with its parameters (geofence/plan.Check).
+var checkEn = map[string]string{
+	"plan_check.allowed_space": "every leg of {legs} in agency \"{agency}\"'s allowed space at {alt_m} m, inside the zones' altitude bands",
+	"plan_check.margin":        "at least {margin_m} m from the edges of the allowed space and every exclusion zone",
+	"plan_check.leg_length":    "longest leg {longest_m} m (limit {limit_m} m)",
+	"plan_check.turn_angle":    "sharpest turn {sharpest_deg}° (limit {limit_deg}°)",
+	"plan_check.endurance":     "{flight} of flight = {battery_pct} % of a {endurance} battery; {usable_pct} % usable ({charge_pct} % charge − {reserve_pct} % reserve)",
+	"plan_check.balance":       "flight times {from} to {to} across {drones} drones ({apart_pct} % apart, limit 10 %)",
+}
+
+// checkEs is checkEn in Spanish.
+var checkEs = map[string]string{
+	"plan_check.allowed_space": "los {legs} tramos dentro del espacio permitido de la agencia \"{agency}\" a {alt_m} m, dentro de las bandas de altitud de las zonas",
+	"plan_check.margin":        "al menos {margin_m} m de los bordes del espacio permitido y de cada zona de exclusión",
+	"plan_check.leg_length":    "tramo más largo {longest_m} m (límite {limit_m} m)",
+	"plan_check.turn_angle":    "giro más cerrado {sharpest_deg}° (límite {limit_deg}°)",
+	"plan_check.endurance":     "{flight} de vuelo = {battery_pct} % de una batería de {endurance}; {usable_pct} % utilizable ({charge_pct} % de carga − {reserve_pct} % de reserva)",
+	"plan_check.balance":       "tiempos de vuelo de {from} a {to} entre {drones} drones ({apart_pct} % de diferencia, límite 10 %)",
 }
