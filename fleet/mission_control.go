@@ -229,7 +229,7 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPl
 	d.mu.Lock()
 	m := &d.mission
 	changed := false
-	seq, why := -1, ""
+	seq, why := -1, MissionDiff{}
 	if m.hasPlan() {
 		seq, why = planDiff(m.items, items, m.ardupilot)
 	}

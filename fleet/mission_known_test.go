@@ -72,7 +72,7 @@ func TestKnownMissionDifferenceReported(t *testing.T) {
 	discover(t, f, v, ft.Copter(ft.Auto, true, ft.StatusActive))
 	f.Handle(v, fleet.MissionCurrent{Seq: 2, Total: 10, State: 3})
 	mm, _ := waitFor[fleet.MissionMismatch](ev, nil)
-	if mm.MissionID != "sysid-1-mstored" || mm.NewMissionID == "" || mm.NewMissionID == mm.MissionID || mm.Seq != 2 || mm.Detail == "" {
+	if mm.MissionID != "sysid-1-mstored" || mm.NewMissionID == "" || mm.NewMissionID == mm.MissionID || mm.Seq != 2 || mm.Detail.Code != fleet.DiffPosition || mm.Detail.Item != 2 {
 		t.Errorf("mismatch %+v", mm)
 	}
 	poll(t, "tracked under the new id", func() bool { return state(t, f, "sysid-1").Mission.MissionID == mm.NewMissionID })

@@ -21,6 +21,7 @@ import (
 
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
+	"github.com/centinela-gcs/centinela/fleet/i18n"
 	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/mavlink"
 	"github.com/centinela-gcs/centinela/proto"
@@ -79,6 +80,9 @@ type serveConfig struct {
 	Log logOptions
 	// Debug serves metrics and profiles (serve_metrics.go).
 	Debug debugConfig
+	// Lang is the language of what serve and demo print for people on
+	// the terminal (the status table, demo's tokens); logs stay English.
+	Lang i18n.Lang
 }
 
 func defaultServeConfig() serveConfig {
@@ -292,26 +296,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if path, err := defaultDBPath(); err == nil {
 		cfg.Store.DB = path
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	serveFlags(fs, &cfg)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela serve [flags]\n\n"+
-			"Runs the ground-control server: links to drones over MAVLink, keeps the fleet\n"+
-			"picture and commands it. Stops gracefully on SIGINT or SIGTERM.\n\n"+
-			"Example: centinela serve --mavlink udp:0.0.0.0:14550 --mavlink tcp:127.0.0.1:5760\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	log, err := cfg.Log.newLogger(stderr)
+	cl := newCmdLine("serve", args, stderr)
+	serveFlags(cl.fs, &cfg)
+	cl.usage("[flags]", "Runs the ground-control server: links to drones over MAVLink, keeps the fleet\n"+
+		"picture and commands it. Stops gracefully on SIGINT or SIGTERM.\n\n"+
+		"Example: centinela serve --mavlink udp:0.0.0.0:14550 --mavlink tcp:127.0.0.1:5760")
+	log, err := cl.parse(args, cfg.validate, &cfg.Log)
 	if err != nil {
 		return err
 	}
+	cfg.Lang = cl.lang
 	srv, err := startServer(cfg, log)
 	if err != nil {
 		return err
@@ -522,7 +516,7 @@ func (s *server) Run(ctx context.Context, stdout io.Writer) error {
 			s.log.Info("shutting down")
 			return nil
 		case <-tick:
-			printStatus(stdout, s.Fleet.Drones())
+			printStatus(stdout, s.cfg.Lang, s.Fleet.Drones())
 		}
 	}
 }
@@ -557,36 +551,52 @@ func (s *server) logEvents() {
 	}
 }
 
-// printStatus writes one line per drone.
-func printStatus(w io.Writer, drones []fleet.DroneState) {
+// printStatus writes one line per drone, in lang.
+func printStatus(w io.Writer, lang i18n.Lang, drones []fleet.DroneState) {
+	t := func(key string) string { return i18n.T(lang, key) }
+	state := func(code string) string {
+		if i18n.Has(i18n.En, "ctl.state."+code) {
+			return t("ctl.state." + code)
+		}
+		return code
+	}
 	sort.Slice(drones, func(i, j int) bool { return drones[i].ID < drones[j].ID })
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DRONE\tLINK\tMODE\tARMED\tLAT\tLON\tALT m\tSPEED m/s\tBATT %\tMISSION")
+	cols := []string{"drone", "link", "mode", "armed", "lat", "lon", "alt", "speed", "battery", "mission"}
+	for i, k := range cols {
+		cols[i] = t("ctl.col." + k)
+	}
+	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	for _, d := range drones {
 		lat, lon := "-", "-"
 		if d.HasPosition {
 			lat, lon = strconv.FormatFloat(d.Position.Lat, 'f', 5, 64), strconv.FormatFloat(d.Position.Lon, 'f', 5, 64)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\t%.1f\t%.1f\t%d\t%s\n", d.ID, d.LinkState, d.Mode, d.Armed,
-			lat, lon, d.Position.RelAlt, d.GroundSpeed, d.Battery.RemainingPct, missionSummary(d.Mission))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%s\n", d.ID, state(d.LinkState.String()), d.Mode, t("serve.armed."+strconv.FormatBool(d.Armed)),
+			lat, lon, d.Position.RelAlt, d.GroundSpeed, d.Battery.RemainingPct, missionSummary(lang, d.Mission))
 	}
 	tw.Flush()
 }
 
-// missionSummary is one short cell about a drone's mission: state, item
-// and progress.
-func missionSummary(m fleet.MissionStatus) string {
+// missionSummary is one short cell about a drone's mission, in lang:
+// state, item and progress.
+func missionSummary(lang i18n.Lang, m fleet.MissionStatus) string {
+	state := m.State.String()
+	if i18n.Has(i18n.En, "ctl.state."+state) {
+		state = i18n.T(lang, "ctl.state."+state)
+	}
 	switch m.State {
 	case fleet.MissionStateRunning, fleet.MissionStatePaused:
-		s := fmt.Sprintf("%s item %d/%d %.0f%%", m.State, m.CurrentSeq, m.Items-1, m.Percent)
+		s := i18n.T(lang, "serve.mission", "state", state, "seq", strconv.Itoa(m.CurrentSeq), "last", strconv.Itoa(m.Items-1),
+			"percent", strconv.FormatFloat(m.Percent, 'f', 0, 64))
 		if m.ETA >= 0 {
-			s += " eta " + m.ETA.Round(time.Second).String()
+			s += " " + i18n.T(lang, "serve.eta", "eta", m.ETA.Round(time.Second).String())
 		}
 		return s
 	case fleet.MissionStateNone:
 		return "-"
 	}
-	return m.State.String()
+	return state
 }
 
 // parseHome parses "LAT,LON,ALT" (degrees, degrees, metres AMSL).

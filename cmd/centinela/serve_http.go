@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/centinela-gcs/centinela/fleet/app"
+	"github.com/centinela-gcs/centinela/fleet/i18n"
 	"github.com/centinela-gcs/centinela/web"
 	"github.com/centinela-gcs/centinela/web/metrics"
 )
@@ -82,18 +83,18 @@ func demoTokens(ctx context.Context, s *server, stdout io.Writer) error {
 		}
 	}
 	slices.Sort(agencies)
-	fmt.Fprintf(stdout, "Operator map: %s\n", s.Web.URL())
+	fmt.Fprintln(stdout, i18n.T(s.cfg.Lang, "demo.map", "url", s.Web.URL()))
 	for _, ag := range agencies {
 		tok, _, err := s.App.CreateToken(ctx, admin, app.RoleOperator, ag, "demo-operator-"+ag)
 		if err != nil {
 			return fmt.Errorf("demo operator token: %w", err)
 		}
-		fmt.Fprintf(stdout, "  operator (%s): %s#token=%s\n", ag, s.Web.URL(), tok)
+		fmt.Fprintln(stdout, i18n.T(s.cfg.Lang, "demo.map_operator", "agency", ag, "url", s.Web.URL()+"#token="+tok))
 	}
 	sup, _, err := s.App.CreateToken(ctx, admin, app.RoleSupervisor, "", "demo-supervisor")
 	if err != nil {
 		return fmt.Errorf("demo supervisor token: %w", err)
 	}
-	fmt.Fprintf(stdout, "  supervisor (read-only): %s#token=%s\n", s.Web.URL(), sup)
+	fmt.Fprintln(stdout, i18n.T(s.cfg.Lang, "demo.map_supervisor", "url", s.Web.URL()+"#token="+sup))
 	return nil
 }

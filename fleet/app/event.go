@@ -177,7 +177,13 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 		p["mission_id"], p["reason"], p["mode"], p["seq"] = e.MissionID, string(e.Reason), e.Mode, strconv.Itoa(e.Seq)
 	case fleet.MissionMismatch:
 		r.Kind, r.At, r.Severity = KindMissionMismatch, e.At, SevWarning
-		p["mission_id"], p["new_mission_id"], p["seq"], p["detail"] = e.MissionID, e.NewMissionID, strconv.Itoa(e.Seq), e.Detail
+		p["mission_id"], p["new_mission_id"], p["seq"] = e.MissionID, e.NewMissionID, strconv.Itoa(e.Seq)
+		if d := e.Detail; d.Code != "" {
+			p["diff"], p["want"], p["got"] = string(d.Code), d.Want, d.Got
+			if d.Code == fleet.DiffParam {
+				p["param"] = strconv.Itoa(d.Param)
+			}
+		}
 	case fleet.ZoneStateChanged:
 		r.At, r.Agency = e.At, e.Agency
 		switch {

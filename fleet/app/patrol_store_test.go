@@ -105,7 +105,7 @@ func TestPatrolsSurviveRestart(t *testing.T) {
 	// The vehicle turns out to hold another plan (a re-sync after the
 	// restart): the patrol ends, saying so, and stays readable after
 	// another restart.
-	e.f.Publish(fleet.MissionMismatch{DroneID: "us-1", At: e.c.Now(), MissionID: flying[0].MissionID, NewMissionID: "us-1-mother", Seq: 2, Detail: "item 2 differs"})
+	e.f.Publish(fleet.MissionMismatch{DroneID: "us-1", At: e.c.Now(), MissionID: flying[0].MissionID, NewMissionID: "us-1-mother", Seq: 2, Detail: fleet.MissionDiff{Code: fleet.DiffCommand, Item: 2, Want: "16", Got: "21"}})
 	poll("patrol interrupted", func() bool {
 		p, _ := e.s.GetPatrol(c, op, flying[0].ID)
 		return p.State == app.PatrolInterrupted
