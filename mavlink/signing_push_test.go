@@ -30,6 +30,7 @@ type rawVehicle struct {
 	signedBy map[int]int // key index (-1 unsigned, -2 unknown) → frames
 	setups   []*common.MessageSetupSigning
 	setupKey []int // the key index that signed each setup
+	maxTS    uint64
 	done     chan struct{}
 }
 
@@ -81,6 +82,9 @@ func (v *rawVehicle) read() {
 			}
 			v.mu.Lock()
 			v.signedBy[by]++
+			if by >= 0 {
+				v.maxTS = max(v.maxTS, f.SignatureTimestamp)
+			}
 			if raw := f.Message.(*message.MessageRaw); raw.ID == 256 {
 				if m, err := v.drw.GetMessage(256).Read(raw, true); err == nil {
 					v.setups = append(v.setups, m.(*common.MessageSetupSigning))
@@ -223,4 +227,10 @@ func TestSigningKeyPushUnsignedLink(t *testing.T) {
 	offset.Store(int64(2 * time.Second))
 	veh.conn.Write(plain.encode(t, vehicleHB()))
 	waitFor(t, 2*time.Second, "unsigned refused after the grace period", func() bool { return tr.Stats().Unsigned == 1 })
+}
+
+func (v *rawVehicle) newestTS() uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.maxTS
 }

@@ -5,13 +5,16 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3"
+	"github.com/bluenviron/gomavlib/v3/pkg/dialect"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
+	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
 	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -193,4 +196,72 @@ func TestE2EKeyPushRotateLive(t *testing.T) {
 		t.Fatalf("keys push: %v %q", err, out)
 	}
 	signedWith("still signed with the stored key", k2)
+}
+
+// A signed frame recorded off the air and replayed to the server after it
+// restarted on the same file is refused and counted: the newest timestamp
+// of each system id outlives the restart. A fresh frame with the same key
+// is accepted.
+func TestE2ESignedReplayAfterRestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "centinela.db")
+	key, err := fleet.ParseSigningKey(testKeyHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func() *server {
+		cfg := testServeConfig("udp:127.0.0.1:0")
+		cfg.Store.DB = db
+		cfg.Signing.Keys = []string{"7=" + testKeyHex}
+		return mustServer(t, cfg)
+	}
+	// A vehicle's signed heartbeats, as a radio would carry them.
+	drw, err := dialect.NewReadWriter(ardupilotmega.Dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := &frame.Writer{ByteWriter: &buf, DialectRW: drw, OutVersion: frame.V2, OutSystemID: 7, OutComponentID: 1, OutKey: frame.NewV2Key(key[:])}
+	if err := w.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	heartbeat := func() []byte {
+		buf.Reset()
+		if err := w.WriteMessage(&common.MessageHeartbeat{Type: 2, Autopilot: 3, SystemStatus: 3, MavlinkVersion: 3}); err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Clone(buf.Bytes())
+	}
+	send := func(srv *server, b []byte) {
+		t.Helper()
+		c, err := net.DialUDP("udp", nil, srv.MAVLinkAddr(0).(*net.UDPAddr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	srv := start()
+	recorded := heartbeat()
+	send(srv, recorded)
+	eventually(t, 5*time.Second, "sysid-7 heard signed", func() bool {
+		d, err := srv.Fleet.Drone("sysid-7")
+		return err == nil && d.Signed
+	})
+	send(srv, heartbeat())
+	srv.Close()
+
+	srv2 := start()
+	send(srv2, recorded)
+	eventually(t, 3*time.Second, "the replay refused and counted", func() bool { return srv2.Transport.Stats().Replays == 1 })
+	if _, err := srv2.Fleet.Drone("sysid-7"); err == nil {
+		t.Fatal("the replayed heartbeat made a drone")
+	}
+	send(srv2, heartbeat())
+	eventually(t, 3*time.Second, "a fresh signed heartbeat accepted", func() bool {
+		d, err := srv2.Fleet.Drone("sysid-7")
+		return err == nil && d.Signed
+	})
 }
