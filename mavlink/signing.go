@@ -32,9 +32,16 @@ import (
 //     to the fleet as a fleet.SecurityNotice once a second. A replay is a
 //     timestamp older than the newest of its stream (system, component and
 //     link id), the same timestamp with a sequence number already seen, or,
-//     for a stream not heard before, a timestamp more than a minute old;
+//     for a stream not heard before, a timestamp more than a minute old or
+//     not newer than the newest accepted from its system id (kept across
+//     restarts with SigningMarks: see "Replays across a restart" in
+//     signing_marks.go);
 //   - marks the vehicle's heartbeats Signed, so the fleet knows a claimant
 //     signed with the same key is the same vehicle.
+//
+// A live link's key can change: pushed to the vehicle with SETUP_SIGNING or
+// switched at once, the old key accepted for SigningGrace (see "Changing a
+// link's key" in signing_link.go).
 //
 // Signatures are checked on the message as gomavlib decoded it, encoded
 // again: a sender that does not truncate a MAVLink 2 payload's trailing
