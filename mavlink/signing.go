@@ -157,6 +157,9 @@ func (t *Transport) checkSigned(ch *gomavlib.Channel, fr frame.Frame, l *link) (
 		t.frameSigned = kind == ""
 		return k, kind
 	}
+	if !l.sig.keyed.Load() {
+		return nil, "" // an unsigned link
+	}
 	now := t.Now()
 	a := l.sig.accepts(now)
 	if a.unsigned && a.keys == [3]*frame.V2Key{} {
@@ -168,8 +171,11 @@ func (t *Transport) checkSigned(ch *gomavlib.Channel, fr frame.Frame, l *link) (
 	}
 	t.frameSigned = matched != nil
 	if l.sig.heardWith(matched, now, t.signingGrace()) {
-		t.signedBySys[fr.GetSystemID()] = l
 		l.log.Info("vehicle heard with the pushed signing key")
+	}
+	if _, ok := t.signedBySys[fr.GetSystemID()]; !ok && matched != nil {
+		// A link that became signed (a push, a switch) while up.
+		t.signedBySys[fr.GetSystemID()] = l
 	}
 	return nil, ""
 }

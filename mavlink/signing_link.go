@@ -3,6 +3,7 @@ package mavlink
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
@@ -47,6 +48,10 @@ const (
 // concurrent use: send reads the key on any goroutine, the event goroutine
 // verifies and promotes, SetSigningKey runs on its caller's.
 type linkSigning struct {
+	// keyed is set once the link has or is pushed a key: an unsigned link's
+	// frames skip the lock.
+	keyed atomic.Bool
+
 	mu sync.Mutex
 	// cur signs what the link sends and is accepted (nil: unsigned link).
 	cur *frame.V2Key
@@ -61,10 +66,16 @@ type linkSigning struct {
 }
 
 // init sets the key a new link is heard with, before it is shared.
-func (s *linkSigning) init(k *frame.V2Key) { s.cur = k }
+func (s *linkSigning) init(k *frame.V2Key) {
+	s.cur = k
+	s.keyed.Store(k != nil)
+}
 
 // out returns the key to sign with, or nil.
 func (s *linkSigning) out() *frame.V2Key {
+	if !s.keyed.Load() {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cur
@@ -121,6 +132,7 @@ func (s *linkSigning) switchLocked(k *frame.V2Key, now time.Time, grace time.Dur
 	}
 	s.old, s.oldUnsigned, s.oldUntil = s.cur, s.cur == nil, now.Add(grace)
 	s.cur = k
+	s.keyed.Store(true)
 }
 
 // beginPush records k as the key being pushed; false if a push runs.
@@ -132,6 +144,7 @@ func (s *linkSigning) beginPush(k *frame.V2Key) (<-chan struct{}, bool) {
 	}
 	s.next = k
 	s.heard = make(chan struct{})
+	s.keyed.Store(true)
 	return s.heard, true
 }
 
