@@ -47,6 +47,8 @@ func (v *vehicle) forMe(sys, comp uint8) bool {
 // handle processes one message from the link.
 func (v *vehicle) handle(sysid, compid uint8, msg message.Message) {
 	switch m := msg.(type) {
+	case *common.MessageSetupSigning:
+		v.setupSigning(m)
 	case *common.MessageHeartbeat:
 		if sysid == uint8(v.p.get("MAV_GCS_SYSID")) {
 			v.gcsHeartbeat()

@@ -440,6 +440,10 @@ func (s *server) start() error {
 	if keys != nil {
 		s.Transport.Keys = keys
 	}
+	if s.store != nil {
+		// Replay marks outlive a restart (docs/SECURITY.md).
+		s.Transport.SigningMarks = s.store.DB
+	}
 	if err := s.Transport.Initialize(); err != nil {
 		return fmt.Errorf("start mavlink: %w", err)
 	}
