@@ -148,6 +148,9 @@ type benchResult struct {
 	WSClosed     int     `json:"ws_clients_closed"`
 	WSDropped    uint64  `json:"ws_dropped"`
 	WSSlowClosed uint64  `json:"ws_slow_closed"`
+	// WSClientCores is the CPU the WebSocket clients' readers used, in
+	// cores, taken out of the server's CPU.
+	WSClientCores float64 `json:"ws_client_cores"`
 	// GRPCSamples counts the telemetry stream's samples in the window.
 	GRPCSamples uint64 `json:"grpc_samples"`
 	// The recorder (bbolt): points committed and dropped in the window,
@@ -349,7 +352,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	type snap struct {
 		frames, lost, parse, missed uint64
 		sock                        udpSocketStats
-		cpu, simCPU                 time.Duration
+		cpu, simCPU, wsCPU          time.Duration
 		checks                      uint64
 		checkTime                   time.Duration
 		web                         web.Stats
@@ -361,7 +364,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 		st, tr, fs, zw := srv.Transport.Stats(), srv.Transport.Traffic(), srv.Fleet.Stats(), srv.Watch.Stats()
 		ws, rs := benchServerStats(srv)
 		return snap{frames: st.Frames, lost: tr.FramesLost, parse: st.ParseErrors, missed: fs.SubscriptionMissed,
-			sock: readUDPSocketStats(ports), cpu: processCPU(), simCPU: fleetSims.cpu(),
+			sock: readUDPSocketStats(ports), cpu: processCPU(), simCPU: fleetSims.cpu(), wsCPU: load.wsCPU(),
 			checks: zw.Checks, checkTime: zw.CheckTime, web: ws, rec: rs, grpc: load.grpcSamples.Load(), at: time.Now()}
 	}
 	probe.reset()
@@ -390,7 +393,10 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	res.BusMissed = b.missed - a.missed
 	res.FramesLost = res.LostSocket + res.LostSeq
 	res.ParseErrors = b.parse - a.parse
-	serverCPU := b.cpu - a.cpu
+	// The WebSocket clients' readers run in this process on threads of
+	// their own: their CPU is not the server's.
+	res.WSClientCores = (b.wsCPU - a.wsCPU).Seconds() / dt
+	serverCPU := b.cpu - a.cpu - (b.wsCPU - a.wsCPU)
 	if res.Frames > 0 {
 		res.ServerCPUUs = float64(serverCPU.Microseconds()) / float64(res.Frames)
 		res.SimCPUUs = float64((b.simCPU - a.simCPU).Microseconds()) / float64(res.Frames)
@@ -894,8 +900,8 @@ func printBench(w io.Writer, r benchResult) {
 	lat("latency to bus", r.Bus)
 	if r.WSClients > 0 {
 		lat("latency to WebSocket", r.WS)
-		row("WebSocket clients", "%d: %d messages, %d drone states, %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d",
-			r.WSClients, r.WSMessages, r.WSStates, r.WSMiB, r.WSDronesMin, r.WSClosed, r.WSDropped, r.WSSlowClosed)
+		row("WebSocket clients", "%d: %d messages, %d drone states, %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d; clients' reading %.2f cores (not counted as the server's)",
+			r.WSClients, r.WSMessages, r.WSStates, r.WSMiB, r.WSDronesMin, r.WSClosed, r.WSDropped, r.WSSlowClosed, r.WSClientCores)
 	}
 	if r.GRPC.Samples > 0 || r.GRPCSamples > 0 {
 		lat("latency to gRPC", r.GRPC)
@@ -917,20 +923,21 @@ func discoveredNote(r benchResult) string {
 
 // printBenchMarkdown prints results as a Markdown table.
 func printBenchMarkdown(w io.Writer, rs []benchResult) {
-	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | bus p50 / p99 / max ms | WS p50 / p99 / max ms | WS msgs / skipped / dropped / slow closed | gRPC samples | recorded / dropped | server KiB/drone | breach µs |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | bus p50 / p99 / max ms | WS p50 / p99 / max ms | WS msgs / skipped / dropped / slow closed | WS clients' cores | gRPC samples | recorded / dropped | server KiB/drone | breach µs |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
-		wsLat, wsCnt := "–", "–"
+		wsLat, wsCnt, wsCPU := "–", "–", "–"
 		if r.WSClients > 0 {
 			wsLat = fmt.Sprintf("%.1f / %.1f / %.1f", r.WS.P50ms, r.WS.P99ms, r.WS.MaxMs)
 			wsCnt = fmt.Sprintf("%d / %d / %d / %d", r.WSMessages, r.WS.Skipped, r.WSDropped, r.WSSlowClosed)
+			wsCPU = fmt.Sprintf("%.2f", r.WSClientCores)
 		}
-		fmt.Fprintf(w, "| %d | %d | %.0f | %d / %d | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f | %.1f / %.1f / %.1f | %s | %s | %d | %d / %d | %.0f | %.2f |\n",
+		fmt.Fprintf(w, "| %d | %d | %.0f | %d / %d | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f | %.1f / %.1f / %.1f | %s | %s | %s | %d | %d / %d | %.0f | %.2f |\n",
 			r.Drones, r.Discovered, r.FramesPerS, r.LostSocket, r.LostSeq, r.ServerCPUUs, r.ServerCores, r.FloorUs, r.OverFloor,
-			r.SimCPUUs, r.SimCores, r.SimMemKiB, r.Bus.P50ms, r.Bus.P99ms, r.Bus.MaxMs, wsLat, wsCnt, r.GRPCSamples,
+			r.SimCPUUs, r.SimCores, r.SimMemKiB, r.Bus.P50ms, r.Bus.P99ms, r.Bus.MaxMs, wsLat, wsCnt, wsCPU, r.GRPCSamples,
 			r.RecPoints, r.RecDropped, r.RSSPerDroneKiB, r.ZoneCheckUs)
 	}
 	if len(rs) > 0 {
-		fmt.Fprintf(w, "\nMachine: %s. WebSocket clients: %d, each watching every drone.\n", rs[0].Machine, rs[0].WSClients)
+		fmt.Fprintf(w, "\nMachine: %s. WebSocket clients: %d, each watching every drone (their reading threads' CPU, \"WS clients' cores\", is not counted as the server's).\n", rs[0].Machine, rs[0].WSClients)
 	}
 }

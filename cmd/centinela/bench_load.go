@@ -84,7 +84,7 @@ func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server, probe *la
 	}
 	for i := range cfg.WSClients {
 		last := new(int)
-		c := &wsload.Client{URL: srv.Web.URL(), Token: token, Probe: probe.id,
+		c := &wsload.Client{URL: srv.Web.URL(), Token: token, Probe: probe.id, OwnThread: true,
 			OnProbe: func(lat float64, at time.Time) { probe.record(&probe.ws, last, lat, at) }}
 		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		err := c.Dial(dctx)
@@ -131,6 +131,17 @@ func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server, probe *la
 		}()
 	}
 	return l, nil
+}
+
+// wsCPU returns the CPU time the WebSocket clients' readers used so far
+// (each on a thread of its own): the bench's process runs them, and they
+// are not the server.
+func (l *benchLoad) wsCPU() time.Duration {
+	var d time.Duration
+	for _, c := range l.ws {
+		d += c.CPU()
+	}
+	return d
 }
 
 // wsStats sums the WebSocket clients' counts; minDrones is the fewest

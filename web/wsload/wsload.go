@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,12 +36,17 @@ type Client struct {
 	// latitude of every state of Probe with a position and the time its
 	// message arrived (optional). It must not block.
 	OnProbe func(lat float64, at time.Time)
+	// OwnThread runs the reader on an OS thread of its own, so that CPU
+	// can report what reading costs (a bench subtracts it from the
+	// server's process; Linux only, elsewhere CPU is 0).
+	OwnThread bool
 
 	conn *websocket.Conn
 	done chan struct{}
 	once sync.Once
 
 	messages, states, bytes atomic.Uint64
+	tid, cpu                atomic.Int64 // the reader's thread, its CPU time last read
 
 	mu     sync.Mutex
 	seen   map[string]bool // drones received with a position
@@ -107,6 +113,13 @@ func (c *Client) Dial(ctx context.Context) error {
 // read counts messages until the connection ends.
 func (c *Client) read() {
 	defer close(c.done)
+	if c.OwnThread {
+		// Never unlocked: the thread ends with the reader, after its last
+		// CPU time is kept.
+		runtime.LockOSThread()
+		c.tid.Store(int64(gettid()))
+		defer c.CPU()
+	}
 	for {
 		_, msg, err := c.conn.ReadMessage()
 		at := time.Now()
@@ -188,6 +201,17 @@ func (c *Client) Stats() Stats {
 	defer c.mu.Unlock()
 	return Stats{Messages: c.messages.Load(), States: c.states.Load(), Bytes: c.bytes.Load(),
 		Drones: len(c.seen), Closed: c.closed}
+}
+
+// CPU returns the CPU time of the reader's thread so far (0 without
+// OwnThread; after the reader ended, its last figure).
+func (c *Client) CPU() time.Duration {
+	if tid := c.tid.Load(); tid > 0 {
+		if d := threadCPU(int(tid)); int64(d) > c.cpu.Load() {
+			c.cpu.Store(int64(d))
+		}
+	}
+	return time.Duration(c.cpu.Load())
 }
 
 // Seen reports whether the client received a position of drone id.
