@@ -71,8 +71,21 @@ func defaultBenchConfig() benchConfig {
 		GRPCStream: true, Record: true, Log: logOptions{Level: "error", Format: "text"}}
 }
 
-// simGroup is the most drones one "centinela sim" (one sim.Swarm) runs.
-const simGroup = 250
+// simGroup is the most drones one "centinela sim" (one sim.Swarm) runs;
+// groupsPerEndpoint groups send to each of the server's UDP endpoints, so
+// that an endpoint has at most 500 drones and the probe, under the
+// transport's bound of peers per endpoint (mavlink.DefaultMaxPeers, 512).
+const (
+	simGroup          = 250
+	groupsPerEndpoint = 2
+)
+
+// benchEndpoints is how many UDP endpoints the server listens on for n
+// drones.
+func benchEndpoints(n int) int {
+	groups := (n + simGroup - 1) / simGroup
+	return max(1, (groups+groupsPerEndpoint-1)/groupsPerEndpoint)
+}
 
 func (c *benchConfig) validate() error {
 	switch {
@@ -262,7 +275,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // problems lists what makes a run fail: drones not discovered, frames
-// lost, WebSocket clients closed by the server, recording stopped.
+// lost, a WebSocket client that did not receive every drone's position or
+// was closed by the server, recording stopped.
 func (r benchResult) problems() []string {
 	var p []string
 	if r.Discovered < r.Drones {
@@ -270,6 +284,9 @@ func (r benchResult) problems() []string {
 	}
 	if r.FramesLost > 0 {
 		p = append(p, fmt.Sprintf("%d frames lost (socket %d, sequence gaps %d)", r.FramesLost, r.LostSocket, r.LostSeq))
+	}
+	if r.WSClients > 0 && r.WSDronesMin < r.Drones+1 {
+		p = append(p, fmt.Sprintf("a WebSocket client received positions of only %d of the %d drones (the probe included)", r.WSDronesMin, r.Drones+1))
 	}
 	if r.WSClosed > 0 {
 		p = append(p, fmt.Sprintf("%d of %d WebSocket clients closed by the server", r.WSClosed, r.WSClients))
@@ -303,11 +320,17 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 			srv.Close()
 		}
 	}()
-	addr := srv.MAVLinkAddr(0).String()
-	ports := udpPorts([]net.Addr{srv.MAVLinkAddr(0)})
+	var addrs []string
+	var udp []net.Addr
+	for i := range benchEndpoints(cfg.Drones) {
+		addrs = append(addrs, srv.MAVLinkAddr(i).String())
+		udp = append(udp, srv.MAVLinkAddr(i))
+	}
+	addr := addrs[0]
+	ports := udpPorts(udp)
 
 	// The simulated fleet.
-	fleetSims, err := startBenchFleet(cfg, addr, log)
+	fleetSims, err := startBenchFleet(cfg, addrs, log)
 	if err != nil {
 		return res, err
 	}
@@ -467,10 +490,13 @@ type benchFleet struct {
 	once   sync.Once
 }
 
-func startBenchFleet(cfg benchConfig, addr string, log *slog.Logger) (*benchFleet, error) {
+// startBenchFleet starts the simulated drones, two groups of simGroup to
+// each of the server's UDP endpoints addrs.
+func startBenchFleet(cfg benchConfig, addrs []string, log *slog.Logger) (*benchFleet, error) {
 	f := &benchFleet{}
 	for g := 0; g*simGroup < cfg.Drones; g++ {
 		n := min(simGroup, cfg.Drones-g*simGroup)
+		addr := addrs[(g/groupsPerEndpoint)%len(addrs)]
 		if cfg.SimProcess {
 			exe, err := os.Executable()
 			if err != nil {

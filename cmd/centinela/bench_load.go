@@ -20,13 +20,16 @@ import (
 	"github.com/centinela-gcs/centinela/web/wsload"
 )
 
-// benchServeConfig is the server a bench runs: MAVLink on a loopback UDP
-// port, breach warnings only, and, as the bench asks, the operator map's
+// benchServeConfig is the server a bench runs: MAVLink on loopback UDP
+// ports (one per 500 drones, benchEndpoints), breach warnings only, and, as the bench asks, the operator map's
 // HTTP/WebSocket server and the gRPC API on loopback ports and a bbolt
 // database in dir. All of the bench's server configuration is here.
 func benchServeConfig(cfg benchConfig, dir string) serveConfig {
 	scfg := defaultServeConfig()
-	scfg.MAVLink = []string{"udp:127.0.0.1:0"}
+	scfg.MAVLink = nil
+	for range benchEndpoints(cfg.Drones) {
+		scfg.MAVLink = append(scfg.MAVLink, "udp:127.0.0.1:0")
+	}
 	scfg.StreamHz = cfg.StreamHz
 	scfg.PositionHz = cfg.Rate
 	scfg.BreachAction = string(fleet.ZoneWarn)

@@ -142,7 +142,8 @@ func TestBenchProblems(t *testing.T) {
 	for name, r := range map[string]benchResult{
 		"undiscovered": {Drones: 300, Discovered: 250},
 		"lost":         {Drones: 3, Discovered: 3, FramesLost: 2, LostSocket: 2},
-		"ws closed":    {Drones: 3, Discovered: 3, WSClients: 4, WSClosed: 1},
+		"ws closed":    {Drones: 3, Discovered: 3, WSClients: 4, WSDronesMin: 4, WSClosed: 1},
+		"ws unseen":    {Drones: 3, Discovered: 3, WSClients: 4, WSDronesMin: 3},
 		"rec stopped":  {Drones: 3, Discovered: 3, RecStopped: true},
 	} {
 		if p := r.problems(); len(p) != 1 {
