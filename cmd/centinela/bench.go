@@ -46,8 +46,8 @@ type benchConfig struct {
 	// Record records the fleet's history to a bbolt database in a
 	// temporary directory.
 	Record bool
-	// AllowLoss reports, without failing, a run that did not discover
-	// every drone or lost frames.
+	// AllowLoss reports, without failing, a run with problems
+	// (benchResult.problems: drones not discovered, frames lost, …).
 	AllowLoss bool
 	// Duration is the measured window, after the warm-up.
 	Duration time.Duration
@@ -192,7 +192,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.WSClients, "ws-clients", cfg.WSClients, "WebSocket clients of the operator map watching every drone (0: no web server); latency is then measured to them")
 	fs.BoolVar(&cfg.GRPCStream, "grpc-stream", cfg.GRPCStream, "open one gRPC telemetry stream of every drone's position")
 	fs.BoolVar(&cfg.Record, "record", cfg.Record, "record the fleet's history to a bbolt database in a temporary directory")
-	fs.BoolVar(&cfg.AllowLoss, "allow-loss", cfg.AllowLoss, "report a run that did not discover every drone or lost frames without failing (exit status 0)")
+	fs.BoolVar(&cfg.AllowLoss, "allow-loss", cfg.AllowLoss, "exit 0 even when a run did not discover every drone, lost frames, had a WebSocket client miss a drone or be closed, or stopped recording")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured window, after the warm-up")
 	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "longest wait for the drones to be discovered and streaming")
 	fs.BoolVar(&cfg.SimProcess, "sim-process", cfg.SimProcess, "run the simulated drones in child 'centinela sim' processes, so their CPU is not the server's")

@@ -148,6 +148,10 @@ var (
 	posMark        = []byte(`"has_position":true,"lat":`)
 )
 
+// maxSeen bounds the drone ids a client remembers (the server tracks at
+// most a few thousand drones).
+const maxSeen = 1 << 16
+
 // take counts one message's drone states and times the probe's.
 func (c *Client) take(msg []byte, at time.Time) {
 	if !bytes.HasPrefix(msg, statesPrefix) && !bytes.HasPrefix(msg, snapshotPrefix) {
@@ -177,7 +181,7 @@ func (c *Client) take(msg []byte, at time.Time) {
 			continue
 		}
 		c.mu.Lock()
-		if !c.seen[string(id)] {
+		if !c.seen[string(id)] && len(c.seen) < maxSeen {
 			c.seen[string(id)] = true
 		}
 		c.mu.Unlock()
