@@ -16,9 +16,9 @@ import (
 
 // Connection guard
 //
-// Every network connection the transport reads (a TCP connection, a UDP
-// peer read as a stream) passes through a guardConn before gomavlib sees
-// its bytes. The guard follows MAVLink framing, enough to:
+// Every connection the transport reads (a TCP connection, a serial port, a
+// UDP peer) passes through a guardConn before gomavlib sees its bytes. The
+// guard follows MAVLink framing, enough to:
 //
 //   - drop bytes outside frames (junk) before gomavlib turns each one into
 //     a parse-error event: lines of plain text (ArduPilot SITL's boot
