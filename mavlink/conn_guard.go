@@ -235,9 +235,9 @@ func (c *guardConn) allowBytes(n int, now time.Time) bool {
 // datagram filters one UDP datagram into buf and returns the frame bytes.
 // Frames do not span datagrams: the start of a frame cut short at the end
 // is junk (its bytes already in the output fail to parse).
-func (c *guardConn) datagram(b, buf []byte) []byte {
+func (c *guardConn) datagram(b, buf []byte, now time.Time) []byte {
 	c.out = buf[:0]
-	c.filter(b)
+	c.filterAt(b, now)
 	if c.need == 0 && c.fn > 0 {
 		c.g.stats.junkBytes.Add(uint64(c.fn))
 		c.g.stats.parseErrors.Add(uint64(c.fn))
@@ -250,8 +250,11 @@ func (c *guardConn) datagram(b, buf []byte) []byte {
 
 // filter moves the bytes of in that belong to frames to out; junk is
 // counted and dropped. A header is held in frame until it is known good.
-func (c *guardConn) filter(in []byte) {
-	c.now = time.Now()
+func (c *guardConn) filter(in []byte) { c.filterAt(in, time.Now()) }
+
+// filterAt is filter for bytes read at now.
+func (c *guardConn) filterAt(in []byte, now time.Time) {
+	c.now = now
 	junk, binary := 0, 0
 	for _, b := range in {
 		if c.need == 0 {

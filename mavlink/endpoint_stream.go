@@ -203,7 +203,7 @@ func (t *Transport) runUDPOut(st *endpointState, idx int, conn *net.UDPConn) {
 		t.mu.Lock()
 		ch.lastIn = now
 		if gc.allowBytes(n, now) {
-			fr.parse(t, ch, gc.datagram(buf[:n], out))
+			fr.parse(t, ch, gc.datagram(buf[:n], out, now))
 		}
 		t.mu.Unlock()
 	}

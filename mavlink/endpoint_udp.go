@@ -145,7 +145,7 @@ func (u *udpListener) datagram(ap netip.AddrPort, b []byte, now time.Time) {
 	if !ch.gc.allowBytes(len(b), now) {
 		return
 	}
-	u.fr.parse(t, ch, ch.gc.datagram(b, u.out))
+	u.fr.parse(t, ch, ch.gc.datagram(b, u.out, now))
 }
 
 // newPeer admits a new source, or returns nil if the listener refuses it.

@@ -2,9 +2,11 @@ package mavlink
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/netip"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +140,49 @@ func TestGoroutinesPerLink(t *testing.T) {
 			t.Logf("%d goroutines for %d links", got, vehicles)
 			if got > c.perLink*vehicles+2 {
 				t.Errorf("%d more goroutines for %d links, want at most %d per link", got, vehicles, c.perLink)
+			}
+		})
+	}
+}
+
+// A UDP listener on every interface (a dual-stack socket) or on IPv6 names
+// its IPv4 peers as an IPv4 listener does and answers them on the same
+// socket: the transport's heartbeat reaches the vehicle.
+func TestUDPListenerAddressFamilies(t *testing.T) {
+	for _, c := range []struct{ listen, dial string }{
+		{"udp:0.0.0.0:0", "127.0.0.1"},
+		{"udp:[::1]:0", "::1"},
+	} {
+		t.Run(c.listen, func(t *testing.T) {
+			if c.dial == "::1" {
+				if ln, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback}); err != nil {
+					t.Skipf("no IPv6 loopback: %v", err)
+				} else {
+					ln.Close()
+				}
+			}
+			rec := newRecorder()
+			tr := testTransport(t, c.listen, rec)
+			port := tr.Addrs()[0].(*net.UDPAddr).Port
+			conn, err := net.Dial("udp", net.JoinHostPort(c.dial, fmt.Sprint(port)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.Write(newFrameEncoder(t, 3, 1).encode(t, vehicleHB()))
+			waitFor(t, 3*time.Second, "the vehicle linked", func() bool { return rec.vehicle(3) != nil })
+			want := "/" + conn.LocalAddr().String()
+			if got := rec.vehicle(3).Key().Link; !strings.HasSuffix(got, want) {
+				t.Errorf("link %q, want one ending in %q", got, want)
+			}
+			conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+			buf := make([]byte, 512)
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatalf("no heartbeat from the transport: %v", err)
+			}
+			if n < 12 || buf[0] != magicV2 || buf[5] != DefaultSysID || buf[7] != 0 {
+				t.Errorf("got % x, want a MAVLink 2 HEARTBEAT from sysid %d", buf[:n], DefaultSysID)
 			}
 		})
 	}

@@ -377,17 +377,18 @@ func (t *Transport) Initialize() error {
 	}
 	nTCP, nOut := 0, 0
 	for i, st := range t.endpoints {
-		t.wg.Add(1)
 		switch st.ep.Kind {
-		case EndpointUDP:
-			t.wg.Done()
+		case EndpointUDP: // started above
 		case EndpointTCPIn:
+			t.wg.Add(1)
 			go t.serveTCP(st, i, tcpLns[nTCP])
 			nTCP++
 		case EndpointUDPOut:
+			t.wg.Add(1)
 			go t.runUDPOut(st, i, udpOuts[nOut])
 			nOut++
 		default: // tcp, serial
+			t.wg.Add(1)
 			go t.runClient(st, i)
 		}
 	}
