@@ -125,21 +125,15 @@ func TestGoroutinesPerLink(t *testing.T) {
 			base := runtime.NumGoroutine()
 			const vehicles = 60
 			network := c.name
-			// The heartbeats are encoded first: an encoder takes long to
-			// make under -race, longer than the test's link timeout.
-			hbs := make([][]byte, vehicles)
-			for i := range hbs {
-				hbs[i] = newFrameEncoder(t, uint8(i+1), 1).encode(t, vehicleHB())
-			}
-			var conns []net.Conn
-			for _, hb := range hbs {
+			enc := newFrameEncoder(t, 1, 1) // one dialect for all: slow to make under -race
+			for sys := 1; sys <= vehicles; sys++ {
 				conn, err := net.Dial(network, tr.Addrs()[0].String())
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer conn.Close()
-				conns = append(conns, conn)
-				conn.Write(hb)
+				enc.sw.SystemID = uint8(sys)
+				conn.Write(enc.encode(t, vehicleHB()))
 			}
 			waitFor(t, 5*time.Second, "every vehicle linked", func() bool { return tr.Stats().Links == vehicles })
 			got := runtime.NumGoroutine() - base
