@@ -189,7 +189,7 @@ func (u *udpListener) sweep(now time.Time) {
 			ch.gc.Close()
 		case now.Sub(ch.gc.lastFrame) > u.t.FrameIdle:
 			u.t.stats.slowClosed.Add(1)
-			u.t.limitLog.Warn("slow peer disconnected: no whole frame in time", "link", ch.gc.remote)
+			u.t.srcLog.Warn(u.t.log, ch.gc.remote, "slow peer disconnected: no whole frame in time", "link", ch.gc.remote)
 			ch.gc.Close()
 		}
 	}

@@ -3,6 +3,7 @@ package mavlink
 import (
 	"crypto/subtle"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -260,7 +261,7 @@ func (t *Transport) rejectSigned(ch *channel, sysID uint8, l *link, kind fleet.S
 	if l == nil {
 		l = t.signedBySys[sysID]
 	}
-	t.limitLog.Warn("frame dropped on a signed link", "link", ch.String(), "sys_id", sysID, "reason", string(kind))
+	t.srcLog.Warn(t.log, ch.String()+"/"+strconv.Itoa(int(sysID)), "frame dropped on a signed link", "link", ch.String(), "sys_id", sysID, "reason", string(kind))
 	if l != nil {
 		l.notice(kind, ch.String())
 	}
@@ -275,7 +276,7 @@ func (t *Transport) noticeChannel(ch *channel, kind fleet.SecurityKind, detail s
 		return
 	}
 	t.lastNotice[k] = now
-	t.limitLog.Warn("another ground station on a vehicle's link", "link", ch.String(), "kind", string(kind), "detail", detail)
+	t.srcLog.Warn(t.log, ch.String(), "another ground station on a vehicle's link", "link", ch.String(), "kind", string(kind), "detail", detail)
 	for lk, l := range t.links {
 		if lk.ch == ch {
 			l.notice(kind, detail)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -152,8 +153,11 @@ type Transport struct {
 	links map[linkKey]*link
 
 	guard    *guard
-	limitLog fleet.RateLog
-	signer   *signer
+	limitLog fleet.RateLog // limits of the transport as a whole
+	// srcLog limits the lines one source (a connection, a vehicle) can
+	// cause, so one flooding sender never silences another's.
+	srcLog fleet.KeyedRateLog
+	signer *signer
 
 	// signing and other ground stations (mu)
 	channels    map[*channel]struct{}
@@ -583,7 +587,9 @@ func (t *Transport) closeChannel(ch *channel, err error) {
 func (t *Transport) parseError(ch *channel, err error) {
 	t.stats.parseErrors.Add(1)
 	ch.parseErrors++
-	t.log.Debug("parse error", "link", ch.label, "err", err)
+	if t.log.Enabled(context.Background(), slog.LevelDebug) {
+		t.srcLog.Debug(t.log, ch.label, "parse error", "link", ch.label, "err", err)
+	}
 }
 
 // handleFrame handles one frame read on ch: identity, signing, sanity,
@@ -620,7 +626,7 @@ func (t *Transport) handleFrame(ch *channel, fr frame.Frame) {
 		}
 		if len(t.links) >= t.MaxLinks || ch.links >= t.MaxLinksPerChannel {
 			t.stats.linksRefused.Add(1)
-			t.limitLog.Warn("vehicles over the limit: ignored", "link", ch.String(), "sys_id", fr.GetSystemID(),
+			t.srcLog.Warn(t.log, ch.String(), "vehicles over the limit: ignored", "link", ch.String(), "sys_id", fr.GetSystemID(),
 				"limit_total", t.MaxLinks, "limit_per_channel", t.MaxLinksPerChannel)
 			return
 		}
@@ -651,7 +657,7 @@ func (t *Transport) handleFrame(ch *channel, fr frame.Frame) {
 	case *common.MessageCommandAck:
 		if m.TargetSystem != 0 && m.TargetSystem != t.SysID {
 			t.stats.unaskedAcks.Add(1)
-			t.limitLog.Warn("vehicle answers another ground station", "link", l.key.Link, "sys_id", l.key.SysID,
+			t.srcLog.Warn(t.log, l.key.Link+"/"+strconv.Itoa(int(l.key.SysID)), "vehicle answers another ground station", "link", l.key.Link, "sys_id", l.key.SysID,
 				"cmd", uint32(m.Command), "to_sys_id", m.TargetSystem)
 			l.notice(fleet.SecurityUnaskedAck, fmt.Sprintf("command %d acknowledged to sysid %d", m.Command, m.TargetSystem))
 		}
