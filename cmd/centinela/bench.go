@@ -21,6 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/mavlink"
 	"github.com/centinela-gcs/centinela/sim"
@@ -216,13 +217,13 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	runtime.GC()
 	rss0 := readRSS(os.Getpid())
 
-	scfg := defaultServeConfig()
+	scfg := server.DefaultConfig()
 	scfg.MAVLink = []string{"udp:127.0.0.1:0"}
 	scfg.StreamHz = cfg.StreamHz
 	scfg.PositionHz = cfg.Rate
-	scfg.BreachAction = string(fleet.ZoneWarn)
+	scfg.BreachAction = fleet.ZoneWarn
 	scfg.Debug.Pprof = cfg.Pprof
-	srv, err := startServer(scfg, log)
+	srv, err := server.Start(scfg, log)
 	if err != nil {
 		return res, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/sim"
 )
@@ -20,7 +21,7 @@ func TestCtlSigningKeys(t *testing.T) {
 		t.Skip("runs the binary: skipped with -short")
 	}
 	db := filepath.Join(t.TempDir(), "centinela.db")
-	e := mustGRPC(t, 1, func(c *serveConfig) {
+	e := mustGRPC(t, 1, func(c *server.Config) {
 		c.Store.DB = db
 		c.MAVLink = []string{"udp:127.0.0.1:0"}
 	})

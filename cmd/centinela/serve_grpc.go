@@ -2,34 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/proto"
 )
 
-// grpcOptions configure serve's gRPC API.
-type grpcOptions struct {
-	// Addr is the address to serve the API on ("" or "off": no API). The
-	// --grpc flag defaults to proto.DefaultAddr, loopback; a serveConfig
-	// built in code (tests) has none until it sets one.
-	Addr string
-	// TLSCert and TLSKey are PEM files of the server's certificate and key.
-	TLSCert, TLSKey string
-	// TLSSelfSigned makes a certificate in memory at start and logs its
-	// SHA-256 fingerprint (ctl --tls-fingerprint pins it).
-	TLSSelfSigned bool
-	// AllowPlaintext serves without TLS on an address that is not loopback.
-	AllowPlaintext bool
-}
-
-// register adds the gRPC flags to fs.
-func (o *grpcOptions) register(fs *flag.FlagSet) {
+// grpcFlags adds the gRPC flags to fs. The --grpc flag defaults to
+// proto.DefaultAddr, loopback; a server.Config built in code (tests) has
+// no API until it sets one.
+func grpcFlags(fs *flag.FlagSet, o *server.GRPCConfig) {
 	fs.StringVar(&o.Addr, "grpc", proto.DefaultAddr, "serve the gRPC API (and ctl) on `ADDR` (\"off\": do not)")
 	fs.StringVar(&o.TLSCert, "tls-cert", o.TLSCert, "PEM `file` of the gRPC server's TLS certificate (with --tls-key)")
 	fs.StringVar(&o.TLSKey, "tls-key", o.TLSKey, "PEM `file` of the gRPC server's TLS private key")
@@ -37,66 +22,9 @@ func (o *grpcOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.AllowPlaintext, "allow-plaintext", o.AllowPlaintext, "allow gRPC without TLS on an address that is not loopback")
 }
 
-func (o *grpcOptions) enabled() bool { return o.Addr != "" && o.Addr != "off" }
-
-func (o *grpcOptions) validate() error {
-	if !o.enabled() {
-		return nil
-	}
-	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
-		return fmt.Errorf("--grpc %q: want HOST:PORT", o.Addr)
-	}
-	if (o.TLSCert == "") != (o.TLSKey == "") {
-		return errors.New("--tls-cert and --tls-key go together")
-	}
-	if o.TLSCert != "" && o.TLSSelfSigned {
-		return errors.New("--tls-self-signed and --tls-cert exclude each other")
-	}
-	return nil
-}
-
-// startGRPC serves the API over s.App, when configured.
-func (s *server) startGRPC() error {
-	o := s.cfg.GRPC
-	if !o.enabled() {
-		return nil
-	}
-	var tlsCfg *tls.Config
-	switch {
-	case o.TLSCert != "":
-		c, err := proto.LoadTLS(o.TLSCert, o.TLSKey)
-		if err != nil {
-			return err
-		}
-		tlsCfg = c
-	case o.TLSSelfSigned:
-		host, _, _ := net.SplitHostPort(o.Addr)
-		c, fp, err := proto.SelfSignedTLS(host)
-		if err != nil {
-			return err
-		}
-		tlsCfg = c
-		s.GRPCFingerprint = fp
-		s.log.Info("grpc self-signed certificate", "fingerprint", fp)
-	}
-	g := &proto.Server{Addr: o.Addr, App: s.App, TLS: tlsCfg, AllowPlaintext: o.AllowPlaintext, Logger: s.log}
-	if err := g.Initialize(); err != nil {
-		return fmt.Errorf("start grpc: %w", err)
-	}
-	s.GRPC = g
-	return nil
-}
-
-// closeGRPC stops the API first, so no call reaches a closing fleet.
-func (s *server) closeGRPC() {
-	if s.GRPC != nil {
-		s.GRPC.Close()
-	}
-}
-
 // printDemoTokens makes an operator, a supervisor and an admin token for
 // the demo and prints them with ctl commands to try.
-func printDemoTokens(s *server, w io.Writer) error {
+func printDemoTokens(s *server.Server, w io.Writer) error {
 	if s.GRPC == nil {
 		return nil
 	}
@@ -106,7 +34,7 @@ func printDemoTokens(s *server, w io.Writer) error {
 		agency string
 	}
 	var secrets []string
-	for _, t := range []tok{{app.RoleOperator, s.cfg.DefaultAgency}, {app.RoleSupervisor, ""}, {app.RoleAdmin, ""}} {
+	for _, t := range []tok{{app.RoleOperator, s.Config().DefaultAgency}, {app.RoleSupervisor, ""}, {app.RoleAdmin, ""}} {
 		secret, _, err := s.App.CreateToken(context.Background(), root, t.role, t.agency, "demo-"+string(t.role))
 		if err != nil {
 			return fmt.Errorf("demo token: %w", err)
@@ -119,7 +47,7 @@ func printDemoTokens(s *server, w io.Writer) error {
 		server = " --server " + addr
 	}
 	fmt.Fprintf(w, "gRPC API on %s. Tokens (shown once):\n", addr)
-	fmt.Fprintf(w, "  operator (%s): export CENTINELA_TOKEN=%s\n", s.cfg.DefaultAgency, secrets[0])
+	fmt.Fprintf(w, "  operator (%s): export CENTINELA_TOKEN=%s\n", s.Config().DefaultAgency, secrets[0])
 	fmt.Fprintf(w, "  supervisor:    %s\n  admin:         %s\n", secrets[1], secrets[2])
 	fmt.Fprintf(w, "Try, as the operator:\n  centinela ctl%s drones ls\n  centinela ctl%s watch\n  centinela ctl%s hold sysid-1\n  centinela ctl%s mission progress sysid-1 --follow\n",
 		server, server, server, server)

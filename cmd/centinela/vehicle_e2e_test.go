@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/sim"
 )
@@ -30,7 +31,7 @@ type arduRig struct {
 // mustArduRig starts a server connected to the vehicle under test and
 // waits until it is discovered with a position. Against the simulator it
 // runs sc (one drone) and marks the test parallel.
-func mustArduRig(t *testing.T, cfg serveConfig, sc sim.Config) *arduRig {
+func mustArduRig(t *testing.T, cfg server.Config, sc sim.Config) *arduRig {
 	t.Helper()
 	if ext := os.Getenv(testVehicleEnv); ext != "" {
 		cfg.MAVLink = []string{ext}
