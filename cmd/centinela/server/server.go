@@ -291,12 +291,23 @@ func (s *Server) Close() {
 }
 
 // logEvents logs the fleet's events that the fleet does not log itself
-// (vehicle texts, mode changes, geofence approaches) until the subscription
+// (vehicle texts, mode changes, geofence approaches, the uid a drone
+// reports, which Config.DroneNames can key it by) until the subscription
 // closes.
 func (s *Server) logEvents() {
 	defer s.wg.Done()
+	uids := map[string]uint64{} // the uid logged of each drone id
 	for ev := range s.events.C {
 		switch e := ev.(type) {
+		case fleet.StateChanged:
+			d := e.Drone
+			if uid := d.Version.UID; uid != 0 && uids[d.ID] != uid {
+				if len(uids) >= 2*fleet.DefaultMaxDrones {
+					clear(uids) // drones come and go; log again rather than grow
+				}
+				uids[d.ID] = uid
+				s.log.Info("autopilot uid", "drone_id", d.ID, "sys_id", d.SysID, "link", d.Link, "uid", fmt.Sprintf("%016x", uid))
+			}
 		case fleet.StatusTextEvent:
 			s.log.Info("status text", "drone_id", e.DroneID, "severity", e.Severity, "text", e.Text)
 		case fleet.ModeChanged:
