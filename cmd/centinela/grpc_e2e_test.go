@@ -25,7 +25,7 @@ import (
 )
 
 // These tests run a real gRPC client over loopback against the real
-// server (startServer) with simulated drones.
+// server (server.Start) with simulated drones.
 
 // grpcEnv is a running server with its API and a token of each role.
 type grpcEnv struct {

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
@@ -109,11 +110,13 @@ func seedDrones(db *store.DB, names, agencies map[uint8]string) (map[uint8]strin
 	if stored, err = db.Drones(); err != nil {
 		return nil, nil, err
 	}
-	// The newest change of each system id decides.
+	// The newest change of each system id decides. A drone whose id the
+	// fleet derived ("sysid-1-l9c2f61a0": a second vehicle with the system
+	// id) names no system id: its setup reaches it by id (keepDrones).
 	slices.SortStableFunc(stored, func(a, b app.DroneConfig) int { return a.Updated.Compare(b.Updated) })
 	outNames, outAgencies := map[uint8]string{}, map[uint8]string{}
 	for _, c := range stored {
-		if c.SysID == 0 {
+		if c.SysID == 0 || strings.HasPrefix(c.ID, sysIDName(c.SysID)+"-") {
 			continue
 		}
 		delete(outNames, c.SysID)

@@ -92,6 +92,29 @@ func TestSeedDronesFlagsSeedAdminWins(t *testing.T) {
 	}
 }
 
+// A second vehicle with a system id, stored under the id the fleet derived
+// for it, does not rename the first one on the next start.
+func TestSeedDronesDerivedIDsNameNoSystemID(t *testing.T) {
+	db := openTestStore(t, filepath.Join(t.TempDir(), "c.db"))
+	for _, c := range []app.DroneConfig{
+		{ID: "halcon-1", SysID: 1, Name: "halcon-1"},
+		{ID: "sysid-1-l9c2f61a0", SysID: 1},
+		{ID: "sysid-2", SysID: 2},
+		{ID: "sysid-2-u00000000000000ab", SysID: 2, Agency: "mx-agency", Updated: time.Now()},
+	} {
+		if err := db.PutDrone(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names, agencies, err := seedDrones(db, map[uint8]string{1: "halcon-1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(names, map[uint8]string{1: "halcon-1"}) || len(agencies) != 0 {
+		t.Errorf("names %v agencies %v, want halcon-1 for system id 1 and no agency", names, agencies)
+	}
+}
+
 func TestServeLoadsStoredSetup(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.db")
 	db, err := store.Open(path, store.Options{})
