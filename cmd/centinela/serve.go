@@ -26,10 +26,12 @@ const (
 
 func builtinAgencies() []geofence.Agency { return server.BuiltinAgencies() }
 
-// serveFlags registers the flags of serve (and demo) on fs, filling c as fs
-// parses them. The function it returns completes c after fs.Parse (the
-// signing keys, whose errors must not show the key as a flag error would).
+// serveFlags registers the flags of serve (and demo) on fs, filling c. The
+// flags of plain values fill c as fs parses them; the function it returns
+// parses the others into c after fs.Parse, with an error naming the flag
+// (and never showing a signing key).
 func serveFlags(fs *flag.FlagSet, c *server.Config) (finish func() error) {
+	r := &serveText{}
 	fs.Var((*stringList)(&c.MAVLink), "mavlink", "MAVLink `endpoint` to reach drones on, repeatable: udp:HOST:PORT listens, udpout:HOST:PORT sends, tcp:HOST:PORT connects, tcpin:HOST:PORT listens, serial:DEVICE:BAUD")
 	fs.IntVar(&c.SysID, "sysid", c.SysID, "MAVLink system id of the server (ArduPilot's GCS failsafe counts only MAV_GCS_SYSID, 255 by default)")
 	fs.IntVar(&c.CompID, "compid", c.CompID, "MAVLink component id of the server")
@@ -40,20 +42,26 @@ func serveFlags(fs *flag.FlagSet, c *server.Config) (finish func() error) {
 	fs.Float64Var(&c.SimSpeedup, "sim-speedup", c.SimSpeedup, "simulated time speed-up of the simulated drones")
 	fs.Int64Var(&c.SimSeed, "sim-seed", c.SimSeed, "random seed of the simulated drones")
 	fs.DurationVar(&c.SimBootDelay, "sim-boot-delay", c.SimBootDelay, "simulated time until a simulated drone has a GPS fix and can arm")
-	fs.Var(homeValue{&c.SimHome}, "sim-home", "home of every simulated drone as `LAT,LON,ALT` (default: spread over the border corridors)")
+	fs.StringVar(&r.SimHome, "sim-home", r.SimHome, "home of every simulated drone as `LAT,LON,ALT` (default: spread over the border corridors)")
 	fs.DurationVar(&c.StatusInterval, "status", c.StatusInterval, "print a fleet status table this often (0: never)")
-	fs.Var(agencyValue{&c.Agencies}, "agency", "define an agency as `ID=JURISDICTION,…` (US, MX, JOINT), repeatable; built in: us-agency=US, mx-agency=MX, joint-task-force=US,MX,JOINT")
-	fs.Var(droneMapValue{m: &c.DroneNames, what: "NAME"}, "drone-name", "name a drone as `KEY=NAME`, repeatable; its id becomes the name. KEY is a system id (SYSID), a link and system id (LINK/SYSID, the link as the fleet shows it: tcp:10.0.0.5:5760/1, udp:0.0.0.0:14550/10.0.0.7:14550/1) or an AUTOPILOT_VERSION uid (uid:HEX, as logged at discovery); a link key wins over a uid, a uid over a system id")
-	fs.Var(droneMapValue{m: &c.DroneAgencies, what: "AGENCY"}, "drone-agency", "assign a drone to an agency as `KEY=AGENCY`, repeatable; KEY as for --drone-name")
+	fs.Var((*stringList)(&r.Agencies), "agency", "define an agency as `ID=JURISDICTION,…` (US, MX, JOINT), repeatable; built in: us-agency=US, mx-agency=MX, joint-task-force=US,MX,JOINT")
+	fs.Var((*stringList)(&r.DroneNames), "drone-name", "name a drone as `KEY=NAME`, repeatable; its id becomes the name. KEY is a system id (SYSID), a link and system id (LINK/SYSID, the link as the fleet shows it: tcp:10.0.0.5:5760/1, udp:0.0.0.0:14550/10.0.0.7:14550/1) or an AUTOPILOT_VERSION uid (uid:HEX, as the server logs it); a link key wins over a uid, a uid over a system id")
+	fs.Var((*stringList)(&r.DroneAgencies), "drone-agency", "assign a drone to an agency as `KEY=AGENCY`, repeatable; KEY as for --drone-name")
 	fs.StringVar(&c.DefaultAgency, "default-agency", c.DefaultAgency, "agency of drones not assigned with --drone-agency")
 	fs.StringVar(&c.Zones, "zones", c.Zones, "GeoJSON `file` of zones to import over the bundled border dataset (all or nothing)")
 	fs.StringVar((*string)(&c.BreachAction), "breach-action", string(c.BreachAction), "response to a drone leaving its allowed space: warn, hold, rtl or land")
-	finish = signingFlags(fs, &c.Signing)
-	storeFlags(fs, &c.Store)
+	keys := signingFlags(fs, &c.Signing)
+	r.RetentionSize = formatSize(c.Store.RetentionSize)
+	storeFlags(fs, &c.Store, &r.RetentionSize)
 	grpcFlags(fs, &c.GRPC)
 	httpFlags(fs, &c.HTTP)
 	debugFlags(fs, &c.Debug)
-	return finish
+	return func() error {
+		if err := r.apply(c); err != nil {
+			return err
+		}
+		return keys()
+	}
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -116,23 +124,27 @@ var configFlags = map[string]string{
 	"HTTP.Addr": "--http", "HTTP.Tiles": "--tiles", "Debug.Metrics": "--metrics", "Debug.Pprof": "--pprof",
 }
 
-var configField = regexp.MustCompile(`\b[A-Z][A-Za-z]*(\.[A-Z][A-Za-z]*)?\b`)
+// configField matches a dotted field name (GRPC.TLSKey) that a message
+// names after its own field.
+var configField = regexp.MustCompile(`\b[A-Z][A-Za-z]*\.[A-Z][A-Za-z]*\b`)
 
 // flagError rewrites a configuration error of the server package (an
 // Invalid *fleet.Error whose Reason is a Config field, not wrapped) in the
-// flags' terms: "--sysid 0: want 1..255" for "SysID 0: want 1..255". Other
-// errors pass unchanged.
+// flags' terms: "--sysid 0: want 1..255" for "SysID 0: want 1..255", and
+// "--tls-cert and --tls-key go together" for "GRPC.TLSCert and GRPC.TLSKey
+// go together". Other errors pass unchanged.
 func flagError(err error) error {
 	fe, ok := err.(*fleet.Error)
-	if !ok || fe.Code != fleet.Invalid || configFlags[fe.Reason] == "" {
+	if !ok || fe.Code != fleet.Invalid || configFlags[fe.Reason] == "" || !strings.HasPrefix(fe.Message, fe.Reason) {
 		return err
 	}
-	return errors.New(configField.ReplaceAllStringFunc(fe.Message, func(w string) string {
+	rest := configField.ReplaceAllStringFunc(strings.TrimPrefix(fe.Message, fe.Reason), func(w string) string {
 		if f, ok := configFlags[w]; ok {
 			return f
 		}
 		return w
-	}))
+	})
+	return errors.New(configFlags[fe.Reason] + rest)
 }
 
 // parseHome parses "LAT,LON,ALT" (degrees, degrees, metres AMSL).

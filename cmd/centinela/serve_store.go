@@ -11,30 +11,12 @@ import (
 	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 )
 
-// storeFlags adds --db, --retention-age and --retention-size to fs.
-func storeFlags(fs *flag.FlagSet, o *server.StoreConfig) {
+// storeFlags adds --db, --retention-age and --retention-size to fs; the
+// size is read into *size, for serveText.apply.
+func storeFlags(fs *flag.FlagSet, o *server.StoreConfig, size *string) {
 	fs.StringVar(&o.DB, "db", o.DB, "database `file` of the fleet's setup, audit log, events and telemetry history (serve: under $XDG_STATE_HOME or ~/.local/state by default, \"\" keeps nothing; demo: a temporary file unless given)")
 	fs.DurationVar(&o.RetentionAge, "retention-age", o.RetentionAge, "history (tracks, events, audit, missions) older than this is removed (negative: kept forever)")
-	fs.Var(sizeValue{&o.RetentionSize}, "retention-size", "bound of the database's data, for example 500MB or 2GiB (0: unbounded); the oldest history goes first")
-}
-
-// sizeValue is a flag of a byte count written as parseSize reads it.
-type sizeValue struct{ n *int64 }
-
-func (v sizeValue) String() string {
-	if v.n == nil {
-		return ""
-	}
-	return formatSize(*v.n)
-}
-
-func (v sizeValue) Set(s string) error {
-	n, err := parseSize(s)
-	if err != nil {
-		return err
-	}
-	*v.n = n
-	return nil
+	fs.StringVar(size, "retention-size", *size, "bound of the database's data, for example 500MB or 2GiB (0: unbounded); the oldest history goes first")
 }
 
 // formatSize writes n as parseSize reads it, in the largest binary unit

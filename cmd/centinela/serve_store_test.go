@@ -29,10 +29,9 @@ func TestDefaultDBPath(t *testing.T) {
 	}
 }
 
-func TestRetentionSizeFlag(t *testing.T) {
+func TestFormatSize(t *testing.T) {
 	for _, n := range []int64{0, 1 << 20, 3 << 30, 1 << 40, 1500000} {
-		var got int64
-		if err := (sizeValue{&got}).Set(formatSize(n)); err != nil || got != n {
+		if got, err := parseSize(formatSize(n)); err != nil || got != n {
 			t.Errorf("formatSize(%d) = %q, read back as %d, %v", n, formatSize(n), got, err)
 		}
 	}

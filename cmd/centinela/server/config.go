@@ -225,6 +225,11 @@ func invalid(field, format string, args ...any) error {
 	return &fleet.Error{Code: fleet.Invalid, Message: field + " " + fmt.Sprintf(format, args...), Reason: field}
 }
 
+// invalidErr is a configuration error about field caused by err.
+func invalidErr(field string, err error) error {
+	return &fleet.Error{Code: fleet.Invalid, Message: field + ": " + err.Error(), Reason: field}
+}
+
 // Validate reports the first thing wrong with c: an Invalid *fleet.Error
 // whose Reason names the field (for example "SysID", "GRPC.TLSCert",
 // "Store.RetentionAge"). It reads Signing.File; it does not read Zones,
@@ -235,7 +240,7 @@ func (c *Config) Validate() error {
 	}
 	for _, e := range c.MAVLink {
 		if _, err := mavlink.ParseEndpoint(e); err != nil {
-			return invalid("MAVLink", "%v", err)
+			return invalidErr("MAVLink", err)
 		}
 	}
 	if c.SysID < 1 || c.SysID > 255 {
@@ -336,48 +341,49 @@ func (c *Config) validateDrones(known []geofence.Agency) error {
 	if err := c.DroneAgencies.validateKeys("DroneAgencies"); err != nil {
 		return err
 	}
-	for _, a := range c.DroneAgencies.Values() {
-		if !isKnown(a) {
-			return invalid("DroneAgencies", "%q: no such agency", a)
+	for _, e := range c.DroneAgencies.entries() {
+		if !isKnown(e.value) {
+			return invalid("DroneAgencies", "%q: no such agency %q", e.key+"="+e.value, e.value)
 		}
 	}
 	if err := c.DroneNames.validateKeys("DroneNames"); err != nil {
 		return err
 	}
 	seen := map[string]bool{}
-	check := func(key, name string) error {
+	for _, e := range c.DroneNames.entries() {
+		name := e.value
 		if name == "" || len(name) > 64 || strings.TrimSpace(name) != name {
-			return invalid("DroneNames", "%s: name %q: want 1 to 64 characters without surrounding spaces", key, name)
+			return invalid("DroneNames", "%q: want a name of 1 to 64 characters without surrounding spaces", e.key+"="+name)
 		}
 		if seen[name] || strings.HasPrefix(name, "sysid-") {
-			return invalid("DroneNames", "%s: name %q is taken", key, name)
+			return invalid("DroneNames", "%q: name %q is taken", e.key+"="+name, name)
 		}
 		seen[name] = true
-		return nil
-	}
-	for _, sys := range sortedKeys(c.DroneNames.BySysID) {
-		if err := check(fmt.Sprint(sys), c.DroneNames.BySysID[sys]); err != nil {
-			return err
-		}
-	}
-	keys := make([]fleet.VehicleKey, 0, len(c.DroneNames.ByKey))
-	for k := range c.DroneNames.ByKey {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b fleet.VehicleKey) int {
-		return strings.Compare(fmt.Sprintf("%s/%03d", a.Link, a.SysID), fmt.Sprintf("%s/%03d", b.Link, b.SysID))
-	})
-	for _, k := range keys {
-		if err := check(fmt.Sprintf("%s/%d", k.Link, k.SysID), c.DroneNames.ByKey[k]); err != nil {
-			return err
-		}
-	}
-	for _, uid := range sortedKeys(c.DroneNames.ByUID) {
-		if err := check(fmt.Sprintf("uid:%016x", uid), c.DroneNames.ByUID[uid]); err != nil {
-			return err
-		}
 	}
 	return nil
+}
+
+// droneEntry is an entry of a DroneMap, its key written as serve's flags
+// write it: "SYSID", "LINK/SYSID" or "uid:HEX".
+type droneEntry struct{ key, value string }
+
+// entries returns m's entries: by system id, by link key, by uid, each
+// sorted by key.
+func (m DroneMap) entries() []droneEntry {
+	var out []droneEntry
+	for _, sys := range sortedKeys(m.BySysID) {
+		out = append(out, droneEntry{fmt.Sprint(sys), m.BySysID[sys]})
+	}
+	var keyed []droneEntry
+	for k, v := range m.ByKey {
+		keyed = append(keyed, droneEntry{fmt.Sprintf("%s/%d", k.Link, k.SysID), v})
+	}
+	slices.SortFunc(keyed, func(a, b droneEntry) int { return strings.Compare(a.key, b.key) })
+	out = append(out, keyed...)
+	for _, uid := range sortedKeys(m.ByUID) {
+		out = append(out, droneEntry{fmt.Sprintf("uid:%016x", uid), m.ByUID[uid]})
+	}
+	return out
 }
 
 // validateKeys checks m's keys: system ids 1..255, links named, uids not 0.
@@ -420,7 +426,7 @@ func (c *Config) zoneStore() (*geofence.Store, error) {
 	if c.Zones != "" {
 		data, err := os.ReadFile(c.Zones)
 		if err != nil {
-			return nil, invalid("Zones", "%v", err)
+			return nil, invalidErr("Zones", err)
 		}
 		if err := zs.ImportGeoJSON(data, geofence.DefaultLimits(), false); err != nil {
 			return nil, invalid("Zones", "%s: %v", c.Zones, err)
@@ -442,7 +448,7 @@ func (o SigningConfig) keys() (map[uint8]fleet.SigningKey, error) {
 	if o.File != "" {
 		f, err := os.Open(o.File)
 		if err != nil {
-			return nil, invalid("Signing.File", "%v", err)
+			return nil, invalidErr("Signing.File", err)
 		}
 		defer f.Close()
 		ks, err := fleet.ReadSigningKeys(f, o.File)

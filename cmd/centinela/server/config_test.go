@@ -103,7 +103,7 @@ func TestConfigValidate(t *testing.T) {
 				return
 			}
 			var fe *fleet.Error
-			if !errors.As(err, &fe) || fe.Code != fleet.Invalid || fe.Reason != tc.field || !strings.HasPrefix(fe.Message, tc.field+" ") {
+			if !errors.As(err, &fe) || fe.Code != fleet.Invalid || fe.Reason != tc.field || !strings.HasPrefix(fe.Message, tc.field) {
 				t.Fatalf("Validate: %v, want an Invalid error about %s", err, tc.field)
 			}
 			if _, err := Start(c, testLogger(t)); err == nil {
