@@ -38,8 +38,8 @@ func BuiltinAgencies() []geofence.Agency {
 }
 
 // Config is the configuration of a server: what "centinela serve" builds
-// from its flags. Start it with DefaultConfig and change what is needed;
-// Validate says what is wrong.
+// from its flags. Begin with DefaultConfig and change what is needed;
+// Validate (which Start calls) says what is wrong.
 type Config struct {
 	// MAVLink lists the endpoints to reach drones on, in the MAVProxy
 	// convention: "udp:HOST:PORT" listens, "udpout:HOST:PORT" sends,
