@@ -47,7 +47,9 @@
 // pool of workers asks the drone for its telemetry streams and
 // AUTOPILOT_VERSION; after a regain during a mission they download the
 // mission again and let MISSION_CURRENT say where the drone is. Handle never
-// waits for any of it.
+// waits for any of it. Timeouts and windows are measured with
+// Fleet.Monotonic, timestamps taken with Fleet.Now: a wall-clock jump moves
+// the timestamps, never a timeout (TestWallClockJumps).
 //
 // # Events
 //
@@ -55,7 +57,18 @@
 // coalesced per drone (a slow reader gets each drone's latest StateChanged,
 // not a backlog); discrete events wait in a bounded queue, and when it is
 // full new ones are dropped, counted (Subscription.Missed) and announced
-// with a Missed event. Publishers never block.
+// with a Missed event. Publishers never block. One vehicle cannot flood
+// the bus: its status texts, and the other events its messages cause (mode,
+// arming, system and landed state flapping), are each limited to 20 a
+// second after a burst of 100, dropped beyond and counted
+// (Stats.EventsDropped); link, failsafe, identity, security and mission
+// interruption events are never dropped.
+//
+// The log lines one drone or link can cause (impossible values, link
+// flaps, failsafes, identity claims, missions not adopted, breaches) go
+// through a KeyedRateLog: each message at most once a second per drone or
+// link, with the count left out on the next line, so one source's flood
+// neither floods the log nor hides another's lines.
 //
 // # Geofences
 //

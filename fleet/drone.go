@@ -24,7 +24,9 @@ type drone struct {
 	compID      uint8
 	hasExtState bool
 	lastBoot    time.Duration
-	lostAt      time.Time
+	// hbMono and lostAt are when (Fleet.Monotonic) the last heartbeat came
+	// and the link was lost: link timeouts never use wall time.
+	hbMono, lostAt time.Time
 
 	needInit, initQueued     bool
 	initAfter                time.Time
@@ -35,6 +37,7 @@ type drone struct {
 	expectMode  string
 	expectUntil time.Time
 
+	// failsafeAt, lastFailsafe and critSince are Fleet.Monotonic times.
 	failsafeAt   map[FailsafeKind]time.Time
 	lastFailsafe time.Time
 	critSince    time.Time
@@ -43,8 +46,10 @@ type drone struct {
 	mission missionTracker
 	params  map[string]Param
 	texts   tokenBucket
+	events  tokenBucket // of the events budgeted
 	// streamsAt is when streams were last asked for; lastTelemetry when a
-	// GLOBAL_POSITION_INT last came, fix or not (see checkStreams).
+	// GLOBAL_POSITION_INT last came, fix or not (see checkStreams). These,
+	// initAfter, homeAskedAt and expectUntil are Fleet.Monotonic times.
 	streamsAt, lastTelemetry time.Time
 	alerts                   map[SecurityKind]*alertState
 	busy                     atomic.Bool
@@ -60,6 +65,7 @@ func newDrone(f *Fleet, id string, key VehicleKey, v Vehicle) *drone {
 		vehicle:    v,
 		failsafeAt: make(map[FailsafeKind]time.Time),
 		params:     make(map[string]Param),
+		events:     tokenBucket{rate: eventRate, burst: eventBurst},
 	}
 	d.st = DroneState{
 		ID: id, Name: name, Agency: f.agency(key.SysID), SysID: key.SysID, Link: key.Link,
@@ -98,7 +104,7 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 	case Heartbeat:
 		return d.applyHeartbeat(now, u, out)
 	case GlobalPosition:
-		d.lastTelemetry = now
+		d.lastTelemetry = d.f.mono()
 		d.checkBoot(now, u.TimeBoot, out)
 		if !validFix(u.Lat, u.Lon) || !finite(u.AltMSL) || !finite(u.RelAlt) {
 			return false
@@ -157,11 +163,11 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 		d.setLanded(now, LandedState(u.Landed), out)
 		return true
 	case StatusText:
-		if d.texts.allow(now) {
+		if d.texts.allow(d.f.mono()) {
 			out.add(StatusTextEvent{DroneID: d.id, At: now, Severity: u.Severity, Text: u.Text})
 		} else {
 			d.f.stats.eventsDropped.Add(1)
-			d.f.limitLog.Warn("status texts over the rate: dropped", "drone_id", d.id, "per_s", textRate)
+			d.f.droneLog.Warn(d.log, d.id, "status texts over the rate: dropped", "per_s", textRate)
 		}
 		d.statusText(now, u, out)
 		if isArmRefusal(u.Text) && !d.st.Armed && d.st.LastRefusal != u.Text {
@@ -231,7 +237,8 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 		return false
 	}
 	first := d.st.LastHeartbeat.IsZero()
-	d.st.LastHeartbeat = now
+	mono := d.f.mono()
+	d.st.LastHeartbeat, d.hbMono = now, mono
 	d.st.Signed = hb.Signed
 	switch {
 	case first:
@@ -240,8 +247,8 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 		out.poke = true
 	case d.st.LinkState == LinkStateLost:
 		d.st.LinkState = LinkStateUp
-		out.add(LinkRegained{DroneID: d.id, At: now, Link: d.key.Link, Down: now.Sub(d.lostAt)})
-		d.log.Info("link regained", "link", d.key.Link)
+		out.add(LinkRegained{DroneID: d.id, At: now, Link: d.key.Link, Down: mono.Sub(d.lostAt)})
+		d.f.droneLog.Info(d.log, d.id, "link regained", "link", d.key.Link)
 		d.needInit = true
 		d.initAfter = time.Time{}
 		if d.mission.hasPlan() {
@@ -258,8 +265,8 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 		if status == systemStatusBoot {
 			d.rebooted(now, out)
 		}
-		if isCritical(status) && !isCritical(d.st.SystemStatus) && now.Sub(d.lastFailsafe) > failsafeWindow {
-			d.critSince = now
+		if isCritical(status) && !isCritical(d.st.SystemStatus) && mono.Sub(d.lastFailsafe) > failsafeWindow {
+			d.critSince = mono
 		}
 	}
 	d.st.SystemStatus = status
@@ -282,7 +289,7 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 	if first {
 		d.st.Mode = mode
 	} else if mode != d.st.Mode {
-		commanded := d.expectMode == mode && now.Before(d.expectUntil)
+		commanded := d.expectMode == mode && mono.Before(d.expectUntil)
 		if commanded {
 			d.expectMode = ""
 		}
@@ -332,7 +339,7 @@ func (d *drone) checkBoot(now time.Time, tb time.Duration, out *outbox) {
 }
 
 func (d *drone) rebooted(now time.Time, out *outbox) {
-	d.log.Info("vehicle rebooted")
+	d.f.droneLog.Info(d.log, d.id, "vehicle rebooted")
 	out.add(VehicleRebooted{DroneID: d.id, At: now})
 	d.needInit = true
 	d.initAfter = time.Time{}
@@ -452,13 +459,14 @@ func (d *drone) statusText(now time.Time, u StatusText, out *outbox) {
 		delete(d.failsafeAt, kind)
 		return
 	}
-	if t, ok := d.failsafeAt[kind]; ok && now.Sub(t) < failsafeRepeat {
+	mono := d.f.mono()
+	if t, ok := d.failsafeAt[kind]; ok && mono.Sub(t) < failsafeRepeat {
 		return
 	}
-	d.failsafeAt[kind] = now
-	d.lastFailsafe = now
+	d.failsafeAt[kind] = mono
+	d.lastFailsafe = mono
 	d.critSince = time.Time{}
-	d.log.Warn("failsafe", "kind", string(kind), "text", u.Text)
+	d.f.droneLog.Warn(d.log, d.id+"/"+string(kind), "failsafe", "kind", string(kind), "text", u.Text) // per kind
 	out.add(Failsafe{DroneID: d.id, At: now, Kind: kind, Mode: d.st.Mode, Text: u.Text})
 	d.missionFailsafe(now, out)
 }
@@ -466,25 +474,26 @@ func (d *drone) statusText(now time.Time, u StatusText, out *outbox) {
 // tick runs the scheduler's periodic checks for this drone.
 func (d *drone) tick(now time.Time, out *outbox) bool {
 	changed := false
-	if d.st.LinkState == LinkStateUp && now.Sub(d.st.LastHeartbeat) > d.f.LinkTimeout {
+	mono := d.f.mono()
+	if d.st.LinkState == LinkStateUp && mono.Sub(d.hbMono) > d.f.LinkTimeout {
 		d.loseLink(now, out)
 		changed = true
 	}
-	if d.st.LinkState == LinkStateLost && len(d.params) > 0 && now.Sub(d.lostAt) > paramForgetAfter {
+	if d.st.LinkState == LinkStateLost && len(d.params) > 0 && mono.Sub(d.lostAt) > paramForgetAfter {
 		clear(d.params)
 		d.st.Params = 0
 		changed = true
 	}
-	if !d.critSince.IsZero() && now.Sub(d.critSince) >= failsafeWindow {
+	if !d.critSince.IsZero() && mono.Sub(d.critSince) >= failsafeWindow {
 		d.critSince = time.Time{}
-		if now.Sub(d.lastFailsafe) > 2*failsafeWindow {
-			d.lastFailsafe = now
-			d.log.Warn("failsafe", "kind", string(FailsafeOther))
+		if mono.Sub(d.lastFailsafe) > 2*failsafeWindow {
+			d.lastFailsafe = mono
+			d.f.droneLog.Warn(d.log, d.id+"/"+string(FailsafeOther), "failsafe", "kind", string(FailsafeOther))
 			out.add(Failsafe{DroneID: d.id, At: now, Kind: FailsafeOther, Mode: d.st.Mode})
 			d.missionFailsafe(now, out)
 		}
 	}
-	if d.mission.tickInterrupt(now) {
+	if d.mission.tickInterrupt(mono) {
 		d.interruptMission(now, InterruptModeChange, out)
 		changed = true
 	}
@@ -494,8 +503,8 @@ func (d *drone) tick(now time.Time, out *outbox) bool {
 // loseLink marks the link lost.
 func (d *drone) loseLink(now time.Time, out *outbox) {
 	d.st.LinkState = LinkStateLost
-	d.lostAt = now
-	d.log.Warn("link lost", "link", d.key.Link, "last_heartbeat", d.st.LastHeartbeat)
+	d.lostAt = d.f.mono()
+	d.f.droneLog.Warn(d.log, d.id, "link lost", "link", d.key.Link, "last_heartbeat", d.st.LastHeartbeat)
 	out.add(LinkLost{DroneID: d.id, At: now, LastHeartbeat: d.st.LastHeartbeat})
 	if d.mission.state == MissionStateRunning || d.mission.state == MissionStatePaused {
 		d.interruptMission(now, InterruptLinkLost, out)
@@ -507,9 +516,10 @@ func (d *drone) pendingJobs(now time.Time) []jobKind {
 	if d.st.LinkState != LinkStateUp {
 		return nil
 	}
-	d.checkStreams(now)
+	mono := d.f.mono()
+	d.checkStreams(mono)
 	var jobs []jobKind
-	if d.needInit && !d.initQueued && !now.Before(d.initAfter) {
+	if d.needInit && !d.initQueued && !mono.Before(d.initAfter) {
 		d.needInit, d.initQueued = false, true
 		jobs = append(jobs, jobInit)
 	}
@@ -520,8 +530,8 @@ func (d *drone) pendingJobs(now time.Time) []jobKind {
 	// A vehicle with a fix has a home: ask for it when it was missed (ArduPilot
 	// sends HOME_POSITION unasked only when home is set, perhaps before the
 	// fleet heard its first heartbeat), at most every homeAskInterval.
-	if d.st.HasPosition && !d.st.HasHome && !d.homeQueued && now.Sub(d.homeAskedAt) >= homeAskInterval {
-		d.homeQueued, d.homeAskedAt = true, now
+	if d.st.HasPosition && !d.st.HasHome && !d.homeQueued && mono.Sub(d.homeAskedAt) >= homeAskInterval {
+		d.homeQueued, d.homeAskedAt = true, mono
 		jobs = append(jobs, jobHome)
 	}
 	return jobs
@@ -543,11 +553,12 @@ func (d *drone) unqueue(k jobKind) {
 }
 
 // expect records that the fleet asked for mode, so the coming mode change
-// is not taken as someone else's.
-func (d *drone) expect(now time.Time, mode string) {
+// is not taken as someone else's. The window is measured with
+// Fleet.Monotonic; now is unused.
+func (d *drone) expect(_ time.Time, mode string) {
 	d.mu.Lock()
 	d.expectMode = mode
-	d.expectUntil = now.Add(expectModeWindow)
+	d.expectUntil = d.f.mono().Add(expectModeWindow)
 	d.mu.Unlock()
 }
 

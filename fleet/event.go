@@ -251,8 +251,9 @@ type MissionMismatch struct {
 	// Seq is the first item that differs (the shorter plan's length when
 	// only the counts differ).
 	Seq int
-	// Detail says what differs, for example "item 3: param1 5, vehicle has 0".
-	Detail string
+	// Detail says what differs, as a code and values (its String is
+	// English, for logs: "item 3: param1 5, vehicle has 0").
+	Detail MissionDiff
 }
 
 // Missed tells a slow subscriber that N discrete events were dropped from

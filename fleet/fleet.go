@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,9 +57,18 @@ type Guard interface {
 type Fleet struct {
 	// Logger receives the fleet's logs (optional, default discard).
 	Logger *slog.Logger
-	// Now is the clock (optional, default time.Now). Link timeouts, event
-	// times and last-seen times use it.
+	// Now is the wall clock (optional, default time.Now): event times,
+	// last-seen and heartbeat times use it.
 	Now func() time.Time
+	// Monotonic is the clock durations are measured with (optional,
+	// default Now): link timeouts, claimant silences, the windows of
+	// failsafes and mission interruptions, progress reports and rate
+	// limits. It must not jump; Now may (an NTP step, an operator setting
+	// the date), and a jump then moves no timeout. Go's time.Now carries a
+	// monotonic reading that Sub uses, so the default is immune to
+	// wall-clock jumps; a test that injects a Now that jumps injects a
+	// steady Monotonic too.
+	Monotonic func() time.Time
 	// LinkTimeout is how long without a heartbeat before a link is LOST
 	// (optional, default 3 s).
 	LinkTimeout time.Duration
@@ -136,7 +146,9 @@ type Fleet struct {
 	// drone discovered after a restart flying or holding a plan is re-synced
 	// instead of re-uploaded: the fleet downloads the plan, and when it
 	// matches the stored one as the vehicle stores plans it keeps the
-	// stored mission id (MISSION_CURRENT then gives the progress); when it
+	// stored mission id (MISSION_CURRENT then gives the progress, and its
+	// mission_state whether the vehicle completed the plan meanwhile,
+	// finished, or holds it stopped part-way, paused); when it
 	// differs a MissionMismatch names the stored id and the new id the
 	// vehicle's plan is tracked under (optional; nil: a plan the fleet did
 	// not know gets a new id). It is called from the fleet's workers, never
@@ -145,6 +157,7 @@ type Fleet struct {
 
 	log    *slog.Logger
 	now    func() time.Time
+	mono   func() time.Time
 	rates  StreamRates
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -157,9 +170,11 @@ type Fleet struct {
 	list   []*drone
 	claims map[VehicleKey]*claimant
 
-	limitLog  RateLog
-	sanityLog RateLog
-	stats     struct {
+	limitLog RateLog
+	// droneLog limits the lines one drone or link can cause (bad values,
+	// link flaps, failsafes, identity claims), per source and message.
+	droneLog KeyedRateLog
+	stats    struct {
 		claims, claimantUpdates, claimantsRefused, dronesRefused, badFields, badMissions atomic.Uint64
 		paramsRefused, eventsDropped                                                     atomic.Uint64
 	}
@@ -195,6 +210,10 @@ func (f *Fleet) Initialize() error {
 	f.now = f.Now
 	if f.now == nil {
 		f.now = time.Now
+	}
+	f.mono = f.Monotonic
+	if f.mono == nil {
+		f.mono = f.now
 	}
 	if f.LinkTimeout == 0 {
 		f.LinkTimeout = DefaultLinkTimeout
@@ -236,7 +255,6 @@ func (f *Fleet) Initialize() error {
 		f.MaxClaimants = DefaultMaxClaimants
 	}
 	f.limitLog.Log = f.log
-	f.sanityLog.Log = f.log
 	if f.MaxParams == 0 {
 		f.MaxParams = DefaultMaxParams
 	}
@@ -344,7 +362,8 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	u, bad, keep := sanitize(u)
 	if bad > 0 {
 		f.stats.badFields.Add(uint64(bad))
-		f.sanityLog.Warn("impossible values dropped", "link", v.Key().Link, "sys_id", v.Key().SysID,
+		k := v.Key()
+		f.droneLog.Warn(f.log, k.Link+"/"+strconv.Itoa(int(k.SysID)), "impossible values dropped", "link", k.Link, "sys_id", k.SysID,
 			"update", fmt.Sprintf("%T", u), "fields", bad)
 	}
 	if !keep {
@@ -378,15 +397,20 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	if a.created {
 		out.add(DroneDiscovered{Drone: d.st})
 	}
+	evs, dropped := d.budget(f.mono(), out.events())
 	d.mu.Unlock()
+	if dropped > 0 {
+		f.stats.eventsDropped.Add(uint64(dropped))
+		f.droneLog.Warn(d.log, d.id, "events over the rate: dropped", "per_s", eventRate)
+	}
 
 	if a.switched {
-		f.log.Info("drone follows new link", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link, "old_link", a.oldKey.Link)
+		f.droneLog.Info(f.log, d.id, "drone follows new link", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link, "old_link", a.oldKey.Link)
 	}
 	if a.created {
 		f.log.Info("drone discovered", "drone_id", d.id, "sys_id", key.SysID, "link", key.Link)
 	}
-	for _, e := range out.events() {
+	for _, e := range evs {
 		f.Publish(e)
 	}
 	if changed {
@@ -395,6 +419,21 @@ func (f *Fleet) Handle(v Vehicle, u Update) {
 	if out.poke || a.created || a.switched {
 		f.poke()
 	}
+}
+
+// budget drops the budgeted events over the drone's event rate (a
+// flapping vehicle), returning those kept and how many it dropped. Called
+// with d.mu held.
+func (d *drone) budget(now time.Time, evs []Event) ([]Event, int) {
+	kept, dropped := evs[:0], 0
+	for _, e := range evs {
+		if budgeted(e) && !d.events.allow(now) {
+			dropped++
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept, dropped
 }
 
 // poke wakes the scheduler without blocking.
@@ -464,7 +503,7 @@ func (f *Fleet) schedule() {
 		scratch = append(scratch[:0], f.list...)
 		f.mu.RUnlock()
 		now := f.now()
-		f.tickClaims(now)
+		f.tickClaims(f.mono())
 		for _, d := range scratch {
 			var out outbox
 			d.mu.Lock()
@@ -550,11 +589,11 @@ func (f *Fleet) initDrone(d *drone) {
 	d.mu.Lock()
 	d.initQueued = false
 	if err == nil {
-		d.streamsAt = f.now()
+		d.streamsAt = f.mono()
 	}
 	if err != nil && f.ctx.Err() == nil {
 		d.needInit = true
-		d.initAfter = f.now().Add(initRetryDelay)
+		d.initAfter = f.mono().Add(initRetryDelay)
 	}
 	d.mu.Unlock()
 }

@@ -40,8 +40,9 @@ type Stats struct {
 	// ParamsRefused counts PARAM_VALUEs not cached: names neither asked for
 	// nor part of the list the vehicle announced, or over MaxParams.
 	ParamsRefused uint64
-	// EventsDropped counts discrete events dropped by a drone's rate limit
-	// (status texts over 20 a second after a burst of 100).
+	// EventsDropped counts discrete events dropped by a drone's rate limits
+	// (status texts, and the other events its messages cause, each over 20
+	// a second after a burst of 100).
 	EventsDropped uint64
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"time"
 )
 
@@ -240,10 +241,10 @@ func (f *Fleet) admit(v Vehicle, key VehicleKey, u Update, now time.Time) admitt
 				f.limitLog.Warn("identity claims over the limit: key ignored", "link", key.Link, "sys_id", key.SysID, "limit", f.MaxClaimants)
 				return admitted{}
 			}
-			c = &claimant{key: key, v: v, compID: u.ComponentID, baseID: base, target: t, first: now}
+			c = &claimant{key: key, v: v, compID: u.ComponentID, baseID: base, target: t, first: f.mono()}
 			f.claims[key] = c
 		}
-		c.last, c.signed, c.v = now, u.Signed, v
+		c.last, c.signed, c.v = f.mono(), u.Signed, v
 	case AutopilotVersion:
 		if c == nil {
 			return admitted{}
@@ -263,7 +264,7 @@ func (f *Fleet) admit(v Vehicle, key VehicleKey, u Update, now time.Time) admitt
 
 // resolve applies decide's choice. Called with f.mu held.
 func (f *Fleet) resolve(c *claimant, now time.Time) admitted {
-	act, proof := f.decide(c, now)
+	act, proof := f.decide(c, f.mono())
 	switch act {
 	case claimAdmit:
 		delete(f.claims, c.key)
@@ -314,21 +315,22 @@ func (f *Fleet) resolve(c *claimant, now time.Time) admitted {
 	return a
 }
 
-// decide chooses what to do with a claimant now. Called with f.mu held.
-func (f *Fleet) decide(c *claimant, now time.Time) (claimAction, string) {
+// decide chooses what to do with a claimant at mono (Fleet.Monotonic).
+// Called with f.mu held.
+func (f *Fleet) decide(c *claimant, mono time.Time) (claimAction, string) {
 	t := c.target
 	if t == nil {
-		if c.uidSet || now.Sub(c.first) >= min(identifyWait, f.LinkTimeout) {
+		if c.uidSet || mono.Sub(c.first) >= min(identifyWait, f.LinkTimeout) {
 			return claimAdmit, ""
 		}
 		return claimHold, ""
 	}
 	st := t.identity()
-	silent := now.Sub(st.lastHeartbeat) > f.LinkTimeout // lost, or about to be
+	silent := mono.Sub(st.lastHeartbeat) > f.LinkTimeout // lost, or about to be
 	if (st.lost || silent) && (st.compID == 0 || st.compID == c.compID) {
 		return claimMove, ""
 	}
-	stale := now.Sub(st.lastHeartbeat) >= staleAfter
+	stale := mono.Sub(st.lastHeartbeat) >= staleAfter
 	switch {
 	case c.signed && st.signed:
 		// Only the vehicle (or a holder of its key) signs: a radio change,
@@ -350,7 +352,7 @@ func (f *Fleet) decide(c *claimant, now time.Time) (claimAction, string) {
 	}
 	// Two vehicles: the drone was heard after the claimant appeared, for a
 	// whole hold. A reconnect never is: the old link fell silent first.
-	if st.lastHeartbeat.After(c.first) && now.Sub(c.first) >= f.LinkTimeout {
+	if st.lastHeartbeat.After(c.first) && mono.Sub(c.first) >= f.LinkTimeout {
 		return claimSeparate, ""
 	}
 	return claimHold, ""
@@ -392,9 +394,9 @@ func (f *Fleet) move(d *drone, v Vehicle, key VehicleKey) admitted {
 	return admitted{d: d, switched: true, oldKey: old}
 }
 
-// tickClaims forgets claimants no longer heard. Claims are decided on the
-// claimant's heartbeats.
-func (f *Fleet) tickClaims(now time.Time) {
+// tickClaims forgets claimants no longer heard (mono is Fleet.Monotonic).
+// Claims are decided on the claimant's heartbeats.
+func (f *Fleet) tickClaims(mono time.Time) {
 	f.mu.RLock()
 	n := len(f.claims)
 	f.mu.RUnlock()
@@ -403,7 +405,7 @@ func (f *Fleet) tickClaims(now time.Time) {
 	}
 	f.mu.Lock()
 	for k, c := range f.claims {
-		if now.Sub(c.last) > 2*f.LinkTimeout {
+		if mono.Sub(c.last) > 2*f.LinkTimeout {
 			delete(f.claims, k)
 		}
 	}
@@ -431,7 +433,7 @@ func (f *Fleet) afterAdmit(a admitted) {
 	}
 	if a.claim != nil {
 		f.stats.claims.Add(1)
-		f.log.Warn("drone identity claimed", "drone_id", a.claim.DroneID, "link", a.claim.Link,
+		f.droneLog.Warn(f.log, a.claim.ClaimedBy+"/"+strconv.Itoa(int(a.claim.SysID)), "drone identity claimed", "drone_id", a.claim.DroneID, "link", a.claim.Link,
 			"claimed_by", a.claim.ClaimedBy, "sys_id", a.claim.SysID, "resolution", string(a.claim.Resolution),
 			"new_drone_id", a.claim.NewDroneID, "proven_by", a.claim.ProvenBy)
 		f.Publish(*a.claim)
@@ -464,7 +466,7 @@ type droneIdentity struct {
 	signed        bool
 	compID        uint8
 	uid           uint64
-	lastHeartbeat time.Time
+	lastHeartbeat time.Time // Fleet.Monotonic
 }
 
 func (d *drone) identity() droneIdentity {
@@ -472,7 +474,7 @@ func (d *drone) identity() droneIdentity {
 	defer d.mu.Unlock()
 	return droneIdentity{
 		lost: d.st.LinkState == LinkStateLost, signed: d.st.Signed, compID: d.compID,
-		uid: d.uid, lastHeartbeat: d.st.LastHeartbeat,
+		uid: d.uid, lastHeartbeat: d.hbMono,
 	}
 }
 

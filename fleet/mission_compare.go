@@ -3,6 +3,8 @@ package fleet
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // Tolerances of plan comparison: positions travel as degrees × 1e7
@@ -92,12 +94,14 @@ func StoredItem(autopilot uint8, it MissionItem) MissionItem {
 // the vehicle stores them. For ArduPilot seq 0 (home, rewritten by the
 // vehicle), frames and autocontinue are not compared, and params are
 // compared as ArduCopter keeps them (storedAsArduCopter). It returns the
-// first differing seq and what differs, or -1 and "" when the plans are the
-// same; seq is the shorter plan's length when only the counts differ.
-func planDiff(tracked, got []MissionItem, ardupilot bool) (seq int, why string) {
+// first differing seq and what differs, or -1 and the zero MissionDiff when
+// the plans are the same; seq is the shorter plan's length when only the
+// counts differ.
+func planDiff(tracked, got []MissionItem, ardupilot bool) (seq int, why MissionDiff) {
 	near := func(x, y, tol float64) bool {
 		return (math.IsNaN(x) && math.IsNaN(y)) || math.Abs(x-y) <= tol
 	}
+	g := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 	for i := range min(len(tracked), len(got)) {
 		if i == 0 && ardupilot {
 			continue
@@ -108,24 +112,80 @@ func planDiff(tracked, got []MissionItem, ardupilot bool) (seq int, why string) 
 		}
 		switch {
 		case x.Command != y.Command:
-			return i, fmt.Sprintf("item %d: command %d, vehicle has %d", i, x.Command, y.Command)
+			return i, MissionDiff{Code: DiffCommand, Item: i, Want: strconv.Itoa(int(x.Command)), Got: strconv.Itoa(int(y.Command))}
 		case !near(x.Lat, y.Lat, planLatLonTol) || !near(x.Lon, y.Lon, planLatLonTol):
-			return i, fmt.Sprintf("item %d: position %.7f, %.7f, vehicle has %.7f, %.7f", i, x.Lat, x.Lon, y.Lat, y.Lon)
+			pos := func(it MissionItem) string {
+				return strconv.FormatFloat(it.Lat, 'f', 7, 64) + "," + strconv.FormatFloat(it.Lon, 'f', 7, 64)
+			}
+			return i, MissionDiff{Code: DiffPosition, Item: i, Want: pos(x), Got: pos(y)}
 		case !near(x.Alt, y.Alt, planAltTol):
-			return i, fmt.Sprintf("item %d: altitude %v m, vehicle has %v m", i, x.Alt, y.Alt)
+			return i, MissionDiff{Code: DiffAltitude, Item: i, Want: g(x.Alt), Got: g(y.Alt)}
 		}
 		px := [4]float64{x.Param1, x.Param2, x.Param3, x.Param4}
 		py := [4]float64{y.Param1, y.Param2, y.Param3, y.Param4}
 		for k := range px {
 			if !near(px[k], py[k], planParamTol) {
-				return i, fmt.Sprintf("item %d: param%d %v, vehicle has %v", i, k+1, px[k], py[k])
+				return i, MissionDiff{Code: DiffParam, Item: i, Param: k + 1, Want: g(px[k]), Got: g(py[k])}
 			}
 		}
 	}
 	if len(tracked) != len(got) {
-		return min(len(tracked), len(got)), fmt.Sprintf("%d items, vehicle has %d", len(tracked), len(got))
+		return min(len(tracked), len(got)), MissionDiff{Code: DiffCount, Item: min(len(tracked), len(got)), Want: strconv.Itoa(len(tracked)), Got: strconv.Itoa(len(got))}
 	}
-	return -1, ""
+	return -1, MissionDiff{}
+}
+
+// MissionDiffCode is what differs between two mission plans, a stable
+// machine code (the "diff" parameter of a mission_mismatch event).
+type MissionDiffCode string
+
+// What can differ between the plan the fleet tracks and the vehicle's.
+const (
+	// DiffCommand: item Item's MAV_CMD.
+	DiffCommand MissionDiffCode = "command"
+	// DiffPosition: item Item's position, as "LAT,LON" in degrees.
+	DiffPosition MissionDiffCode = "position"
+	// DiffAltitude: item Item's altitude, metres.
+	DiffAltitude MissionDiffCode = "altitude"
+	// DiffParam: item Item's param number Param (1..4).
+	DiffParam MissionDiffCode = "param"
+	// DiffCount: the number of items (Item is the shorter plan's length).
+	DiffCount MissionDiffCode = "count"
+)
+
+// MissionDiffCodes lists every MissionDiffCode.
+var MissionDiffCodes = []MissionDiffCode{DiffCommand, DiffPosition, DiffAltitude, DiffParam, DiffCount}
+
+// MissionDiff says where two mission plans first differ, as a stable code
+// and language-neutral values, for people to read in their language.
+type MissionDiff struct {
+	// Code is what differs ("" when nothing does).
+	Code MissionDiffCode
+	// Item is the seq of the item that differs.
+	Item int
+	// Param is the param number (1..4) of a DiffParam.
+	Param int
+	// Want is the tracked plan's value and Got the vehicle's, as numbers in
+	// Go's formatting ("." decimals; a position "LAT,LON").
+	Want, Got string
+}
+
+// String says what differs in English, for logs: "item 3: param1 5,
+// vehicle has 0".
+func (d MissionDiff) String() string {
+	switch d.Code {
+	case DiffCommand:
+		return fmt.Sprintf("item %d: command %s, vehicle has %s", d.Item, d.Want, d.Got)
+	case DiffPosition:
+		return fmt.Sprintf("item %d: position %s, vehicle has %s", d.Item, strings.ReplaceAll(d.Want, ",", ", "), strings.ReplaceAll(d.Got, ",", ", "))
+	case DiffAltitude:
+		return fmt.Sprintf("item %d: altitude %s m, vehicle has %s m", d.Item, d.Want, d.Got)
+	case DiffParam:
+		return fmt.Sprintf("item %d: param%d %s, vehicle has %s", d.Item, d.Param, d.Want, d.Got)
+	case DiffCount:
+		return fmt.Sprintf("%s items, vehicle has %s", d.Want, d.Got)
+	}
+	return ""
 }
 
 // samePlan reports whether two plans are the same as the vehicle stores them.

@@ -113,7 +113,7 @@ func TestMissionResyncArduCopterStoredPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	mm, _ := waitFor[fleet.MissionMismatch](ev, nil)
-	if mm.MissionID != id || mm.NewMissionID == "" || mm.NewMissionID == id || mm.Seq != 5 || mm.Detail == "" {
+	if mm.MissionID != id || mm.NewMissionID == "" || mm.NewMissionID == id || mm.Seq != 5 || mm.Detail != (fleet.MissionDiff{Code: fleet.DiffParam, Item: 5, Param: 1, Want: mm.Detail.Want, Got: "9"}) || mm.Detail.Want == "9" {
 		t.Errorf("mismatch %+v", mm)
 	}
 	if ms := state(t, f, "sysid-1").Mission; ms.MissionID != mm.NewMissionID {

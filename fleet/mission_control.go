@@ -30,6 +30,7 @@ type StartOptions struct {
 const (
 	missionStateNotStarted uint8 = 2
 	missionStateActive     uint8 = 3
+	missionStatePaused     uint8 = 4
 	missionStateComplete   uint8 = 5
 )
 
@@ -220,7 +221,7 @@ type knownPlan struct {
 func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPlan) {
 	if err := f.checkPlan(items); err != nil {
 		f.stats.badMissions.Add(1)
-		d.log.Warn("mission from vehicle not adopted", "err", err)
+		f.droneLog.Warn(d.log, d.id, "mission from vehicle not adopted", "err", err)
 		return
 	}
 	now := f.now()
@@ -228,7 +229,7 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPl
 	d.mu.Lock()
 	m := &d.mission
 	changed := false
-	seq, why := -1, ""
+	seq, why := -1, MissionDiff{}
 	if m.hasPlan() {
 		seq, why = planDiff(m.items, items, m.ardupilot)
 	}
@@ -239,7 +240,7 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPl
 			// The vehicle flies what the server stored: same id, and
 			// MISSION_CURRENT resumes the progress.
 			m.load(known.id, append([]MissionItem(nil), known.items...), d.st.Autopilot, d.st.Home, d.st.HasHome)
-			m.adoptTried = true
+			m.adoptTried, m.resynced = true, true
 			d.syncMission()
 			d.mu.Unlock()
 			d.log.Info("mission re-synced after restart", "mission_id", known.id, "items", len(items))
@@ -250,7 +251,7 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPl
 		out.add(MissionMismatch{DroneID: d.id, At: now, MissionID: known.id, NewMissionID: mid, Seq: kseq, Detail: kwhy})
 		d.log.Warn("mission on vehicle differs from the stored one", "mission_id", known.id, "new_mission_id", mid, "err", kwhy)
 		m.load(mid, items, d.st.Autopilot, d.st.Home, d.st.HasHome)
-		m.adoptTried = true
+		m.adoptTried, m.resynced = true, true
 		d.syncMission()
 		d.mu.Unlock()
 		for _, e := range out.events() {
@@ -276,13 +277,13 @@ func (f *Fleet) adopt(d *drone, items []MissionItem, resync bool, known *knownPl
 		mid := newMissionID(d.id)
 		if m.hasPlan() {
 			out.add(MissionMismatch{DroneID: d.id, At: now, MissionID: m.id, NewMissionID: mid, Seq: seq, Detail: why})
-			d.log.Info("mission on vehicle differs", "mission_id", m.id, "err", why)
+			d.f.droneLog.Info(d.log, d.id, "mission on vehicle differs", "mission_id", m.id, "err", why)
 		}
 		if m.state == MissionStateRunning || m.state == MissionStatePaused {
 			d.interruptMission(now, InterruptReplaced, &out)
 		}
 		m.load(mid, items, d.st.Autopilot, d.st.Home, d.st.HasHome)
-		m.adoptTried = true
+		m.adoptTried, m.resynced = true, true
 		d.syncMission()
 		d.log.Info("mission adopted from vehicle", "mission_id", mid, "items", len(items), "resync", resync)
 		changed = true
@@ -383,6 +384,23 @@ func (f *Fleet) MissionPlan(id string) ([]MissionItem, error) {
 // downloaded first if the fleet does not know it. Returns Conflict when the
 // drone has no mission (or the Guard refuses it), NotFound, NoDrone, and the
 // vehicle's errors (the last arming refusal with its reason).
+//
+// # A drone already flying
+//
+// On a drone in the air the first item after home is made current
+// (SetCurrentItem, item 1 for ArduPilot, 0 for PX4) before AUTO, so the
+// mission starts from its beginning, not where an earlier run stopped. For
+// ArduPilot that is right whether item 1 is a navigation item or a DO item
+// (a route planned in the air starts with DO_CHANGE_SPEED): AP_Mission's
+// set_current_cmd, given a DO item while the mission is not running, loads
+// it and the navigation item after it and reports that navigation item as
+// current (MISSION_CURRENT never shows a DO item); entering AUTO resumes
+// the mission by starting the loaded DO item, then the DO items up to the
+// navigation item one after the other, then flies it. So the first
+// navigation item is the current one with the DO items before it applied.
+// Making the navigation item itself current instead would skip those DO
+// items (the route would fly at WPNAV_SPEED, not its own speed). A plan
+// made on the ground flies its NAV_TAKEOFF first, from where the drone is.
 func (f *Fleet) StartMission(ctx context.Context, id string, opts StartOptions) error {
 	d, v, st, err := f.target(id)
 	if err != nil {
@@ -417,6 +435,8 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 			return err
 		}
 	}
+	// The first item after home, DO item or not (see "A drone already
+	// flying" above).
 	first := 0
 	if st.Autopilot == AutopilotArduPilot {
 		first = 1

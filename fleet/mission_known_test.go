@@ -72,7 +72,7 @@ func TestKnownMissionDifferenceReported(t *testing.T) {
 	discover(t, f, v, ft.Copter(ft.Auto, true, ft.StatusActive))
 	f.Handle(v, fleet.MissionCurrent{Seq: 2, Total: 10, State: 3})
 	mm, _ := waitFor[fleet.MissionMismatch](ev, nil)
-	if mm.MissionID != "sysid-1-mstored" || mm.NewMissionID == "" || mm.NewMissionID == mm.MissionID || mm.Seq != 2 || mm.Detail == "" {
+	if mm.MissionID != "sysid-1-mstored" || mm.NewMissionID == "" || mm.NewMissionID == mm.MissionID || mm.Seq != 2 || mm.Detail.Code != fleet.DiffPosition || mm.Detail.Item != 2 {
 		t.Errorf("mismatch %+v", mm)
 	}
 	poll(t, "tracked under the new id", func() bool { return state(t, f, "sysid-1").Mission.MissionID == mm.NewMissionID })
@@ -99,6 +99,81 @@ func TestKnownMissionHeldPlan(t *testing.T) {
 	poll(t, "KnownMission asked", func() bool { return asked.Load() == 1 })
 	if n := v2.Calls("DownloadMission"); n != 0 {
 		t.Errorf("%d downloads of a held plan the server never stored", n)
+	}
+}
+
+// After a restart, a stored plan the vehicle completed meanwhile
+// (MISSION_STATE_COMPLETE) is finished, not ready: MissionFinished says
+// so, and a patrol flying it can end.
+func TestKnownMissionCompletedWhileDown(t *testing.T) {
+	plan := recordedMission()
+	f, v, ev, _ := knownFleet(t, "sysid-1-mstored", plan, arduCopterStored(plan))
+	discover(t, f, v, ft.Copter(ft.Auto, false, ft.StatusStandby))
+	f.Handle(v, fleet.MissionCurrent{Seq: 10, Total: 10, State: 5})
+	poll(t, "plan re-synced", func() bool { return state(t, f, "sysid-1").Mission.MissionID == "sysid-1-mstored" })
+	f.Handle(v, fleet.MissionCurrent{Seq: 10, Total: 10, State: 5})
+	fin, _ := waitFor[fleet.MissionFinished](ev, nil)
+	if fin.MissionID != "sysid-1-mstored" {
+		t.Errorf("finished %s, want the stored id", fin.MissionID)
+	}
+	if ms := state(t, f, "sysid-1").Mission; ms.State != fleet.MissionStateFinished || ms.Percent != 100 {
+		t.Errorf("re-synced completed mission %+v, want finished at 100 %%", ms)
+	}
+}
+
+// After a restart, a stored plan the vehicle holds stopped part-way
+// (MISSION_STATE_PAUSED, e.g. in BRAKE after a pause) is paused at the
+// vehicle's item, so ResumeMission continues it there; stopped part-way
+// on a drone that landed since, it is interrupted; and a plan uploaded by
+// the fleet itself is never taken as completed by a MISSION_CURRENT left
+// from an earlier one.
+func TestKnownMissionPausedWhileDown(t *testing.T) {
+	plan := recordedMission()
+	f, v, _, _ := knownFleet(t, "sysid-1-mstored", plan, arduCopterStored(plan))
+	var current atomic.Int32
+	current.Store(-1)
+	v.SetCurrentItemFn = func(_ context.Context, seq int) error {
+		current.Store(int32(seq))
+		return nil
+	}
+	discover(t, f, v, ft.Copter(ft.Brake, true, ft.StatusActive))
+	f.Handle(v, fleet.MissionCurrent{Seq: 5, Total: 10, State: 4})
+	poll(t, "plan re-synced", func() bool { return state(t, f, "sysid-1").Mission.MissionID == "sysid-1-mstored" })
+	f.Handle(v, fleet.MissionCurrent{Seq: 5, Total: 10, State: 4})
+	poll(t, "paused", func() bool { return state(t, f, "sysid-1").Mission.State == fleet.MissionStatePaused })
+	if ms := state(t, f, "sysid-1").Mission; ms.PausedSeq != 5 || ms.CurrentSeq != 5 || ms.Done != 3 {
+		t.Errorf("re-synced paused mission %+v, want paused at 5 with 3 steps done", ms)
+	}
+	if err := f.ResumeMission(context.Background(), "sysid-1"); err != nil {
+		t.Fatalf("resume the re-synced paused mission: %v", err)
+	}
+	if got := current.Load(); got != 5 {
+		t.Errorf("resume made item %d current, want 5", got)
+	}
+
+	// Stopped part-way and landed (disarmed): interrupted, not paused.
+	f3, v3, ev3, _ := knownFleet(t, "sysid-1-mstored", plan, arduCopterStored(plan))
+	discover(t, f3, v3, ft.Copter(ft.RTL, false, ft.StatusStandby))
+	f3.Handle(v3, fleet.MissionCurrent{Seq: 5, Total: 10, State: 4})
+	poll(t, "plan re-synced", func() bool { return state(t, f3, "sysid-1").Mission.MissionID == "sysid-1-mstored" })
+	f3.Handle(v3, fleet.MissionCurrent{Seq: 5, Total: 10, State: 4})
+	if mi, _ := waitFor[fleet.MissionInterrupted](ev3, nil); mi.MissionID != "sysid-1-mstored" || mi.Reason != fleet.InterruptModeChange {
+		t.Errorf("landed with the plan stopped part-way: %+v, want the stored mission interrupted (mode_change)", mi)
+	}
+
+	// Uploaded by the fleet: a stale COMPLETE does not finish it.
+	f2, _ := mustFleet(t)
+	v2 := ft.NewVehicle("l", 1)
+	discover(t, f2, v2, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	f2.Handle(v2, fleet.MissionCurrent{Seq: 0, Total: 10, State: 5})
+	if _, err := f2.UploadMission(context.Background(), "sysid-1", fleet.MissionTypeMission, plan, fleet.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f2.Handle(v2, fleet.MissionCurrent{Seq: 0, Total: 10, State: 5})
+	f2.Handle(v2, fleet.MissionCurrent{Seq: 0, Total: 10, State: 5})
+	poll(t, "MISSION_CURRENT handled", func() bool { return state(t, f2, "sysid-1").Mission.Items == len(plan) })
+	if ms := state(t, f2, "sysid-1").Mission; ms.State != fleet.MissionStateReady {
+		t.Errorf("an uploaded plan after a stale COMPLETE: %s, want ready", ms.State)
 	}
 }
 

@@ -107,12 +107,17 @@ type missionTracker struct {
 	vehicleSeq  int
 	pausedSeq   int
 	reason      InterruptReason
-	interruptAt time.Time
+	interruptAt time.Time // Fleet.Monotonic, as lastReport
 	lastReport  time.Time
 	eta         time.Duration
 	adoptTried  bool
 	// vehicleState is the last MISSION_CURRENT mission_state (0 unknown).
 	vehicleState uint8
+	// resynced is set on a plan read from the vehicle (a re-sync after a
+	// restart or a regained link, a plan the fleet did not know): the
+	// first MISSION_CURRENT that follows says whether the vehicle completed
+	// or paused it while the fleet was not following.
+	resynced bool
 }
 
 func (m *missionTracker) reset() {
@@ -333,8 +338,8 @@ func (m *missionTracker) position(p Position, groundSpeed float64) {
 	}
 }
 
-func (m *missionTracker) tickInterrupt(now time.Time) bool {
-	if m.interruptAt.IsZero() || now.Sub(m.interruptAt) < failsafeWindow {
+func (m *missionTracker) tickInterrupt(mono time.Time) bool {
+	if m.interruptAt.IsZero() || mono.Sub(m.interruptAt) < failsafeWindow {
 		return false
 	}
 	m.interruptAt = time.Time{}
@@ -455,7 +460,7 @@ func dist3(lat1, lon1, alt1, lat2, lon2, alt2 float64) float64 {
 func (d *drone) syncMission() { d.st.Mission = d.mission.status() }
 
 func (d *drone) progressEvent(now time.Time, out *outbox) {
-	d.mission.lastReport = now
+	d.mission.lastReport = d.f.mono()
 	out.add(MissionProgress{DroneID: d.id, At: now, Status: d.st.Mission})
 }
 
@@ -466,7 +471,7 @@ func (d *drone) missionPosition(now time.Time, out *outbox) {
 	}
 	m.position(d.st.Position, d.st.GroundSpeed)
 	d.syncMission()
-	if now.Sub(m.lastReport) >= progressInterval {
+	if d.f.mono().Sub(m.lastReport) >= progressInterval {
 		d.progressEvent(now, out)
 	}
 }
@@ -489,6 +494,12 @@ func (d *drone) missionCurrent(now time.Time, u MissionCurrent, out *outbox) boo
 		return false
 	}
 	inAuto := modeRoleOf(d.st.Autopilot, d.st.Mode) == roleMission
+	if m.resynced && u.State != 0 {
+		m.resynced = false
+		if d.missionResynced(now, u, out) {
+			return true
+		}
+	}
 	switch {
 	case u.State == 5:
 		if m.state == MissionStateRunning {
@@ -530,6 +541,47 @@ func (d *drone) missionCurrent(now time.Time, u MissionCurrent, out *outbox) boo
 	return false
 }
 
+// missionResynced takes the state of a plan just read from the vehicle
+// from the vehicle's first MISSION_CURRENT: a plan it completed is
+// finished (MissionFinished), one it stopped part-way (ArduPilot's
+// MISSION_STATE_PAUSED: out of AUTO with a current item, which AUTO
+// resumes) is paused at the item it reports while the drone is armed, and
+// interrupted (mode_change, MissionInterrupted) once it is disarmed: it
+// left AUTO and landed. A plan not started stays ready, and one being
+// flown (ACTIVE) starts running as usual.
+func (d *drone) missionResynced(now time.Time, u MissionCurrent, out *outbox) bool {
+	m := &d.mission
+	if m.state != MissionStateReady {
+		return false
+	}
+	switch u.State {
+	case missionStateComplete:
+		d.log.Info("re-synced mission completed on the vehicle", "mission_id", m.id)
+		d.finishMission(now, out)
+		return true
+	case missionStatePaused:
+		if len(m.route) == 0 {
+			return false
+		}
+		m.locate(u.Seq)
+		if !d.st.Armed {
+			d.interruptMission(now, InterruptModeChange, out)
+			d.progressEvent(now, out)
+			return true
+		}
+		m.state = MissionStatePaused
+		m.pausedSeq = m.currentSeq()
+		if u.Seq > 0 {
+			m.pausedSeq = u.Seq // the vehicle's own item wins, as in flyingSeq
+		}
+		d.syncMission()
+		d.log.Info("re-synced mission paused on the vehicle", "mission_id", m.id, "seq", m.pausedSeq)
+		d.progressEvent(now, out)
+		return true
+	}
+	return false
+}
+
 func (d *drone) missionReached(now time.Time, seq int, out *outbox) bool {
 	m := &d.mission
 	if m.state != MissionStateRunning {
@@ -561,11 +613,11 @@ func (d *drone) missionModeChanged(now time.Time, mode string, commanded bool, o
 		d.finishMission(now, out)
 	case commanded:
 		d.interruptMission(now, InterruptModeChange, out)
-	case isCritical(d.st.SystemStatus) || now.Sub(d.lastFailsafe) < failsafeWindow:
+	case isCritical(d.st.SystemStatus) || d.f.mono().Sub(d.lastFailsafe) < failsafeWindow:
 		d.interruptMission(now, InterruptFailsafe, out)
 	default:
 		// Wait a moment for a failsafe text to say why.
-		m.interruptAt = now
+		m.interruptAt = d.f.mono()
 	}
 }
 

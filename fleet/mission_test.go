@@ -599,3 +599,44 @@ func TestMissionPauseRightAfterItemReached(t *testing.T) {
 		t.Errorf("reached %+v after resuming, want item 3", r)
 	}
 }
+
+// A drone already flying starts a route planned in the air (home, then
+// DO_CHANGE_SPEED, then waypoints) at item 1, the DO item, and not at the
+// first waypoint: ArduPilot runs the speed change and reports the waypoint
+// after it as current (see StartMission); making the waypoint current
+// would skip the speed change. The route is measured from where the drone
+// is, and the first step is that waypoint.
+func TestMissionStartInTheAir(t *testing.T) {
+	f, _ := mustFleet(t)
+	v := ft.NewVehicle("l", 1)
+	var current atomic.Int64
+	current.Store(-1)
+	v.SetCurrentItemFn = func(_ context.Context, seq int) error { current.Store(int64(seq)); return nil }
+	discover(t, f, v, ft.Copter(ft.Guided, true, ft.StatusActive))
+	lat, lon := offset(-80, 0)
+	ft.Feed(f, v, fleet.Home{Lat: homeLat, Lon: homeLon, AltMSL: homeAMSL}, ft.Position(time.Second, lat, lon, 30))
+	poll(t, "flying", func() bool { return state(t, f, "sysid-1").Flying() })
+	plan := []fleet.MissionItem{
+		{Frame: fleet.FrameGlobal, Command: fleet.CmdNavWaypoint, Lat: homeLat, Lon: homeLon, Alt: homeAMSL},
+		{Frame: fleet.FrameMission, Command: fleet.CmdDoChangeSpeed, Param1: 1, Param2: 5, Param3: -1},
+		wp(60, 0),
+		wp(60, 60),
+		{Frame: fleet.FrameGlobalRelativeAlt, Command: fleet.CmdNavReturnToLaunch},
+	}
+	ctx := context.Background()
+	if _, err := f.UploadMission(ctx, "sysid-1", fleet.MissionTypeMission, plan, fleet.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.StartMission(ctx, "sysid-1", fleet.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := current.Load(); got != 1 {
+		t.Errorf("made item %d current on the flying drone, want 1 (the speed change before the first waypoint)", got)
+	}
+	ms := state(t, f, "sysid-1").Mission
+	// 140 m to the first waypoint (30 m up to 30 m: level), 60, then home.
+	want := 140 + 60 + math.Hypot(60, 60) + 30
+	if ms.State != fleet.MissionStateRunning || ms.CurrentSeq != 2 || math.Abs(ms.Distance-want) > 2 {
+		t.Errorf("started in the air: %+v, want running at item 2 over %.0f m", ms, want)
+	}
+}

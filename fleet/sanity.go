@@ -207,7 +207,23 @@ const (
 	// textRate and textBurst bound a drone's status text events.
 	textRate  = 20
 	textBurst = 100
+	// eventRate and eventBurst bound the other events a drone's messages
+	// cause (mode, arming, system status, landed state flapping); the
+	// events people must see (link, failsafe, identity, security) are
+	// never dropped.
+	eventRate  = 20
+	eventBurst = 100
 )
+
+// budgeted reports whether e counts against a drone's event budget.
+func budgeted(e Event) bool {
+	switch e.(type) {
+	case LinkLost, LinkRegained, Failsafe, DroneDiscovered, IdentityClaimed, SecurityAlert, StatusTextEvent,
+		MissionInterrupted, MissionMismatch:
+		return false
+	}
+	return true
+}
 
 // acceptParam reports whether an unsolicited PARAM_VALUE may be cached: a
 // name already cached, or a new one while the cache holds fewer names than
@@ -226,19 +242,24 @@ func (d *drone) acceptParam(p Param) bool {
 	return false
 }
 
-// tokenBucket allows textRate events a second with bursts of textBurst.
-// Guarded by its owner's lock; the zero value is full.
+// tokenBucket allows rate events a second with bursts of burst (zero:
+// textRate and textBurst). Guarded by its owner's lock; the zero value is
+// full.
 type tokenBucket struct {
-	tokens float64
-	last   time.Time
+	rate, burst float64
+	tokens      float64
+	last        time.Time
 }
 
 func (b *tokenBucket) allow(now time.Time) bool {
+	if b.rate == 0 {
+		b.rate, b.burst = textRate, textBurst
+	}
 	if b.last.IsZero() {
-		b.tokens, b.last = textBurst, now
+		b.tokens, b.last = b.burst, now
 	}
 	if dt := now.Sub(b.last).Seconds(); dt > 0 {
-		b.tokens = min(textBurst, b.tokens+dt*textRate)
+		b.tokens = min(b.burst, b.tokens+dt*b.rate)
 		b.last = now
 	}
 	if b.tokens < 1 {
@@ -255,9 +276,10 @@ func (b *tokenBucket) allow(now time.Time) bool {
 const streamCheckAfter = 5 * time.Second
 
 // checkStreams asks for the streams again when none came since they were
-// asked for. Called with d.mu held, by the scheduler.
-func (d *drone) checkStreams(now time.Time) {
-	if d.streamsAt.IsZero() || d.needInit || d.initQueued || now.Sub(d.streamsAt) < streamCheckAfter {
+// asked for (mono is Fleet.Monotonic). Called with d.mu held, by the
+// scheduler.
+func (d *drone) checkStreams(mono time.Time) {
+	if d.streamsAt.IsZero() || d.needInit || d.initQueued || mono.Sub(d.streamsAt) < streamCheckAfter {
 		return
 	}
 	if d.lastTelemetry.Before(d.streamsAt) {

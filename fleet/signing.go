@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -154,6 +155,71 @@ func (s *MemKeyStore) SystemIDs() []uint8 {
 		out = append(out, sys)
 	}
 	return out
+}
+
+// SigningVehicle is implemented by vehicles whose transport signs (the
+// mavlink links when the transport has a KeyStore). Safe for concurrent
+// use; SetSigningKey blocks until done.
+type SigningVehicle interface {
+	// SetSigningKey makes k the key of the vehicle's link. With push it
+	// first gives the vehicle the key (MAVLink SETUP_SIGNING, signed with
+	// the link's current key if it has one), sending it again until the
+	// vehicle is heard signing with k, and only then signs with k: there is
+	// no acknowledgement, the vehicle's signature is the proof. Without
+	// push it signs with k at once (the vehicle must get k by other means).
+	// Either way frames signed with the previous key are accepted for the
+	// transport's grace period, then refused. SETUP_SIGNING carries the
+	// key in clear: push only over a link that cannot be overheard.
+	// Returns Timeout when the vehicle is never heard with k (the link
+	// keeps its key), Busy while another push runs on the link, NoDrone
+	// when the link is gone, Unsupported when the transport does not sign.
+	SetSigningKey(ctx context.Context, k SigningKey, push bool) error
+}
+
+// SetSigningKey gives drone id's link the key k, pushing it to the vehicle
+// with push (see SigningVehicle). The drone's heartbeats are Signed from
+// its next one on. Returns NotFound for an unknown drone, NoDrone for a
+// lost link, Unsupported when its transport does not sign, and the
+// vehicle's errors. The key is never logged.
+func (f *Fleet) SetSigningKey(ctx context.Context, id string, k SigningKey, push bool) error {
+	d, v, _, err := f.target(id)
+	if err != nil {
+		return err
+	}
+	sv, ok := v.(SigningVehicle)
+	if !ok {
+		return Errorf(Unsupported, "drone %q: its link cannot be signed", id)
+	}
+	ctx, cancel := f.opCtx(ctx, f.CommandTimeout)
+	defer cancel()
+	err = vehicleErr(sv.SetSigningKey(ctx, k, push), "signing key")
+	if err != nil {
+		d.log.Warn("signing key not set", "pushed", push, "err", err)
+		return err
+	}
+	d.log.Info("signing key set", "pushed", push)
+	return nil
+}
+
+// SigningMarks are the high-water marks of MAVLink 2 signature timestamps
+// (10 µs units since 2015-01-01 UTC) that a transport keeps across
+// restarts, so that a frame recorded before a restart cannot be replayed
+// after it, and its own timestamps never go back.
+type SigningMarks struct {
+	// Out is the newest timestamp the server signed with.
+	Out uint64
+	// In is, by system id, the newest timestamp accepted from it.
+	In map[uint8]uint64
+}
+
+// SigningMarkStore keeps SigningMarks (the bbolt store implements it). A
+// transport reads them once at start and writes them at a bounded rate
+// from a goroutine of its own. Safe for concurrent use.
+type SigningMarkStore interface {
+	// SigningMarks returns the stored marks (zero when none are stored).
+	SigningMarks() (SigningMarks, error)
+	// PutSigningMarks replaces the stored marks.
+	PutSigningMarks(m SigningMarks) error
 }
 
 // SecurityKind names what a SecurityAlert is about.

@@ -137,6 +137,8 @@ type ZoneWatch struct {
 	// Logger receives the watch's logs (optional, default discard).
 	Logger *slog.Logger
 	// Now is the clock of event times (optional, default the Fleet's Now).
+	// Rechecks and the hysteresis are timed with the Fleet's Monotonic
+	// (Now when it has none), so a wall-clock jump moves neither.
 	Now func() time.Time
 	// Workers is the number of goroutines that send responses (optional,
 	// default 2).
@@ -159,6 +161,7 @@ type ZoneWatch struct {
 
 	log    *slog.Logger
 	now    func() time.Time
+	mono   func() time.Time // rechecks and hysteresis: the Fleet's Monotonic, else now
 	margin geofence.Margin
 	// grace, hystM, hystTime are VehicleGrace, HysteresisM and
 	// HysteresisTime with their defaults.
@@ -178,6 +181,8 @@ type ZoneWatch struct {
 	status     map[string]ZoneDroneStatus
 	responding map[string]bool
 	counters   zoneWatchCounters
+	// droneLog limits the breach lines of each drone (a flapping drone).
+	droneLog KeyedRateLog
 
 	// in
 	jobs chan zoneJob
@@ -229,6 +234,10 @@ func (w *ZoneWatch) Initialize() error {
 	}
 	if w.now == nil {
 		w.now = time.Now
+	}
+	w.mono = w.Fleet.Monotonic
+	if w.mono == nil {
+		w.mono = w.now
 	}
 	w.margin = w.Margin
 	if w.margin == (geofence.Margin{}) {
@@ -318,7 +327,7 @@ func (w *ZoneWatch) check(st DroneState) {
 	if !st.HasPosition || st.LinkState != LinkStateUp {
 		return
 	}
-	set, at, now := w.Zones.Snapshot(), w.Zones.Time(), w.now()
+	set, at, now, mono := w.Zones.Snapshot(), w.Zones.Time(), w.now(), w.mono()
 	tr := w.tracks[st.ID]
 	if tr == nil {
 		tr = &zoneTrack{}
@@ -326,11 +335,11 @@ func (w *ZoneWatch) check(st DroneState) {
 	}
 	vel := [3]float64{st.VelN, st.VelE, st.VelD}
 	if tr.status != ZoneUnknown && tr.set == set && tr.agency == st.Agency && tr.pos == st.Position &&
-		sameFloat(tr.altMSL, st.AltMSL) && tr.vel == vel && now.Sub(tr.checked) < zoneRecheck && !now.Before(tr.checked) {
+		sameFloat(tr.altMSL, st.AltMSL) && tr.vel == vel && mono.Sub(tr.checked) < zoneRecheck && !mono.Before(tr.checked) {
 		w.counters.unchanged.Add(1)
 		return
 	}
-	tr.set, tr.agency, tr.pos, tr.altMSL, tr.vel, tr.checked = set, st.Agency, st.Position, st.AltMSL, vel, now
+	tr.set, tr.agency, tr.pos, tr.altMSL, tr.vel, tr.checked = set, st.Agency, st.Position, st.AltMSL, vel, mono
 	for i, v := range vel {
 		if !finite(v) {
 			vel[i] = 0
@@ -369,7 +378,7 @@ func (w *ZoneWatch) check(st DroneState) {
 	}
 	prev := tr.status
 	zoneID, zoneName := res.ZoneID, res.ZoneName
-	if prev == ZoneApproaching && next == ZoneInside && w.holdApproaching(tr, res, pos.RelAlt, now) {
+	if prev == ZoneApproaching && next == ZoneInside && w.holdApproaching(tr, res, pos.RelAlt, mono) {
 		next, zoneID, zoneName = ZoneApproaching, tr.zoneID, tr.zoneName
 	}
 	if next != ZoneInside || prev != ZoneApproaching {
@@ -390,10 +399,10 @@ func (w *ZoneWatch) check(st DroneState) {
 	log := w.log.With("drone_id", st.ID, "zone_id", res.ZoneID, "from", prev.String(), "to", next.String())
 	switch {
 	case next == ZoneBreached:
-		log.Warn("allowed space breached", "reason", violationReason(res.Violation))
+		w.droneLog.Warn(log, st.ID, "allowed space breached", "reason", violationReason(res.Violation))
 		w.respond(st, res, now)
 	case prev == ZoneBreached:
-		log.Info("back inside allowed space")
+		w.droneLog.Info(log, st.ID, "back inside allowed space")
 	default:
 		log.Debug("zone status changed", "boundary_m", res.BoundaryM)
 	}
@@ -402,7 +411,7 @@ func (w *ZoneWatch) check(st DroneState) {
 // holdApproaching reports whether a drone that was approaching and now
 // checks inside should stay approaching: it is not yet HysteresisM beyond
 // the margin, or not yet for HysteresisTime.
-func (w *ZoneWatch) holdApproaching(tr *zoneTrack, res geofence.WatchResult, relAlt float64, now time.Time) bool {
+func (w *ZoneWatch) holdApproaching(tr *zoneTrack, res geofence.WatchResult, relAlt float64, mono time.Time) bool {
 	if w.hystM > 0 {
 		nearH := w.margin.HorizontalM > 0 && res.BoundaryM <= w.margin.HorizontalM+w.hystM
 		// A floor at home level is the ground, never a margin to hold.
@@ -417,9 +426,9 @@ func (w *ZoneWatch) holdApproaching(tr *zoneTrack, res geofence.WatchResult, rel
 		return false
 	}
 	if tr.clearSince.IsZero() {
-		tr.clearSince = now
+		tr.clearSince = mono
 	}
-	return now.Sub(tr.clearSince) < w.hystTime
+	return mono.Sub(tr.clearSince) < w.hystTime
 }
 
 // groundM is how far above home a floor still counts as the ground.

@@ -28,7 +28,9 @@
 // STATUSTEXT is cut at fleet.MaxStatusText; a mission download refuses more
 // than MaxMissionItems or an invalid item. The server's own system id is
 // never a vehicle. Each limit counts in Stats when it bites and logs at
-// most once a second. With Keys, links are MAVLink 2 signed (signing.go);
+// most once a second. With Keys, links are MAVLink 2 signed (signing.go;
+// keys pushed to live vehicles in signing_link.go, replay marks kept
+// across restarts in signing_marks.go);
 // with or without, another ground station's heartbeat or a COMMAND_ACK sent
 // to another system is reported as a fleet.SecurityNotice. The threat model
 // is docs/SECURITY.md.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
-	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -41,9 +40,8 @@ type link struct {
 	caps      atomic.Uint64
 	capsKnown atomic.Bool
 
-	// sign is the vehicle's MAVLink 2 signing key (nil: unsigned link); set
-	// before the link is shared.
-	sign *frame.V2Key
+	// sig is the link's MAVLink 2 signing state (see signing_link.go).
+	sig linkSigning
 
 	// owned by the transport's event goroutine
 	notices      map[fleet.SecurityKind]*pendingNotice
@@ -97,7 +95,7 @@ func (l *link) handleFrame(seq uint8, m message.Message, now time.Time) {
 	l.received++
 
 	l.dec.decode(m, l.compID, now, func(u fleet.Update) {
-		if hb, ok := u.(fleet.Heartbeat); ok && l.sign != nil {
+		if hb, ok := u.(fleet.Heartbeat); ok && l.t.frameSigned {
 			hb.Signed = true // verified by the transport before decoding
 			u = hb
 		}
@@ -190,8 +188,8 @@ func (l *link) send(m message.Message) error {
 		return errNoDrone()
 	default:
 	}
-	if l.sign != nil {
-		return l.t.signer.write(l.ch, m, l.sign)
+	if k := l.sig.out(); k != nil {
+		return l.t.signer.write(l.ch, m, k)
 	}
 	return l.t.send(l.ch, m)
 }

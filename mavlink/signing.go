@@ -32,9 +32,16 @@ import (
 //     to the fleet as a fleet.SecurityNotice once a second. A replay is a
 //     timestamp older than the newest of its stream (system, component and
 //     link id), the same timestamp with a sequence number already seen, or,
-//     for a stream not heard before, a timestamp more than a minute old;
+//     for a stream not heard before, a timestamp more than a minute old or
+//     not newer than the newest accepted from its system id (kept across
+//     restarts with SigningMarks: see "Replays across a restart" in
+//     signing_marks.go);
 //   - marks the vehicle's heartbeats Signed, so the fleet knows a claimant
 //     signed with the same key is the same vehicle.
+//
+// A live link's key can change: pushed to the vehicle with SETUP_SIGNING or
+// switched at once, the old key accepted for SigningGrace (see "Changing a
+// link's key" in signing_link.go).
 //
 // Signatures are checked on the message as gomavlib decoded it, encoded
 // again: a sender that does not truncate a MAVLink 2 payload's trailing
@@ -133,32 +140,98 @@ func (t *Transport) keyFor(ch *gomavlib.Channel, sysID uint8) *frame.V2Key {
 	return frame.NewV2Key(k[:])
 }
 
-// verify checks a frame heard on a signed link; it returns "" when the
-// frame is good. Called on the event goroutine.
-func (t *Transport) verify(ch *gomavlib.Channel, fr frame.Frame, key *frame.V2Key) fleet.SecurityKind {
+// checkSigned verifies fr against what its link accepts (l nil: the key
+// store's key for a vehicle not linked yet). It returns the key a new link
+// is signed with, and the reason to drop fr, "" to keep it. A frame signed
+// with a key being pushed makes it the link's key. It records in
+// t.frameSigned whether fr was verified with a key. Called on the event
+// goroutine.
+func (t *Transport) checkSigned(ch *gomavlib.Channel, fr frame.Frame, l *link) (*frame.V2Key, fleet.SecurityKind) {
+	t.frameSigned = false
+	if l == nil {
+		k := t.keyFor(ch, fr.GetSystemID())
+		if k == nil {
+			return nil, ""
+		}
+		kind, _ := t.verify(ch, fr, acceptance{keys: [3]*frame.V2Key{k}})
+		t.frameSigned = kind == ""
+		return k, kind
+	}
+	if !l.sig.keyed.Load() {
+		return nil, "" // an unsigned link
+	}
+	now := t.Now()
+	a := l.sig.accepts(now)
+	if a.unsigned && a.keys == [3]*frame.V2Key{} {
+		return nil, "" // an unsigned link
+	}
+	kind, matched := t.verify(ch, fr, a)
+	if kind != "" {
+		return nil, kind
+	}
+	t.frameSigned = matched != nil
+	if l.sig.heardWith(matched, now, t.signingGrace()) {
+		l.log.Info("vehicle heard with the pushed signing key")
+	}
+	if _, ok := t.signedBySys[fr.GetSystemID()]; !ok && matched != nil {
+		// A link that became signed (a push, a switch) while up.
+		t.signedBySys[fr.GetSystemID()] = l
+	}
+	return nil, ""
+}
+
+// verify checks a frame against the keys a link accepts; it returns "" and
+// the key that verified it (nil for an unsigned frame the link accepts)
+// when the frame is good. Called on the event goroutine.
+func (t *Transport) verify(ch *gomavlib.Channel, fr frame.Frame, a acceptance) (fleet.SecurityKind, *frame.V2Key) {
 	f, ok := fr.(*frame.V2Frame)
 	if !ok || !f.IsSigned() || f.Signature == nil {
+		if a.unsigned {
+			return "", nil
+		}
 		t.stats.unsigned.Add(1)
-		return fleet.SecurityUnsigned
+		return fleet.SecurityUnsigned, nil
 	}
 	mp := t.signer.drw.GetMessage(f.Message.GetID())
 	if mp == nil {
 		t.stats.badSignatures.Add(1)
-		return fleet.SecurityBadSignature
+		return fleet.SecurityBadSignature, nil
 	}
 	c := *f
 	c.Message = mp.Write(f.Message, true)
-	if sig := c.GenerateSignature(key); subtle.ConstantTimeCompare(sig[:], f.Signature[:]) != 1 {
-		t.stats.badSignatures.Add(1)
-		return fleet.SecurityBadSignature
+	var key *frame.V2Key
+	for _, k := range a.keys {
+		if k == nil {
+			continue
+		}
+		if sig := c.GenerateSignature(k); subtle.ConstantTimeCompare(sig[:], f.Signature[:]) == 1 {
+			key = k
+			break
+		}
 	}
+	if key == nil {
+		if a.unsigned {
+			// Nothing is checked on an unsigned link.
+			return "", nil
+		}
+		t.stats.badSignatures.Add(1)
+		return fleet.SecurityBadSignature, nil
+	}
+	if kind := t.checkReplay(ch, f); kind != "" {
+		return kind, nil
+	}
+	return "", key
+}
+
+// checkReplay checks a well signed frame's timestamp against its stream.
+func (t *Transport) checkReplay(ch *gomavlib.Channel, f *frame.V2Frame) fleet.SecurityKind {
 	sk := streamKey{ch, f.SystemID, f.ComponentID, f.SignatureLinkID}
 	st := t.streams[sk]
 	seq := f.SequenceNumber
 	bit := func() (uint64, *uint64) { return 1 << (seq % 64), &st.seen[seq/64] }
 	switch {
 	case st == nil:
-		if f.SignatureTimestamp+replayWindow < sigTimestamp(t.Now()) {
+		if f.SignatureTimestamp+replayWindow < sigTimestamp(t.Now()) || !t.aboveMark(f.SystemID, f.SignatureTimestamp) {
 			t.stats.replays.Add(1)
 			return fleet.SecurityReplay
 		}
@@ -177,6 +250,7 @@ func (t *Transport) verify(ch *gomavlib.Channel, fr frame.Frame, key *frame.V2Ke
 	}
 	b, w := bit()
 	*w |= b
+	t.markIn(f.SystemID, f.SignatureTimestamp)
 	return ""
 }
 
@@ -267,14 +341,15 @@ func (t *Transport) sendHeartbeats() {
 		if cs == nil {
 			continue
 		}
-		if l.sign == nil {
+		k := l.sig.out()
+		if k == nil {
 			cs.unsigned = true
 			continue
 		}
 		if cs.keys == nil {
 			cs.keys = make(map[frame.V2Key]*frame.V2Key)
 		}
-		cs.keys[*l.sign] = l.sign
+		cs.keys[*k] = k
 	}
 	for ch, cs := range per {
 		if cs.unsigned || len(cs.keys) == 0 {

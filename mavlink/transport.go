@@ -14,7 +14,6 @@ import (
 	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
-	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -116,6 +115,8 @@ type Transport struct {
 	// (optional; nil: no link is signed). See the package doc's "MAVLink 2
 	// signing".
 	Keys fleet.KeyStore
+	// SigningOptions tune key changes and replay marks (see signing_marks.go).
+	SigningOptions
 	// Logger receives the transport's logs (optional, nil discards them).
 	Logger *slog.Logger
 	// Now is the clock (optional, default time.Now).
@@ -143,6 +144,7 @@ type Transport struct {
 	streams     map[streamKey]*sigStream
 	signedBySys map[uint8]*link
 	lastNotice  map[chanKind]time.Time
+	signingState
 
 	stats   transportStats
 	traffic trafficCounters
@@ -302,6 +304,9 @@ func (t *Transport) Initialize() error {
 		return err
 	}
 	t.signer = signer
+	if err := t.initSigning(); err != nil {
+		return err
+	}
 	node := &gomavlib.Node{
 		Endpoints:              confs,
 		Dialect:                ardupilotmega.Dialect,
@@ -412,6 +417,8 @@ func (t *Transport) Stats() Stats {
 // on anything but the node and Ingest.Handle.
 func (t *Transport) run() {
 	defer close(t.done)
+	t.startSigning()
+	defer t.stopSigning()
 	ticker := time.NewTicker(t.StatsInterval)
 	defer ticker.Stop()
 	var heartbeats <-chan time.Time
@@ -491,17 +498,10 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 	t.frameIn(evt.Channel, msg)
 	key := linkKey{evt.Channel, fr.GetSystemID()}
 	l := t.links[key]
-	var sign = (*frame.V2Key)(nil)
-	if l != nil {
-		sign = l.sign
-	} else {
-		sign = t.keyFor(evt.Channel, fr.GetSystemID())
-	}
-	if sign != nil {
-		if kind := t.verify(evt.Channel, fr, sign); kind != "" {
-			t.rejectSigned(evt.Channel, fr.GetSystemID(), l, kind)
-			return
-		}
+	sign, kind := t.checkSigned(evt.Channel, fr, l)
+	if kind != "" {
+		t.rejectSigned(evt.Channel, fr.GetSystemID(), l, kind)
+		return
 	}
 	if hb, ok := msg.(*common.MessageHeartbeat); ok && hb.Type == mavTypeGCS && fr.GetSystemID() != t.SysID {
 		t.stats.foreignGCS.Add(1)
@@ -526,7 +526,7 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 			t.stats.ignored.Add(1)
 			return
 		}
-		l.sign = sign
+		l.sig.init(sign)
 		if sign != nil {
 			t.signedBySys[fr.GetSystemID()] = l
 			l.log.Info("signed link")
@@ -600,6 +600,7 @@ func (t *Transport) tick() {
 	for k, l := range t.links {
 		l.tick(now, t.parseErrors[k.ch])
 	}
+	t.signingTick(now)
 }
 
 func (t *Transport) handle(v fleet.Vehicle, u fleet.Update) {

@@ -112,11 +112,27 @@ func signingKeyToPB(k app.SigningKeyInfo) *pb.SigningKey {
 
 func (a *adminServer) CreateSigningKey(ctx context.Context, req *pb.CreateSigningKeyRequest) (*pb.CreateSigningKeyResponse, error) {
 	sys := int(min(req.GetSysId(), 1<<16))
-	key, info, err := a.s.App.CreateSigningKey(ctx, principal(ctx), sys, req.GetRotate())
+	made, err := a.s.App.CreateSigningKey(ctx, principal(ctx), sys, app.KeyOptions{Rotate: req.GetRotate(), Push: req.GetPush()})
 	if err != nil {
 		return nil, err
 	}
-	return &pb.CreateSigningKeyResponse{KeyHex: key, Key: signingKeyToPB(info)}, nil
+	out := &pb.CreateSigningKeyResponse{KeyHex: made.Hex, Key: signingKeyToPB(made.Info)}
+	for _, d := range made.Drones {
+		r := &pb.KeyPushResult{DroneId: d.DroneID}
+		if d.Err != nil {
+			r.Code, r.Message = string(fleet.ErrorCode(d.Err)), fleet.ErrorMessage(d.Err)
+		}
+		out.Drones = append(out.Drones, r)
+	}
+	return out, nil
+}
+
+func (a *adminServer) PushSigningKey(ctx context.Context, req *pb.PushSigningKeyRequest) (*pb.PushSigningKeyResponse, error) {
+	info, err := a.s.App.PushSigningKey(ctx, principal(ctx), req.GetDroneId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.PushSigningKeyResponse{Key: signingKeyToPB(info)}, nil
 }
 
 func (a *adminServer) ListSigningKeys(ctx context.Context, _ *pb.ListSigningKeysRequest) (*pb.ListSigningKeysResponse, error) {

@@ -222,7 +222,7 @@ func patrolRequestFromPB(s *pb.PatrolSpec, ahead bool) (app.PatrolRequest, error
 func checksToPB(cs []plan.Check) []*pb.PlanCheck {
 	out := make([]*pb.PlanCheck, len(cs))
 	for i, c := range cs {
-		out[i] = &pb.PlanCheck{Name: c.Name, Passed: c.Passed, Detail: c.Detail}
+		out[i] = &pb.PlanCheck{Name: c.Name, Passed: c.Passed, Detail: c.Detail, Params: c.Params}
 	}
 	return out
 }

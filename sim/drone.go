@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3"
-	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 )
 
@@ -105,7 +104,7 @@ type Drone struct {
 	index int
 	spec  endpointSpec
 	log   *slog.Logger
-	key   *frame.V2Key // MAVLink 2 signing key (nil: unsigned)
+	sig   droneSigning // MAVLink 2 signing (see drone_signing.go)
 	rejectedCounter
 
 	// linkMu serialises Start, Stop and sysid changes.

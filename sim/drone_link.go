@@ -27,9 +27,9 @@ func (d *Drone) Start() error {
 	}
 	d.mu.Unlock()
 
-	// The hub encodes frames itself and does not sign: a drone with a
-	// signing key keeps a gomavlib Node, which signs and verifies.
-	if h := d.swarm.hub; h != nil && d.spec.kind == epUDPOut && d.key == nil {
+	// A drone started with a signing key keeps a gomavlib Node; either
+	// way the drone signs and verifies itself (see drone_signing.go).
+	if h := d.swarm.hub; h != nil && d.spec.kind == epUDPOut && d.sig.current() == nil {
 		l, err := h.open(d, sysid)
 		if err != nil {
 			return err
@@ -54,8 +54,6 @@ func (d *Drone) Start() error {
 		OutComponentID:   1,
 		HeartbeatDisable: true,
 		IdleTimeout:      time.Hour,
-		InKey:            d.key,
-		OutKey:           d.key,
 	}
 	if err := node.Initialize(); err != nil {
 		return fmt.Errorf("sim: drone %d: open %s: %w", d.index, d.spec.address(), err)
@@ -145,6 +143,10 @@ func (d *Drone) readLoop(node *gomavlib.Node, done chan struct{}) {
 	for evt := range node.Events() {
 		switch e := evt.(type) {
 		case *gomavlib.EventFrame:
+			if !d.sig.accept(e.Frame) {
+				d.rejected.Add(1)
+				continue
+			}
 			d.receive(time.Now(), e.SystemID(), e.ComponentID(), e.Message())
 		case *gomavlib.EventParseError:
 			d.rejected.Add(1)
@@ -197,7 +199,9 @@ func (v *vehicle) send(msg message.Message) {
 
 // linkOut is the gomavlib node a drone's messages go to, outside its lock.
 type linkOut struct {
-	node *gomavlib.Node
+	node  *gomavlib.Node
+	sig   *droneSigning
+	sysid uint8
 }
 
 // takeOut returns the messages ready to write and the link to write them
@@ -218,7 +222,7 @@ func (v *vehicle) takeOut() ([]message.Message, linkOut) {
 	if v.node == nil {
 		return nil, linkOut{}
 	}
-	return out, linkOut{node: v.node}
+	return out, linkOut{node: v.node, sig: &v.d.sig, sysid: v.sysid}
 }
 
 // pumpQueues moves due delayed messages to the outbox and handles due
@@ -257,6 +261,10 @@ func (l linkOut) write(msgs []message.Message) {
 	case len(msgs) == 0:
 	case l.node != nil:
 		for _, m := range msgs {
+			if fr := l.sig.sign(l.sysid, m); fr != nil {
+				_ = l.node.WriteFrameAll(fr)
+				continue
+			}
 			_ = l.node.WriteMessageAll(m)
 		}
 	}

@@ -61,6 +61,8 @@ type udpLink struct {
 	fd    int
 	local string
 
+	sig *droneSigning // the drone's, which signs what it sends
+
 	mu  sync.Mutex
 	w   *frame.Writer
 	buf []byte
@@ -125,7 +127,7 @@ func (h *hub) open(d *Drone, sysid uint8) (*udpLink, error) {
 	if err != nil {
 		return fail("getsockname", err)
 	}
-	l := &udpLink{h: h, fd: fd, local: sockaddrString(sa), buf: make([]byte, 0, packSize+512)}
+	l := &udpLink{h: h, fd: fd, local: sockaddrString(sa), buf: make([]byte, 0, packSize+512), sig: &d.sig}
 	l.w = &frame.Writer{ByteWriter: l, DialectRW: h.rw, OutVersion: frame.V2, OutSystemID: sysid, OutComponentID: 1}
 	if err := l.w.Initialize(); err != nil {
 		return fail("frame writer", err)
@@ -220,6 +222,10 @@ func (h *hub) run() {
 						}
 						break
 					}
+					if !d.sig.accept(fr) {
+						d.rejected.Add(1)
+						continue
+					}
 					d.receive(now, fr.GetSystemID(), fr.GetComponentID(), fr.GetMessage())
 				}
 			}
@@ -256,6 +262,10 @@ func (l *udpLink) writeMessages(msgs []message.Message) {
 		return
 	}
 	for _, m := range msgs {
+		if fr := l.sig.sign(l.w.OutSystemID, m); fr != nil {
+			_ = l.w.WriteFrame(fr)
+			continue
+		}
 		_ = l.w.WriteMessage(m)
 	}
 	l.flush()

@@ -430,7 +430,48 @@ func (v *vehicle) missionCurrent() *common.MessageMissionCurrent {
 	if v.mode == ModeAuto {
 		mode = 1
 	}
-	return &common.MessageMissionCurrent{Seq: uint16(v.mis.current), Total: uint16(max(n-1, 0)), MissionState: st, MissionMode: mode}
+	return &common.MessageMissionCurrent{Seq: uint16(v.navSeq(v.mis.current)), Total: uint16(max(n-1, 0)), MissionState: st, MissionMode: mode}
+}
+
+// navSeq is the navigation item ArduCopter reports current for current
+// item seq: a DO item is never current (AP_Mission loads the DO items up to
+// the next navigation item and reports that one), so a DO item made current
+// outside AUTO reads as the navigation item after it, DO_JUMPs followed as
+// they stand.
+func (v *vehicle) navSeq(seq int) int {
+	items := v.mis.items[0]
+	for k, guard := seq, 0; k > 0 && k < len(items) && guard < 64; guard++ {
+		it := items[k]
+		switch {
+		case !isDo(it.cmd):
+			return k
+		case it.cmd == common.MAV_CMD_DO_JUMP:
+			if target, repeat := int(it.p1), int(it.p2); target > 0 && target < len(items) && (repeat < 0 || v.mis.jumps[k] < repeat) {
+				k = target
+				continue
+			}
+		}
+		k++
+	}
+	return seq
+}
+
+// setMissionCurrentCommand handles MAV_CMD_DO_SET_MISSION_CURRENT as
+// ArduCopter 4.7 does: FAILED without a mission or for an item beyond it;
+// item 0 means 1; param2 1 resets the DO_JUMP counters. MISSION_CURRENT
+// follows, as ArduPilot volunteers it.
+func (v *vehicle) setMissionCurrentCommand(seq, reset float64) (common.MAV_RESULT, string) {
+	n := len(v.mis.items[0])
+	if n <= 1 || math.IsNaN(seq) || seq < 0 || int(seq) >= n {
+		return common.MAV_RESULT_FAILED, ""
+	}
+	s := int(seq)
+	if s == 0 || reset == 1 {
+		v.mis.jumps = map[int]int{}
+	}
+	v.setCurrent(max(s, 1))
+	v.send(v.missionCurrent())
+	return common.MAV_RESULT_ACCEPTED, ""
 }
 
 // missionStartCommand handles MAV_CMD_MISSION_START: AUTO, then start or resume.
@@ -451,6 +492,9 @@ func (v *vehicle) missionStartCommand() (common.MAV_RESULT, string) {
 func (v *vehicle) setCurrent(seq int) {
 	if seq <= 0 || seq >= len(v.mis.items[0]) {
 		return
+	}
+	if v.mis.complete {
+		v.mis.jumps = map[int]int{} // AP_Mission restarts a completed mission's jumps
 	}
 	v.mis.complete = false
 	if v.mode == ModeAuto && v.armed {

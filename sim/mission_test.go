@@ -441,3 +441,67 @@ func TestMissionItemValidation(t *testing.T) {
 		})
 	}
 }
+
+// A DO item made current outside AUTO, as a ground station starting a
+// mission on a flying drone does, is never what MISSION_CURRENT shows:
+// ArduCopter's AP_Mission::set_current_cmd loads the DO items up to the
+// next navigation item and reports that one; entering AUTO runs the DO
+// items (the speed change) before flying it. DO_SET_MISSION_CURRENT is
+// accepted as on ArduCopter 4.7, and refused beyond the mission's end.
+func TestSetCurrentDOItemLikeArduCopter(t *testing.T) {
+	h := newHarness(t, Config{Speedup: 50, BootDelay: -1})
+	h.run(50 * time.Millisecond)
+	items := []*common.MessageMissionItemInt{
+		h.wp(0, common.MAV_CMD_NAV_WAYPOINT, 0, 0, 0),
+		h.wp(1, common.MAV_CMD_DO_CHANGE_SPEED, 0, 0, 0, 1, 4, -1),
+		h.wp(2, common.MAV_CMD_NAV_WAYPOINT, 150, 0, 20),
+		h.wp(3, common.MAV_CMD_NAV_WAYPOINT, 150, 150, 20),
+		h.wp(4, common.MAV_CMD_NAV_RETURN_TO_LAUNCH, 0, 0, 0),
+	}
+	if r := h.upload(common.MAV_MISSION_TYPE_MISSION, items); r != common.MAV_MISSION_ACCEPTED {
+		t.Fatalf("upload: %v", r)
+	}
+	if r, _ := h.cmd(common.MAV_CMD_DO_SET_MISSION_CURRENT, 5); r != common.MAV_RESULT_FAILED {
+		t.Errorf("DO_SET_MISSION_CURRENT beyond the end: %v, want FAILED", r)
+	}
+	h.armAndTakeoff(20)
+	n := len(h.sent)
+	if r, _ := h.cmd(common.MAV_CMD_DO_SET_MISSION_CURRENT, 1); r != common.MAV_RESULT_ACCEPTED {
+		t.Fatalf("DO_SET_MISSION_CURRENT 1: %v", r)
+	}
+	var seen []int
+	for _, s := range h.since(n) {
+		if m, ok := s.msg.(*common.MessageMissionCurrent); ok {
+			seen = append(seen, int(m.Seq))
+		}
+	}
+	if len(seen) == 0 || seen[0] != 2 {
+		t.Errorf("MISSION_CURRENT after making the DO item 1 current: %v, want 2 (the navigation item after it)", seen)
+	}
+	n = len(h.sent)
+	h.recv(&common.MessageMissionSetCurrent{TargetSystem: 1, TargetComponent: 1, Seq: 1})
+	for _, s := range h.since(n) {
+		if m, ok := s.msg.(*common.MessageMissionCurrent); ok && m.Seq != 2 {
+			t.Errorf("MISSION_CURRENT after MISSION_SET_CURRENT 1: %d, want 2", m.Seq)
+		}
+	}
+
+	n = len(h.sent)
+	if r, _ := h.cmd(common.MAV_CMD_DO_SET_MODE, 1, float32(ModeAuto)); r != common.MAV_RESULT_ACCEPTED {
+		t.Fatalf("AUTO: %v", r)
+	}
+	if txt := h.texts(n); !contains(txt, "Mission: 1 ChangeSpeed") || !contains(txt, "Mission: 2 WP") {
+		t.Errorf("texts on entering AUTO %q, want the speed change run, then WP 2", txt)
+	}
+	top := 0.0
+	h.runUntil(time.Duration(25/h.v.p.get("SIM_SPEEDUP")*float64(time.Second)), func() bool { // 100 m of the 150 m leg
+		top = math.Max(top, math.Hypot(h.v.m.VN, h.v.m.VE))
+		return false
+	})
+	if top < 3.5 || top > 4.3 {
+		t.Errorf("flew to WP 2 at up to %.1f m/s, want the mission's 4 m/s", top)
+	}
+	if mc := h.v.missionCurrent(); mc.Seq != 2 || mc.MissionState != common.MISSION_STATE_ACTIVE {
+		t.Errorf("in AUTO: %+v, want item 2 active", mc)
+	}
+}

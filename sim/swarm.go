@@ -90,7 +90,8 @@ func (s *Swarm) Initialize() error {
 				return fmt.Errorf("sim: drone %d: port %d out of range", i, ds.port)
 			}
 		}
-		d := &Drone{swarm: s, index: i, spec: ds, key: c.signingKey(c.SysIDBase + uint8(i))}
+		d := &Drone{swarm: s, index: i, spec: ds}
+		d.sig.key = c.signingKey(c.SysIDBase + uint8(i))
 		d.v = newVehicle(d, c, i)
 		d.log = s.log.With("drone_id", i, "sys_id", d.v.sysid)
 		if err := d.Start(); err != nil {

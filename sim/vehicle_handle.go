@@ -47,6 +47,8 @@ func (v *vehicle) forMe(sys, comp uint8) bool {
 // handle processes one message from the link.
 func (v *vehicle) handle(sysid, compid uint8, msg message.Message) {
 	switch m := msg.(type) {
+	case *common.MessageSetupSigning:
+		v.setupSigning(m)
 	case *common.MessageHeartbeat:
 		if sysid == uint8(v.p.get("MAV_GCS_SYSID")) {
 			v.gcsHeartbeat()
@@ -258,6 +260,9 @@ func (v *vehicle) execute(a cmdArgs) (common.MAV_RESULT, string) {
 
 	case common.MAV_CMD_MISSION_START:
 		return v.missionStartCommand()
+
+	case common.MAV_CMD_DO_SET_MISSION_CURRENT:
+		return v.setMissionCurrentCommand(p[0], p[1])
 
 	case common.MAV_CMD_DO_SET_HOME:
 		if p[0] == 1 {

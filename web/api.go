@@ -418,10 +418,8 @@ func (s *Server) postAck(w http.ResponseWriter, r *http.Request, p app.Principal
 		writeError(w, r, s.Logger, err)
 		return
 	}
-	select {
-	case s.hub.pollNow <- struct{}{}:
-	default:
-	}
+	// Every client, this one included, gets the acknowledged alert pushed
+	// through the hub's watch.
 	writeJSON(w, http.StatusOK, map[string]any{"alert": alertOf(a)})
 }
 

@@ -18,8 +18,10 @@ import (
 // plans, zones and alerts for every client: a reader, never a commander.
 var hubPrincipal = app.Principal{Label: "web-map", Role: app.RoleSupervisor}
 
-// alertPoll is how often the hub reads the application's alerts.
-const alertPoll = 500 * time.Millisecond
+// DefaultAlertPoll is how often the hub reads the application's alerts in
+// full by default. Alerts raised or acknowledged come at once through the
+// watch; the poll catches what a full watch queue dropped.
+const DefaultAlertPoll = 5 * time.Second
 
 // droneEntry is a drone's latest state, encoded once for every client.
 type droneEntry struct {
@@ -91,7 +93,14 @@ func (h *hub) run(ctx context.Context, w *app.Watcher) {
 			h.onState(ctx, *it.State)
 		case it.Event != nil:
 			h.onEvent(ctx, *it.Event)
+		case it.Alert != nil:
+			h.onAlerts([]app.Alert{*it.Alert}, false)
 		case it.Missed > 0:
+			// Alert changes may be among the missed: read them again.
+			select {
+			case h.pollNow <- struct{}{}:
+			default:
+			}
 			b, _ := json.Marshal(struct {
 				Type string `json:"type"`
 				N    uint64 `json:"n"`
@@ -101,10 +110,10 @@ func (h *hub) run(ctx context.Context, w *app.Watcher) {
 	}
 }
 
-// runAlerts reads the application's alerts every alertPoll (and when an
-// event says they changed) and sends each new or changed one to clients.
-func (h *hub) runAlerts(ctx context.Context) {
-	t := time.NewTicker(alertPoll)
+// runAlerts reads the application's alerts every interval (and when the
+// watch missed events) and sends each new or changed one to clients.
+func (h *hub) runAlerts(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -122,6 +131,12 @@ func (h *hub) pollAlerts(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	h.onAlerts(list, true)
+}
+
+// onAlerts sends the alerts of list that are new or changed to clients;
+// with all, list is every alert kept, and the others are forgotten.
+func (h *hub) onAlerts(list []app.Alert, all bool) {
 	var send [][]byte
 	keep := make(map[string]bool, len(list))
 	h.mu.Lock()
@@ -138,16 +153,18 @@ func (h *hub) pollAlerts(ctx context.Context) {
 		h.alertMs[a.ID] = b
 		send = append(send, b)
 	}
-	ix := h.alertIx[:0]
-	for _, id := range h.alertIx {
-		if keep[id] {
-			ix = append(ix, id)
-		} else {
-			delete(h.alerts, id)
-			delete(h.alertMs, id)
+	if all {
+		ix := h.alertIx[:0]
+		for _, id := range h.alertIx {
+			if keep[id] {
+				ix = append(ix, id)
+			} else {
+				delete(h.alerts, id)
+				delete(h.alertMs, id)
+			}
 		}
+		h.alertIx = ix
 	}
-	h.alertIx = ix
 	h.mu.Unlock()
 	for _, b := range send {
 		h.broadcast(b, func(c *client, s *subscription) bool { return s.events })
@@ -242,11 +259,6 @@ func (h *hub) onEvent(ctx context.Context, r app.EventRecord) {
 
 	action := r.Params["action"]
 	switch {
-	case r.Kind == app.KindOperatorAction && action == AckAction:
-		select {
-		case h.pollNow <- struct{}{}:
-		default:
-		}
 	case r.Kind == app.KindOperatorAction && strings.HasPrefix(action, "Geofence.") && r.Params["code"] == "":
 		h.loadZones(ctx)
 	case r.Kind == app.KindMissionUploaded && r.Params["type"] == fleet.MissionTypeMission.String():

@@ -47,13 +47,10 @@ func (p PatrolPlanner) Preview(ctx context.Context, req PlanRequest, drones []fl
 			return nil, fleet.Errorf(fleet.Invalid, "drones %s and %s are of different agencies (%s, %s): plan one agency at a time",
 				drones[0].ID, d.ID, r.Agency, d.Agency)
 		}
-		pd := patrol.DroneOf(d, 0)
-		// Plan from home even for a drone in the air: fleet.StartMission
-		// makes item 1 current on a flying ArduPilot drone, which must then
-		// be the take-off (a no-op in the air), not the DO_CHANGE_SPEED an
-		// airborne route starts with.
-		pd.Position = nil
-		r.Drones = append(r.Drones, pd)
+		// A drone in the air is planned from where it is: fleet.StartMission
+		// starts an airborne route at its first waypoint with the speed
+		// change before it applied.
+		r.Drones = append(r.Drones, patrol.DroneOf(d, 0))
 	}
 	ring := func() (orb.Polygon, error) {
 		if req.Shape != "polygon" || len(req.Points) < 3 {

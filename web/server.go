@@ -51,6 +51,10 @@ type Server struct {
 	Logger *slog.Logger
 	// Now is the clock (optional, default time.Now).
 	Now func() time.Time
+	// AlertPoll is how often the alerts are read again in full (optional,
+	// default DefaultAlertPoll): a fallback, since each alert raised or
+	// acknowledged is pushed to the clients as it happens.
+	AlertPoll time.Duration
 	// Tiles is a raster tile URL template with {z}, {x} and {y}
 	// (optional, default none: the page draws only the bundled vectors).
 	Tiles string
@@ -110,6 +114,9 @@ func (s *Server) Initialize() error {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	if s.AlertPoll <= 0 {
+		s.AlertPoll = DefaultAlertPoll
+	}
 	if s.Planner == nil {
 		s.Planner = PatternPlanner{}
 	}
@@ -153,7 +160,7 @@ func (s *Server) Initialize() error {
 	}
 	s.ln = ln
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	w, err := s.App.Watch(s.ctx, hubPrincipal, app.WatchOptions{Snapshot: true, QueueSize: 4096})
+	w, err := s.App.Watch(s.ctx, hubPrincipal, app.WatchOptions{Snapshot: true, QueueSize: 4096, Alerts: true})
 	if err != nil {
 		s.cancel()
 		ln.Close()
@@ -178,7 +185,7 @@ func (s *Server) Initialize() error {
 	}()
 	go func() {
 		defer s.wg.Done()
-		s.hub.runAlerts(s.ctx)
+		s.hub.runAlerts(s.ctx, s.AlertPoll)
 	}()
 	go func() {
 		defer s.wg.Done()

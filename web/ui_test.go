@@ -89,6 +89,9 @@ func TestCatalogueCoversCodes(t *testing.T) {
 	for _, a := range []fleet.ZoneAction{fleet.ZoneWarn, fleet.ZoneHold, fleet.ZoneRTL, fleet.ZoneLand} {
 		keys = append(keys, "action."+string(a))
 	}
+	for _, d := range fleet.MissionDiffCodes {
+		keys = append(keys, "mission_diff."+string(d))
+	}
 	for _, p := range (PatternPlanner{}).Patterns() {
 		keys = append(keys, "pattern."+p)
 	}

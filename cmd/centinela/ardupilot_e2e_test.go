@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"math"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -87,9 +86,7 @@ func TestArduPilotStreamsOnlyOnRequest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end flight: skipped with -short")
 	}
-	if ext := os.Getenv(testVehicleEnv); ext != "" {
-		t.Skipf("needs a simulated drone that listens on UDP for a passive node: skipped against %s", ext)
-	}
+	needsSimulator(t, "a simulated drone listening on UDP for a passive node")
 	t.Parallel()
 	// A drone listening on UDP, as SITL does, that streams only on request.
 	swarm := mustSwarm(t, sim.Config{Listen: "udp:127.0.0.1:0", Seed: 81})
@@ -150,7 +147,7 @@ func TestArduPilotParamsUnderLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end flight: skipped with -short")
 	}
-	r := mustArduRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 91})
+	r := mustVehicle(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 91})
 	f := r.srv.Fleet
 	id := r.id
 	r.landed(t, r.within(10*time.Second, 3*time.Minute))
@@ -190,7 +187,8 @@ func TestArduPilotParamsUnderLoss(t *testing.T) {
 
 	// The same list with 20 % of the frames lost each way: every index
 	// (the simulator's loss knob; not against an external vehicle).
-	if sd := r.sd; sd != nil {
+	if r.caps.Faults {
+		sd := r.sd
 		if err := sd.SetLoss(0.2, 0.2); err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +213,7 @@ func TestArduPilotParamsUnderLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 	} else {
-		t.Logf("the part with 20 %% loss needs the simulator's loss knob: skipped against %s", os.Getenv(testVehicleEnv))
+		t.Logf("the part with 20 %% loss needs the simulator's loss knob: skipped against %s", externalVehicle())
 	}
 
 	// PARAM_SET round trip: the echo carries the true type, the cache
@@ -290,11 +288,11 @@ func TestArduPilotGroundStationScript(t *testing.T) {
 	// A boot long enough (60 simulated s, 3 s here) to meet the pre-arm
 	// checks, as a script does after a fresh SITL start. Also runs against
 	// an external vehicle (CENTINELA_TEST_VEHICLE), in real time.
-	r := mustArduRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 101, BootDelay: 60 * time.Second})
+	r := mustVehicle(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 101, BootDelay: 60 * time.Second})
 	f := r.srv.Fleet
 	id := r.id
 	r.landed(t, r.within(10*time.Second, 3*time.Minute))
-	home, _ := r.home(t, id)
+	home, _ := r.home(t)
 	ctx := opCtx(t, r.within(90*time.Second, 10*time.Minute))
 
 	// Fence and failsafe parameters by name, with ArduCopter's defaults and
@@ -542,7 +540,7 @@ func TestArduPilotLikeSITL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end flight: skipped with -short")
 	}
-	r := mustArduRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 111})
+	r := mustVehicle(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 111})
 	f := r.srv.Fleet
 	id := r.id
 	r.landed(t, r.within(10*time.Second, 3*time.Minute))
@@ -579,7 +577,7 @@ func TestArduPilotLikeSITL(t *testing.T) {
 
 	// Mission item checks: NaN in param1 refused; a fence circle of
 	// radius 0 refused with ArduCopter's text.
-	home, altMSL := r.home(t, id)
+	home, altMSL := r.home(t)
 	bad := waypoint(offset(home, 30, 0), math.NaN(), 0)
 	bad.Alt = 20
 	if _, err := f.UploadMission(ctx, id, fleet.MissionTypeMission,
@@ -699,7 +697,7 @@ func TestArduPilotFenceOptionsUnion(t *testing.T) {
 	cfg := testServeConfig("udp:127.0.0.1:0")
 	cfg.DroneAgencies.BySysID = map[uint8]string{1: agencyJoint}
 	home := sanYsidro
-	r := mustArduRig(t, cfg, sim.Config{Seed: 121, Home: &home})
+	r := mustVehicle(t, cfg, sim.Config{Seed: 121, Home: &home})
 	f := r.srv.Fleet
 	if r.external {
 		t.Cleanup(func() { r.clearFence(t) })

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -132,8 +131,8 @@ type benchResult struct {
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := defaultBenchConfig()
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("bench", args, stderr)
+	fs := cl.fs
 	fs.IntVar(&cfg.Drones, "drones", cfg.Drones, "number of simulated drones (up to 10,000; groups of 250 reuse system ids, each drone on its own socket)")
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "GLOBAL_POSITION_INT rate asked of every drone, Hz")
 	fs.Float64Var(&cfg.StreamHz, "stream-hz", cfg.StreamHz, "rate of the other telemetry streams (attitude, status, …), Hz")
@@ -156,22 +155,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	})
 	fs.StringVar(&cfg.Pprof, "pprof", cfg.Pprof, "serve Go profiles of the server at http://`ADDR`/debug/pprof/ during the run")
 	cfg.Log.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela bench [flags]\n\n"+
-			"Starts the server and a simulated fleet over loopback UDP, measures ingest for\n"+
-			"--duration and prints frames per second, losses and where, server CPU per frame\n"+
-			"against the floor (gomavlib's decode plus one socket receive, measured in the\n"+
-			"same run), latency, and memory per drone.\n\n"+
-			"Example: centinela bench --drones 1000 --rate 10 --duration 20s --sim-process\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	log, err := cfg.Log.newLogger(stderr)
+	cl.usage("[flags]", "Starts the server and a simulated fleet over loopback UDP, measures ingest for\n"+
+		"--duration and prints frames per second, losses and where, server CPU per frame\n"+
+		"against the floor (gomavlib's decode plus one socket receive, measured in the\n"+
+		"same run), latency, and memory per drone.\n\n"+
+		"Example: centinela bench --drones 1000 --rate 10 --duration 20s --sim-process")
+	log, err := cl.parse(args, cfg.validate, &cfg.Log)
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func runCtlEnv(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "%s\n\n%s\n\n%s\n", cfg.t("ctl.usage.command", "command", strings.TrimSpace(cmd.path+" "+cmd.args)), cfg.helpText(*cmd), cfg.t("ctl.usage.flags"))
 		cfg.localizeFlags(fs)
-		fs.PrintDefaults()
+		printFlags(fs.Output(), fs, cfg.lang, nil)
 	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {

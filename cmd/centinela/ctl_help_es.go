@@ -54,8 +54,9 @@ var ctlHelpES = map[string]string{
 	"patrol export":    "imprime la misión de un patrullaje como .plan de QGroundControl",
 	"alerts":           "lista las alertas recientes (--unacked: solo las no reconocidas)",
 	"alerts ack":       "reconoce una alerta para todos: alerts ack ID_ALERTA",
-	"keys create":      "crea una clave de firma MAVLink 2 para un id de sistema (administrador); la imprime una sola vez: keys create SYSID",
-	"keys rotate":      "reemplaza la clave de firma de un id de sistema (administrador); imprime la nueva una sola vez: keys rotate SYSID",
+	"keys create":      "crea una clave de firma MAVLink 2 para un id de sistema (administrador); la imprime una sola vez: keys create SYSID [--push]",
+	"keys rotate":      "reemplaza la clave de firma de un id de sistema (administrador); imprime la nueva una sola vez; los enlaces firmados activos pasan a ella (--push: se entrega antes a los drones)",
+	"keys push":        "entrega a un drone la clave guardada de su id de sistema por su enlace (administrador); desde entonces su enlace va firmado: keys push DRONE",
 	"keys ls":          "lista las claves de firma por id de sistema, solo huellas (administrador)",
 }
 

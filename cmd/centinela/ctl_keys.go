@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
@@ -14,8 +15,12 @@ func keyJSON(k *pb.SigningKey) map[string]any {
 	return map[string]any{"sys_id": k.GetSysId(), "fingerprint": k.GetFingerprint(), "created": tsUTC(k.GetCreated()), "created_by": k.GetCreatedBy()}
 }
 
+// pushHelp is the --push flag's description.
+const pushHelp = "give the key to the system id's connected drones over their links (SETUP_SIGNING, sent in clear: only over a link that cannot be overheard)"
+
 // ctlKeyCommands manage the vehicles' MAVLink 2 signing keys (admin).
 func ctlKeyCommands() []ctlCommand {
+	var push bool
 	create := func(rotate bool) func(ctx context.Context, c *ctlConfig, cl *proto.Client, args []string) error {
 		return func(ctx context.Context, c *ctlConfig, cl *proto.Client, args []string) error {
 			sys, err := strconv.Atoi(args[0])
@@ -24,23 +29,64 @@ func ctlKeyCommands() []ctlCommand {
 			}
 			ctx, cancel := c.call(ctx)
 			defer cancel()
-			r, err := cl.Admin.CreateSigningKey(ctx, &pb.CreateSigningKeyRequest{SysId: uint32(sys), Rotate: rotate})
+			r, err := cl.Admin.CreateSigningKey(ctx, &pb.CreateSigningKeyRequest{SysId: uint32(sys), Rotate: rotate, Push: push})
 			if err != nil {
 				return err
+			}
+			failed := 0
+			for _, d := range r.GetDrones() {
+				if d.GetCode() != "" {
+					failed++
+				}
 			}
 			if c.JSON {
 				out := keyJSON(r.GetKey())
 				out["key_hex"] = r.GetKeyHex()
-				return c.printJSON(out)
+				drones := []map[string]any{}
+				for _, d := range r.GetDrones() {
+					drones = append(drones, map[string]any{"drone_id": d.GetDroneId(), "code": d.GetCode(), "message": d.GetMessage()})
+				}
+				out["drones"] = drones
+				if err := c.printJSON(out); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(c.stderr, c.t("ctl.key.created", "sys", strconv.Itoa(sys), "fingerprint", r.GetKey().GetFingerprint()))
+				for _, d := range r.GetDrones() {
+					if d.GetCode() == "" {
+						fmt.Fprintln(c.stderr, c.t("ctl.key.given", "drone", d.GetDroneId()))
+					} else {
+						fmt.Fprintln(c.stderr, c.t("ctl.key.not_given", "drone", d.GetDroneId(), "err", d.GetMessage()))
+					}
+				}
+				fmt.Fprintln(c.stdout, r.GetKeyHex())
 			}
-			fmt.Fprintln(c.stderr, c.t("ctl.key.created", "sys", strconv.Itoa(sys), "fingerprint", r.GetKey().GetFingerprint()))
-			fmt.Fprintln(c.stdout, r.GetKeyHex())
+			if failed > 0 {
+				return fmt.Errorf("%d of %d drones did not take the key (they keep the old one): keys push DRONE", failed, len(r.GetDrones()))
+			}
 			return nil
 		}
 	}
+	pushFlag := func(fs *flag.FlagSet) { fs.BoolVar(&push, "push", false, pushHelp) }
 	return []ctlCommand{
-		{path: "keys create", help: "make a MAVLink 2 signing key for a system id (admin); prints it once: keys create SYSID", nargs: 1, run: create(false)},
-		{path: "keys rotate", help: "replace a system id's signing key (admin); prints the new one once: keys rotate SYSID", nargs: 1, run: create(true)},
+		{path: "keys create", help: "make a MAVLink 2 signing key for a system id (admin); prints it once: keys create SYSID [--push]", nargs: 1, flags: pushFlag, run: create(false)},
+		{path: "keys rotate", help: "replace a system id's signing key (admin); prints the new one once; live signed links switch to it (--push: given to the drones first)", nargs: 1, flags: pushFlag, run: create(true)},
+		{path: "keys push", help: "give a drone its system id's stored key over its link (admin); its link is signed from then on: keys push DRONE", nargs: 1,
+			run: func(ctx context.Context, c *ctlConfig, cl *proto.Client, args []string) error {
+				ctx, cancel := c.call(ctx)
+				defer cancel()
+				r, err := cl.Admin.PushSigningKey(ctx, &pb.PushSigningKeyRequest{DroneId: args[0]})
+				if err != nil {
+					return err
+				}
+				if c.JSON {
+					out := keyJSON(r.GetKey())
+					out["drone_id"] = args[0]
+					return c.printJSON(out)
+				}
+				fmt.Fprintln(c.stdout, c.t("ctl.key.pushed", "drone", args[0], "sys", strconv.Itoa(int(r.GetKey().GetSysId())), "fingerprint", r.GetKey().GetFingerprint()))
+				return nil
+			}},
 		{path: "keys ls", help: "list signing keys by system id, fingerprints only (admin)", nargs: 0,
 			run: func(ctx context.Context, c *ctlConfig, cl *proto.Client, _ []string) error {
 				ctx, cancel := c.call(ctx)

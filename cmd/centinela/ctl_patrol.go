@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/i18n"
 	"github.com/centinela-gcs/centinela/fleet/qgcplan"
 	"github.com/centinela-gcs/centinela/proto"
 	pb "github.com/centinela-gcs/centinela/proto/centinela/v1"
@@ -183,7 +184,7 @@ func ctlPatrolCommands() []ctlCommand {
 						"duration", rt.GetDuration().AsDuration().Round(time.Second).String(), "battery_pct", fnum(rt.GetBatteryPct(), 1)))
 				}
 				for _, ch := range r.GetChecks() {
-					fmt.Fprintln(c.stdout, c.t("ctl.patrol.check", "name", ch.GetName(), "passed", strconv.FormatBool(ch.GetPassed()), "detail", ch.GetDetail()))
+					fmt.Fprintln(c.stdout, c.t("ctl.patrol.check", "name", ch.GetName(), "passed", strconv.FormatBool(ch.GetPassed()), "detail", i18n.PlanCheck(c.lang, ch.GetName(), ch.GetParams(), ch.GetDetail())))
 				}
 				if len(r.GetConflicts()) == 0 {
 					fmt.Fprintln(c.stdout, c.t("ctl.patrol.no_conflict"))

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -57,47 +57,19 @@ const (
 	demoEndurance = 10 * time.Minute
 )
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultDemoConfig()
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	finish := serveFlags(fs, &cfg.Serve)
-	cfg.Log.register(fs)
-	fs.Float64Var(&cfg.Altitude, "altitude", cfg.Altitude, "patrol altitude above home, metres")
-	fs.Float64Var(&cfg.Radius, "radius", cfg.Radius, "patrol size, metres: half side of the coverage square, half length of the corridor")
-	fs.IntVar(&cfg.Laps, "laps", cfg.Laps, "out-and-backs of each corridor patrol")
-	fs.IntVar(&cfg.MX, "mx", cfg.MX, "Mexican-agency drones added on the Mexican side of the first corridors (0..6)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela demo [flags]\n\n"+
-			"Runs the server with simulated drones (six by default, one per border corridor:\n"+
-			"San Diego–Tijuana, Calexico–Mexicali, Nogales, El Paso–Ciudad Juárez,\n"+
-			"Laredo–Nuevo Laredo, McAllen–Reynosa, on the US side, alternately of the US agency\n"+
-			"and of the binational joint task force), plus --mx drones of the Mexican agency on\n"+
-			"the Mexican side of the first corridors. Each flies planned patrols dispatched through\n"+
-			"the application layer, as an operator of its agency: a corridor patrol along the\n"+
-			"international boundary on its own side, then a coverage patrol of the square around\n"+
-			"its home inside its allowed space, each reserving its airspace (conflicts resolved by\n"+
-			"altitude or a later start); it gets a fresh battery on the ground and goes again.\n"+
-			"Prints a fleet status table every few seconds. Stops on SIGINT or SIGTERM.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := finish(); err != nil {
-		return err
-	}
+// prepare checks the flags and assigns the demo's drones to agencies: the
+// corridor drones alternately US and joint, the added ones Mexican (flags
+// given for the same drones win).
+func (cfg *demoConfig) prepare() error {
 	if cfg.Serve.Sim < 1 {
-		return fmt.Errorf("--sim %d: the demo needs at least one simulated drone", cfg.Serve.Sim)
+		return msgErr("demo.need_sim", "sim", strconv.Itoa(cfg.Serve.Sim))
 	}
 	if cfg.Altitude < 5 || cfg.Altitude > 120 || cfg.Radius < 20 || cfg.Radius > 5000 || cfg.Laps < 1 || cfg.Laps > 100 || cfg.MX < 0 || cfg.MX > len(sim.Corridors) {
-		return fmt.Errorf("want --altitude 5..120 m, --radius 20..5000 m, --laps 1..100, --mx 0..%d", len(sim.Corridors))
+		return msgErr("demo.bad_flags", "mx", strconv.Itoa(len(sim.Corridors)))
 	}
 	if cfg.Serve.Sim+demoMXSysBase > 250 && cfg.MX > 0 {
-		return fmt.Errorf("--sim %d: at most %d simulated drones with --mx", cfg.Serve.Sim, demoMXSysBase-1)
+		return msgErr("demo.too_many", "sim", strconv.Itoa(cfg.Serve.Sim), "max", strconv.Itoa(demoMXSysBase-1))
 	}
-	// Agencies: the corridor drones alternately US and joint, the added
-	// ones Mexican (flags given for the same drones win).
 	agencies := map[uint8]string{}
 	for i := 1; i <= min(cfg.Serve.Sim, demoMXSysBase-1); i++ {
 		ag := agencyUS
@@ -113,13 +85,39 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		agencies[sys] = ag
 	}
 	cfg.Serve.DroneAgencies.BySysID = agencies
-	if err := validateServe(&cfg.Serve); err != nil {
-		return err
-	}
-	log, err := cfg.Log.newLogger(stderr)
+	return validateServe(&cfg.Serve)
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := defaultDemoConfig()
+	cl := newCmdLine("demo", args, stderr)
+	fs := cl.fs
+	finish := serveFlags(fs, &cfg.Serve)
+	cfg.Log.register(fs)
+	fs.Float64Var(&cfg.Altitude, "altitude", cfg.Altitude, "patrol altitude above home, metres")
+	fs.Float64Var(&cfg.Radius, "radius", cfg.Radius, "patrol size, metres: half side of the coverage square, half length of the corridor")
+	fs.IntVar(&cfg.Laps, "laps", cfg.Laps, "out-and-backs of each corridor patrol")
+	fs.IntVar(&cfg.MX, "mx", cfg.MX, "Mexican-agency drones added on the Mexican side of the first corridors (0..6)")
+	cl.usage("[flags]", "Runs the server with simulated drones (six by default, one per border corridor:\n"+
+		"San Diego–Tijuana, Calexico–Mexicali, Nogales, El Paso–Ciudad Juárez,\n"+
+		"Laredo–Nuevo Laredo, McAllen–Reynosa, on the US side, alternately of the US agency\n"+
+		"and of the binational joint task force), plus --mx drones of the Mexican agency on\n"+
+		"the Mexican side of the first corridors. Each flies planned patrols dispatched through\n"+
+		"the application layer, as an operator of its agency: a corridor patrol along the\n"+
+		"international boundary on its own side, then a coverage patrol of the square around\n"+
+		"its home inside its allowed space, each reserving its airspace (conflicts resolved by\n"+
+		"altitude or a later start); it gets a fresh battery on the ground and goes again.\n"+
+		"Prints a fleet status table every few seconds. Stops on SIGINT or SIGTERM.")
+	log, err := cl.parse(args, func() error {
+		if err := finish(); err != nil {
+			return err
+		}
+		return cfg.prepare()
+	}, &cfg.Log)
 	if err != nil {
 		return err
 	}
+	cfg.Serve.Lang = cl.lang
 	removeDB, err := useTempDB(&cfg.Serve.Store)
 	if err != nil {
 		return err
@@ -137,7 +135,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if srv.GRPC != nil {
-		fmt.Fprintf(stdout, "The patrols: centinela ctl patrol ls --server %s (any token)\n", srv.GRPC.Address())
+		fmt.Fprintln(stdout, cl.t("demo.patrols", "addr", srv.GRPC.Address().String()))
 	}
 	swarms := []*sim.Swarm{srv.Swarm}
 	for k := 0; k < cfg.MX; k++ {

@@ -357,8 +357,8 @@ func TestE2ERebootMidMission(t *testing.T) {
 	r, _ := mustRig(t, testServeConfig("udp:127.0.0.1:0"), sim.Config{Seed: 25, BootDelay: -1}, false)
 	sd, id := r.drone(0)
 	from := r.ev.mark()
-	mid, _ := startPatrol(t, r, id, 20, 80, 6)
-	reached(t, r, from, id, 1)
+	mid, _ := r.vehicle(0).startPatrol(t, 20, 80, 6)
+	r.vehicle(0).reached(t, from, 1)
 	// Flown long enough that a boot time heard after the reconnect (the
 	// link timeout at 20× is 30 s of simulated time) is clearly earlier.
 	simTimeAdvance(t, sd, 60*time.Second)

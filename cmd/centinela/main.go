@@ -23,7 +23,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+
+	"github.com/centinela-gcs/centinela/fleet/i18n"
 )
 
 // command is one subcommand: it parses its own flags and runs.
@@ -55,8 +59,15 @@ func main() {
 
 // run dispatches args to a subcommand and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// "centinela --lang es" asks for the list of commands in Spanish.
+	lang := langOf(args, os.Getenv)
+	if len(args) > 0 && (args[0] == "-lang" || args[0] == "--lang") {
+		args = args[min(2, len(args)):]
+	} else if len(args) > 0 && (strings.HasPrefix(args[0], "-lang=") || strings.HasPrefix(args[0], "--lang=")) {
+		args = args[1:]
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
+		usage(stderr, lang)
 		if len(args) == 0 {
 			return 2
 		}
@@ -65,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name != args[0] {
 			continue
+		}
+		if l, ok := langFlag(args[1:]); ok {
+			lang = l
 		}
 		err := c.run(ctx, args[1:], stdout, stderr)
 		switch {
@@ -75,12 +89,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, errUsage):
 			return 2
 		default:
-			fmt.Fprintf(stderr, "centinela %s: %v\n", c.name, err)
+			fmt.Fprintln(stderr, i18n.T(lang, "cli.error", "command", c.name, "error", localizeError(err, lang)))
 			return 1
 		}
 	}
-	fmt.Fprintf(stderr, "centinela: unknown command %q\n\n", args[0])
-	usage(stderr)
+	fmt.Fprintln(stderr, i18n.T(lang, "cli.unknown_command", "command", strconv.Quote(args[0])))
+	fmt.Fprintln(stderr)
+	usage(stderr, lang)
 	return 2
 }
 
@@ -88,27 +103,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // already printed what is wrong.
 var errUsage = errors.New("usage")
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Centinela: ground control for binational patrol drone fleets.")
-	fmt.Fprintln(w, "\nUsage: centinela COMMAND [flags]\n\nCommands:")
+// usage writes the list of commands in lang.
+func usage(w io.Writer, lang i18n.Lang) {
+	fmt.Fprintln(w, i18n.T(lang, "cli.title"))
+	fmt.Fprintf(w, "\n%s\n\n%s\n", i18n.T(lang, "cli.main_usage"), i18n.T(lang, "cli.commands"))
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "\nRun 'centinela COMMAND --help' for the flags of a command.")
-}
-
-// parseFlags parses args with fs, mapping flag errors to errUsage.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+		summary := c.summary
+		if s, ok := summariesES[c.name]; ok && lang == i18n.Es {
+			summary = s
 		}
-		return errUsage
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, summary)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())
-		return errUsage
-	}
-	return nil
+	fmt.Fprintf(w, "\n%s\n", i18n.T(lang, "cli.main_more"))
 }

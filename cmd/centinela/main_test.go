@@ -22,6 +22,11 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	// The tests expect English unless they ask for a language: the
+	// user's locale does not leak into them (nor into the binaries they run).
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		os.Unsetenv(v)
+	}
 	// No test touches the user's state directory (serve's default --db).
 	state, err := os.MkdirTemp("", "centinela-test-state-")
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/i18n"
 	fpatrol "github.com/centinela-gcs/centinela/fleet/patrol"
 	"github.com/centinela-gcs/centinela/fleet/qgcplan"
 	"github.com/centinela-gcs/centinela/geofence"
@@ -65,14 +65,14 @@ func (c *planConfig) request() (plan.Request, error) {
 		Clockwise: c.Clockwise, ReturnNearStart: c.Back, Side: plan.Side(c.Side), Endurance: c.Endurance,
 		ReservePct: c.Reserve, Sorties: c.Sorties, MaxLegM: c.MaxLeg}
 	if !isKind(r.Kind) {
-		return r, fmt.Errorf("--kind %q: want perimeter, coverage, corridor or transit", c.Kind)
+		return r, msgErr("plan.bad_kind", "kind", strconv.Quote(c.Kind))
 	}
 	if !math.IsNaN(c.Sweep) {
 		s := c.Sweep
 		r.SweepDeg = &s
 	}
 	if len(c.Homes) == 0 {
-		return r, errors.New("--home LAT,LON is required")
+		return r, msgErr("plan.need_home")
 	}
 	var homes []plan.LatLon
 	for _, h := range c.Homes {
@@ -84,7 +84,7 @@ func (c *planConfig) request() (plan.Request, error) {
 	}
 	n := max(c.Drones, len(homes))
 	if c.Drones < 1 || n > plan.MaxDrones {
-		return r, fmt.Errorf("--drones %d: want 1 to %d", c.Drones, plan.MaxDrones)
+		return r, msgErr("plan.bad_drones", "drones", strconv.Itoa(c.Drones), "max", strconv.Itoa(plan.MaxDrones))
 	}
 	for i := 0; i < n; i++ {
 		r.Drones = append(r.Drones, plan.Drone{ID: fmt.Sprintf("drone-%d", i+1), Home: homes[min(i, len(homes)-1)], BatteryPct: c.Battery})
@@ -92,7 +92,7 @@ func (c *planConfig) request() (plan.Request, error) {
 	switch c.Format {
 	case "text", "geojson", "plan":
 	default:
-		return r, fmt.Errorf("--format %q: want plan, geojson or text", c.Format)
+		return r, msgErr("plan.bad_format", "format", strconv.Quote(c.Format))
 	}
 	if c.Area != "" {
 		pg, err := readGeometry[orb.Polygon](c.Area)
@@ -111,11 +111,11 @@ func (c *planConfig) request() (plan.Request, error) {
 	switch r.Kind {
 	case plan.Perimeter, plan.Coverage:
 		if c.Area == "" {
-			return r, fmt.Errorf("--kind %s needs --area FILE.geojson", c.Kind)
+			return r, msgErr("plan.need_area", "kind", c.Kind)
 		}
 	case plan.Transit:
 		if c.To == "" {
-			return r, errors.New("--kind transit needs --to LAT,LON")
+			return r, msgErr("plan.need_to")
 		}
 		to, err := parseLatLon(c.To)
 		if err != nil {
@@ -239,8 +239,8 @@ func toPolygon(c [][][2]float64) orb.Polygon {
 
 func runPlan(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	c := defaultPlanConfig()
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("plan", args, stderr)
+	fs := cl.fs
 	fs.StringVar(&c.Kind, "kind", c.Kind, "patrol `kind`: perimeter, coverage, corridor or transit")
 	fs.StringVar(&c.Area, "area", c.Area, "GeoJSON `file` with the area polygon (perimeter, coverage; clips a corridor's line)")
 	fs.StringVar(&c.Line, "line", c.Line, "GeoJSON `file` with the corridor's line (default: the bundled US–Mexico boundary)")
@@ -270,20 +270,16 @@ func runPlan(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.Format, "format", c.Format, "output: text, geojson or plan (QGroundControl)")
 	fs.StringVar(&c.Out, "out", c.Out, "with --format plan and several routes: write `PREFIX`-DRONE-SORTIE.plan files")
 	fs.BoolVar(&c.Jump, "jump", c.Jump, "express laps with DO_JUMP in .plan missions")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela plan --kind KIND --home LAT,LON [flags]\n\n"+
-			"Plans a patrol offline inside the agency's allowed space (bundled border zones,\n"+
-			"plus --zones) and prints the route and its checks. Exit status 1 with the\n"+
-			"reason when no valid route exists, 2 for usage errors.\n\n"+
-			"Example: centinela plan --kind coverage --area area.geojson --home 32.548,-117.029 --agency us-agency --swath 80\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
+	cl.usage("--kind KIND --home LAT,LON [flags]", "Plans a patrol offline inside the agency's allowed space (bundled border zones,\n"+
+		"plus --zones) and prints the route and its checks. Exit status 1 with the\n"+
+		"reason when no valid route exists, 2 for usage errors.\n\n"+
+		"Example: centinela plan --kind coverage --area area.geojson --home 32.548,-117.029 --agency us-agency --swath 80")
+	if _, err := cl.parse(args, nil, nil); err != nil {
 		return err
 	}
 	req, err := c.request()
 	if err != nil {
-		fmt.Fprintln(stderr, "centinela plan:", err)
+		fmt.Fprintln(stderr, "centinela plan:", localizeError(err, cl.lang))
 		return errUsage
 	}
 	set, err := geofence.Default(builtinAgencies()...)
@@ -316,41 +312,50 @@ func runPlan(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	case "geojson":
 		return writeRoutesGeoJSON(stdout, res)
 	case "plan":
-		return writeQGCPlans(stdout, c, store.Snapshot(), res)
+		return writeQGCPlans(stdout, cl.lang, c, store.Snapshot(), res)
 	}
-	writeRoutesText(stdout, res)
+	writeRoutesText(stdout, cl.lang, res)
 	return nil
 }
 
-func writeRoutesText(w io.Writer, res *plan.Result) {
-	fmt.Fprintf(w, "%s patrol for agency %s: %d route(s), %.2f km, %s", res.Kind, res.Agency, len(res.Routes), res.DistanceM/1000, res.Duration.Round(time.Second))
+// writeRoutesText prints the plan for people, in lang; the codes (kind,
+// side, phase, check names) and the checks' details stay as the planner
+// gives them.
+func writeRoutesText(w io.Writer, lang i18n.Lang, res *plan.Result) {
+	t := func(key string, kv ...string) string { return i18n.T(lang, key, kv...) }
+	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	fmt.Fprint(w, t("plan.summary", "kind", string(res.Kind), "agency", res.Agency, "routes", strconv.Itoa(len(res.Routes)),
+		"km", f(res.DistanceM/1000, 2), "duration", res.Duration.Round(time.Second).String()))
 	if res.Side != "" {
-		fmt.Fprintf(w, ", on the %s side of the line", res.Side)
+		fmt.Fprint(w, t("plan.side", "side", string(res.Side)))
 	}
 	fmt.Fprintln(w)
 	for _, rt := range res.Routes {
-		fmt.Fprintf(w, "\n%s sortie %d: %d waypoints, %.2f km, %s, battery %.0f %%\n", rt.DroneID, rt.Sortie, len(rt.Waypoints), rt.DistanceM/1000, rt.Duration.Round(time.Second), rt.BatteryPct)
-		fmt.Fprintf(w, "  %4s  %10s  %11s  %5s  %5s  %8s  %s\n", "#", "lat", "lon", "alt", "m/s", "eta", "phase")
+		fmt.Fprintf(w, "\n%s\n", t("plan.route", "drone", rt.DroneID, "sortie", strconv.Itoa(rt.Sortie), "waypoints", strconv.Itoa(len(rt.Waypoints)),
+			"km", f(rt.DistanceM/1000, 2), "duration", rt.Duration.Round(time.Second).String(), "battery", f(rt.BatteryPct, 0)))
+		fmt.Fprintf(w, "  %4s  %10s  %11s  %5s  %5s  %8s  %s\n", "#", t("plan.col.lat"), t("plan.col.lon"), t("plan.col.alt"), t("plan.col.speed"), t("plan.col.eta"), t("plan.col.phase"))
 		for i, wp := range rt.Waypoints {
 			fmt.Fprintf(w, "  %4d  %10.6f  %11.6f  %5.0f  %5.1f  %8s  %s\n", i, wp.Lat, wp.Lon, wp.AltM, wp.SpeedMPS, wp.ETA.Round(time.Second), wp.Phase)
 		}
 		if rt.Loop != nil {
-			fmt.Fprintf(w, "  laps: waypoints %d–%d flown %d times\n", rt.Loop.First, rt.Loop.Last, rt.Loop.Laps)
+			fmt.Fprintf(w, "  %s\n", t("plan.laps", "first", strconv.Itoa(rt.Loop.First), "last", strconv.Itoa(rt.Loop.Last), "laps", strconv.Itoa(rt.Loop.Laps)))
 		}
 		for _, ch := range rt.Checks {
-			fmt.Fprintf(w, "  check %-14s %s: %s\n", ch.Name, passed(ch.Passed), ch.Detail)
+			fmt.Fprintf(w, "  %s\n", checkLine(lang, ch))
 		}
 	}
 	for _, ch := range res.Checks {
-		fmt.Fprintf(w, "check %-14s %s: %s\n", ch.Name, passed(ch.Passed), ch.Detail)
+		fmt.Fprintln(w, checkLine(lang, ch))
 	}
 }
 
-func passed(ok bool) string {
-	if ok {
-		return "passed"
+// checkLine is one check of a plan: its name, passed or not, its detail.
+func checkLine(lang i18n.Lang, ch plan.Check) string {
+	result := i18n.T(lang, "plan.passed")
+	if !ch.Passed {
+		result = i18n.T(lang, "plan.failed")
 	}
-	return "FAILED"
+	return i18n.T(lang, "plan.check", "name", fmt.Sprintf("%-14s", ch.Name), "result", result, "detail", i18n.PlanCheck(lang, ch.Name, ch.Params, ch.Detail))
 }
 
 func writeRoutesGeoJSON(w io.Writer, res *plan.Result) error {
@@ -386,9 +391,9 @@ func writeRoutesGeoJSON(w io.Writer, res *plan.Result) error {
 	return err
 }
 
-func writeQGCPlans(w io.Writer, c planConfig, set *geofence.Set, res *plan.Result) error {
+func writeQGCPlans(w io.Writer, lang i18n.Lang, c planConfig, set *geofence.Set, res *plan.Result) error {
 	if len(res.Routes) > 1 && c.Out == "" {
-		writeRoutesText(w, res)
+		writeRoutesText(w, lang, res)
 		return fmt.Errorf("%d routes: give --out PREFIX to write one .plan file each", len(res.Routes))
 	}
 	for _, rt := range res.Routes {
@@ -411,7 +416,7 @@ func writeQGCPlans(w io.Writer, c planConfig, set *geofence.Set, res *plan.Resul
 		if err := os.WriteFile(name, data, 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "wrote %s (%d mission items, %d fences)\n", name, len(items), len(fences.Shapes))
+		fmt.Fprintln(w, i18n.T(lang, "plan.wrote", "file", name, "items", strconv.Itoa(len(items)), "fences", strconv.Itoa(len(fences.Shapes))))
 	}
 	return nil
 }

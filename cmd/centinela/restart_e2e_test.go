@@ -292,3 +292,68 @@ func TestRestartReportsChangedPlan(t *testing.T) {
 		return p.GetState() == pb.PatrolState_PATROL_STATE_INTERRUPTED && p.GetReason() != ""
 	})
 }
+
+// A patrol re-syncs as the vehicle reports its mission after a restart: one
+// the server paused before going down is paused at the drone's item (not
+// ready) and resumes there; one the drone completed while the server was
+// down is finished, its patrol ended and its airspace free (not flying
+// forever).
+func TestRestartResyncsPausedAndCompletedPatrol(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end flight over three server runs: skipped with -short")
+	}
+	t.Parallel()
+	r := mustRestartRig(t)
+	srv := r.start(t, true)
+	st := configure(t, srv)
+	mid, pid := st.patrol.GetMissionId(), st.patrol.GetId()
+
+	// Paused, then down.
+	if err := srv.Fleet.PauseMission(opCtx(t, 10*time.Second), restartDrone); err != nil {
+		t.Fatalf("pause: %v", err)
+	}
+	pausedAt := droneState(t, srv.Fleet, restartDrone).Mission.PausedSeq
+	eventually(t, 10*time.Second, "the drone holding in BRAKE", func() bool { return r.drone.State().Mode == sim.ModeBrake })
+	srv.Close()
+
+	srv = r.start(t, true)
+	eventually(t, 15*time.Second, "the paused mission re-synced as paused", func() bool {
+		ms := droneState(t, srv.Fleet, restartDrone).Mission
+		return ms.MissionID == mid && ms.State == fleet.MissionStatePaused
+	})
+	if ms := droneState(t, srv.Fleet, restartDrone).Mission; ms.PausedSeq != pausedAt {
+		t.Errorf("re-synced paused at item %d, the server paused it at %d", ms.PausedSeq, pausedAt)
+	}
+	opUS := grpcOf(srv).client(t, st.opUS)
+	if p := must(opUS.Patrol().GetPatrol(tctx(t, 10*time.Second), &pb.GetPatrolRequest{PatrolId: pid})).get(t).GetPatrol(); p.GetState() != pb.PatrolState_PATROL_STATE_FLYING {
+		t.Errorf("the paused patrol after the restart: %s, want flying (its drone holds in the air)", p.GetState())
+	}
+	if err := srv.Fleet.ResumeMission(opCtx(t, 10*time.Second), restartDrone); err != nil {
+		t.Fatalf("resume after the restart: %v", err)
+	}
+	eventually(t, 10*time.Second, "flying the mission again from the paused item", func() bool {
+		s := r.drone.State()
+		return s.Mode == sim.ModeAuto && s.MissionSeq >= pausedAt
+	})
+
+	// Down while flying; the drone completes the patrol and lands unheard.
+	srv.Close()
+	eventually(t, 90*time.Second, "the drone completing its patrol and landing without a server", func() bool {
+		s := r.drone.State()
+		return !s.Armed && s.MissionSeq == 0 // complete: the simulator's current item goes back to 0
+	})
+	srv = r.start(t, true)
+	eventually(t, 15*time.Second, "the completed mission re-synced as finished", func() bool {
+		ms := droneState(t, srv.Fleet, restartDrone).Mission
+		return ms.MissionID == mid && ms.State == fleet.MissionStateFinished && ms.Percent == 100
+	})
+	opUS = grpcOf(srv).client(t, st.opUS)
+	eventually(t, 10*time.Second, "the patrol finished", func() bool {
+		p := must(opUS.Patrol().GetPatrol(tctx(t, 10*time.Second), &pb.GetPatrolRequest{PatrolId: pid})).get(t).GetPatrol()
+		return p.GetState() == pb.PatrolState_PATROL_STATE_FINISHED
+	})
+	pv := must(opUS.Patrol().PlanPatrol(tctx(t, 10*time.Second), &pb.PlanPatrolRequest{Spec: perimeterSpec(restartDrone)})).get(t)
+	if len(pv.GetConflicts()) != 0 {
+		t.Errorf("the finished patrol's airspace is still reserved: %v", pv.GetConflicts())
+	}
+}

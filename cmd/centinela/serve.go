@@ -70,30 +70,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Store.DB = path
 	}
 	logOpts := defaultLogOptions()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	finish := serveFlags(fs, &cfg)
-	logOpts.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela serve [flags]\n\n"+
-			"Runs the ground-control server: links to drones over MAVLink, keeps the fleet\n"+
-			"picture and commands it. Stops gracefully on SIGINT or SIGTERM.\n\n"+
-			"Example: centinela serve --mavlink udp:0.0.0.0:14550 --mavlink tcp:127.0.0.1:5760\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := finish(); err != nil {
-		return err
-	}
-	if err := validateServe(&cfg); err != nil {
-		return err
-	}
-	log, err := logOpts.newLogger(stderr)
+	cl := newCmdLine("serve", args, stderr)
+	finish := serveFlags(cl.fs, &cfg)
+	logOpts.register(cl.fs)
+	cl.usage("[flags]", "Runs the ground-control server: links to drones over MAVLink, keeps the fleet\n"+
+		"picture and commands it. Stops gracefully on SIGINT or SIGTERM.\n\n"+
+		"Example: centinela serve --mavlink udp:0.0.0.0:14550 --mavlink tcp:127.0.0.1:5760")
+	log, err := cl.parse(args, func() error {
+		if err := finish(); err != nil {
+			return err
+		}
+		return validateServe(&cfg)
+	}, &logOpts)
 	if err != nil {
 		return err
 	}
+	cfg.Lang = cl.lang
 	srv, err := server.Start(cfg, log)
 	if err != nil {
 		return flagError(err)

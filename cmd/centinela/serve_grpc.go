@@ -8,6 +8,7 @@ import (
 
 	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet/app"
+	"github.com/centinela-gcs/centinela/fleet/i18n"
 	"github.com/centinela-gcs/centinela/proto"
 )
 
@@ -46,11 +47,8 @@ func printDemoTokens(s *server.Server, w io.Writer) error {
 	if addr != proto.DefaultAddr {
 		server = " --server " + addr
 	}
-	fmt.Fprintf(w, "gRPC API on %s. Tokens (shown once):\n", addr)
-	fmt.Fprintf(w, "  operator (%s): export CENTINELA_TOKEN=%s\n", s.Config().DefaultAgency, secrets[0])
-	fmt.Fprintf(w, "  supervisor:    %s\n  admin:         %s\n", secrets[1], secrets[2])
-	fmt.Fprintf(w, "Try, as the operator:\n  centinela ctl%s drones ls\n  centinela ctl%s watch\n  centinela ctl%s hold sysid-1\n  centinela ctl%s mission progress sysid-1 --follow\n",
-		server, server, server, server)
-	fmt.Fprintf(w, "and as the admin: centinela ctl%s --token %s emergency rtl --all\n", server, secrets[2])
+	lang := s.Config().Lang
+	fmt.Fprintln(w, i18n.T(lang, "demo.grpc_tokens", "addr", addr, "agency", s.Config().DefaultAgency,
+		"operator", secrets[0], "supervisor", secrets[1], "admin", secrets[2], "server", server))
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet/app"
+	"github.com/centinela-gcs/centinela/fleet/i18n"
 	"github.com/centinela-gcs/centinela/web"
 )
 
@@ -36,18 +37,18 @@ func demoTokens(ctx context.Context, s *server.Server, stdout io.Writer) error {
 	agencies := append(cfg.DroneAgencies.Values(), cfg.DefaultAgency)
 	slices.Sort(agencies)
 	agencies = slices.Compact(agencies)
-	fmt.Fprintf(stdout, "Operator map: %s\n", s.Web.URL())
+	fmt.Fprintln(stdout, i18n.T(cfg.Lang, "demo.map", "url", s.Web.URL()))
 	for _, ag := range agencies {
 		tok, _, err := s.App.CreateToken(ctx, admin, app.RoleOperator, ag, "demo-operator-"+ag)
 		if err != nil {
 			return fmt.Errorf("demo operator token: %w", err)
 		}
-		fmt.Fprintf(stdout, "  operator (%s): %s#token=%s\n", ag, s.Web.URL(), tok)
+		fmt.Fprintln(stdout, i18n.T(cfg.Lang, "demo.map_operator", "agency", ag, "url", s.Web.URL()+"#token="+tok))
 	}
 	sup, _, err := s.App.CreateToken(ctx, admin, app.RoleSupervisor, "", "demo-supervisor")
 	if err != nil {
 		return fmt.Errorf("demo supervisor token: %w", err)
 	}
-	fmt.Fprintf(stdout, "  supervisor (read-only): %s#token=%s\n", s.Web.URL(), sup)
+	fmt.Fprintln(stdout, i18n.T(cfg.Lang, "demo.map_supervisor", "url", s.Web.URL()+"#token="+sup))
 	return nil
 }

@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/centinela-gcs/centinela/sim"
@@ -52,24 +51,24 @@ func defaultSimConfig() simConfig {
 
 func (c *simConfig) validate() error {
 	if (c.Connect == "") == (c.Listen == "") {
-		return errors.New("give exactly one of --connect ENDPOINT and --listen ENDPOINT")
+		return msgErr("sim.connect_or_listen")
 	}
 	if c.Drones < 1 || c.Drones > 250 {
-		return fmt.Errorf("--drones %d: want 1..250", c.Drones)
+		return msgErr("cli.want", "flag", "--drones", "value", strconv.Itoa(c.Drones), "want", "1..250")
 	}
 	if c.SysIDBase < 1 || c.SysIDBase+c.Drones-1 > 254 {
-		return fmt.Errorf("--sysid-base %d: drones would get system ids outside 1..254", c.SysIDBase)
+		return msgErr("sim.bad_sysid_base", "value", strconv.Itoa(c.SysIDBase))
 	}
 	if c.Speedup <= 0 || c.Speedup > 1000 || math.IsNaN(c.Speedup) {
-		return fmt.Errorf("--speedup %g: want more than 0, at most 1000", c.Speedup)
+		return msgErr("cli.want_positive_max", "flag", "--speedup", "value", strconv.FormatFloat(c.Speedup, 'g', -1, 64), "max", "1000")
 	}
 	for name, p := range map[string]float64{"--loss-out": c.LossOut, "--loss-in": c.LossIn} {
 		if p < 0 || p > 100 || math.IsNaN(p) {
-			return fmt.Errorf("%s %g: want a percentage 0..100", name, p)
+			return msgErr("cli.want_percent", "flag", name, "value", strconv.FormatFloat(p, 'g', -1, 64))
 		}
 	}
 	if c.Drain <= 0 || math.IsNaN(c.Drain) {
-		return fmt.Errorf("--drain %g: want a positive factor", c.Drain)
+		return msgErr("cli.want_positive_factor", "flag", "--drain", "value", strconv.FormatFloat(c.Drain, 'g', -1, 64))
 	}
 	if c.Home != "" {
 		if _, err := parseHome(c.Home); err != nil {
@@ -133,8 +132,8 @@ func (c *simConfig) swarmConfig() sim.Config {
 
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := defaultSimConfig()
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("sim", args, stderr)
+	fs := cl.fs
 	fs.IntVar(&cfg.Drones, "drones", cfg.Drones, "number of simulated drones, each with its own system id and socket")
 	fs.StringVar(&cfg.Connect, "connect", cfg.Connect, "ground station `endpoint` every drone connects to: udpout:HOST:PORT or tcp:HOST:PORT")
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "`endpoint` every drone listens on: tcpin:HOST:PORT (drone i on PORT+10·i, like ArduPilot SITL) or udp:HOST:PORT")
@@ -156,22 +155,12 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var((*stringList)(&cfg.Faults), "fault", faultUsage)
 	cfg.Signing.register(fs)
 	cfg.Log.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela sim [flags]\n\n"+
-			"Runs simulated ArduCopter multicopters that speak MAVLink like ArduPilot SITL.\n\n"+
-			"Examples:\n"+
-			"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --speedup 10\n"+
-			"  centinela sim --drones 2 --listen tcpin:127.0.0.1:5760\n"+
-			"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --fault 2:loss-out=30,loss-in=30 --fault 3:cut-at=60s,cut-for=10s\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	log, err := cfg.Log.newLogger(stderr)
+	cl.usage("[flags]", "Runs simulated ArduCopter multicopters that speak MAVLink like ArduPilot SITL.\n\n"+
+		"Examples:\n"+
+		"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --speedup 10\n"+
+		"  centinela sim --drones 2 --listen tcpin:127.0.0.1:5760\n"+
+		"  centinela sim --drones 3 --connect udpout:127.0.0.1:14550 --fault 2:loss-out=30,loss-in=30 --fault 3:cut-at=60s,cut-for=10s")
+	log, err := cl.parse(args, cfg.validate, &cfg.Log)
 	if err != nil {
 		return err
 	}
@@ -193,7 +182,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer wait()
 	defer cancel()
 	for _, d := range swarm.Drones() {
-		fmt.Fprintf(stdout, "drone sysid %d on %s\n", d.SysID(), d.Addr())
+		fmt.Fprintln(stdout, cl.t("sim.drone", "sysid", strconv.Itoa(int(d.SysID())), "addr", d.Addr()))
 	}
 	<-ctx.Done()
 	return nil

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet/app"
@@ -37,16 +38,9 @@ func openTokenStore(path string) (app.Store, io.Closer, error) {
 }
 
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "Usage: centinela token create --db PATH --role ROLE [--agency ID] [--name LABEL]")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return flag.ErrHelp
-		}
-		return errUsage
-	}
 	var cfg tokenConfig
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cl := newCmdLine("token create", args, stderr)
+	fs := cl.fs
 	if path, err := defaultDBPath(); err == nil {
 		cfg.DB = path
 	}
@@ -54,22 +48,25 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Role, "role", "", "supervisor, operator or admin")
 	fs.StringVar(&cfg.Agency, "agency", "", "the holder's agency (required for operators)")
 	fs.StringVar(&cfg.Name, "name", "", "label shown in the audit log")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: centinela token create --db PATH --role ROLE [--agency ID] [--name LABEL]\n\n"+
-			"Makes an API token in the server's store file, usable before the server first\n"+
-			"starts (the server must not be running: it holds the file). Prints the bearer\n"+
-			"token once on standard output; only its hash is stored.\n\nFlags:\n")
-		fs.PrintDefaults()
+	cl.usage("--db PATH --role ROLE [--agency ID] [--name LABEL]", "Makes an API token in the server's store file, usable before the server first\n"+
+		"starts (the server must not be running: it holds the file). Prints the bearer\n"+
+		"token once on standard output; only its hash is stored.")
+	if len(args) == 0 || args[0] != "create" {
+		cl.printUsage()
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
+		return errUsage
 	}
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if _, err := cl.parse(args[1:], nil, nil); err != nil {
 		return err
 	}
 	if cfg.DB == "" || cfg.Role == "" {
-		fmt.Fprintln(stderr, "token create: --db and --role are required")
+		fmt.Fprintln(stderr, cl.t("token.need_db_role"))
 		return errUsage
 	}
 	if !app.Role(cfg.Role).Valid() {
-		fmt.Fprintf(stderr, "token create: --role %q: want supervisor, operator or admin\n", cfg.Role)
+		fmt.Fprintln(stderr, cl.t("token.bad_role", "role", strconv.Quote(cfg.Role)))
 		return errUsage
 	}
 	st, closer, err := openTokenStore(cfg.DB)
@@ -83,14 +80,14 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			known = slices.ContainsFunc(stored, func(a geofence.Agency) bool { return a.ID == cfg.Agency })
 		}
 		if !known {
-			return fmt.Errorf("--agency %q: no such agency (built in: %s, %s, %s, or one an admin made)", cfg.Agency, agencyUS, agencyMX, agencyJoint)
+			return msgErr("token.no_agency", "agency", strconv.Quote(cfg.Agency), "builtin", agencyUS+", "+agencyMX+", "+agencyJoint)
 		}
 	}
 	secret, tok, err := tokenCreate(st, time.Now(), cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "token %s (%s, agency %q, %q) stored in %s\n", tok.ID, tok.Role, tok.Agency, tok.Label, cfg.DB)
+	fmt.Fprintln(stderr, cl.t("token.stored", "id", tok.ID, "role", string(tok.Role), "agency", strconv.Quote(tok.Agency), "label", strconv.Quote(tok.Label), "db", cfg.DB))
 	fmt.Fprintln(stdout, secret)
 	return nil
 }

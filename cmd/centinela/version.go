@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -24,12 +23,9 @@ func version() string {
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: centinela version\n\nPrints the version of centinela and of Go it was built with.")
-	}
-	if err := parseFlags(fs, args); err != nil {
+	cl := newCmdLine("version", args, stderr)
+	cl.usage("", "Prints the version of centinela and of Go it was built with.")
+	if _, err := cl.parse(args, nil, nil); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(stdout, "centinela %s (%s %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)

@@ -22,7 +22,7 @@ const (
 
 // alertKinds are the event kinds that raise an alert on the map.
 var alertKinds = []string{KindZoneApproaching, KindZoneBreached, KindLinkLost, KindFailsafe,
-	KindVehicleFence, KindCommandResult, KindZoneResponse, KindMissionInterrupted, KindLowBattery}
+	KindVehicleFence, KindCommandResult, KindZoneResponse, KindMissionInterrupted, KindLowBattery, KindRecordingStopped}
 
 // Alert is something an operator must see: highlighted until acknowledged.
 type Alert struct {
@@ -106,10 +106,18 @@ func (s *Service) addAlert(rec EventRecord) {
 		rec.At = s.Now()
 	}
 	a := Alert{ID: fmt.Sprintf("%s.%s.%d", rec.DroneID, rec.Kind, rec.At.UnixNano()), EventRecord: rec}
+	if s.keepAlert(a) {
+		// Readers (the map) learn of it at once; Publish never blocks.
+		s.Fleet.Publish(fleet.AlertChanged{At: s.Now(), AlertID: a.ID, DroneID: a.DroneID})
+	}
+}
+
+// keepAlert adds a, false when it is already kept.
+func (s *Service) keepAlert(a Alert) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.alertIdx[a.ID]; dup {
-		return
+		return false
 	}
 	if len(s.alerts) >= s.MaxAlerts {
 		drop := len(s.alerts) - s.MaxAlerts + 1
@@ -123,6 +131,21 @@ func (s *Service) addAlert(rec EventRecord) {
 	}
 	s.alertIdx[a.ID] = len(s.alerts)
 	s.alerts = append(s.alerts, a)
+	return true
+}
+
+// alert returns alert id (a copy), false when it is not (or no longer)
+// kept.
+func (s *Service) alert(id string) (Alert, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.alertIdx[id]
+	if !ok {
+		return Alert{}, false
+	}
+	a := s.alerts[i]
+	a.Params = cloneParams(a.Params)
+	return a, true
 }
 
 // Alerts returns the recent alerts, oldest first (any role).
@@ -176,5 +199,8 @@ func (s *Service) AckAlert(_ context.Context, p Principal, id string) (Alert, er
 		s.mu.Unlock()
 	}
 	s.audit(p, "Alerts.Ack", a.DroneID, a.Agency, "alert_id="+id, err)
+	if err == nil {
+		s.Fleet.Publish(fleet.AlertChanged{At: a.AckedAt, AlertID: a.ID, DroneID: a.DroneID, Acked: true})
+	}
 	return a, err
 }

@@ -55,8 +55,10 @@
 // When the Store is also a PatrolStore (fleet/store's DB, MemStore), every
 // change of a patrol is saved and Initialize reloads them after a restart:
 // active ones reserve their volume again and keep following their mission
-// by id (the fleet re-syncs it, see fleet.Fleet.KnownMission); a
-// fleet.MissionMismatch naming a patrol's mission ends it as interrupted.
+// by id (the fleet re-syncs it, see fleet.Fleet.KnownMission), ending as
+// finished or interrupted when the re-synced mission is (a vehicle that
+// completed it while the server was down); a fleet.MissionMismatch naming a
+// patrol's mission ends it as interrupted.
 // Without one, patrols live in memory and a restart forgets them.
 //
 // # Concurrency

@@ -50,7 +50,27 @@ const (
 	KindPatrolConformance  = "patrol_conformance"
 )
 
-// EventKinds lists every kind EventRecordOf produces.
+// Kinds of the records the store writes about itself (fleet/store's
+// Recorder), not produced by EventRecordOf.
+const (
+	// KindRecordingDropped says the recorder dropped points or events
+	// because the disk did not keep up (params "points", "events": the
+	// numbers dropped since the previous such record).
+	KindRecordingDropped = "recording_dropped"
+	// KindMissionResynced is the record of a plan the fleet read back from
+	// a vehicle (after a restart) compared with the drone's last uploaded
+	// plan: params "mission_id" (the plan read), "stored_mission_id",
+	// "same" (true or false) and, when they differ, "difference".
+	KindMissionResynced = "mission_resynced"
+	// KindRecordingStopped says recording stopped because a commit failed
+	// (disk full, file read-only): params "err" and "path". Telemetry and
+	// events are no longer stored; the fleet goes on. EventRecordOf makes
+	// it of fleet.RecordingStopped, and it raises an alert.
+	KindRecordingStopped = "recording_stopped"
+)
+
+// EventKinds lists every kind of event record: those EventRecordOf
+// produces and the store's own.
 var EventKinds = []string{
 	KindDroneDiscovered, KindLinkLost, KindLinkRegained, KindVehicleRebooted, KindStatusText,
 	KindArmed, KindDisarmed, KindModeChanged, KindTookOff, KindLanded, KindSystemStatus,
@@ -59,6 +79,7 @@ var EventKinds = []string{
 	KindMissionFinished, KindMissionInterrupted, KindMissionMismatch, KindZoneState, KindZoneApproaching,
 	KindZoneBreached, KindZoneBackInside, KindZoneResponse, KindOperatorAction, KindGrantChanged,
 	KindMissed, KindPatrolChanged, KindPatrolConformance, KindIdentityClaimed, KindSecurityAlert,
+	KindRecordingDropped, KindMissionResynced, KindRecordingStopped,
 }
 
 // Severities used for events (MAV_SEVERITY numbering).
@@ -156,7 +177,13 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 		p["mission_id"], p["reason"], p["mode"], p["seq"] = e.MissionID, string(e.Reason), e.Mode, strconv.Itoa(e.Seq)
 	case fleet.MissionMismatch:
 		r.Kind, r.At, r.Severity = KindMissionMismatch, e.At, SevWarning
-		p["mission_id"], p["new_mission_id"], p["seq"], p["detail"] = e.MissionID, e.NewMissionID, strconv.Itoa(e.Seq), e.Detail
+		p["mission_id"], p["new_mission_id"], p["seq"] = e.MissionID, e.NewMissionID, strconv.Itoa(e.Seq)
+		if d := e.Detail; d.Code != "" {
+			p["diff"], p["want"], p["got"] = string(d.Code), d.Want, d.Got
+			if d.Code == fleet.DiffParam {
+				p["param"] = strconv.Itoa(d.Param)
+			}
+		}
 	case fleet.ZoneStateChanged:
 		r.At, r.Agency = e.At, e.Agency
 		switch {
@@ -232,6 +259,9 @@ func EventRecordOf(e fleet.Event, agency string) (rec EventRecord, ok bool) {
 			r.Severity = SevWarning
 			p["by_m"] = num(e.ByM)
 		}
+	case fleet.RecordingStopped:
+		r.Kind, r.At, r.Severity = KindRecordingStopped, e.At, SevCritical
+		p["err"], p["path"] = e.Err, e.Path
 	case fleet.Missed:
 		r.Kind, r.Severity = KindMissed, SevWarning
 		p["n"] = strconv.FormatUint(e.N, 10)

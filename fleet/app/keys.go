@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -73,20 +74,60 @@ func (s *Service) keyStore() (SigningKeyStore, error) {
 	return ks, nil
 }
 
+// KeyOptions tune CreateSigningKey.
+type KeyOptions struct {
+	// Rotate replaces the system id's key (NotFound without one); without
+	// it a system id that has a key is a Conflict.
+	Rotate bool
+	// Push gives the new key to every drone of the system id whose link is
+	// up, over that link (MAVLink SETUP_SIGNING, see fleet.SigningVehicle),
+	// before the server signs with it there.
+	Push bool
+}
+
+// KeyPush is the outcome of giving one drone a key.
+type KeyPush struct {
+	DroneID string
+	// Err is nil when the drone took the key (or, without a push, when its
+	// link switched to it).
+	Err error
+}
+
+// SigningKeyMade is what CreateSigningKey returns.
+type SigningKeyMade struct {
+	// Hex is the key as 64 hex digits, shown only now.
+	Hex  string
+	Info SigningKeyInfo
+	// Drones has one entry per drone whose live link the key was given to.
+	Drones []KeyPush
+}
+
 // CreateSigningKey makes a new MAVLink 2 signing key for system id sysID
-// (admin) and returns it as 64 hex digits, shown only now: load it into
-// the vehicle (ArduPilot: MAVProxy's "signing setup", or the simulator's
-// --signing-key). Without rotate a system id that has a key is a Conflict;
-// with rotate its key is replaced. The server signs and checks with the new
-// key on links it hears from now on (a link already heard keeps the key it
-// was heard with until it is heard again). The key is never logged or
-// audited; its fingerprint is.
-func (s *Service) CreateSigningKey(_ context.Context, p Principal, sysID int, rotate bool) (string, SigningKeyInfo, error) {
+// (admin) and returns it, shown only now. It is stored, and the server
+// signs and checks with it on every link of that system id heard from now
+// on. Live links:
+//   - with o.Push, every drone of the system id whose link is up is given
+//     the key over that link first and its link then signs with it (the old
+//     key, or unsigned frames, accepted for the transport's grace period);
+//     a drone that does not take it keeps its old key on that link (its
+//     KeyPush has the error; PushSigningKey again);
+//   - a rotation without push switches every signed live link of the system
+//     id at once: its vehicle must be given the key by other means (or it
+//     is cut off once the grace period ends);
+//   - a create without push leaves live links as they are (unsigned until
+//     PushSigningKey or a reconnect).
+//
+// The key is never logged or audited; its fingerprint is, and each drone
+// given the key gets an Admin.PushSigningKey audit entry.
+func (s *Service) CreateSigningKey(ctx context.Context, p Principal, sysID int, o KeyOptions) (SigningKeyMade, error) {
 	action := "Admin.CreateSigningKey"
-	if rotate {
+	if o.Rotate {
 		action = "Admin.RotateSigningKey"
 	}
 	sum := fmt.Sprintf("sys_id=%d", sysID)
+	if o.Push {
+		sum += " push"
+	}
 	ks, err := s.keyStore()
 	if err == nil {
 		err = s.authorize(p, accessAdmin, nil)
@@ -101,9 +142,9 @@ func (s *Service) CreateSigningKey(_ context.Context, p Principal, sysID int, ro
 	if err == nil {
 		has := slices.ContainsFunc(recs, func(r SigningKeyRecord) bool { return int(r.SysID) == sysID })
 		switch {
-		case has && !rotate:
+		case has && !o.Rotate:
 			err = fleet.Errorf(fleet.Conflict, "system id %d already has a signing key: rotate it instead", sysID)
-		case !has && rotate:
+		case !has && o.Rotate:
 			err = fleet.Errorf(fleet.NotFound, "sys_id: system id %d has no signing key to rotate", sysID)
 		}
 	}
@@ -115,17 +156,88 @@ func (s *Service) CreateSigningKey(_ context.Context, p Principal, sysID int, ro
 			err = ks.PutSigningKey(rec)
 		}
 	}
-	var info SigningKeyInfo
+	var out SigningKeyMade
 	if err == nil {
 		s.Keys.SetSysID(rec.SysID, rec.Key)
-		info = keyInfo(rec)
-		sum += " fingerprint=" + info.Fingerprint
+		out.Info = keyInfo(rec)
+		sum += " fingerprint=" + out.Info.Fingerprint
 	}
 	s.audit(p, action, "", "", sum, err)
 	if err != nil {
-		return "", SigningKeyInfo{}, err
+		return SigningKeyMade{}, err
 	}
-	return hex.EncodeToString(rec.Key[:]), info, nil
+	out.Hex = hex.EncodeToString(rec.Key[:])
+	var targets []fleet.DroneState
+	for _, d := range s.Fleet.Drones() {
+		if int(d.SysID) == sysID && d.LinkState == fleet.LinkStateUp && (o.Push || (o.Rotate && d.Signed)) {
+			targets = append(targets, d)
+		}
+	}
+	out.Drones = s.giveKey(ctx, p, targets, rec, o.Push)
+	return out, nil
+}
+
+// giveKey gives each drone's link the key, at once (the drones' pushes run
+// concurrently), auditing each.
+func (s *Service) giveKey(ctx context.Context, p Principal, ds []fleet.DroneState, rec SigningKeyRecord, push bool) []KeyPush {
+	out := make([]KeyPush, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.Fleet.SetSigningKey(ctx, d.ID, rec.Key, push)
+			sum := fmt.Sprintf("sys_id=%d fingerprint=%s", rec.SysID, keyInfo(rec).Fingerprint)
+			action := "Admin.PushSigningKey"
+			if !push {
+				action = "Admin.SwitchSigningKey"
+			}
+			s.audit(p, action, d.ID, d.Agency, sum, err)
+			out[i] = KeyPush{DroneID: d.ID, Err: err}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// PushSigningKey gives drone droneID the stored key of its system id over
+// its current link (admin): MAVLink SETUP_SIGNING, signed with the link's
+// current key if it has one and sent again until the vehicle is heard
+// signing with the key (there is no acknowledgement), after which the link
+// is signed with it (see fleet.SigningVehicle). SETUP_SIGNING carries the
+// key in clear: push only over a link that cannot be overheard (a cable, an
+// encrypting radio or VPN). Returns NotFound for an unknown drone or a
+// system id without a key, NoDrone for a lost link, Timeout when the
+// vehicle never signs with the key (its link keeps its old key), and
+// Unsupported on a server without key management. Audited with the key's
+// fingerprint, never the key.
+func (s *Service) PushSigningKey(ctx context.Context, p Principal, droneID string) (SigningKeyInfo, error) {
+	ks, err := s.keyStore()
+	if err != nil {
+		return SigningKeyInfo{}, err
+	}
+	if err := s.authorize(p, accessAdmin, nil); err != nil {
+		return SigningKeyInfo{}, err
+	}
+	d, err := s.Fleet.Drone(droneID)
+	if err != nil {
+		s.audit(p, "Admin.PushSigningKey", droneID, "", "", err)
+		return SigningKeyInfo{}, err
+	}
+	recs, err := ks.SigningKeys()
+	if err != nil {
+		return SigningKeyInfo{}, err
+	}
+	i := slices.IndexFunc(recs, func(r SigningKeyRecord) bool { return r.SysID == d.SysID })
+	if i < 0 {
+		err := fleet.Errorf(fleet.NotFound, "system id %d of drone %q has no signing key: create one", d.SysID, droneID)
+		s.audit(p, "Admin.PushSigningKey", droneID, d.Agency, fmt.Sprintf("sys_id=%d", d.SysID), err)
+		return SigningKeyInfo{}, err
+	}
+	if err := s.giveKey(ctx, p, []fleet.DroneState{d}, recs[i], true)[0].Err; err != nil {
+		return SigningKeyInfo{}, err
+	}
+	return keyInfo(recs[i]), nil
 }
 
 // ListSigningKeys lists the stored keys without revealing them (admin).

@@ -613,19 +613,23 @@ func (s *Service) endPatrol(id string, state PatrolState, change fleet.PatrolCha
 // mission finishing or being interrupted ends it. It is called from the
 // Service's goroutine.
 func (s *Service) notePatrol(ev fleet.Event) {
-	var drone, mid string
-	state, change, reason := PatrolFinished, fleet.PatrolFinished, ""
 	switch e := ev.(type) {
 	case fleet.MissionFinished:
-		drone, mid = e.DroneID, e.MissionID
+		s.patrolMissionEnded(e.DroneID, e.MissionID, fleet.MissionStateFinished, "")
 	case fleet.MissionInterrupted:
-		drone, mid = e.DroneID, e.MissionID
-		state, change, reason = PatrolInterrupted, fleet.PatrolInterrupted, string(e.Reason)
+		s.patrolMissionEnded(e.DroneID, e.MissionID, fleet.MissionStateInterrupted, string(e.Reason))
 	case fleet.MissionMismatch:
 		s.patrolMismatch(e)
-		return
-	default:
-		return
+	}
+}
+
+// patrolMissionEnded ends the flying patrol of drone whose mission mid (any,
+// when "") ended in state (finished or interrupted, for reason): finished,
+// interrupted, or cancelled when CancelPatrol aborted it.
+func (s *Service) patrolMissionEnded(drone, mid string, state fleet.MissionState, reason string) {
+	pstate, change := PatrolFinished, fleet.PatrolFinished
+	if state == fleet.MissionStateInterrupted {
+		pstate, change = PatrolInterrupted, fleet.PatrolInterrupted
 	}
 	ps := s.patrolsInit()
 	ps.mu.Lock()
@@ -633,42 +637,56 @@ func (s *Service) notePatrol(ev fleet.Event) {
 	for _, e := range ps.byID {
 		if e.DroneID == drone && e.State == PatrolFlying && (mid == "" || e.MissionID == mid) {
 			id = e.ID
-			if e.cancelBy != "" && state == PatrolInterrupted {
+			if e.cancelBy != "" && pstate == PatrolInterrupted {
 				// The abort of CancelPatrol.
-				state, change, reason = PatrolCancelled, fleet.PatrolCancelled, "cancelled by "+e.cancelBy
+				pstate, change, reason = PatrolCancelled, fleet.PatrolCancelled, "cancelled by "+e.cancelBy
 			}
 		}
 	}
 	ps.mu.Unlock()
 	if id != "" {
-		s.endPatrol(id, state, change, reason)
+		s.endPatrol(id, pstate, change, reason)
 	}
 }
 
-// tickPatrols checks the flying patrols: a drone outside its volume raises
-// a PatrolConformance (and one when back inside), and a patrol running late
+// tickPatrols checks the flying patrols: one whose mission the fleet
+// tracks as finished or interrupted ends (a re-sync after a restart takes
+// that state from the vehicle), a drone outside its volume raises a
+// PatrolConformance (and one when back inside), and a patrol running late
 // has its volume extended. It is called from the Service's goroutine.
 func (s *Service) tickPatrols() {
 	ps := s.patrolsInit()
 	now := s.Now()
 	type flying struct {
-		id, drone, agency string
-		offset            float64
-		vol               plan.Volume
-		outside           bool
-		home              plan.LatLon
+		id, drone, agency, mission string
+		offset                     float64
+		vol                        plan.Volume
+		outside                    bool
+		home                       plan.LatLon
 	}
 	var fl []flying
 	ps.mu.Lock()
 	for _, e := range ps.byID {
 		if e.State == PatrolFlying {
-			fl = append(fl, flying{e.ID, e.DroneID, e.Agency, e.offset, e.Volume, e.Outside, e.Route.Home})
+			fl = append(fl, flying{e.ID, e.DroneID, e.Agency, e.MissionID, e.offset, e.Volume, e.Outside, e.Route.Home})
 		}
 	}
 	ps.mu.Unlock()
 	for _, f := range fl {
 		st, err := s.Fleet.Drone(f.drone)
-		if err != nil || !st.HasPosition {
+		if err != nil {
+			continue
+		}
+		// The mission's state as the fleet tracks it, which a re-sync
+		// takes from the vehicle (after a restart: completed or
+		// interrupted while the server was down), ends the patrol even
+		// when no event said so while the Service was listening.
+		if ms := st.Mission; ms.MissionID == f.mission &&
+			(ms.State == fleet.MissionStateFinished || ms.State == fleet.MissionStateInterrupted) {
+			s.patrolMissionEnded(f.drone, f.mission, ms.State, string(ms.Reason))
+			continue
+		}
+		if !st.HasPosition {
 			continue
 		}
 		// Running late: the rest of the route (the mission's ETA, landing at

@@ -159,6 +159,6 @@ func (s *Service) patrolMismatch(e fleet.MissionMismatch) {
 	ps.mu.Unlock()
 	if id != "" {
 		s.endPatrol(id, PatrolInterrupted, fleet.PatrolInterrupted,
-			"the vehicle holds another plan than the patrol's mission "+e.MissionID+" ("+e.Detail+"), tracked as "+e.NewMissionID)
+			"the vehicle holds another plan than the patrol's mission "+e.MissionID+" ("+e.Detail.String()+"), tracked as "+e.NewMissionID)
 	}
 }

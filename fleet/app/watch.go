@@ -34,13 +34,19 @@ type WatchOptions struct {
 	// QueueSize bounds the events waiting for a slow reader (optional,
 	// the fleet's default); past it they are dropped and counted.
 	QueueSize int
+	// Alerts adds each alert raised or acknowledged, as it happens (see
+	// Service.Alerts; Drones and Agency select them too, Kinds does not).
+	Alerts bool
 }
 
-// WatchItem is one thing a Watcher delivers: a drone's state, an event, or
-// a count of events missed. Exactly one of State, Event and Missed is set.
+// WatchItem is one thing a Watcher delivers: a drone's state, an event, an
+// alert raised or acknowledged (WatchOptions.Alerts), or a count of events
+// missed (alert changes among them: read Service.Alerts again). Exactly one
+// of State, Event, Alert and Missed is set.
 type WatchItem struct {
 	State  *fleet.DroneState
 	Event  *EventRecord
+	Alert  *Alert
 	Missed uint64
 }
 
@@ -184,6 +190,15 @@ func (w *Watcher) take(ev fleet.Event, now time.Time) (WatchItem, bool) {
 		return WatchItem{}, false
 	case fleet.Missed:
 		return WatchItem{Missed: e.N}, true
+	case fleet.AlertChanged:
+		if !w.o.Alerts {
+			return WatchItem{}, false
+		}
+		a, ok := w.s.alert(e.AlertID)
+		if !ok || (w.o.Agency != "" && a.Agency != "" && a.Agency != w.o.Agency) {
+			return WatchItem{}, false
+		}
+		return WatchItem{Alert: &a}, true
 	}
 	if w.o.NoEvents {
 		return WatchItem{}, false

@@ -130,3 +130,49 @@ func TestAlertsAndAck(t *testing.T) {
 		t.Errorf("ack not audited: %+v", audit)
 	}
 }
+
+// A watch with Alerts delivers each alert as it is raised (the recording
+// stopping, a drone's low battery) and when it is acknowledged; one
+// without does not.
+func TestWatchDeliversAlerts(t *testing.T) {
+	e := newEnv(t)
+	c := ctx(t)
+	w, err := e.s.Watch(c, e.who["sup"], app.WatchOptions{Alerts: true, NoState: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	plain, err := e.s.Watch(c, e.who["sup"], app.WatchOptions{NoState: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	next := func(w *app.Watcher) *app.Alert {
+		for {
+			it, err := w.Next(c)
+			if err != nil {
+				t.Fatalf("no alert: %v", err)
+			}
+			if it.Alert != nil {
+				return it.Alert
+			}
+			if it.Event != nil && it.Event.Kind == app.KindRecordingStopped && w == plain {
+				return nil
+			}
+		}
+	}
+	e.f.Publish(fleet.RecordingStopped{At: epoch, Err: "write c.db: no space left on device", Path: "/var/lib/centinela/c.db"})
+	a := next(w)
+	if a.Kind != app.KindRecordingStopped || a.Severity != app.SevCritical || a.Params["err"] != "write c.db: no space left on device" || a.Acked {
+		t.Fatalf("alert %+v", a)
+	}
+	if got := next(plain); got != nil {
+		t.Fatalf("a watch without Alerts delivered %+v", got)
+	}
+	if _, err := e.s.AckAlert(c, e.who["admin"], a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if acked := next(w); acked.ID != a.ID || !acked.Acked || acked.AckedBy != "admin" {
+		t.Fatalf("acknowledged %+v", acked)
+	}
+}

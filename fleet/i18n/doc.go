@@ -1,7 +1,9 @@
 // Package i18n is Centinela's message catalogue for what people read
 // outside the browser: event kinds (the stable codes of fleet/app with their
-// parameters), error codes, explanations of known vehicle texts, and the
-// messages of `centinela ctl`. It knows no transport; the web map has its
+// parameters), error codes, explanations of known vehicle texts, the
+// messages of `centinela ctl`, and what the other commands print for people
+// (their help's frame, errors and terminal output; the commands' own help
+// texts are in cmd/centinela). It knows no transport; the web map has its
 // own catalogue in its scripts, with the same event keys.
 //
 // # Languages

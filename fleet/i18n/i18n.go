@@ -161,7 +161,7 @@ func Event(lang Lang, kind string, params map[string]string) string {
 	if v := variant(kind, params); v != "" && Has(En, key+"."+v) {
 		key += "." + v
 	}
-	s := Msg(lang, key, rounded(params))
+	s := Msg(lang, key, described(lang, rounded(params)))
 	if text := params["text"]; text != "" {
 		if ex := Explain(lang, text); ex != "" {
 			s += " (" + ex + ")"
@@ -197,13 +197,32 @@ func rounded(params map[string]string) map[string]string {
 	return out
 }
 
+// described returns params with "detail" said in lang when they carry a
+// mission difference's code ("diff", with "seq", "want", "got" and, for a
+// param, "param"; see fleet.MissionDiff). Records from before the code
+// carry an English "detail", shown as it is.
+func described(lang Lang, params map[string]string) map[string]string {
+	diff := params["diff"]
+	if diff == "" || !Has(En, "mission_diff."+diff) {
+		return params
+	}
+	out := maps.Clone(params)
+	out["detail"] = Msg(lang, "mission_diff."+diff, params)
+	return out
+}
+
 // variant picks the form of a kind's message that fits its parameters:
-// "failed" for a command result or operator action with an error code.
+// "failed" for a command result or operator action with an error code,
+// "differs" for a re-synced mission that is not the stored plan.
 func variant(kind string, params map[string]string) string {
 	switch kind {
 	case "command_result", "operator_action":
 		if params["code"] != "" {
 			return "failed"
+		}
+	case "mission_resynced":
+		if params["same"] == "false" {
+			return "differs"
 		}
 	}
 	return ""

@@ -110,3 +110,15 @@ func TestRender(t *testing.T) {
 		t.Errorf("code: %q", got)
 	}
 }
+
+// The store's own records render in both languages; a re-synced mission
+// that differs says so.
+func TestStoreRecords(t *testing.T) {
+	same := Event(Es, app.KindMissionResynced, map[string]string{"mission_id": "m2", "stored_mission_id": "m1", "same": "true"})
+	diff := Event(En, app.KindMissionResynced, map[string]string{"mission_id": "m2", "stored_mission_id": "m1", "same": "false", "difference": "item 3 moved"})
+	stop := Event(Es, app.KindRecordingStopped, map[string]string{"err": "no space left on device"})
+	if !strings.Contains(same, "es el plan guardado m1") || !strings.Contains(diff, "differs from the stored plan m1: item 3 moved") ||
+		!strings.Contains(stop, "la grabación se detuvo") || strings.Contains(stop, "{") {
+		t.Fatalf("renders: %q, %q, %q", same, diff, stop)
+	}
+}

@@ -112,6 +112,9 @@ var en = map[string]string{
 	"ctl.col.sys_id":               "SYSID",
 	"ctl.col.fingerprint":          "FINGERPRINT",
 	"ctl.key.created":              "signing key of system id {sys} made (fingerprint {fingerprint}); load it into the vehicle, it is shown only once",
+	"ctl.key.given":                "drone {drone}: its link now signs with the new key",
+	"ctl.key.not_given":            "drone {drone}: key not taken: {err}",
+	"ctl.key.pushed":               "drone {drone} took the key of system id {sys} (fingerprint {fingerprint}); its link is signed with it",
 	"ctl.col.drone":                "DRONE",
 	"ctl.col.name":                 "NAME",
 	"ctl.col.agency":               "AGENCY",
@@ -182,4 +185,10 @@ var en = map[string]string{
 	"ctl.show.none":                "none",
 	"ctl.show.gps.value":           "fix {fix}, {sats} satellites",
 	"ctl.show.link.value":          "{state} on {link}, {rate} frames/s, {loss} % lost",
+
+	// The store's own records.
+	"event.recording_dropped":        "recording fell behind the disk: {points} track points and {events} events not recorded",
+	"event.recording_stopped":        "recording stopped, the disk failed ({err}): telemetry and events are no longer stored",
+	"event.mission_resynced":         "mission {mission_id} read back from the vehicle after a restart is the stored plan {stored_mission_id}",
+	"event.mission_resynced.differs": "mission {mission_id} read back from the vehicle after a restart differs from the stored plan {stored_mission_id}: {difference}",
 }

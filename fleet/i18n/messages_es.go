@@ -111,6 +111,9 @@ var es = map[string]string{
 	"ctl.col.sys_id":               "SYSID",
 	"ctl.col.fingerprint":          "HUELLA",
 	"ctl.key.created":              "clave de firma del id de sistema {sys} creada (huella {fingerprint}); cárguela en el vehículo, solo se muestra esta vez",
+	"ctl.key.given":                "drone {drone}: su enlace ya firma con la clave nueva",
+	"ctl.key.not_given":            "drone {drone}: no tomó la clave: {err}",
+	"ctl.key.pushed":               "el drone {drone} tomó la clave del id de sistema {sys} (huella {fingerprint}); su enlace firma con ella",
 	"ctl.col.drone":                "DRON",
 	"ctl.col.name":                 "NOMBRE",
 	"ctl.col.agency":               "AGENCIA",
@@ -181,4 +184,10 @@ var es = map[string]string{
 	"ctl.show.none":                "ninguno",
 	"ctl.show.gps.value":           "fijo {fix}, {sats} satélites",
 	"ctl.show.link.value":          "{state} en {link}, {rate} tramas/s, {loss} % perdidas",
+
+	// Los registros propios del almacén.
+	"event.recording_dropped":        "la grabación no alcanzó al disco: {points} puntos de traza y {events} eventos sin grabar",
+	"event.recording_stopped":        "la grabación se detuvo, falló el disco ({err}): la telemetría y los eventos ya no se guardan",
+	"event.mission_resynced":         "la misión {mission_id} leída del vehículo tras un reinicio es el plan guardado {stored_mission_id}",
+	"event.mission_resynced.differs": "la misión {mission_id} leída del vehículo tras un reinicio difiere del plan guardado {stored_mission_id}: {difference}",
 }

@@ -36,6 +36,10 @@ func Mission(rt plan.Route, opt Options) []fleet.MissionItem {
 	speed := -1.0
 	skipFrom, skipTo := -1, -1
 	loopSeq := -1
+	loop := rt.Loop
+	if !opt.Jump || !loopFits(loop, len(wps)) {
+		loop = nil // fly the waypoints as listed (they hold every lap)
+	}
 	for i := 0; i < len(wps); i++ {
 		if i == skipFrom {
 			i = skipTo
@@ -49,20 +53,32 @@ func Mission(rt plan.Route, opt Options) []fleet.MissionItem {
 				Param1: 1, Param2: w.SpeedMPS, Param3: -1})
 			speed = w.SpeedMPS
 		}
-		if rt.Loop != nil && opt.Jump && i == rt.Loop.First {
+		if loop != nil && i == loop.First {
 			loopSeq = len(items)
 		}
 		items = append(items, fleet.MissionItem{Frame: fleet.FrameGlobalRelativeAlt, Command: fleet.CmdNavWaypoint, Autocontinue: true,
 			Param2: opt.AcceptRadiusM, Lat: w.Lat, Lon: w.Lon, Alt: w.AltM})
-		if rt.Loop != nil && opt.Jump && i == rt.Loop.Last && rt.Loop.Laps > 1 && loopSeq >= 0 {
-			per := rt.Loop.Last - rt.Loop.First + 1
+		if loop != nil && i == loop.Last && loopSeq >= 0 {
+			per := loop.Last - loop.First + 1
 			items = append(items, fleet.MissionItem{Frame: fleet.FrameMission, Command: fleet.CmdDoJump, Autocontinue: true,
-				Param1: float64(loopSeq), Param2: float64(rt.Loop.Laps - 1)})
-			skipFrom, skipTo = i+1, i+1+per*(rt.Loop.Laps-1)
+				Param1: float64(loopSeq), Param2: float64(loop.Laps - 1)})
+			skipFrom, skipTo = i+1, i+1+per*(loop.Laps-1)
 		}
 	}
 	items = append(items, fleet.MissionItem{Frame: fleet.FrameMission, Command: fleet.CmdNavReturnToLaunch, Autocontinue: true})
 	return renumber(items)
+}
+
+// loopFits reports whether l describes laps that the n waypoints really
+// hold unrolled: a lap of First..Last repeated Laps times (at least twice)
+// within the list. A route read back from storage, or a planner bug, may
+// carry any loop; Mission then lists the waypoints instead of jumping.
+func loopFits(l *plan.Loop, n int) bool {
+	if l == nil || l.First < 0 || l.Last < l.First || l.Last >= n || l.Laps < 2 || l.Laps > n {
+		return false
+	}
+	per := l.Last - l.First + 1
+	return per <= (n-l.First)/l.Laps
 }
 
 func renumber(items []fleet.MissionItem) []fleet.MissionItem {

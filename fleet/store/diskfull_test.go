@@ -41,6 +41,8 @@ type diskFullResult struct {
 	Fed            int
 	MaxHandle      time.Duration
 	IngestAfter    bool
+	// Stopped is the RecordingStopped event the fleet's bus carried.
+	Stopped fleet.RecordingStopped
 }
 
 // diskFullChild records 5 drones into path until recording stops, then
@@ -63,6 +65,16 @@ func diskFullChild(path string, rlimit bool) int {
 	if err := r.Initialize(); err != nil {
 		return fail("recorder: %v", err)
 	}
+	// Read the bus as the application layer does, keeping the stop event.
+	sub := f.Subscribe(fleet.SubscribeOptions{QueueSize: 1 << 16})
+	stoppedEv := make(chan fleet.RecordingStopped, 1)
+	go func() {
+		for ev := range sub.C {
+			if e, ok := ev.(fleet.RecordingStopped); ok {
+				stoppedEv <- e
+			}
+		}
+	}()
 	var vs []*ft.Vehicle
 	for i := range 5 {
 		v := ft.NewVehicle(fmt.Sprintf("udp:test/%d", i+1), uint8(i+1))
@@ -116,6 +128,11 @@ func diskFullChild(path string, rlimit bool) int {
 	}
 	d, err := f.Drone("sysid-5")
 	res.IngestAfter = err == nil && d.Position.Lat == 32.5+float64(res.Fed-1)*1e-6
+	select {
+	case res.Stopped = <-stoppedEv:
+	case <-time.After(5 * time.Second):
+	}
+	sub.Close()
 	r.Close()
 	f.Close()
 	s := r.Stats()
@@ -159,6 +176,9 @@ func checkAfterDiskFull(t *testing.T, path string, res diskFullResult) {
 	t.Helper()
 	if res.Err == "" || res.Points < 500 || !res.IngestAfter {
 		t.Fatalf("child result %+v: want an error, 500+ points committed, ingest going on", res)
+	}
+	if res.Stopped.Err != res.Err || res.Stopped.Path != path || res.Stopped.At.IsZero() {
+		t.Errorf("the bus carried %+v, want RecordingStopped with the error %q and the path", res.Stopped, res.Err)
 	}
 	// How long a Handle took is logged, not asserted: wall time under -race
 	// on a loaded machine says nothing; IngestAfter (ingest went on after

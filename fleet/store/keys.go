@@ -76,3 +76,71 @@ func (db *DB) SigningKeys() ([]app.SigningKeyRecord, error) {
 	}
 	return out, nil
 }
+
+var _ fleet.SigningMarkStore = (*DB)(nil)
+
+// bucketSigningMarks holds the MAVLink 2 signature timestamps' high-water
+// marks (one JSON value under keySigningMarks), written by the transport at
+// a bounded rate. Retention never trims it; made by the first write.
+var (
+	bucketSigningMarks = []byte("signing_marks")
+	keySigningMarks    = []byte("marks")
+)
+
+type marksJSON struct {
+	Out uint64           `json:"out"`
+	In  map[uint8]uint64 `json:"in"`
+}
+
+// SigningMarks implements fleet.SigningMarkStore.
+func (db *DB) SigningMarks() (fleet.SigningMarks, error) {
+	var m marksJSON
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSigningMarks)
+		if b == nil {
+			return nil
+		}
+		v := b.Get(keySigningMarks)
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, &m)
+	})
+	if err != nil {
+		return fleet.SigningMarks{}, internal("read signing marks", err)
+	}
+	return fleet.SigningMarks{Out: m.Out, In: m.In}, nil
+}
+
+// PutSigningMarks implements fleet.SigningMarkStore. A mark never goes
+// back: each stored value becomes the larger of it and m's.
+func (db *DB) PutSigningMarks(m fleet.SigningMarks) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketSigningMarks)
+		if err != nil {
+			return err
+		}
+		var cur marksJSON
+		if v := b.Get(keySigningMarks); v != nil {
+			if err := json.Unmarshal(v, &cur); err != nil {
+				return err
+			}
+		}
+		if cur.In == nil {
+			cur.In = make(map[uint8]uint64, len(m.In))
+		}
+		cur.Out = max(cur.Out, m.Out)
+		for sys, ts := range m.In {
+			cur.In[sys] = max(cur.In[sys], ts)
+		}
+		data, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
+		return b.Put(keySigningMarks, data)
+	})
+	if err != nil {
+		return internal("put signing marks", err)
+	}
+	return nil
+}

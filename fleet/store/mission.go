@@ -110,11 +110,9 @@ func putMission(b *bolt.Bucket, u missionUpdate) (*app.EventRecord, error) {
 	return report, b.Put(key, data)
 }
 
-// KindMissionResynced is the record of a plan the fleet read back from a
-// vehicle (after a restart) compared with the drone's last uploaded plan:
-// params "mission_id" (the plan read), "stored_mission_id", "same" (true or
-// false) and, when they differ, "difference".
-const KindMissionResynced = "mission_resynced"
+// KindMissionResynced is app.KindMissionResynced: the record of a plan the
+// fleet read back from a vehicle compared with the drone's last upload.
+const KindMissionResynced = app.KindMissionResynced
 
 // resyncReport compares u's plan with the newest plan uploaded to its drone.
 func resyncReport(b *bolt.Bucket, u missionUpdate) (*app.EventRecord, error) {

@@ -22,10 +22,8 @@ const (
 // Kinds of the records the Recorder writes about itself (not produced by
 // app.EventRecordOf).
 const (
-	// KindRecordingDropped says the recorder dropped points or events
-	// because the disk did not keep up (params "points", "events": the
-	// numbers dropped since the previous such record).
-	KindRecordingDropped = "recording_dropped"
+	// KindRecordingDropped is app.KindRecordingDropped.
+	KindRecordingDropped = app.KindRecordingDropped
 )
 
 // Recorder records the fleet's telemetry and events into a DB: every
@@ -350,6 +348,7 @@ func (r *Recorder) writeLoop() {
 			r.errMu.Unlock()
 			r.stopped.Store(true)
 			close(r.failed)
+			r.Fleet.Publish(fleet.RecordingStopped{At: r.Now(), Err: err.Error(), Path: r.DB.Path()})
 			r.droppedPoints.Add(uint64(len(b.points)))
 			r.droppedEvents.Add(uint64(len(b.events)))
 			r.log.Error("recording stopped: the store cannot be written; the fleet goes on without history",

@@ -120,3 +120,35 @@ func TestRetentionBoundsFile(t *testing.T) {
 	t.Logf("%d points over %.2f h simulated; file at most %d bytes (bound %d); %d size trims removed %d points; %s kept",
 		written, hours, maxFile, maxSize, st.SizeTrims, st.Points, kept)
 }
+
+// Retention measures age with the store's clock (Options.Now, the wall
+// clock) against the records' own times, which the same wall clock
+// stamped. A backward jump deletes nothing and the records written after
+// it (older-looking than those before) are kept in time order; a forward
+// jump of an hour moves the cutoff by that hour, no more.
+func TestRetentionAcrossClockJumps(t *testing.T) {
+	clock := ft.NewClock(t0.Add(30 * time.Hour))
+	db := mustOpen(t, "", Options{Now: clock.Now, MaxAge: 24 * time.Hour, TrimInterval: time.Hour})
+	for h := range 30 { // t0 .. t0+29h, hourly
+		must(t, db.AppendTrack("alpha", samplePoint(t0.Add(time.Duration(h)*time.Hour), h)))
+	}
+	must(t, db.Trim()) // cutoff t0+6h
+	clock.Advance(-2 * time.Hour)
+	must(t, db.AppendTrack("alpha", samplePoint(clock.Now().Add(30*time.Minute), 100))) // t0+28h30
+	must(t, db.Trim())                                                                  // cutoff t0+4h: nothing more goes
+	track, _ := db.Track("alpha", time.Time{}, time.Time{}, 0)
+	if len(track) != 25 || !track[0].At.Equal(t0.Add(6*time.Hour)) {
+		t.Fatalf("after a backward jump: %d points from %v, want 25 from %v", len(track), track[0].At, t0.Add(6*time.Hour))
+	}
+	for i := 1; i < len(track); i++ {
+		if !track[i].At.After(track[i-1].At) {
+			t.Fatalf("points out of order at %d: %v then %v", i, track[i-1].At, track[i].At)
+		}
+	}
+	clock.Advance(3 * time.Hour) // an hour past where it was: cutoff t0+7h
+	must(t, db.Trim())
+	track, _ = db.Track("alpha", time.Time{}, time.Time{}, 0)
+	if len(track) != 24 || !track[0].At.Equal(t0.Add(7*time.Hour)) {
+		t.Fatalf("after a forward jump: %d points from %v, want 24 from %v", len(track), track[0].At, t0.Add(7*time.Hour))
+	}
+}

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/centinela-gcs/centinela/geofence"
@@ -178,10 +179,23 @@ type Loop struct {
 
 // Check is one constraint checked on a route and its result.
 type Check struct {
+	// Name is the check's stable code: "allowed space", "margin", "leg
+	// length", "turn angle", "endurance", "balance".
 	Name   string
 	Passed bool
+	// Detail says the result in English.
 	Detail string
+	// Params are Detail's values, language-neutral (numbers as Detail shows
+	// them), for readers that say it in their own language (fleet/i18n):
+	// legs, agency, alt_m (allowed space); margin_m (margin); longest_m,
+	// limit_m (leg length); sharpest_deg, limit_deg (turn angle); flight,
+	// battery_pct, endurance, usable_pct, charge_pct, reserve_pct
+	// (endurance); from, to, drones, apart_pct (balance).
+	Params map[string]string
 }
+
+// CheckNames lists every Check.Name.
+var CheckNames = []string{"allowed space", "margin", "leg length", "turn angle", "endurance", "balance"}
 
 // Route is what one drone flies in one sortie: from its start (home, or
 // its airborne position) through the waypoints, back home.
@@ -615,7 +629,8 @@ func (p *planner) run() (*Result, error) {
 	if len(r.Drones) > 1 {
 		spread := float64(hi-lo) / float64(hi)
 		p.res.Checks = append(p.res.Checks, Check{Name: "balance", Passed: spread <= 0.10,
-			Detail: fmt.Sprintf("flight times %v to %v across %d drones (%.1f %% apart, limit 10 %%)", lo.Round(time.Second), hi.Round(time.Second), len(per), 100*spread)})
+			Detail: fmt.Sprintf("flight times %v to %v across %d drones (%.1f %% apart, limit 10 %%)", lo.Round(time.Second), hi.Round(time.Second), len(per), 100*spread),
+			Params: map[string]string{"from": lo.Round(time.Second).String(), "to": hi.Round(time.Second).String(), "drones": strconv.Itoa(len(per)), "apart_pct": f1(100 * spread)}})
 	}
 	return &p.res, nil
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/centinela-gcs/centinela/geofence"
@@ -203,7 +204,8 @@ func (p *planner) checkRoute(d Drone, rt *Route) error {
 			d.ID, r.Agency, viol.At.Lat, viol.At.Lon, viol.At.RelAlt, describe(viol))
 	}
 	rt.Checks = append(rt.Checks, Check{Name: "allowed space", Passed: true,
-		Detail: fmt.Sprintf("every leg of %d in agency %q's allowed space at %.0f m, inside the zones' altitude bands", len(pos)-1, r.Agency, r.AltM)})
+		Detail: fmt.Sprintf("every leg of %d in agency %q's allowed space at %.0f m, inside the zones' altitude bands", len(pos)-1, r.Agency, r.AltM),
+		Params: map[string]string{"legs": strconv.Itoa(len(pos) - 1), "agency": r.Agency, "alt_m": f0(r.AltM)}})
 	// The margin, except where the route leaves and rejoins home.
 	worst := math.Inf(1)
 	wp := rt.Waypoints
@@ -220,7 +222,8 @@ func (p *planner) checkRoute(d Drone, rt *Route) error {
 	if !math.IsInf(worst, 1) {
 		return errorf(CodeNoRoute, "drone %q: leg %d of the planned route comes within the %.0f m margin", d.ID, int(worst)-1, r.MarginM)
 	}
-	rt.Checks = append(rt.Checks, Check{Name: "margin", Passed: true, Detail: fmt.Sprintf("at least %.0f m from the edges of the allowed space and every exclusion zone", r.MarginM)})
+	rt.Checks = append(rt.Checks, Check{Name: "margin", Passed: true, Detail: fmt.Sprintf("at least %.0f m from the edges of the allowed space and every exclusion zone", r.MarginM),
+		Params: map[string]string{"margin_m": f0(r.MarginM)}})
 	maxLeg, maxTurn, at := 0.0, 0.0, -1
 	for i := 1; i < len(wp); i++ {
 		a, b := p.sp.pr.ll(wp[i-1].LatLon), p.sp.pr.ll(wp[i].LatLon)
@@ -238,22 +241,31 @@ func (p *planner) checkRoute(d Drone, rt *Route) error {
 	}
 	if r.MaxLegM > 0 {
 		rt.Checks = append(rt.Checks, Check{Name: "leg length", Passed: maxLeg <= r.MaxLegM*1.0001,
-			Detail: fmt.Sprintf("longest leg %.0f m (limit %.0f m)", maxLeg, r.MaxLegM)})
+			Detail: fmt.Sprintf("longest leg %.0f m (limit %.0f m)", maxLeg, r.MaxLegM),
+			Params: map[string]string{"longest_m": f0(maxLeg), "limit_m": f0(r.MaxLegM)}})
 	}
 	if r.MaxTurnDeg > 0 {
 		if maxTurn > r.MaxTurnDeg {
 			ll := wp[at].LatLon
 			return errorf(CodeNoRoute, "drone %q: the route turns %.0f° at waypoint %d (%.5f,%.5f), over the %.0f° limit", d.ID, maxTurn, at, ll.Lat, ll.Lon, r.MaxTurnDeg)
 		}
-		rt.Checks = append(rt.Checks, Check{Name: "turn angle", Passed: true, Detail: fmt.Sprintf("sharpest turn %.0f° (limit %.0f°)", maxTurn, r.MaxTurnDeg)})
+		rt.Checks = append(rt.Checks, Check{Name: "turn angle", Passed: true, Detail: fmt.Sprintf("sharpest turn %.0f° (limit %.0f°)", maxTurn, r.MaxTurnDeg),
+			Params: map[string]string{"sharpest_deg": f0(maxTurn), "limit_deg": f0(r.MaxTurnDeg)}})
 	}
 	return nil
 }
 
 func (p *planner) enduranceCheck(d Drone, rt Route, charge float64) Check {
 	return Check{Name: "endurance", Passed: true, Detail: fmt.Sprintf("%s of flight = %.0f %% of a %s battery; %.0f %% usable (%.0f %% charge − %.0f %% reserve)",
-		rt.Duration.Round(time.Second), rt.BatteryPct, d.Endurance, charge-p.req.ReservePct, charge, p.req.ReservePct)}
+		rt.Duration.Round(time.Second), rt.BatteryPct, d.Endurance, charge-p.req.ReservePct, charge, p.req.ReservePct),
+		Params: map[string]string{"flight": rt.Duration.Round(time.Second).String(), "battery_pct": f0(rt.BatteryPct), "endurance": d.Endurance.String(),
+			"usable_pct": f0(charge - p.req.ReservePct), "charge_pct": f0(charge), "reserve_pct": f0(p.req.ReservePct)}}
 }
+
+// f0 and f1 format a number with no and one decimal, as the checks'
+// details show them.
+func f0(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
+func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 // sorties splits the unrolled pattern into sorties that each fit a battery,
 // returning home between them.

@@ -18,6 +18,7 @@ type collector struct {
 	framesIn, framesOut, decoded, parseErrs, unknown, ignored      *prometheus.Desc
 	dropped, links, lost, ops                                      *prometheus.Desc
 	checks, checkSecs, unchanged, transitions, responses, respFail *prometheus.Desc
+	recFailed, recorded, recDropped                                *prometheus.Desc
 }
 
 var _ prometheus.Collector = (*collector)(nil)
@@ -45,13 +46,16 @@ func newCollector(src Sources) *collector {
 		transitions: desc("centinela_zone_transitions_total", "Zone status transitions, by new status (approaching, breached, inside after a breach).", "to"),
 		responses:   desc("centinela_zone_responses_total", "Breach responses published (warn, hold, rtl, land, skipped ones included)."),
 		respFail:    desc("centinela_zone_responses_failed_total", "Breach responses whose command failed."),
+		recFailed:   desc("centinela_recording_failed", "1 once recording stopped because the store cannot be written (disk full, read-only), else 0."),
+		recorded:    desc("centinela_recorded_total", "Track points and events recorded into the store.", "kind"),
+		recDropped:  desc("centinela_recording_dropped_total", "Track points and events not recorded: the queue was full or recording had stopped.", "kind"),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.drones, c.linkFrames, c.subs, c.missed, c.framesIn, c.framesOut,
 		c.decoded, c.parseErrs, c.unknown, c.ignored, c.dropped, c.links, c.lost, c.ops, c.checks,
-		c.checkSecs, c.unchanged, c.transitions, c.responses, c.respFail} {
+		c.checkSecs, c.unchanged, c.transitions, c.responses, c.respFail, c.recFailed, c.recorded, c.recDropped} {
 		ch <- d
 	}
 }
@@ -102,6 +106,18 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstHistogram(c.ops, op.Count, op.Sum.Seconds(), buckets, op.Op, op.Result)
 		}
+	}
+	if c.src.Recording != nil {
+		r := c.src.Recording()
+		failed := 0.0
+		if r.Stopped {
+			failed = 1
+		}
+		ch <- gauge(c.recFailed, failed)
+		ch <- counter(c.recorded, r.Points, "points")
+		ch <- counter(c.recorded, r.Events, "events")
+		ch <- counter(c.recDropped, r.DroppedPoints, "points")
+		ch <- counter(c.recDropped, r.DroppedEvents, "events")
 	}
 	if c.src.SocketDrops != nil {
 		ch <- counter(c.lost, c.src.SocketDrops(), "socket")

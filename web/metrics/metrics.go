@@ -22,12 +22,26 @@ type Sources struct {
 	ZoneWatch func() fleet.ZoneWatchStats
 	// Transport returns the MAVLink transport's counters.
 	Transport func() Transport
+	// Recording returns the history recorder's counters.
+	Recording func() Recording
 	// SocketDrops returns the datagrams the kernel dropped at the server's
 	// sockets (for example from /proc/net/udp).
 	SocketDrops func() uint64
 	// Extra are further sources of samples, for components that come later
 	// (WebSocket and gRPC clients, the recording queue).
 	Extra []func() []Sample
+}
+
+// Recording is what the history recorder (fleet/store) did since it
+// started.
+type Recording struct {
+	// Stopped is set once a write failed and recording stopped (a full
+	// disk, a read-only file).
+	Stopped bool
+	// Points and Events count what was recorded; DroppedPoints and
+	// DroppedEvents what was not (the queue was full, or recording had
+	// stopped).
+	Points, Events, DroppedPoints, DroppedEvents uint64
 }
 
 // Transport is what the MAVLink transport counted since it started.

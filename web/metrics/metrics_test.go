@@ -41,6 +41,9 @@ func TestHandlerExportsSources(t *testing.T) {
 					{Op: "arm", Result: "denied", Count: 1, Sum: 5 * time.Millisecond, Buckets: []uint64{1, 1}}}}
 		},
 		SocketDrops: func() uint64 { return 9 },
+		Recording: func() Recording {
+			return Recording{Stopped: true, Points: 120, Events: 7, DroppedPoints: 30, DroppedEvents: 2}
+		},
 		Extra: []func() []Sample{func() []Sample {
 			return []Sample{{Name: "centinela_ws_clients", Help: "WebSocket clients.", Value: 2},
 				{Name: "centinela_ws_dropped_total", Help: "Dropped.", Counter: true, Labels: []string{"why", "slow"}, Value: 5}}
@@ -64,6 +67,9 @@ func TestHandlerExportsSources(t *testing.T) {
 		`centinela_zone_checks_total 40`,
 		`centinela_zone_check_seconds_total 0.002`,
 		`centinela_zone_transitions_total{to="breached"} 1`,
+		`centinela_recording_failed 1`,
+		`centinela_recorded_total{kind="points"} 120`,
+		`centinela_recording_dropped_total{kind="events"} 2`,
 		`centinela_ws_clients 2`,
 		`centinela_ws_dropped_total{why="slow"} 5`,
 		`go_goroutines `,

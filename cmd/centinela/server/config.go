@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/i18n"
 	"github.com/centinela-gcs/centinela/fleet/store"
 	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/mavlink"
@@ -104,6 +105,9 @@ type Config struct {
 	HTTP HTTPConfig
 	// Debug serves metrics and profiles.
 	Debug DebugConfig
+	// Lang is the language of what Run prints for people (the status
+	// table; default English). Logs stay English.
+	Lang i18n.Lang
 }
 
 // DroneMap maps drones to a value (a name, an agency) by one of three

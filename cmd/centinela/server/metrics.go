@@ -12,7 +12,20 @@ import (
 // The web server's /metrics uses the same.
 func (s *Server) metricsSources() metrics.Sources {
 	ports := UDPPorts(s.Transport.Addrs())
+	var recording func() metrics.Recording
+	if s.DB != nil {
+		recording = func() metrics.Recording {
+			rec := s.Recorder
+			if rec == nil { // not started yet
+				return metrics.Recording{}
+			}
+			st := rec.Stats()
+			return metrics.Recording{Stopped: st.Stopped, Points: st.Points, Events: st.Events,
+				DroppedPoints: st.DroppedPoints, DroppedEvents: st.DroppedEvents}
+		}
+	}
 	return metrics.Sources{
+		Recording:   recording,
 		Fleet:       s.Fleet.Stats,
 		ZoneWatch:   s.Watch.Stats,
 		Transport:   func() metrics.Transport { return transportMetrics(s.Transport) },

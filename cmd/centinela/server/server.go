@@ -17,6 +17,7 @@ import (
 
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
+	"github.com/centinela-gcs/centinela/fleet/i18n"
 	"github.com/centinela-gcs/centinela/fleet/store"
 	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/mavlink"
@@ -172,6 +173,10 @@ func (s *Server) start() error {
 	if keys != nil {
 		s.Transport.Keys = keys
 	}
+	if s.DB != nil {
+		// Replay marks outlive a restart (docs/SECURITY.md).
+		s.Transport.SigningMarks = s.DB
+	}
 	if err := s.Transport.Initialize(); err != nil {
 		return fmt.Errorf("start mavlink: %w", err)
 	}
@@ -275,7 +280,7 @@ func (s *Server) Run(ctx context.Context, stdout io.Writer) error {
 			s.log.Info("shutting down")
 			return nil
 		case <-tick:
-			PrintStatus(stdout, s.Fleet.Drones())
+			PrintStatus(stdout, s.cfg.Lang, s.Fleet.Drones())
 		}
 	}
 }
@@ -322,36 +327,52 @@ func (s *Server) logEvents() {
 	}
 }
 
-// PrintStatus writes a table of drones to w, one line per drone sorted by
-// id: link, mode, armed, position, speed, battery and mission. It sorts
-// drones in place.
-func PrintStatus(w io.Writer, drones []fleet.DroneState) {
+// PrintStatus writes a table of drones to w in lang, one line per drone
+// sorted by id: link, mode, armed, position, speed, battery and mission. It
+// sorts drones in place.
+func PrintStatus(w io.Writer, lang i18n.Lang, drones []fleet.DroneState) {
+	t := func(key string) string { return i18n.T(lang, key) }
+	state := func(code string) string {
+		if i18n.Has(i18n.En, "ctl.state."+code) {
+			return t("ctl.state." + code)
+		}
+		return code
+	}
 	sort.Slice(drones, func(i, j int) bool { return drones[i].ID < drones[j].ID })
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DRONE\tLINK\tMODE\tARMED\tLAT\tLON\tALT m\tSPEED m/s\tBATT %\tMISSION")
+	cols := []string{"drone", "link", "mode", "armed", "lat", "lon", "alt", "speed", "battery", "mission"}
+	for i, k := range cols {
+		cols[i] = t("ctl.col." + k)
+	}
+	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	for _, d := range drones {
 		lat, lon := "-", "-"
 		if d.HasPosition {
 			lat, lon = strconv.FormatFloat(d.Position.Lat, 'f', 5, 64), strconv.FormatFloat(d.Position.Lon, 'f', 5, 64)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\t%.1f\t%.1f\t%d\t%s\n", d.ID, d.LinkState, d.Mode, d.Armed,
-			lat, lon, d.Position.RelAlt, d.GroundSpeed, d.Battery.RemainingPct, missionSummary(d.Mission))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%s\n", d.ID, state(d.LinkState.String()), d.Mode, t("serve.armed."+strconv.FormatBool(d.Armed)),
+			lat, lon, d.Position.RelAlt, d.GroundSpeed, d.Battery.RemainingPct, missionSummary(lang, d.Mission))
 	}
 	tw.Flush()
 }
 
-// missionSummary is one short cell about a drone's mission: state, item
-// and progress.
-func missionSummary(m fleet.MissionStatus) string {
+// missionSummary is one short cell about a drone's mission, in lang:
+// state, item and progress.
+func missionSummary(lang i18n.Lang, m fleet.MissionStatus) string {
+	state := m.State.String()
+	if i18n.Has(i18n.En, "ctl.state."+state) {
+		state = i18n.T(lang, "ctl.state."+state)
+	}
 	switch m.State {
 	case fleet.MissionStateRunning, fleet.MissionStatePaused:
-		s := fmt.Sprintf("%s item %d/%d %.0f%%", m.State, m.CurrentSeq, m.Items-1, m.Percent)
+		s := i18n.T(lang, "serve.mission", "state", state, "seq", strconv.Itoa(m.CurrentSeq), "last", strconv.Itoa(m.Items-1),
+			"percent", strconv.FormatFloat(m.Percent, 'f', 0, 64))
 		if m.ETA >= 0 {
-			s += " eta " + m.ETA.Round(time.Second).String()
+			s += " " + i18n.T(lang, "serve.eta", "eta", m.ETA.Round(time.Second).String())
 		}
 		return s
 	case fleet.MissionStateNone:
 		return "-"
 	}
-	return m.State.String()
+	return state
 }

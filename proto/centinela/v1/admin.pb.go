@@ -1477,7 +1477,9 @@ type CreateSigningKeyRequest struct {
 	// MAVLink system id, 1..254.
 	SysId uint32 `protobuf:"varint,1,opt,name=sys_id,json=sysId,proto3" json:"sys_id,omitempty"`
 	// Replace the system id's existing key.
-	Rotate        bool `protobuf:"varint,2,opt,name=rotate,proto3" json:"rotate,omitempty"`
+	Rotate bool `protobuf:"varint,2,opt,name=rotate,proto3" json:"rotate,omitempty"`
+	// Give the key to the system id's drones whose link is up.
+	Push          bool `protobuf:"varint,3,opt,name=push,proto3" json:"push,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1526,11 +1528,21 @@ func (x *CreateSigningKeyRequest) GetRotate() bool {
 	return false
 }
 
+func (x *CreateSigningKeyRequest) GetPush() bool {
+	if x != nil {
+		return x.Push
+	}
+	return false
+}
+
 type CreateSigningKeyResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The secret key, 64 hex digits: shown only in this answer.
-	KeyHex        string      `protobuf:"bytes,1,opt,name=key_hex,json=keyHex,proto3" json:"key_hex,omitempty"`
-	Key           *SigningKey `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	KeyHex string      `protobuf:"bytes,1,opt,name=key_hex,json=keyHex,proto3" json:"key_hex,omitempty"`
+	Key    *SigningKey `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// The drones whose live link was given the key (pushed, or switched by a
+	// rotation without push).
+	Drones        []*KeyPushResult `protobuf:"bytes,3,rep,name=drones,proto3" json:"drones,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1579,6 +1591,165 @@ func (x *CreateSigningKeyResponse) GetKey() *SigningKey {
 	return nil
 }
 
+func (x *CreateSigningKeyResponse) GetDrones() []*KeyPushResult {
+	if x != nil {
+		return x.Drones
+	}
+	return nil
+}
+
+// KeyPushResult is one drone's outcome of a key change on its live link.
+type KeyPushResult struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	DroneId string                 `protobuf:"bytes,1,opt,name=drone_id,json=droneId,proto3" json:"drone_id,omitempty"`
+	// Empty when the drone took the key; else the error code ("timeout", …)
+	// and message.
+	Code          string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyPushResult) Reset() {
+	*x = KeyPushResult{}
+	mi := &file_centinela_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyPushResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyPushResult) ProtoMessage() {}
+
+func (x *KeyPushResult) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyPushResult.ProtoReflect.Descriptor instead.
+func (*KeyPushResult) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *KeyPushResult) GetDroneId() string {
+	if x != nil {
+		return x.DroneId
+	}
+	return ""
+}
+
+func (x *KeyPushResult) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *KeyPushResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type PushSigningKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DroneId       string                 `protobuf:"bytes,1,opt,name=drone_id,json=droneId,proto3" json:"drone_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PushSigningKeyRequest) Reset() {
+	*x = PushSigningKeyRequest{}
+	mi := &file_centinela_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PushSigningKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PushSigningKeyRequest) ProtoMessage() {}
+
+func (x *PushSigningKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PushSigningKeyRequest.ProtoReflect.Descriptor instead.
+func (*PushSigningKeyRequest) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *PushSigningKeyRequest) GetDroneId() string {
+	if x != nil {
+		return x.DroneId
+	}
+	return ""
+}
+
+type PushSigningKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key pushed, without the key itself.
+	Key           *SigningKey `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PushSigningKeyResponse) Reset() {
+	*x = PushSigningKeyResponse{}
+	mi := &file_centinela_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PushSigningKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PushSigningKeyResponse) ProtoMessage() {}
+
+func (x *PushSigningKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_centinela_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PushSigningKeyResponse.ProtoReflect.Descriptor instead.
+func (*PushSigningKeyResponse) Descriptor() ([]byte, []int) {
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PushSigningKeyResponse) GetKey() *SigningKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
 type ListSigningKeysRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1587,7 +1758,7 @@ type ListSigningKeysRequest struct {
 
 func (x *ListSigningKeysRequest) Reset() {
 	*x = ListSigningKeysRequest{}
-	mi := &file_centinela_v1_admin_proto_msgTypes[24]
+	mi := &file_centinela_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1599,7 +1770,7 @@ func (x *ListSigningKeysRequest) String() string {
 func (*ListSigningKeysRequest) ProtoMessage() {}
 
 func (x *ListSigningKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_admin_proto_msgTypes[24]
+	mi := &file_centinela_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1612,7 +1783,7 @@ func (x *ListSigningKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSigningKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListSigningKeysRequest) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 type ListSigningKeysResponse struct {
@@ -1624,7 +1795,7 @@ type ListSigningKeysResponse struct {
 
 func (x *ListSigningKeysResponse) Reset() {
 	*x = ListSigningKeysResponse{}
-	mi := &file_centinela_v1_admin_proto_msgTypes[25]
+	mi := &file_centinela_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1807,7 @@ func (x *ListSigningKeysResponse) String() string {
 func (*ListSigningKeysResponse) ProtoMessage() {}
 
 func (x *ListSigningKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_centinela_v1_admin_proto_msgTypes[25]
+	mi := &file_centinela_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1820,7 @@ func (x *ListSigningKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSigningKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListSigningKeysResponse) Descriptor() ([]byte, []int) {
-	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_centinela_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListSigningKeysResponse) GetKeys() []*SigningKey {
@@ -1765,13 +1936,23 @@ const file_centinela_v1_admin_proto_rawDesc = "" +
 	"\vfingerprint\x18\x02 \x01(\tR\vfingerprint\x124\n" +
 	"\acreated\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\acreated\x12\x1d\n" +
 	"\n" +
-	"created_by\x18\x04 \x01(\tR\tcreatedBy\"H\n" +
+	"created_by\x18\x04 \x01(\tR\tcreatedBy\"\\\n" +
 	"\x17CreateSigningKeyRequest\x12\x15\n" +
 	"\x06sys_id\x18\x01 \x01(\rR\x05sysId\x12\x16\n" +
-	"\x06rotate\x18\x02 \x01(\bR\x06rotate\"_\n" +
+	"\x06rotate\x18\x02 \x01(\bR\x06rotate\x12\x12\n" +
+	"\x04push\x18\x03 \x01(\bR\x04push\"\x94\x01\n" +
 	"\x18CreateSigningKeyResponse\x12\x17\n" +
 	"\akey_hex\x18\x01 \x01(\tR\x06keyHex\x12*\n" +
-	"\x03key\x18\x02 \x01(\v2\x18.centinela.v1.SigningKeyR\x03key\"\x18\n" +
+	"\x03key\x18\x02 \x01(\v2\x18.centinela.v1.SigningKeyR\x03key\x123\n" +
+	"\x06drones\x18\x03 \x03(\v2\x1b.centinela.v1.KeyPushResultR\x06drones\"X\n" +
+	"\rKeyPushResult\x12\x19\n" +
+	"\bdrone_id\x18\x01 \x01(\tR\adroneId\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"2\n" +
+	"\x15PushSigningKeyRequest\x12\x19\n" +
+	"\bdrone_id\x18\x01 \x01(\tR\adroneId\"D\n" +
+	"\x16PushSigningKeyResponse\x12*\n" +
+	"\x03key\x18\x01 \x01(\v2\x18.centinela.v1.SigningKeyR\x03key\"\x18\n" +
 	"\x16ListSigningKeysRequest\"G\n" +
 	"\x17ListSigningKeysResponse\x12,\n" +
 	"\x04keys\x18\x01 \x03(\v2\x18.centinela.v1.SigningKeyR\x04keys*T\n" +
@@ -1780,7 +1961,7 @@ const file_centinela_v1_admin_proto_rawDesc = "" +
 	"\x0fROLE_SUPERVISOR\x10\x01\x12\x11\n" +
 	"\rROLE_OPERATOR\x10\x02\x12\x0e\n" +
 	"\n" +
-	"ROLE_ADMIN\x10\x032\xe1\x06\n" +
+	"ROLE_ADMIN\x10\x032\xbe\a\n" +
 	"\x05Admin\x12R\n" +
 	"\vCreateToken\x12 .centinela.v1.CreateTokenRequest\x1a!.centinela.v1.CreateTokenResponse\x12O\n" +
 	"\n" +
@@ -1793,7 +1974,8 @@ const file_centinela_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"QueryAudit\x12\x1f.centinela.v1.QueryAuditRequest\x1a .centinela.v1.QueryAuditResponse\x12R\n" +
 	"\vUpdateDrone\x12 .centinela.v1.UpdateDroneRequest\x1a!.centinela.v1.UpdateDroneResponse\x12a\n" +
-	"\x10CreateSigningKey\x12%.centinela.v1.CreateSigningKeyRequest\x1a&.centinela.v1.CreateSigningKeyResponse\x12^\n" +
+	"\x10CreateSigningKey\x12%.centinela.v1.CreateSigningKeyRequest\x1a&.centinela.v1.CreateSigningKeyResponse\x12[\n" +
+	"\x0ePushSigningKey\x12#.centinela.v1.PushSigningKeyRequest\x1a$.centinela.v1.PushSigningKeyResponse\x12^\n" +
 	"\x0fListSigningKeys\x12$.centinela.v1.ListSigningKeysRequest\x1a%.centinela.v1.ListSigningKeysResponseBCZAgithub.com/centinela-gcs/centinela/proto/centinela/v1;centinelav1b\x06proto3"
 
 var (
@@ -1809,7 +1991,7 @@ func file_centinela_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_centinela_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_centinela_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_centinela_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_centinela_v1_admin_proto_goTypes = []any{
 	(Role)(0),                        // 0: centinela.v1.Role
 	(*Token)(nil),                    // 1: centinela.v1.Token
@@ -1836,63 +2018,70 @@ var file_centinela_v1_admin_proto_goTypes = []any{
 	(*SigningKey)(nil),               // 22: centinela.v1.SigningKey
 	(*CreateSigningKeyRequest)(nil),  // 23: centinela.v1.CreateSigningKeyRequest
 	(*CreateSigningKeyResponse)(nil), // 24: centinela.v1.CreateSigningKeyResponse
-	(*ListSigningKeysRequest)(nil),   // 25: centinela.v1.ListSigningKeysRequest
-	(*ListSigningKeysResponse)(nil),  // 26: centinela.v1.ListSigningKeysResponse
-	(*timestamppb.Timestamp)(nil),    // 27: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 28: google.protobuf.Duration
+	(*KeyPushResult)(nil),            // 25: centinela.v1.KeyPushResult
+	(*PushSigningKeyRequest)(nil),    // 26: centinela.v1.PushSigningKeyRequest
+	(*PushSigningKeyResponse)(nil),   // 27: centinela.v1.PushSigningKeyResponse
+	(*ListSigningKeysRequest)(nil),   // 28: centinela.v1.ListSigningKeysRequest
+	(*ListSigningKeysResponse)(nil),  // 29: centinela.v1.ListSigningKeysResponse
+	(*timestamppb.Timestamp)(nil),    // 30: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 31: google.protobuf.Duration
 }
 var file_centinela_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: centinela.v1.Token.role:type_name -> centinela.v1.Role
-	27, // 1: centinela.v1.Token.created:type_name -> google.protobuf.Timestamp
-	27, // 2: centinela.v1.Token.revoked:type_name -> google.protobuf.Timestamp
+	30, // 1: centinela.v1.Token.created:type_name -> google.protobuf.Timestamp
+	30, // 2: centinela.v1.Token.revoked:type_name -> google.protobuf.Timestamp
 	0,  // 3: centinela.v1.CreateTokenRequest.role:type_name -> centinela.v1.Role
 	1,  // 4: centinela.v1.CreateTokenResponse.token:type_name -> centinela.v1.Token
 	1,  // 5: centinela.v1.ListTokensResponse.tokens:type_name -> centinela.v1.Token
-	27, // 6: centinela.v1.Grant.until:type_name -> google.protobuf.Timestamp
-	27, // 7: centinela.v1.Grant.created:type_name -> google.protobuf.Timestamp
-	27, // 8: centinela.v1.Grant.revoked:type_name -> google.protobuf.Timestamp
-	27, // 9: centinela.v1.CreateGrantRequest.until:type_name -> google.protobuf.Timestamp
-	28, // 10: centinela.v1.CreateGrantRequest.duration:type_name -> google.protobuf.Duration
+	30, // 6: centinela.v1.Grant.until:type_name -> google.protobuf.Timestamp
+	30, // 7: centinela.v1.Grant.created:type_name -> google.protobuf.Timestamp
+	30, // 8: centinela.v1.Grant.revoked:type_name -> google.protobuf.Timestamp
+	30, // 9: centinela.v1.CreateGrantRequest.until:type_name -> google.protobuf.Timestamp
+	31, // 10: centinela.v1.CreateGrantRequest.duration:type_name -> google.protobuf.Duration
 	8,  // 11: centinela.v1.CreateGrantResponse.grant:type_name -> centinela.v1.Grant
 	8,  // 12: centinela.v1.ListGrantsResponse.grants:type_name -> centinela.v1.Grant
-	27, // 13: centinela.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	30, // 13: centinela.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	0,  // 14: centinela.v1.AuditEntry.role:type_name -> centinela.v1.Role
-	27, // 15: centinela.v1.QueryAuditRequest.from:type_name -> google.protobuf.Timestamp
-	27, // 16: centinela.v1.QueryAuditRequest.to:type_name -> google.protobuf.Timestamp
+	30, // 15: centinela.v1.QueryAuditRequest.from:type_name -> google.protobuf.Timestamp
+	30, // 16: centinela.v1.QueryAuditRequest.to:type_name -> google.protobuf.Timestamp
 	15, // 17: centinela.v1.QueryAuditResponse.entries:type_name -> centinela.v1.AuditEntry
-	28, // 18: centinela.v1.Profile.endurance:type_name -> google.protobuf.Duration
+	31, // 18: centinela.v1.Profile.endurance:type_name -> google.protobuf.Duration
 	18, // 19: centinela.v1.UpdateDroneRequest.profile:type_name -> centinela.v1.Profile
 	18, // 20: centinela.v1.DroneConfig.profile:type_name -> centinela.v1.Profile
-	27, // 21: centinela.v1.DroneConfig.updated:type_name -> google.protobuf.Timestamp
+	30, // 21: centinela.v1.DroneConfig.updated:type_name -> google.protobuf.Timestamp
 	20, // 22: centinela.v1.UpdateDroneResponse.drone:type_name -> centinela.v1.DroneConfig
-	27, // 23: centinela.v1.SigningKey.created:type_name -> google.protobuf.Timestamp
+	30, // 23: centinela.v1.SigningKey.created:type_name -> google.protobuf.Timestamp
 	22, // 24: centinela.v1.CreateSigningKeyResponse.key:type_name -> centinela.v1.SigningKey
-	22, // 25: centinela.v1.ListSigningKeysResponse.keys:type_name -> centinela.v1.SigningKey
-	2,  // 26: centinela.v1.Admin.CreateToken:input_type -> centinela.v1.CreateTokenRequest
-	4,  // 27: centinela.v1.Admin.ListTokens:input_type -> centinela.v1.ListTokensRequest
-	6,  // 28: centinela.v1.Admin.RevokeToken:input_type -> centinela.v1.RevokeTokenRequest
-	9,  // 29: centinela.v1.Admin.CreateGrant:input_type -> centinela.v1.CreateGrantRequest
-	11, // 30: centinela.v1.Admin.ListGrants:input_type -> centinela.v1.ListGrantsRequest
-	13, // 31: centinela.v1.Admin.RevokeGrant:input_type -> centinela.v1.RevokeGrantRequest
-	16, // 32: centinela.v1.Admin.QueryAudit:input_type -> centinela.v1.QueryAuditRequest
-	19, // 33: centinela.v1.Admin.UpdateDrone:input_type -> centinela.v1.UpdateDroneRequest
-	23, // 34: centinela.v1.Admin.CreateSigningKey:input_type -> centinela.v1.CreateSigningKeyRequest
-	25, // 35: centinela.v1.Admin.ListSigningKeys:input_type -> centinela.v1.ListSigningKeysRequest
-	3,  // 36: centinela.v1.Admin.CreateToken:output_type -> centinela.v1.CreateTokenResponse
-	5,  // 37: centinela.v1.Admin.ListTokens:output_type -> centinela.v1.ListTokensResponse
-	7,  // 38: centinela.v1.Admin.RevokeToken:output_type -> centinela.v1.RevokeTokenResponse
-	10, // 39: centinela.v1.Admin.CreateGrant:output_type -> centinela.v1.CreateGrantResponse
-	12, // 40: centinela.v1.Admin.ListGrants:output_type -> centinela.v1.ListGrantsResponse
-	14, // 41: centinela.v1.Admin.RevokeGrant:output_type -> centinela.v1.RevokeGrantResponse
-	17, // 42: centinela.v1.Admin.QueryAudit:output_type -> centinela.v1.QueryAuditResponse
-	21, // 43: centinela.v1.Admin.UpdateDrone:output_type -> centinela.v1.UpdateDroneResponse
-	24, // 44: centinela.v1.Admin.CreateSigningKey:output_type -> centinela.v1.CreateSigningKeyResponse
-	26, // 45: centinela.v1.Admin.ListSigningKeys:output_type -> centinela.v1.ListSigningKeysResponse
-	36, // [36:46] is the sub-list for method output_type
-	26, // [26:36] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	25, // 25: centinela.v1.CreateSigningKeyResponse.drones:type_name -> centinela.v1.KeyPushResult
+	22, // 26: centinela.v1.PushSigningKeyResponse.key:type_name -> centinela.v1.SigningKey
+	22, // 27: centinela.v1.ListSigningKeysResponse.keys:type_name -> centinela.v1.SigningKey
+	2,  // 28: centinela.v1.Admin.CreateToken:input_type -> centinela.v1.CreateTokenRequest
+	4,  // 29: centinela.v1.Admin.ListTokens:input_type -> centinela.v1.ListTokensRequest
+	6,  // 30: centinela.v1.Admin.RevokeToken:input_type -> centinela.v1.RevokeTokenRequest
+	9,  // 31: centinela.v1.Admin.CreateGrant:input_type -> centinela.v1.CreateGrantRequest
+	11, // 32: centinela.v1.Admin.ListGrants:input_type -> centinela.v1.ListGrantsRequest
+	13, // 33: centinela.v1.Admin.RevokeGrant:input_type -> centinela.v1.RevokeGrantRequest
+	16, // 34: centinela.v1.Admin.QueryAudit:input_type -> centinela.v1.QueryAuditRequest
+	19, // 35: centinela.v1.Admin.UpdateDrone:input_type -> centinela.v1.UpdateDroneRequest
+	23, // 36: centinela.v1.Admin.CreateSigningKey:input_type -> centinela.v1.CreateSigningKeyRequest
+	26, // 37: centinela.v1.Admin.PushSigningKey:input_type -> centinela.v1.PushSigningKeyRequest
+	28, // 38: centinela.v1.Admin.ListSigningKeys:input_type -> centinela.v1.ListSigningKeysRequest
+	3,  // 39: centinela.v1.Admin.CreateToken:output_type -> centinela.v1.CreateTokenResponse
+	5,  // 40: centinela.v1.Admin.ListTokens:output_type -> centinela.v1.ListTokensResponse
+	7,  // 41: centinela.v1.Admin.RevokeToken:output_type -> centinela.v1.RevokeTokenResponse
+	10, // 42: centinela.v1.Admin.CreateGrant:output_type -> centinela.v1.CreateGrantResponse
+	12, // 43: centinela.v1.Admin.ListGrants:output_type -> centinela.v1.ListGrantsResponse
+	14, // 44: centinela.v1.Admin.RevokeGrant:output_type -> centinela.v1.RevokeGrantResponse
+	17, // 45: centinela.v1.Admin.QueryAudit:output_type -> centinela.v1.QueryAuditResponse
+	21, // 46: centinela.v1.Admin.UpdateDrone:output_type -> centinela.v1.UpdateDroneResponse
+	24, // 47: centinela.v1.Admin.CreateSigningKey:output_type -> centinela.v1.CreateSigningKeyResponse
+	27, // 48: centinela.v1.Admin.PushSigningKey:output_type -> centinela.v1.PushSigningKeyResponse
+	29, // 49: centinela.v1.Admin.ListSigningKeys:output_type -> centinela.v1.ListSigningKeysResponse
+	39, // [39:50] is the sub-list for method output_type
+	28, // [28:39] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_centinela_v1_admin_proto_init() }
@@ -1911,7 +2100,7 @@ func file_centinela_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_centinela_v1_admin_proto_rawDesc), len(file_centinela_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,6 +30,7 @@ const (
 	Admin_QueryAudit_FullMethodName       = "/centinela.v1.Admin/QueryAudit"
 	Admin_UpdateDrone_FullMethodName      = "/centinela.v1.Admin/UpdateDrone"
 	Admin_CreateSigningKey_FullMethodName = "/centinela.v1.Admin/CreateSigningKey"
+	Admin_PushSigningKey_FullMethodName   = "/centinela.v1.Admin/PushSigningKey"
 	Admin_ListSigningKeys_FullMethodName  = "/centinela.v1.Admin/ListSigningKeys"
 )
 
@@ -56,12 +57,23 @@ type AdminClient interface {
 	// UpdateDrone changes a drone's name, agency or flight profile.
 	UpdateDrone(ctx context.Context, in *UpdateDroneRequest, opts ...grpc.CallOption) (*UpdateDroneResponse, error)
 	// CreateSigningKey makes a MAVLink 2 signing key for a system id and
-	// returns it once (64 hex digits) to load into the vehicle; with rotate it
-	// replaces the existing one (NOT_FOUND without one; FAILED_PRECONDITION
-	// for a create when one exists). Stored in the server's file, never
-	// logged; the server signs and checks with it on links heard from then on.
+	// returns it once (64 hex digits); with rotate it replaces the existing
+	// one (NOT_FOUND without one; FAILED_PRECONDITION for a create when one
+	// exists). Stored in the server's file, never logged; the server signs and
+	// checks with it on links heard from then on. With push, every drone of
+	// the system id whose link is up is given the key over it (SETUP_SIGNING)
+	// before the server signs with it there; a rotation without push switches
+	// the signed live links at once. Each such drone's outcome is in drones.
 	// UNIMPLEMENTED on a server without a store.
 	CreateSigningKey(ctx context.Context, in *CreateSigningKeyRequest, opts ...grpc.CallOption) (*CreateSigningKeyResponse, error)
+	// PushSigningKey gives a drone its system id's stored key over its
+	// current link (MAVLink SETUP_SIGNING, sent again until the vehicle signs
+	// with it: there is no acknowledgement); its link is signed with the key
+	// from then on. The message carries the key in clear: push only over a
+	// link that cannot be overheard. NOT_FOUND for an unknown drone or a
+	// system id without a key; DEADLINE_EXCEEDED when the vehicle never signs
+	// with it (the link keeps its old key).
+	PushSigningKey(ctx context.Context, in *PushSigningKeyRequest, opts ...grpc.CallOption) (*PushSigningKeyResponse, error)
 	// ListSigningKeys lists the keys by system id with fingerprints, never the
 	// keys themselves.
 	ListSigningKeys(ctx context.Context, in *ListSigningKeysRequest, opts ...grpc.CallOption) (*ListSigningKeysResponse, error)
@@ -165,6 +177,16 @@ func (c *adminClient) CreateSigningKey(ctx context.Context, in *CreateSigningKey
 	return out, nil
 }
 
+func (c *adminClient) PushSigningKey(ctx context.Context, in *PushSigningKeyRequest, opts ...grpc.CallOption) (*PushSigningKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PushSigningKeyResponse)
+	err := c.cc.Invoke(ctx, Admin_PushSigningKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminClient) ListSigningKeys(ctx context.Context, in *ListSigningKeysRequest, opts ...grpc.CallOption) (*ListSigningKeysResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListSigningKeysResponse)
@@ -198,12 +220,23 @@ type AdminServer interface {
 	// UpdateDrone changes a drone's name, agency or flight profile.
 	UpdateDrone(context.Context, *UpdateDroneRequest) (*UpdateDroneResponse, error)
 	// CreateSigningKey makes a MAVLink 2 signing key for a system id and
-	// returns it once (64 hex digits) to load into the vehicle; with rotate it
-	// replaces the existing one (NOT_FOUND without one; FAILED_PRECONDITION
-	// for a create when one exists). Stored in the server's file, never
-	// logged; the server signs and checks with it on links heard from then on.
+	// returns it once (64 hex digits); with rotate it replaces the existing
+	// one (NOT_FOUND without one; FAILED_PRECONDITION for a create when one
+	// exists). Stored in the server's file, never logged; the server signs and
+	// checks with it on links heard from then on. With push, every drone of
+	// the system id whose link is up is given the key over it (SETUP_SIGNING)
+	// before the server signs with it there; a rotation without push switches
+	// the signed live links at once. Each such drone's outcome is in drones.
 	// UNIMPLEMENTED on a server without a store.
 	CreateSigningKey(context.Context, *CreateSigningKeyRequest) (*CreateSigningKeyResponse, error)
+	// PushSigningKey gives a drone its system id's stored key over its
+	// current link (MAVLink SETUP_SIGNING, sent again until the vehicle signs
+	// with it: there is no acknowledgement); its link is signed with the key
+	// from then on. The message carries the key in clear: push only over a
+	// link that cannot be overheard. NOT_FOUND for an unknown drone or a
+	// system id without a key; DEADLINE_EXCEEDED when the vehicle never signs
+	// with it (the link keeps its old key).
+	PushSigningKey(context.Context, *PushSigningKeyRequest) (*PushSigningKeyResponse, error)
 	// ListSigningKeys lists the keys by system id with fingerprints, never the
 	// keys themselves.
 	ListSigningKeys(context.Context, *ListSigningKeysRequest) (*ListSigningKeysResponse, error)
@@ -243,6 +276,9 @@ func (UnimplementedAdminServer) UpdateDrone(context.Context, *UpdateDroneRequest
 }
 func (UnimplementedAdminServer) CreateSigningKey(context.Context, *CreateSigningKeyRequest) (*CreateSigningKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateSigningKey not implemented")
+}
+func (UnimplementedAdminServer) PushSigningKey(context.Context, *PushSigningKeyRequest) (*PushSigningKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PushSigningKey not implemented")
 }
 func (UnimplementedAdminServer) ListSigningKeys(context.Context, *ListSigningKeysRequest) (*ListSigningKeysResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListSigningKeys not implemented")
@@ -430,6 +466,24 @@ func _Admin_CreateSigningKey_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_PushSigningKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PushSigningKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).PushSigningKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_PushSigningKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).PushSigningKey(ctx, req.(*PushSigningKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Admin_ListSigningKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListSigningKeysRequest)
 	if err := dec(in); err != nil {
@@ -490,6 +544,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateSigningKey",
 			Handler:    _Admin_CreateSigningKey_Handler,
+		},
+		{
+			MethodName: "PushSigningKey",
+			Handler:    _Admin_PushSigningKey_Handler,
 		},
 		{
 			MethodName: "ListSigningKeys",

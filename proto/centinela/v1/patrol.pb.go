@@ -582,10 +582,16 @@ func (x *Waypoint) GetPhase() string {
 
 // PlanCheck is one constraint checked.
 type PlanCheck struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Passed        bool                   `protobuf:"varint,2,opt,name=passed,proto3" json:"passed,omitempty"`
-	Detail        string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the check's stable code: "allowed space", "margin", "leg
+	// length", "turn angle", "endurance", "balance".
+	Name   string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Passed bool   `protobuf:"varint,2,opt,name=passed,proto3" json:"passed,omitempty"`
+	// detail says the result in English.
+	Detail string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	// params are detail's values, language-neutral, for clients that say it
+	// in their own language (see geofence/plan.Check).
+	Params        map[string]string `protobuf:"bytes,4,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -639,6 +645,13 @@ func (x *PlanCheck) GetDetail() string {
 		return x.Detail
 	}
 	return ""
+}
+
+func (x *PlanCheck) GetParams() map[string]string {
+	if x != nil {
+		return x.Params
+	}
+	return nil
 }
 
 // Route is what one drone flies in one sortie.
@@ -2091,11 +2104,15 @@ const file_centinela_v1_patrol_proto_rawDesc = "" +
 	"\x05alt_m\x18\x02 \x01(\x01R\x04altM\x12\x1a\n" +
 	"\tspeed_m_s\x18\x03 \x01(\x01R\aspeedMS\x12+\n" +
 	"\x03eta\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03eta\x12\x14\n" +
-	"\x05phase\x18\x05 \x01(\tR\x05phase\"O\n" +
+	"\x05phase\x18\x05 \x01(\tR\x05phase\"\xc7\x01\n" +
 	"\tPlanCheck\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06passed\x18\x02 \x01(\bR\x06passed\x12\x16\n" +
-	"\x06detail\x18\x03 \x01(\tR\x06detail\"\xde\x02\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\x12;\n" +
+	"\x06params\x18\x04 \x03(\v2#.centinela.v1.PlanCheck.ParamsEntryR\x06params\x1a9\n" +
+	"\vParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xde\x02\n" +
 	"\x05Route\x12\x19\n" +
 	"\bdrone_id\x18\x01 \x01(\tR\adroneId\x12\x16\n" +
 	"\x06sortie\x18\x02 \x01(\rR\x06sortie\x12(\n" +
@@ -2249,7 +2266,7 @@ func file_centinela_v1_patrol_proto_rawDescGZIP() []byte {
 }
 
 var file_centinela_v1_patrol_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_centinela_v1_patrol_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_centinela_v1_patrol_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_centinela_v1_patrol_proto_goTypes = []any{
 	(PatrolKind)(0),                // 0: centinela.v1.PatrolKind
 	(PatrolState)(0),               // 1: centinela.v1.PatrolState
@@ -2277,82 +2294,84 @@ var file_centinela_v1_patrol_proto_goTypes = []any{
 	(*ImportPlanResponse)(nil),     // 23: centinela.v1.ImportPlanResponse
 	(*ExportPlanRequest)(nil),      // 24: centinela.v1.ExportPlanRequest
 	(*ExportPlanResponse)(nil),     // 25: centinela.v1.ExportPlanResponse
-	(*LatLon)(nil),                 // 26: centinela.v1.LatLon
-	(*durationpb.Duration)(nil),    // 27: google.protobuf.Duration
-	(*ZonePolygon)(nil),            // 28: centinela.v1.ZonePolygon
-	(*Position)(nil),               // 29: centinela.v1.Position
-	(*timestamppb.Timestamp)(nil),  // 30: google.protobuf.Timestamp
-	(*MissionItem)(nil),            // 31: centinela.v1.MissionItem
-	(*Zone)(nil),                   // 32: centinela.v1.Zone
+	nil,                            // 26: centinela.v1.PlanCheck.ParamsEntry
+	(*LatLon)(nil),                 // 27: centinela.v1.LatLon
+	(*durationpb.Duration)(nil),    // 28: google.protobuf.Duration
+	(*ZonePolygon)(nil),            // 29: centinela.v1.ZonePolygon
+	(*Position)(nil),               // 30: centinela.v1.Position
+	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
+	(*MissionItem)(nil),            // 32: centinela.v1.MissionItem
+	(*Zone)(nil),                   // 33: centinela.v1.Zone
 }
 var file_centinela_v1_patrol_proto_depIdxs = []int32{
-	26, // 0: centinela.v1.PlanDrone.home:type_name -> centinela.v1.LatLon
-	27, // 1: centinela.v1.PlanDrone.endurance:type_name -> google.protobuf.Duration
+	27, // 0: centinela.v1.PlanDrone.home:type_name -> centinela.v1.LatLon
+	28, // 1: centinela.v1.PlanDrone.endurance:type_name -> google.protobuf.Duration
 	0,  // 2: centinela.v1.PatrolSpec.kind:type_name -> centinela.v1.PatrolKind
 	2,  // 3: centinela.v1.PatrolSpec.drones:type_name -> centinela.v1.PlanDrone
-	28, // 4: centinela.v1.PatrolSpec.area:type_name -> centinela.v1.ZonePolygon
-	26, // 5: centinela.v1.PatrolSpec.line:type_name -> centinela.v1.LatLon
-	29, // 6: centinela.v1.PatrolSpec.waypoints:type_name -> centinela.v1.Position
-	26, // 7: centinela.v1.PatrolSpec.to:type_name -> centinela.v1.LatLon
-	27, // 8: centinela.v1.PatrolSpec.endurance:type_name -> google.protobuf.Duration
-	30, // 9: centinela.v1.PatrolSpec.start:type_name -> google.protobuf.Timestamp
-	26, // 10: centinela.v1.Waypoint.point:type_name -> centinela.v1.LatLon
-	27, // 11: centinela.v1.Waypoint.eta:type_name -> google.protobuf.Duration
-	26, // 12: centinela.v1.Route.home:type_name -> centinela.v1.LatLon
-	4,  // 13: centinela.v1.Route.waypoints:type_name -> centinela.v1.Waypoint
-	27, // 14: centinela.v1.Route.duration:type_name -> google.protobuf.Duration
-	5,  // 15: centinela.v1.Route.checks:type_name -> centinela.v1.PlanCheck
-	26, // 16: centinela.v1.PlanIssue.at:type_name -> centinela.v1.LatLon
-	26, // 17: centinela.v1.VolumeConflict.at:type_name -> centinela.v1.LatLon
-	30, // 18: centinela.v1.VolumeConflict.from:type_name -> google.protobuf.Timestamp
-	30, // 19: centinela.v1.VolumeConflict.until:type_name -> google.protobuf.Timestamp
-	26, // 20: centinela.v1.Volume.path:type_name -> centinela.v1.LatLon
-	30, // 21: centinela.v1.Volume.start:type_name -> google.protobuf.Timestamp
-	30, // 22: centinela.v1.Volume.end:type_name -> google.protobuf.Timestamp
-	3,  // 23: centinela.v1.PlanPatrolRequest.spec:type_name -> centinela.v1.PatrolSpec
-	6,  // 24: centinela.v1.PlanPatrolResponse.routes:type_name -> centinela.v1.Route
-	27, // 25: centinela.v1.PlanPatrolResponse.duration:type_name -> google.protobuf.Duration
-	7,  // 26: centinela.v1.PlanPatrolResponse.issues:type_name -> centinela.v1.PlanIssue
-	5,  // 27: centinela.v1.PlanPatrolResponse.checks:type_name -> centinela.v1.PlanCheck
-	9,  // 28: centinela.v1.PlanPatrolResponse.volumes:type_name -> centinela.v1.Volume
-	8,  // 29: centinela.v1.PlanPatrolResponse.conflicts:type_name -> centinela.v1.VolumeConflict
-	12, // 30: centinela.v1.PlanPatrolResponse.missions:type_name -> centinela.v1.PlannedMission
-	31, // 31: centinela.v1.PlannedMission.items:type_name -> centinela.v1.MissionItem
-	3,  // 32: centinela.v1.DispatchPatrolRequest.spec:type_name -> centinela.v1.PatrolSpec
-	27, // 33: centinela.v1.DispatchPatrolRequest.max_delay:type_name -> google.protobuf.Duration
-	0,  // 34: centinela.v1.PatrolInfo.kind:type_name -> centinela.v1.PatrolKind
-	1,  // 35: centinela.v1.PatrolInfo.state:type_name -> centinela.v1.PatrolState
-	6,  // 36: centinela.v1.PatrolInfo.route:type_name -> centinela.v1.Route
-	9,  // 37: centinela.v1.PatrolInfo.volume:type_name -> centinela.v1.Volume
-	8,  // 38: centinela.v1.PatrolInfo.resolves:type_name -> centinela.v1.VolumeConflict
-	27, // 39: centinela.v1.PatrolInfo.delay:type_name -> google.protobuf.Duration
-	30, // 40: centinela.v1.PatrolInfo.created:type_name -> google.protobuf.Timestamp
-	30, // 41: centinela.v1.PatrolInfo.ended:type_name -> google.protobuf.Timestamp
-	14, // 42: centinela.v1.DispatchPatrolResponse.patrols:type_name -> centinela.v1.PatrolInfo
-	14, // 43: centinela.v1.ListPatrolsResponse.patrols:type_name -> centinela.v1.PatrolInfo
-	14, // 44: centinela.v1.GetPatrolResponse.patrol:type_name -> centinela.v1.PatrolInfo
-	31, // 45: centinela.v1.ImportPlanResponse.items:type_name -> centinela.v1.MissionItem
-	32, // 46: centinela.v1.ImportPlanResponse.zones:type_name -> centinela.v1.Zone
-	29, // 47: centinela.v1.ImportPlanResponse.rally_points:type_name -> centinela.v1.Position
-	10, // 48: centinela.v1.Patrol.PlanPatrol:input_type -> centinela.v1.PlanPatrolRequest
-	13, // 49: centinela.v1.Patrol.Dispatch:input_type -> centinela.v1.DispatchPatrolRequest
-	16, // 50: centinela.v1.Patrol.ListPatrols:input_type -> centinela.v1.ListPatrolsRequest
-	18, // 51: centinela.v1.Patrol.GetPatrol:input_type -> centinela.v1.GetPatrolRequest
-	20, // 52: centinela.v1.Patrol.Cancel:input_type -> centinela.v1.CancelPatrolRequest
-	22, // 53: centinela.v1.Patrol.ImportPlan:input_type -> centinela.v1.ImportPlanRequest
-	24, // 54: centinela.v1.Patrol.ExportPlan:input_type -> centinela.v1.ExportPlanRequest
-	11, // 55: centinela.v1.Patrol.PlanPatrol:output_type -> centinela.v1.PlanPatrolResponse
-	15, // 56: centinela.v1.Patrol.Dispatch:output_type -> centinela.v1.DispatchPatrolResponse
-	17, // 57: centinela.v1.Patrol.ListPatrols:output_type -> centinela.v1.ListPatrolsResponse
-	19, // 58: centinela.v1.Patrol.GetPatrol:output_type -> centinela.v1.GetPatrolResponse
-	21, // 59: centinela.v1.Patrol.Cancel:output_type -> centinela.v1.CancelPatrolResponse
-	23, // 60: centinela.v1.Patrol.ImportPlan:output_type -> centinela.v1.ImportPlanResponse
-	25, // 61: centinela.v1.Patrol.ExportPlan:output_type -> centinela.v1.ExportPlanResponse
-	55, // [55:62] is the sub-list for method output_type
-	48, // [48:55] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	29, // 4: centinela.v1.PatrolSpec.area:type_name -> centinela.v1.ZonePolygon
+	27, // 5: centinela.v1.PatrolSpec.line:type_name -> centinela.v1.LatLon
+	30, // 6: centinela.v1.PatrolSpec.waypoints:type_name -> centinela.v1.Position
+	27, // 7: centinela.v1.PatrolSpec.to:type_name -> centinela.v1.LatLon
+	28, // 8: centinela.v1.PatrolSpec.endurance:type_name -> google.protobuf.Duration
+	31, // 9: centinela.v1.PatrolSpec.start:type_name -> google.protobuf.Timestamp
+	27, // 10: centinela.v1.Waypoint.point:type_name -> centinela.v1.LatLon
+	28, // 11: centinela.v1.Waypoint.eta:type_name -> google.protobuf.Duration
+	26, // 12: centinela.v1.PlanCheck.params:type_name -> centinela.v1.PlanCheck.ParamsEntry
+	27, // 13: centinela.v1.Route.home:type_name -> centinela.v1.LatLon
+	4,  // 14: centinela.v1.Route.waypoints:type_name -> centinela.v1.Waypoint
+	28, // 15: centinela.v1.Route.duration:type_name -> google.protobuf.Duration
+	5,  // 16: centinela.v1.Route.checks:type_name -> centinela.v1.PlanCheck
+	27, // 17: centinela.v1.PlanIssue.at:type_name -> centinela.v1.LatLon
+	27, // 18: centinela.v1.VolumeConflict.at:type_name -> centinela.v1.LatLon
+	31, // 19: centinela.v1.VolumeConflict.from:type_name -> google.protobuf.Timestamp
+	31, // 20: centinela.v1.VolumeConflict.until:type_name -> google.protobuf.Timestamp
+	27, // 21: centinela.v1.Volume.path:type_name -> centinela.v1.LatLon
+	31, // 22: centinela.v1.Volume.start:type_name -> google.protobuf.Timestamp
+	31, // 23: centinela.v1.Volume.end:type_name -> google.protobuf.Timestamp
+	3,  // 24: centinela.v1.PlanPatrolRequest.spec:type_name -> centinela.v1.PatrolSpec
+	6,  // 25: centinela.v1.PlanPatrolResponse.routes:type_name -> centinela.v1.Route
+	28, // 26: centinela.v1.PlanPatrolResponse.duration:type_name -> google.protobuf.Duration
+	7,  // 27: centinela.v1.PlanPatrolResponse.issues:type_name -> centinela.v1.PlanIssue
+	5,  // 28: centinela.v1.PlanPatrolResponse.checks:type_name -> centinela.v1.PlanCheck
+	9,  // 29: centinela.v1.PlanPatrolResponse.volumes:type_name -> centinela.v1.Volume
+	8,  // 30: centinela.v1.PlanPatrolResponse.conflicts:type_name -> centinela.v1.VolumeConflict
+	12, // 31: centinela.v1.PlanPatrolResponse.missions:type_name -> centinela.v1.PlannedMission
+	32, // 32: centinela.v1.PlannedMission.items:type_name -> centinela.v1.MissionItem
+	3,  // 33: centinela.v1.DispatchPatrolRequest.spec:type_name -> centinela.v1.PatrolSpec
+	28, // 34: centinela.v1.DispatchPatrolRequest.max_delay:type_name -> google.protobuf.Duration
+	0,  // 35: centinela.v1.PatrolInfo.kind:type_name -> centinela.v1.PatrolKind
+	1,  // 36: centinela.v1.PatrolInfo.state:type_name -> centinela.v1.PatrolState
+	6,  // 37: centinela.v1.PatrolInfo.route:type_name -> centinela.v1.Route
+	9,  // 38: centinela.v1.PatrolInfo.volume:type_name -> centinela.v1.Volume
+	8,  // 39: centinela.v1.PatrolInfo.resolves:type_name -> centinela.v1.VolumeConflict
+	28, // 40: centinela.v1.PatrolInfo.delay:type_name -> google.protobuf.Duration
+	31, // 41: centinela.v1.PatrolInfo.created:type_name -> google.protobuf.Timestamp
+	31, // 42: centinela.v1.PatrolInfo.ended:type_name -> google.protobuf.Timestamp
+	14, // 43: centinela.v1.DispatchPatrolResponse.patrols:type_name -> centinela.v1.PatrolInfo
+	14, // 44: centinela.v1.ListPatrolsResponse.patrols:type_name -> centinela.v1.PatrolInfo
+	14, // 45: centinela.v1.GetPatrolResponse.patrol:type_name -> centinela.v1.PatrolInfo
+	32, // 46: centinela.v1.ImportPlanResponse.items:type_name -> centinela.v1.MissionItem
+	33, // 47: centinela.v1.ImportPlanResponse.zones:type_name -> centinela.v1.Zone
+	30, // 48: centinela.v1.ImportPlanResponse.rally_points:type_name -> centinela.v1.Position
+	10, // 49: centinela.v1.Patrol.PlanPatrol:input_type -> centinela.v1.PlanPatrolRequest
+	13, // 50: centinela.v1.Patrol.Dispatch:input_type -> centinela.v1.DispatchPatrolRequest
+	16, // 51: centinela.v1.Patrol.ListPatrols:input_type -> centinela.v1.ListPatrolsRequest
+	18, // 52: centinela.v1.Patrol.GetPatrol:input_type -> centinela.v1.GetPatrolRequest
+	20, // 53: centinela.v1.Patrol.Cancel:input_type -> centinela.v1.CancelPatrolRequest
+	22, // 54: centinela.v1.Patrol.ImportPlan:input_type -> centinela.v1.ImportPlanRequest
+	24, // 55: centinela.v1.Patrol.ExportPlan:input_type -> centinela.v1.ExportPlanRequest
+	11, // 56: centinela.v1.Patrol.PlanPatrol:output_type -> centinela.v1.PlanPatrolResponse
+	15, // 57: centinela.v1.Patrol.Dispatch:output_type -> centinela.v1.DispatchPatrolResponse
+	17, // 58: centinela.v1.Patrol.ListPatrols:output_type -> centinela.v1.ListPatrolsResponse
+	19, // 59: centinela.v1.Patrol.GetPatrol:output_type -> centinela.v1.GetPatrolResponse
+	21, // 60: centinela.v1.Patrol.Cancel:output_type -> centinela.v1.CancelPatrolResponse
+	23, // 61: centinela.v1.Patrol.ImportPlan:output_type -> centinela.v1.ImportPlanResponse
+	25, // 62: centinela.v1.Patrol.ExportPlan:output_type -> centinela.v1.ExportPlanResponse
+	56, // [56:63] is the sub-list for method output_type
+	49, // [49:56] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_centinela_v1_patrol_proto_init() }
@@ -2371,7 +2390,7 @@ func file_centinela_v1_patrol_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_centinela_v1_patrol_proto_rawDesc), len(file_centinela_v1_patrol_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

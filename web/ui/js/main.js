@@ -1066,6 +1066,13 @@ function alertText(e) {
   if (p.reason && i18n.has('reason.' + p.reason)) p.reason = t('reason.' + p.reason);
   if (p.boundary_m) p.boundary = i18n.dist(Number(p.boundary_m));
   if (p.action && i18n.has('action.' + p.action)) p.action = t('action.' + p.action);
+  if (p.diff && i18n.has('mission_diff.' + p.diff)) {
+    // A mission difference: its code and values, said in the reader's
+    // language and units (records from before the code carry an English
+    // detail, shown as it is).
+    if (p.diff === 'altitude') { p.alt_want = i18n.alt(Number(p.want), 2); p.alt_got = i18n.alt(Number(p.got), 2); }
+    p.detail = t('mission_diff.' + p.diff, p);
+  }
   const key = 'event.' + e.kind;
   let s = i18n.has(key) ? t(key, p) : t('event.unknown', { kind: e.kind, drone: p.drone });
   if (p.text || p.message) s += explainText(p.text || p.message);
@@ -1306,6 +1313,7 @@ window.centinela = {
   drone: (id) => S.drones.get(id) || null,
   panelStats,
   msgStats,
+  alertText,
   screen: (lon, lat) => map.project(lon, lat),
 };
 
