@@ -281,7 +281,7 @@ func TestRestartReportsChangedPlan(t *testing.T) {
 		return mm != nil
 	})
 	newID := mm.GetParams()["new_mission_id"]
-	if newID == "" || newID == mid || newID == changed || mm.GetParams()["detail"] == "" {
+	if newID == "" || newID == mid || newID == changed || mm.GetParams()["diff"] == "" {
 		t.Fatalf("mismatch %v, want the stored %s, a new id and the difference", mm.GetParams(), mid)
 	}
 	eventually(t, 10*time.Second, "the vehicle's plan tracked under the new id", func() bool {
