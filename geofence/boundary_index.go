@@ -1,11 +1,12 @@
 package geofence
 
 import (
-	"hash/maphash"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -34,10 +35,12 @@ const (
 
 // boundaryCache holds the piece sets of a Set by candidate zones.
 type boundaryCache struct {
-	seed maphash.Seed
+	seed uint64
 	mu   sync.RWMutex
 	m    map[uint64]*pieceSet
 	n    int // pieces in m
+	// gridCells counts the cells of the grids of the piece sets in m.
+	gridCells atomic.Int64
 	// seen holds the keys asked for once: pieces are built on the second
 	// ask, so that a Set queried all over (never twice in one place) does
 	// not pay for building pieces it will not use again.
@@ -45,7 +48,7 @@ type boundaryCache struct {
 }
 
 func newBoundaryCache() *boundaryCache {
-	return &boundaryCache{seed: maphash.MakeSeed(), m: make(map[uint64]*pieceSet), seen: make(map[uint64]struct{})}
+	return &boundaryCache{seed: rand.Uint64(), m: make(map[uint64]*pieceSet), seen: make(map[uint64]struct{})}
 }
 
 // bpiece is one piece of the allowed space's boundary, in lon/lat.
@@ -59,29 +62,35 @@ type pieceSet struct {
 	cand   []int
 	pieces []bpiece
 	tree   rtree
+	// area is where queries with these candidates come from; grid, once
+	// made, answers them there (boundary_grid.go).
+	area orb.Bound
+	uses atomic.Int32
+	grid atomic.Pointer[pieceGrid]
 }
 
 // boundaryCand returns the zones that matter for the boundary at p within
 // box, sorted (as the scan picks them).
 func (s *Set) boundaryCand(ag *Agency, p Position, at time.Time, box orb.Bound, cand []int) []int {
-	s.each(box, func(i int) bool {
+	n := len(cand)
+	cand = s.meeting(box, cand)
+	out := cand[:n]
+	for _, i := range cand[n:] {
 		z := &s.zones[i]
 		if !z.ActiveAt(at) {
-			return true
+			continue
 		}
 		alt := z.altOf(p.RelAlt, p.AltMSL)
 		if z.Kind == Exclusion {
 			if alt < z.FloorM || alt > z.Ceiling() {
-				return true
+				continue
 			}
 		} else if !ag.Authorised(z.Jurisdiction) || !z.inBand(alt) {
-			return true
+			continue
 		}
-		cand = append(cand, i)
-		return true
-	})
-	sort.Ints(cand)
-	return cand
+		out = append(out, i)
+	}
+	return out
 }
 
 // boundary returns the horizontal distance from p to the nearest boundary
@@ -102,7 +111,7 @@ func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
 		if ps == nil {
 			return s.boundaryScan(ag, p, at)
 		}
-		best, bestZ := ps.nearest(pr, R)
+		best, bestZ := ps.nearest(pr, R, ps.gridFor(s.bcache))
 		if best <= R {
 			return best, bestZ
 		}
@@ -118,16 +127,14 @@ func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
 // time they are asked for; nil the first time.
 func (s *Set) pieceSetFor(cand []int, pr proj) *pieceSet {
 	c := s.bcache
-	var h maphash.Hash
-	h.SetSeed(c.seed)
-	var b [8]byte
+	// A seeded multiply-xorshift hash of the indexes: cheaper than a
+	// maphash.Hash written 8 bytes at a time, and a collision only costs
+	// a rebuild (the entry's cand is compared).
+	key := c.seed
 	for _, i := range cand {
-		for k := range b {
-			b[k] = byte(uint64(i) >> (8 * k))
-		}
-		h.Write(b[:])
+		key = (key ^ uint64(i)) * 0x9e3779b97f4a7c15
+		key ^= key >> 29
 	}
-	key := h.Sum64()
 	c.mu.RLock()
 	ps := c.m[key]
 	c.mu.RUnlock()
@@ -149,6 +156,7 @@ func (s *Set) pieceSetFor(cand []int, pr proj) *pieceSet {
 	if len(c.m) >= boundaryCacheMax || c.n+len(ps.pieces) > boundaryCachePieces {
 		clear(c.m)
 		c.n = 0
+		c.gridCells.Store(0)
 	}
 	if old := c.m[key]; old != nil {
 		c.n -= len(old.pieces)
@@ -229,6 +237,20 @@ func (s *Set) buildPieces(cand []int, pr proj) *pieceSet {
 		bounds[i] = orb.Bound{Min: pc.a, Max: pc.a}.Extend(pc.b)
 	}
 	ps.tree = buildRTree(bounds)
+	if len(ps.pieces) > 0 {
+		// The grid covers where queries with these candidates come from:
+		// within the first search box (2 km) of the zones' bounds.
+		var zb orb.Bound
+		for k, i := range cand {
+			if k == 0 {
+				zb = s.zones[i].b
+			} else {
+				zb = zb.Union(s.zones[i].b)
+			}
+		}
+		lo, hi := degBox(zb.Min, 2500), degBox(zb.Max, 2500)
+		ps.area = orb.Bound{Min: lo.Min, Max: hi.Max}
+	}
 	return ps
 }
 
@@ -241,9 +263,17 @@ func lerpPoint(a, b orb.Point, t float64) orb.Point {
 // distances go to the lower zone index. The search compares squared
 // distances, pruning everything beyond limit, and measures the winner as
 // the scan does.
-func (ps *pieceSet) nearest(pr proj, limit float64) (float64, int) {
+func (ps *pieceSet) nearest(pr proj, limit float64, g *pieceGrid) (float64, int) {
 	q := nnQuery{pr: pr, best2: limit * limit * slack, piece: -1}
-	if ps.tree.root >= 0 {
+	if c := gridCell(g, pr); c >= 0 {
+		cp := ps.candidates(g, c)
+		if cp.lo2 > q.best2 {
+			return math.Inf(1), -1 // every piece is beyond limit
+		}
+		for _, i := range cp.ids {
+			ps.consider(&q, i)
+		}
+	} else if ps.tree.root >= 0 {
 		ps.nearestNode(&q, ps.tree.root)
 	}
 	if q.piece < 0 {
@@ -284,9 +314,16 @@ func boxDist2(pr proj, b orb.Bound) float64 {
 func segDist2(a, b vec) float64 {
 	d := b.sub(a)
 	l2 := d.dot(d)
+	// Clamped with comparisons rather than math.Min and math.Max (not
+	// inlined): t is never NaN here and a signed zero changes nothing.
 	t := 0.0
 	if l2 > 0 {
-		t = math.Max(0, math.Min(1, -a.dot(d)/l2))
+		t = -a.dot(d) / l2
+		if t < 0 {
+			t = 0
+		} else if t > 1 {
+			t = 1
+		}
 	}
 	p := lerpVec(a, b, t)
 	return p.dot(p)
@@ -295,6 +332,33 @@ func segDist2(a, b vec) float64 {
 // slack keeps pieces whose squared distance ties the best within rounding.
 const slack = 1 + 1e-9
 
+// gridCell returns the cell of g holding pr's centre, -1 when there is no grid
+// or the centre is outside it.
+func gridCell(g *pieceGrid, pr proj) int {
+	if g == nil {
+		return -1
+	}
+	return g.cell(pr.lon0, pr.lat0)
+}
+
+// consider measures piece c and keeps it in q if it is the nearest so far.
+func (ps *pieceSet) consider(q *nnQuery, c int32) {
+	pc := &ps.pieces[c]
+	d2 := segDist2(q.pr.fwd(pc.a), q.pr.fwd(pc.b))
+	switch {
+	case d2 < q.best2/slack || (q.piece < 0 && d2 <= q.best2):
+		q.best2, q.piece = d2, int(c)
+	case q.piece >= 0 && d2 <= q.best2*slack:
+		// A tie within rounding: decide on the exact distances.
+		bp := &ps.pieces[q.piece]
+		db, _ := segDist(q.pr.fwd(bp.a), q.pr.fwd(bp.b), vec{})
+		dc, _ := segDist(q.pr.fwd(pc.a), q.pr.fwd(pc.b), vec{})
+		if dc < db || (dc == db && pc.zone < bp.zone) {
+			q.best2, q.piece = math.Min(d2, q.best2), int(c)
+		}
+	}
+}
+
 func (ps *pieceSet) nearestNode(q *nnQuery, n int) {
 	nd := &ps.tree.nodes[n]
 	if nd.leaf {
@@ -302,20 +366,7 @@ func (ps *pieceSet) nearestNode(q *nnQuery, n int) {
 			if boxDist2(q.pr, ps.tree.items[c]) > q.best2*slack {
 				continue
 			}
-			pc := &ps.pieces[c]
-			d2 := segDist2(q.pr.fwd(pc.a), q.pr.fwd(pc.b))
-			switch {
-			case d2 < q.best2/slack || (q.piece < 0 && d2 <= q.best2):
-				q.best2, q.piece = d2, int(c)
-			case q.piece >= 0 && d2 <= q.best2*slack:
-				// A tie within rounding: decide on the exact distances.
-				bp := &ps.pieces[q.piece]
-				db, _ := segDist(q.pr.fwd(bp.a), q.pr.fwd(bp.b), vec{})
-				dc, _ := segDist(q.pr.fwd(pc.a), q.pr.fwd(pc.b), vec{})
-				if dc < db || (dc == db && pc.zone < bp.zone) {
-					q.best2, q.piece = math.Min(d2, q.best2), int(c)
-				}
-			}
+			ps.consider(q, c)
 		}
 		return
 	}

@@ -95,13 +95,29 @@ type status struct {
 
 // eval decides whether a position is in the agency's allowed space.
 func (s *Set) eval(ag *Agency, ll orb.Point, rel, amsl float64, at time.Time) status {
-	excl, inclOut, unauth := -1, -1, -1
-	inclOK := false
+	var buf [16]int
+	return s.evalIn(ag, s.containing(ll, at, buf[:0]), rel, amsl)
+}
+
+// containing appends to out the active zones whose shape contains ll, in
+// the order each finds them.
+func (s *Set) containing(ll orb.Point, at time.Time, out []int) []int {
 	s.each(orb.Bound{Min: ll, Max: ll}, func(i int) bool {
 		z := &s.zones[i]
-		if !z.ActiveAt(at) || !z.contains(ll) {
-			return true
+		if z.ActiveAt(at) && z.contains(ll) {
+			out = append(out, i)
 		}
+		return true
+	})
+	return out
+}
+
+// evalIn is eval over in, the active zones containing the position.
+func (s *Set) evalIn(ag *Agency, in []int, rel, amsl float64) status {
+	excl, inclOut, unauth := -1, -1, -1
+	inclOK := false
+	for _, i := range in {
+		z := &s.zones[i]
 		alt := z.altOf(rel, amsl)
 		switch {
 		case z.Kind == Exclusion:
@@ -119,8 +135,7 @@ func (s *Set) eval(ag *Agency, ll orb.Point, rel, amsl float64, at time.Time) st
 				unauth = i
 			}
 		}
-		return true
-	})
+	}
 	switch {
 	case excl >= 0:
 		return status{reason: ReasonExclusion, zone: excl}

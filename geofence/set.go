@@ -44,6 +44,7 @@ type zone struct {
 	areaM2 float64
 	cproj  proj        // projection centred on a circle's centre
 	shape  orb.Polygon // the polygon, or the circle as a polygon within 1 m
+	pidx   polyIndex   // the polygon's rings by latitude band (ring_index.go)
 }
 
 func compileZone(z Zone) zone {
@@ -57,6 +58,7 @@ func compileZone(z Zone) zone {
 	}
 	c.b = z.Polygon.Bound()
 	c.shape = z.Polygon
+	c.pidx = newPolyIndex(z.Polygon)
 	pr := newProj(c.b.Center())
 	for i, r := range z.Polygon {
 		a := math.Abs(ringAreaM2(pr, r))
@@ -76,7 +78,7 @@ func (z *zone) contains(p orb.Point) bool {
 	if z.IsCircle() {
 		return z.cproj.fwd(p).norm() <= z.RadiusM
 	}
-	return polygonContains(z.Polygon, p)
+	return z.pidx.contains(p)
 }
 
 // Set is an immutable collection of zones, agencies and reference lines with
@@ -89,7 +91,8 @@ type Set struct {
 	agByID   map[string]int
 	lines    []Line
 	tree     rtree
-	linear   bool // scan every zone instead of using tree (benchmarks)
+	grid     *zoneGrid // the zones by cell, for small queries (zone_grid.go)
+	linear   bool      // scan every zone instead of using tree (benchmarks)
 	// bcache holds the boundary pieces by candidate zones (nil: always
 	// scan); scanBoundary makes boundary scan (tests, benchmarks).
 	bcache       *boundaryCache
@@ -160,6 +163,7 @@ func build(zones []Zone, agencies []Agency, lines []Line) *Set {
 		bounds[i] = s.zones[i].b
 	}
 	s.tree = buildRTree(bounds)
+	s.grid = newZoneGrid(bounds, &s.tree)
 	for i, a := range agencies {
 		a.Jurisdictions = slices.Clone(a.Jurisdictions)
 		s.agencies[i] = a
@@ -331,7 +335,48 @@ func (s *Set) each(b orb.Bound, fn func(i int) bool) {
 		}
 		return
 	}
+	if s.grid != nil {
+		if c, ok := s.grid.cellOf(&b); ok {
+			if c < 0 {
+				return
+			}
+			for _, i := range s.grid.cell(c) {
+				if meets(&s.zones[i].b, &b) && !fn(int(i)) {
+					return
+				}
+			}
+			return
+		}
+	}
 	s.tree.search(b, fn)
+}
+
+// meeting appends to out the zones whose bound meets b, sorted, without
+// repeats: from the grid's cells when b spans few, else from the tree.
+func (s *Set) meeting(b orb.Bound, out []int) []int {
+	g := s.grid
+	if s.linear || g == nil {
+		n := len(out)
+		s.each(b, func(i int) bool { out = append(out, i); return true })
+		slices.Sort(out[n:])
+		return out
+	}
+	if b.Max[0] < g.b.Min[0] || b.Min[0] > g.b.Max[0] || b.Max[1] < g.b.Min[1] || b.Min[1] > g.b.Max[1] {
+		return out
+	}
+	near, ok := g.nearBlock(&b)
+	if !ok {
+		n := len(out)
+		s.tree.search(b, func(i int) bool { out = append(out, i); return true })
+		slices.Sort(out[n:])
+		return out
+	}
+	for _, z := range near {
+		if meets(&s.zones[z].b, &b) {
+			out = append(out, int(z))
+		}
+	}
+	return out
 }
 
 // Store holds the current Set and swaps it atomically on every change

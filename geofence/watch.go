@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/paulmach/orb"
 )
 
 // Velocity is a drone's velocity in m/s, north, east and down (as
@@ -94,7 +92,9 @@ func (s *Set) Watch(agencyID string, p Position, v Velocity, m Margin, at time.T
 	res := WatchResult{TimeToBreach: -1, VerticalM: math.Inf(1)}
 	d, dz := s.boundary(ag, p, at)
 	res.BoundaryM = d
-	st := s.eval(ag, p.orb(), p.RelAlt, p.AltMSL, at)
+	var buf [16]int
+	in := s.containing(p.orb(), at, buf[:0])
+	st := s.evalIn(ag, in, p.RelAlt, p.AltMSL)
 	if !st.ok {
 		res.State = Breached
 		res.VerticalM = 0
@@ -106,7 +106,7 @@ func (s *Set) Watch(agencyID string, p Position, v Velocity, m Margin, at time.T
 		return res, nil
 	}
 	res.State = Inside
-	vz := s.verticalRoom(ag, p, at, &res.VerticalM)
+	vz := s.verticalRoom(ag, p, in, &res.VerticalM)
 	zone := -1
 	if m.Time > 0 && (v.VN != 0 || v.VE != 0 || v.VD != 0) {
 		secs := m.Time.Seconds()
@@ -147,23 +147,20 @@ func ahead(p Position, v Velocity, secs float64) Position {
 // verticalRoom sets *room to the vertical distance from p to the nearest
 // altitude limit of the allowed space where p is (the best band among the
 // usable inclusion zones containing p, and the bands of exclusion zones
-// containing p above or below it), and returns the zone of that limit.
-func (s *Set) verticalRoom(ag *Agency, p Position, at time.Time, room *float64) int {
-	ll := p.orb()
+// containing p above or below it), and returns the zone of that limit. in
+// lists the active zones containing p (Set.containing).
+func (s *Set) verticalRoom(ag *Agency, p Position, in []int, room *float64) int {
 	incl, inclZ := math.Inf(-1), -1
 	excl, exclZ := math.Inf(1), -1
-	s.each(orb.Bound{Min: ll, Max: ll}, func(i int) bool {
+	for _, i := range in {
 		z := &s.zones[i]
-		if !z.ActiveAt(at) || !z.contains(ll) {
-			return true
-		}
 		alt := z.altOf(p.RelAlt, p.AltMSL)
 		if z.Kind == Exclusion {
 			g := math.Max(z.FloorM-alt, alt-z.Ceiling())
 			if g >= 0 && g < excl {
 				excl, exclZ = g, i
 			}
-			return true
+			continue
 		}
 		if ag.Authorised(z.Jurisdiction) && z.inBand(alt) {
 			r := math.Min(z.Ceiling()-alt, alt-z.FloorM)
@@ -171,8 +168,7 @@ func (s *Set) verticalRoom(ag *Agency, p Position, at time.Time, room *float64) 
 				incl, inclZ = r, i
 			}
 		}
-		return true
-	})
+	}
 	*room = math.Inf(1)
 	best := -1
 	if inclZ >= 0 {

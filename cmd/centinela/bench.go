@@ -22,21 +22,33 @@ import (
 
 	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/store"
 	"github.com/centinela-gcs/centinela/mavlink"
 	"github.com/centinela-gcs/centinela/sim"
+	"github.com/centinela-gcs/centinela/web"
 )
 
 // benchConfig is the configuration of "centinela bench".
 type benchConfig struct {
 	// Drones is the number of simulated drones; groups of up to 250 reuse
-	// system ids 1..250, each drone on a socket (a link) of its own.
+	// system ids 1..250, each drone on a socket (a link) of its own, and a
+	// separate drone of the fleet (identity is bound to the link).
 	Drones int
 	// Rate is the GLOBAL_POSITION_INT rate asked of every drone, Hz; the
 	// other streams are asked at StreamHz.
 	Rate     float64
 	StreamHz float64
-	// WSClients is the number of WebSocket clients watching every drone.
+	// WSClients is the number of WebSocket clients watching every drone
+	// (the operator map's server on a loopback port).
 	WSClients int
+	// GRPCStream opens one gRPC telemetry stream of every drone's position.
+	GRPCStream bool
+	// Record records the fleet's history to a bbolt database in a
+	// temporary directory.
+	Record bool
+	// AllowLoss reports, without failing, a run with problems
+	// (benchResult.problems: drones not discovered, frames lost, …).
+	AllowLoss bool
 	// Duration is the measured window, after the warm-up.
 	Duration time.Duration
 	// Warmup bounds the wait for discovery and streams.
@@ -56,11 +68,24 @@ type benchConfig struct {
 
 func defaultBenchConfig() benchConfig {
 	return benchConfig{Drones: 100, Rate: 10, StreamHz: 3, Duration: 10 * time.Second, Warmup: 20 * time.Second,
-		Log: logOptions{Level: "error", Format: "text"}}
+		GRPCStream: true, Record: true, Log: logOptions{Level: "error", Format: "text"}}
 }
 
-// simGroup is the most drones one "centinela sim" (one sim.Swarm) runs.
-const simGroup = 250
+// simGroup is the most drones one "centinela sim" (one sim.Swarm) runs;
+// groupsPerEndpoint groups send to each of the server's UDP endpoints, so
+// that an endpoint has at most 500 drones and the probe, under the
+// transport's bound of peers per endpoint (mavlink.DefaultMaxPeers, 512).
+const (
+	simGroup          = 250
+	groupsPerEndpoint = 2
+)
+
+// benchEndpoints is how many UDP endpoints the server listens on for n
+// drones.
+func benchEndpoints(n int) int {
+	groups := (n + simGroup - 1) / simGroup
+	return max(1, (groups+groupsPerEndpoint-1)/groupsPerEndpoint)
+}
 
 func (c *benchConfig) validate() error {
 	switch {
@@ -74,10 +99,8 @@ func (c *benchConfig) validate() error {
 		return fmt.Errorf("--duration %s: want a positive duration", c.Duration)
 	case c.Warmup <= 0:
 		return fmt.Errorf("--warmup %s: want a positive duration", c.Warmup)
-	case c.WSClients < 0:
-		return fmt.Errorf("--ws-clients %d: want 0 or more", c.WSClients)
-	case c.WSClients > 0:
-		return errors.New("--ws-clients: this build has no WebSocket server yet; latency is measured to a fleet bus subscriber")
+	case c.WSClients < 0 || c.WSClients > 1000:
+		return fmt.Errorf("--ws-clients %d: want 0..1000", c.WSClients)
 	case slices.ContainsFunc(c.Sweep, func(n int) bool { return n < 1 || n > 10000 }):
 		return fmt.Errorf("--sweep %v: want drone counts 1..10000", c.Sweep)
 	case c.JSON && c.Markdown:
@@ -114,11 +137,41 @@ type benchResult struct {
 	RecvUs    float64 `json:"socket_recv_us_per_frame"`
 	OverFloor float64 `json:"server_over_floor"`
 
-	LatencyTo  string  `json:"latency_to"`
-	LatSamples int     `json:"latency_samples"`
-	P50ms      float64 `json:"p50_latency_ms"`
-	P99ms      float64 `json:"p99_latency_ms"`
-	MaxMs      float64 `json:"max_latency_ms"`
+	// The latency of the probe's positions: LatencyTo says to what (the
+	// WebSocket clients when there are some, else a fleet bus
+	// subscriber); Bus, WS and GRPC are each receiver's.
+	LatencyTo  string     `json:"latency_to"`
+	LatSamples int        `json:"latency_samples"`
+	P50ms      float64    `json:"p50_latency_ms"`
+	P99ms      float64    `json:"p99_latency_ms"`
+	MaxMs      float64    `json:"max_latency_ms"`
+	Bus        latencyRes `json:"bus_latency"`
+	WS         latencyRes `json:"ws_latency"`
+	GRPC       latencyRes `json:"grpc_latency"`
+
+	// The WebSocket clients: messages and drone states received in the
+	// window (all clients), the fewest drones any client received a
+	// position of (the probe included), clients closed by the server,
+	// and the server's counts of messages dropped and clients closed as
+	// slow consumers in the window.
+	WSMessages   uint64  `json:"ws_messages"`
+	WSStates     uint64  `json:"ws_states"`
+	WSMiB        float64 `json:"ws_mib"`
+	WSDronesMin  int     `json:"ws_drones_seen_min"`
+	WSClosed     int     `json:"ws_clients_closed"`
+	WSDropped    uint64  `json:"ws_dropped"`
+	WSSlowClosed uint64  `json:"ws_slow_closed"`
+	// WSClientCores is the CPU the WebSocket clients' readers used, in
+	// cores, taken out of the server's CPU.
+	WSClientCores float64 `json:"ws_client_cores"`
+	// GRPCSamples counts the telemetry stream's samples in the window.
+	GRPCSamples uint64 `json:"grpc_samples"`
+	// The recorder (bbolt): points committed and dropped in the window,
+	// bus events it missed, and whether recording stopped.
+	RecPoints  uint64 `json:"record_points"`
+	RecDropped uint64 `json:"record_dropped"`
+	RecMissed  uint64 `json:"record_missed"`
+	RecStopped bool   `json:"record_stopped"`
 
 	RSSPerDroneKiB float64 `json:"rss_per_drone_kib"`
 	RSSMiB         float64 `json:"rss_mib"`
@@ -133,10 +186,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := defaultBenchConfig()
 	cl := newCmdLine("bench", args, stderr)
 	fs := cl.fs
-	fs.IntVar(&cfg.Drones, "drones", cfg.Drones, "number of simulated drones (up to 10,000; groups of 250 reuse system ids, each drone on its own socket)")
+	fs.IntVar(&cfg.Drones, "drones", cfg.Drones, "number of simulated drones (up to 10,000; groups of 250 reuse system ids, each drone on its own socket and a drone of its own)")
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "GLOBAL_POSITION_INT rate asked of every drone, Hz")
 	fs.Float64Var(&cfg.StreamHz, "stream-hz", cfg.StreamHz, "rate of the other telemetry streams (attitude, status, …), Hz")
-	fs.IntVar(&cfg.WSClients, "ws-clients", cfg.WSClients, "WebSocket clients watching every drone (needs the web server; 0 in this build)")
+	fs.IntVar(&cfg.WSClients, "ws-clients", cfg.WSClients, "WebSocket clients of the operator map watching every drone (0: no web server); latency is then measured to them")
+	fs.BoolVar(&cfg.GRPCStream, "grpc-stream", cfg.GRPCStream, "open one gRPC telemetry stream of every drone's position")
+	fs.BoolVar(&cfg.Record, "record", cfg.Record, "record the fleet's history to a bbolt database in a temporary directory")
+	fs.BoolVar(&cfg.AllowLoss, "allow-loss", cfg.AllowLoss, "exit 0 even when a run did not discover every drone, lost frames, had a WebSocket client miss a drone or be closed, or stopped recording")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured window, after the warm-up")
 	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "longest wait for the drones to be discovered and streaming")
 	fs.BoolVar(&cfg.SimProcess, "sim-process", cfg.SimProcess, "run the simulated drones in child 'centinela sim' processes, so their CPU is not the server's")
@@ -158,7 +214,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cl.usage("[flags]", "Starts the server and a simulated fleet over loopback UDP, measures ingest for\n"+
 		"--duration and prints frames per second, losses and where, server CPU per frame\n"+
 		"against the floor (gomavlib's decode plus one socket receive, measured in the\n"+
-		"same run), latency, and memory per drone.\n\n"+
+		"same run), latency, and memory per drone. It fails (exit status 1, after\n"+
+		"printing the results) when fewer drones are discovered than simulated or\n"+
+		"frames are lost, unless --allow-loss.\n\n"+
 		"Example: centinela bench --drones 1000 --rate 10 --duration 20s --sim-process")
 	log, err := cl.parse(args, cfg.validate, &cfg.Log)
 	if err != nil {
@@ -169,6 +227,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		counts = []int{cfg.Drones}
 	}
 	var results []benchResult
+	var failed []string
 	for _, n := range counts {
 		c := cfg
 		c.Drones = n
@@ -177,6 +236,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%d drones: %w", n, err)
 		}
 		results = append(results, res)
+		if p := res.problems(); len(p) > 0 {
+			failed = append(failed, fmt.Sprintf("%d drones: %s", n, strings.Join(p, "; ")))
+		}
 	}
 	switch {
 	case cfg.JSON:
@@ -196,23 +258,49 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			printBench(stdout, r)
 		}
 	}
+	if len(failed) > 0 && !cfg.AllowLoss {
+		return fmt.Errorf("bench failed (--allow-loss to accept): %s", strings.Join(failed, "; "))
+	}
 	return nil
+}
+
+// problems lists what makes a run fail: drones not discovered, frames
+// lost, a WebSocket client that did not receive every drone's position or
+// was closed by the server, recording stopped.
+func (r benchResult) problems() []string {
+	var p []string
+	if r.Discovered < r.Drones {
+		p = append(p, fmt.Sprintf("discovered %d of %d drones", r.Discovered, r.Drones))
+	}
+	if r.FramesLost > 0 {
+		p = append(p, fmt.Sprintf("%d frames lost (socket %d, sequence gaps %d)", r.FramesLost, r.LostSocket, r.LostSeq))
+	}
+	if r.WSClients > 0 && r.WSDronesMin < r.Drones+1 {
+		p = append(p, fmt.Sprintf("a WebSocket client received positions of only %d of the %d drones (the probe included)", r.WSDronesMin, r.Drones+1))
+	}
+	if r.WSClosed > 0 {
+		p = append(p, fmt.Sprintf("%d of %d WebSocket clients closed by the server", r.WSClosed, r.WSClients))
+	}
+	if r.RecStopped {
+		p = append(p, "recording stopped")
+	}
+	return p
 }
 
 // bench runs one measurement.
 func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult, error) {
 	res := benchResult{Drones: cfg.Drones, RateHz: cfg.Rate, DurationS: cfg.Duration.Seconds(),
-		SimProcess: cfg.SimProcess, Machine: machineDescription(), SysIDs: min(cfg.Drones, simGroup)}
+		SimProcess: cfg.SimProcess, Machine: machineDescription(), SysIDs: min(cfg.Drones, simGroup),
+		WSClients: cfg.WSClients}
 	runtime.GC()
 	rss0 := readRSS(os.Getpid())
 
-	scfg := server.DefaultConfig()
-	scfg.MAVLink = []string{"udp:127.0.0.1:0"}
-	scfg.StreamHz = cfg.StreamHz
-	scfg.PositionHz = cfg.Rate
-	scfg.BreachAction = fleet.ZoneWarn
-	scfg.Debug.Pprof = cfg.Pprof
-	srv, err := server.Start(scfg, log)
+	dir, err := os.MkdirTemp("", "centinela-bench-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := server.Start(benchServeConfig(cfg, dir), log)
 	if err != nil {
 		return res, err
 	}
@@ -222,27 +310,38 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 			srv.Close()
 		}
 	}()
-	addr := srv.MAVLinkAddr(0).String()
-	ports := udpPorts([]net.Addr{srv.MAVLinkAddr(0)})
+	var addrs []string
+	var udp []net.Addr
+	for i := range benchEndpoints(cfg.Drones) {
+		addrs = append(addrs, srv.MAVLinkAddr(i).String())
+		udp = append(udp, srv.MAVLinkAddr(i))
+	}
+	addr := addrs[0]
+	ports := udpPorts(udp)
 
 	// The simulated fleet.
-	fleetSims, err := startBenchFleet(cfg, addr, log)
+	fleetSims, err := startBenchFleet(cfg, addrs, log)
 	if err != nil {
 		return res, err
 	}
 	defer fleetSims.close()
 
 	// The latency probe: one more vehicle on a socket of its own, sending
-	// positions that a fleet bus subscriber times.
+	// positions that a fleet bus subscriber, the WebSocket clients and
+	// the gRPC stream time.
 	probe := &latencyProbe{}
 	if err := probe.start(srv.Fleet, addr); err != nil {
 		return res, err
 	}
 	defer probe.close()
+	load, err := startBenchLoad(ctx, cfg, srv, probe, log)
+	if err != nil {
+		return res, err
+	}
+	defer load.close()
 
-	// Warm-up: every drone discovered (as many as the fleet can tell
-	// apart) and streaming.
-	want := min(cfg.Drones, simGroup) + 1
+	// Warm-up: every drone (and the probe) discovered and streaming.
+	want := cfg.Drones + 1
 	deadline := time.Now().Add(cfg.Warmup)
 	lastN, lastChange := -1, time.Now()
 	for time.Now().Before(deadline) {
@@ -266,25 +365,38 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	type snap struct {
 		frames, lost, parse, missed uint64
 		sock                        udpSocketStats
-		cpu, simCPU                 time.Duration
+		cpu, simCPU, wsCPU          time.Duration
 		checks                      uint64
 		checkTime                   time.Duration
+		web                         web.Stats
+		rec                         store.RecorderStats
+		grpc                        uint64
 		at                          time.Time
 	}
 	take := func() snap {
 		st, tr, fs, zw := srv.Transport.Stats(), srv.Transport.Traffic(), srv.Fleet.Stats(), srv.Watch.Stats()
+		ws, rs := benchServerStats(srv)
 		return snap{frames: st.Frames, lost: tr.FramesLost, parse: st.ParseErrors, missed: fs.SubscriptionMissed,
-			sock: readUDPSocketStats(ports), cpu: processCPU(), simCPU: fleetSims.cpu(),
-			checks: zw.Checks, checkTime: zw.CheckTime, at: time.Now()}
+			sock: readUDPSocketStats(ports), cpu: processCPU(), simCPU: fleetSims.cpu(), wsCPU: load.wsCPU(),
+			checks: zw.Checks, checkTime: zw.CheckTime, web: ws, rec: rs, grpc: load.grpcSamples.Load(), at: time.Now()}
 	}
 	probe.reset()
+	ws0, _, _ := load.wsStats()
 	a := take()
 	if err := sleepCtx(ctx, cfg.Duration); err != nil {
 		return res, err
 	}
 	b := take()
-	lat := probe.latencies()
+	ws1, wsMin, wsClosed := load.wsStats()
+	res.Bus, res.WS, res.GRPC = probe.bus.result(), probe.ws.result(), probe.grpc.result()
 	dt := b.at.Sub(a.at).Seconds()
+	res.WSMessages, res.WSStates = ws1.Messages-ws0.Messages, ws1.States-ws0.States
+	res.WSMiB = float64(ws1.Bytes-ws0.Bytes) / (1 << 20)
+	res.WSDronesMin, res.WSClosed = wsMin, wsClosed
+	res.WSDropped, res.WSSlowClosed = b.web.Dropped-a.web.Dropped, b.web.SlowClosed-a.web.SlowClosed
+	res.GRPCSamples = b.grpc - a.grpc
+	res.RecPoints, res.RecDropped = b.rec.Points-a.rec.Points, b.rec.DroppedPoints-a.rec.DroppedPoints
+	res.RecMissed, res.RecStopped = b.rec.Missed-a.rec.Missed, b.rec.Stopped
 
 	res.Discovered = srv.Fleet.Stats().Drones - 1 // less the probe
 	res.Frames = b.frames - a.frames
@@ -294,7 +406,10 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	res.BusMissed = b.missed - a.missed
 	res.FramesLost = res.LostSocket + res.LostSeq
 	res.ParseErrors = b.parse - a.parse
-	serverCPU := b.cpu - a.cpu
+	// The WebSocket clients' readers run in this process on threads of
+	// their own: their CPU is not the server's.
+	res.WSClientCores = (b.wsCPU - a.wsCPU).Seconds() / dt
+	serverCPU := b.cpu - a.cpu - (b.wsCPU - a.wsCPU)
 	if res.Frames > 0 {
 		res.ServerCPUUs = float64(serverCPU.Microseconds()) / float64(res.Frames)
 		res.SimCPUUs = float64((b.simCPU - a.simCPU).Microseconds()) / float64(res.Frames)
@@ -304,13 +419,13 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	if n := b.checks - a.checks; n > 0 {
 		res.ZoneCheckUs = float64((b.checkTime - a.checkTime).Nanoseconds()) / float64(n) / 1000
 	}
-	res.LatencyTo = "fleet bus subscriber (no WebSocket server in this build)"
-	res.LatSamples = len(lat)
-	if len(lat) > 0 {
-		res.P50ms = ms(quantile(lat, 0.50))
-		res.P99ms = ms(quantile(lat, 0.99))
-		res.MaxMs = ms(lat[len(lat)-1])
+	main := res.Bus
+	res.LatencyTo = "fleet bus subscriber"
+	if cfg.WSClients > 0 {
+		main = res.WS
+		res.LatencyTo = fmt.Sprintf("%d WebSocket clients", cfg.WSClients)
 	}
+	res.LatSamples, res.P50ms, res.P99ms, res.MaxMs = main.Samples, main.P50ms, main.P99ms, main.MaxMs
 	runtime.GC()
 	rss := readRSS(os.Getpid())
 	res.RSSMiB = float64(rss) / (1 << 20)
@@ -321,6 +436,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	}
 
 	// The floor, on the simulator's frames, with the fleet stopped.
+	load.close()
 	fleetSims.close()
 	probe.close()
 	srv.Close()
@@ -364,10 +480,13 @@ type benchFleet struct {
 	once   sync.Once
 }
 
-func startBenchFleet(cfg benchConfig, addr string, log *slog.Logger) (*benchFleet, error) {
+// startBenchFleet starts the simulated drones, two groups of simGroup to
+// each of the server's UDP endpoints addrs.
+func startBenchFleet(cfg benchConfig, addrs []string, log *slog.Logger) (*benchFleet, error) {
 	f := &benchFleet{}
 	for g := 0; g*simGroup < cfg.Drones; g++ {
 		n := min(simGroup, cfg.Drones-g*simGroup)
+		addr := addrs[(g/groupsPerEndpoint)%len(addrs)]
 		if cfg.SimProcess {
 			exe, err := os.Executable()
 			if err != nil {
@@ -433,10 +552,11 @@ func (f *benchFleet) close() {
 	})
 }
 
-// latencyProbe times positions from a probe vehicle to a fleet bus
-// subscriber. When the web server exists, a WebSocket client is the other
-// end to time instead (the same sender, another receiver).
+// latencyProbe times positions from a probe vehicle to their receivers: a
+// fleet bus subscriber, the WebSocket clients and the gRPC stream, each
+// with a latencySink.
 type latencyProbe struct {
+	id   string
 	p    *sim.Probe
 	sub  *fleet.Subscription
 	stop chan struct{}
@@ -444,8 +564,8 @@ type latencyProbe struct {
 
 	mu   sync.Mutex
 	sent map[int]time.Time
-	got  []time.Duration
-	last int
+
+	bus, ws, grpc latencySink
 }
 
 const (
@@ -458,12 +578,13 @@ const (
 )
 
 func (l *latencyProbe) start(f *fleet.Fleet, addr string) error {
+	l.id = sysIDName(probeSysID)
 	l.p = &sim.Probe{Connect: "udpout:" + addr, SysID: probeSysID}
 	if err := l.p.Initialize(); err != nil {
 		return err
 	}
 	l.sent = map[int]time.Time{}
-	l.sub = f.Subscribe(fleet.SubscribeOptions{Drones: []string{fmt.Sprintf("sysid-%d", probeSysID)}})
+	l.sub = f.Subscribe(fleet.SubscribeOptions{Drones: []string{l.id}})
 	l.stop = make(chan struct{})
 	l.wg.Add(2)
 	go l.send()
@@ -493,38 +614,40 @@ func (l *latencyProbe) send() {
 
 func (l *latencyProbe) receive() {
 	defer l.wg.Done()
+	last := 0
 	for ev := range l.sub.C {
 		sc, ok := ev.(fleet.StateChanged)
 		if !ok || !sc.Drone.HasPosition {
 			continue
 		}
-		now := time.Now()
-		seq := int(math.Round((sc.Drone.Position.Lat - probeLat) / probeStep))
-		l.mu.Lock()
-		if at, ok := l.sent[seq]; ok && seq > l.last {
-			l.last = seq
-			if len(l.got) < 1<<20 {
-				l.got = append(l.got, now.Sub(at))
-			}
-		}
-		l.mu.Unlock()
+		l.record(&l.bus, &last, sc.Drone.Position.Lat, time.Now())
 	}
+}
+
+// record times the probe position of latitude lat received at at by the
+// receiver whose last position was *last: positions skipped since it
+// count as coalesced (or lost).
+func (l *latencyProbe) record(s *latencySink, last *int, lat float64, at time.Time) {
+	seq := int(math.Round((lat - probeLat) / probeStep))
+	l.mu.Lock()
+	sent, ok := l.sent[seq]
+	l.mu.Unlock()
+	if !ok || seq <= *last {
+		return
+	}
+	skipped := 0
+	if *last > 0 {
+		skipped = seq - *last - 1
+	}
+	*last = seq
+	s.add(at.Sub(sent), skipped)
 }
 
 // reset forgets the latencies measured so far (the warm-up's).
 func (l *latencyProbe) reset() {
-	l.mu.Lock()
-	l.got = l.got[:0]
-	l.mu.Unlock()
-}
-
-// latencies returns the latencies measured since reset, sorted.
-func (l *latencyProbe) latencies() []time.Duration {
-	l.mu.Lock()
-	out := slices.Clone(l.got)
-	l.mu.Unlock()
-	slices.Sort(out)
-	return out
+	l.bus.reset()
+	l.ws.reset()
+	l.grpc.reset()
 }
 
 func (l *latencyProbe) close() {
@@ -540,6 +663,53 @@ func (l *latencyProbe) close() {
 	l.sub.Close()
 	l.wg.Wait()
 	l.p.Close()
+}
+
+// latencySink collects one kind of receiver's latencies.
+type latencySink struct {
+	mu      sync.Mutex
+	got     []time.Duration
+	skipped int
+}
+
+func (s *latencySink) add(d time.Duration, skipped int) {
+	s.mu.Lock()
+	if len(s.got) < 1<<20 {
+		s.got = append(s.got, d)
+	}
+	s.skipped += skipped
+	s.mu.Unlock()
+}
+
+func (s *latencySink) reset() {
+	s.mu.Lock()
+	s.got, s.skipped = s.got[:0], 0
+	s.mu.Unlock()
+}
+
+// latencyRes is a latencySink's summary: the samples and their p50, p99
+// and max, and the probe positions its receivers skipped (coalesced by
+// the server, or lost).
+type latencyRes struct {
+	Samples int     `json:"samples"`
+	P50ms   float64 `json:"p50_ms"`
+	P99ms   float64 `json:"p99_ms"`
+	MaxMs   float64 `json:"max_ms"`
+	Skipped int     `json:"skipped"`
+}
+
+func (s *latencySink) result() latencyRes {
+	s.mu.Lock()
+	lat := slices.Clone(s.got)
+	r := latencyRes{Samples: len(lat), Skipped: s.skipped}
+	s.mu.Unlock()
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		r.P50ms = ms(quantile(lat, 0.50))
+		r.P99ms = ms(quantile(lat, 0.99))
+		r.MaxMs = ms(lat[len(lat)-1])
+	}
+	return r
 }
 
 // measureFloor captures the frames a few simulated drones stream and
@@ -740,28 +910,50 @@ func printBench(w io.Writer, r benchResult) {
 		row("simulator CPU", "%.2f µs/frame, %.2f cores, %.0f KiB/drone", r.SimCPUUs, r.SimCores, r.SimMemKiB)
 	}
 	row("breach check", "%.2f µs/position", r.ZoneCheckUs)
-	row("latency", "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d samples, to a %s)", r.P50ms, r.P99ms, r.MaxMs, r.LatSamples, r.LatencyTo)
+	lat := func(k string, l latencyRes) {
+		row(k, "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d samples, %d probe positions skipped)", l.P50ms, l.P99ms, l.MaxMs, l.Samples, l.Skipped)
+	}
+	lat("latency to bus", r.Bus)
+	if r.WSClients > 0 {
+		lat("latency to WebSocket", r.WS)
+		row("WebSocket clients", "%d: %d messages, %d drone states, %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d; clients' reading %.2f cores (not counted as the server's)",
+			r.WSClients, r.WSMessages, r.WSStates, r.WSMiB, r.WSDronesMin, r.WSClosed, r.WSDropped, r.WSSlowClosed, r.WSClientCores)
+	}
+	if r.GRPC.Samples > 0 || r.GRPCSamples > 0 {
+		lat("latency to gRPC", r.GRPC)
+		row("gRPC stream", "%d samples", r.GRPCSamples)
+	}
+	if r.RecPoints > 0 || r.RecDropped > 0 || r.RecStopped {
+		row("recording (bbolt)", "%d points, %d dropped, %d bus events missed%s", r.RecPoints, r.RecDropped, r.RecMissed, map[bool]string{true: ", STOPPED"}[r.RecStopped])
+	}
 	row("memory", "%.0f KiB/drone resident (%.0f MiB total), %d goroutines", r.RSSPerDroneKiB, r.RSSMiB, r.Goroutines)
 	tw.Flush()
 }
 
 func discoveredNote(r benchResult) string {
-	if r.Drones > r.SysIDs {
-		return fmt.Sprintf(" (drones sharing a system id merge into one until drone identity is bound to its link; %d expected)", r.SysIDs)
+	if r.Discovered < r.Drones {
+		return fmt.Sprintf(" of %d: NOT ALL DISCOVERED", r.Drones)
 	}
 	return ""
 }
 
 // printBenchMarkdown prints results as a Markdown table.
 func printBenchMarkdown(w io.Writer, rs []benchResult) {
-	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | p50 / p99 / max ms | server KiB/drone | breach µs |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | bus p50 / p99 / max ms | WS p50 / p99 / max ms | WS msgs / skipped / dropped / slow closed | WS clients' cores | gRPC samples | recorded / dropped | server KiB/drone | breach µs |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %d | %d | %.0f | %d / %d | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f | %.1f / %.1f / %.1f | %.0f | %.2f |\n",
+		wsLat, wsCnt, wsCPU := "–", "–", "–"
+		if r.WSClients > 0 {
+			wsLat = fmt.Sprintf("%.1f / %.1f / %.1f", r.WS.P50ms, r.WS.P99ms, r.WS.MaxMs)
+			wsCnt = fmt.Sprintf("%d / %d / %d / %d", r.WSMessages, r.WS.Skipped, r.WSDropped, r.WSSlowClosed)
+			wsCPU = fmt.Sprintf("%.2f", r.WSClientCores)
+		}
+		fmt.Fprintf(w, "| %d | %d | %.0f | %d / %d | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f | %.1f / %.1f / %.1f | %s | %s | %s | %d | %d / %d | %.0f | %.2f |\n",
 			r.Drones, r.Discovered, r.FramesPerS, r.LostSocket, r.LostSeq, r.ServerCPUUs, r.ServerCores, r.FloorUs, r.OverFloor,
-			r.SimCPUUs, r.SimCores, r.SimMemKiB, r.P50ms, r.P99ms, r.MaxMs, r.RSSPerDroneKiB, r.ZoneCheckUs)
+			r.SimCPUUs, r.SimCores, r.SimMemKiB, r.Bus.P50ms, r.Bus.P99ms, r.Bus.MaxMs, wsLat, wsCnt, wsCPU, r.GRPCSamples,
+			r.RecPoints, r.RecDropped, r.RSSPerDroneKiB, r.ZoneCheckUs)
 	}
 	if len(rs) > 0 {
-		fmt.Fprintf(w, "\nMachine: %s. Latency to a %s.\n", rs[0].Machine, rs[0].LatencyTo)
+		fmt.Fprintf(w, "\nMachine: %s. WebSocket clients: %d, each watching every drone (their reading threads' CPU, \"WS clients' cores\", is not counted as the server's).\n", rs[0].Machine, rs[0].WSClients)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,7 +77,7 @@ func TestBenchCLI(t *testing.T) {
 func TestBenchBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--drones", "0"}, {"--drones", "20000"}, {"--rate", "0"}, {"--duration", "0s"},
-		{"--ws-clients", "3"}, {"--json", "--markdown"}, {"--sweep", "10,0"}, {"--sweep", "ten"},
+		{"--ws-clients", "-1"}, {"--ws-clients", "5000"}, {"--json", "--markdown"}, {"--sweep", "10,0"}, {"--sweep", "ten"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -87,5 +88,66 @@ func TestBenchBadFlags(t *testing.T) {
 				t.Errorf("printed results: %s", stdout.String())
 			}
 		})
+	}
+}
+
+// TestBenchWebSocket runs a tiny bench in-process with WebSocket clients,
+// the gRPC stream and recording, and checks what it measured.
+func TestBenchWebSocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a bench for about 10 s: skipped with -short")
+	}
+	cfg := defaultBenchConfig()
+	cfg.Drones, cfg.WSClients, cfg.Duration, cfg.Warmup = 5, 2, 3*time.Second, 20*time.Second
+	res, err := bench(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Discovered != cfg.Drones {
+		t.Errorf("discovered %d, want %d", res.Discovered, cfg.Drones)
+	}
+	if res.WS.Samples < 10 || !(res.WS.P50ms > 0) || res.WS.P99ms < res.WS.P50ms || res.WS.MaxMs < res.WS.P99ms {
+		t.Errorf("WebSocket latency %+v: want samples and positive p50 <= p99 <= max", res.WS)
+	}
+	if res.P99ms != res.WS.P99ms || !strings.Contains(res.LatencyTo, "WebSocket") {
+		t.Errorf("headline latency %v to %q, want the WebSocket clients' %v", res.P99ms, res.LatencyTo, res.WS.P99ms)
+	}
+	if res.Bus.Samples < 10 || !(res.Bus.P50ms > 0) {
+		t.Errorf("bus latency %+v: want samples and a positive p50", res.Bus)
+	}
+	// Every client received positions of every drone, the probe included.
+	if res.WSDronesMin != cfg.Drones+1 {
+		t.Errorf("fewest drones a WebSocket client received positions of: %d, want %d", res.WSDronesMin, cfg.Drones+1)
+	}
+	if res.WSMessages == 0 || res.WSStates < res.WSMessages || res.WSClosed != 0 {
+		t.Errorf("WebSocket clients: %d messages, %d states, %d closed", res.WSMessages, res.WSStates, res.WSClosed)
+	}
+	if res.GRPCSamples == 0 || res.GRPC.Samples == 0 {
+		t.Errorf("gRPC stream: %d samples, %d of the probe", res.GRPCSamples, res.GRPC.Samples)
+	}
+	if res.RecPoints == 0 || res.RecStopped {
+		t.Errorf("recording: %d points, stopped %v", res.RecPoints, res.RecStopped)
+	}
+	if p := res.problems(); len(p) > 0 {
+		t.Errorf("problems: %v", p)
+	}
+}
+
+// TestBenchProblems checks what makes a bench fail.
+func TestBenchProblems(t *testing.T) {
+	ok := benchResult{Drones: 300, Discovered: 300}
+	if p := ok.problems(); len(p) != 0 {
+		t.Errorf("a clean run: %v", p)
+	}
+	for name, r := range map[string]benchResult{
+		"undiscovered": {Drones: 300, Discovered: 250},
+		"lost":         {Drones: 3, Discovered: 3, FramesLost: 2, LostSocket: 2},
+		"ws closed":    {Drones: 3, Discovered: 3, WSClients: 4, WSDronesMin: 4, WSClosed: 1},
+		"ws unseen":    {Drones: 3, Discovered: 3, WSClients: 4, WSDronesMin: 3},
+		"rec stopped":  {Drones: 3, Discovered: 3, RecStopped: true},
+	} {
+		if p := r.problems(); len(p) != 1 {
+			t.Errorf("%s: problems %v, want one", name, p)
+		}
 	}
 }

@@ -59,7 +59,9 @@ var helpES = map[string]commandES{
 		"durante --duration e imprime las tramas por segundo, las pérdidas y dónde ocurren,\n" +
 		"la CPU del servidor por trama frente al mínimo (la decodificación de gomavlib más\n" +
 		"una recepción del socket, medidos en la misma ejecución), la latencia y la memoria\n" +
-		"por dron.\n\n" +
+		"por dron. Falla (estado de salida 1, después de imprimir los resultados) cuando\n" +
+		"se descubren menos drones de los simulados o se pierden tramas, salvo con\n" +
+		"--allow-loss.\n\n" +
 		"Ejemplo: centinela bench --drones 1000 --rate 10 --duration 20s --sim-process"},
 	"token create": {"--db RUTA --role ROL [--agency ID] [--name ETIQUETA]", "Crea un token de la API en el archivo de almacenamiento del servidor, utilizable\n" +
 		"antes de que el servidor arranque por primera vez (el servidor no debe estar en\n" +
@@ -141,10 +143,13 @@ var flagsES = map[string]map[string]string{
 		"signing-key":    "clave de firma MAVLink 2 como `HEX` (64 dígitos hexadecimales) para todos los drones, o SYSID=HEX para uno, repetible: el dron firma y descarta la entrada sin firmar",
 	},
 	"bench": {
-		"drones":      "número de drones simulados (hasta 10,000; los grupos de 250 reutilizan ids de sistema, cada dron en su propio socket)",
+		"drones":      "número de drones simulados (hasta 10,000; los grupos de 250 reutilizan ids de sistema, cada dron con su propio socket y como un dron aparte)",
 		"rate":        "frecuencia de GLOBAL_POSITION_INT pedida a cada dron, Hz",
 		"stream-hz":   "frecuencia de los demás flujos de telemetría (actitud, estado, …), Hz",
-		"ws-clients":  "clientes WebSocket que observan todos los drones (necesita el servidor web; 0 en esta compilación)",
+		"ws-clients":  "clientes WebSocket del mapa del operador que observan todos los drones (0: sin servidor web); la latencia se mide entonces hasta ellos",
+		"grpc-stream": "abre un flujo de telemetría gRPC de la posición de cada dron",
+		"record":      "graba el historial de la flota en una base de datos bbolt en un directorio temporal",
+		"allow-loss":  "termina con estado 0 aunque una ejecución no haya descubierto todos los drones, haya perdido tramas, un cliente WebSocket no haya visto un dron o haya sido cerrado, o se haya detenido la grabación",
 		"duration":    "ventana medida, después del calentamiento",
 		"warmup":      "espera máxima a que los drones se descubran y transmitan",
 		"sim-process": "ejecuta los drones simulados en procesos hijos 'centinela sim', para que su CPU no sea la del servidor",

@@ -191,3 +191,7 @@ func checkLinkName(link string) error {
 	}
 	return nil
 }
+
+// sysIDName is the fleet's id of a drone of system id sys without a
+// configured name ("sysid-N").
+func sysIDName(sys uint8) string { return "sysid-" + strconv.Itoa(int(sys)) }
