@@ -99,6 +99,11 @@ func (r *KeyedRateLog) Info(log *slog.Logger, key, msg string, args ...any) {
 	r.log(log, slog.LevelInfo, key, msg, args)
 }
 
+// Debug is Warn at Debug.
+func (r *KeyedRateLog) Debug(log *slog.Logger, key, msg string, args ...any) {
+	r.log(log, slog.LevelDebug, key, msg, args)
+}
+
 // Len returns how many (source, message) pairs are remembered.
 func (r *KeyedRateLog) Len() int {
 	r.mu.Lock()

@@ -2,6 +2,7 @@ package mavlink
 
 import (
 	"encoding/binary"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -15,9 +16,9 @@ import (
 
 // Connection guard
 //
-// Every network connection the transport reads (a TCP connection, a UDP
-// peer read as a stream) passes through a guardConn before gomavlib sees
-// its bytes. The guard follows MAVLink framing, enough to:
+// Every connection the transport reads (a TCP connection, a serial port, a
+// UDP peer) passes through a guardConn before gomavlib sees its bytes. The
+// guard follows MAVLink framing, enough to:
 //
 //   - drop bytes outside frames (junk) before gomavlib turns each one into
 //     a parse-error event: lines of plain text (ArduPilot SITL's boot
@@ -52,66 +53,79 @@ type guard struct {
 	debug        func(msg string, args ...any) // optional
 }
 
-// guardConn is a net.Conn whose reads are filtered and bounded as the
-// package doc says. Read and SetReadDeadline are called by gomavlib's
-// reader goroutine only; Close and the proven flag from any goroutine.
+// guardConn is one connection's or UDP peer's guard state. For a stream
+// (TCP, serial) rw is the connection and Read returns its filtered bytes;
+// Read is called by the connection's reader goroutine only. For a UDP peer
+// rw is nil and the listener's reader calls datagram and allowBytes, under
+// the transport's lock. Close and the proven flag may be used from any
+// goroutine.
 type guardConn struct {
-	net.Conn
-	g       *guard
-	remote  string
-	opened  time.Time
-	onProof func(*guardConn)
-	onClose func(*guardConn)
+	rw       io.ReadWriteCloser // nil for a UDP peer
+	deadline deadliner          // rw's read deadline; nil if it has none
+	g        *guard
+	remote   string
+	opened   time.Time
+	onProof  func(*guardConn)
+	onClose  func(*guardConn)
 
 	proven atomic.Bool
 	closed atomic.Bool
 
-	// reader goroutine only
-	rb         []byte // read buffer
+	// reader only
+	rb         []byte // read buffer (streams)
 	out        []byte // filtered bytes not yet returned
 	opos       int
 	frame      [maxFrameLen]byte
 	fn         int // bytes of the current frame held in frame
 	need       int // total length of the current frame (0: between frames)
+	now        time.Time
 	frameStart time.Time
 	lastFrame  time.Time
-	deadline   time.Time // the deadline gomavlib asked for
-	limitHit   bool      // the last deadline set was the guard's
+	setDL      time.Time // the read deadline set on rw (zero: none yet)
 	tokens     float64
 	filled     time.Time
 	line       []byte // plain text between frames, up to maxConsoleLine
 }
 
-func newGuardConn(c net.Conn, g *guard, onProof func(*guardConn)) *guardConn {
+// deadliner is a connection with a read deadline.
+type deadliner interface{ SetReadDeadline(time.Time) error }
+
+// streamReadBuf is the read buffer of a stream connection.
+const streamReadBuf = 2048
+
+func newGuardConn(rw io.ReadWriteCloser, g *guard, remote string, onProof func(*guardConn)) *guardConn {
 	now := time.Now()
-	remote := ""
-	if a := c.RemoteAddr(); a != nil {
-		remote = a.String()
-	}
-	return &guardConn{Conn: c, g: g, remote: remote, opened: now, onProof: onProof,
+	c := &guardConn{rw: rw, g: g, remote: remote, opened: now, onProof: onProof,
 		lastFrame: now, tokens: g.burst, filled: now}
+	if d, ok := rw.(deadliner); ok {
+		c.deadline = d
+	}
+	return c
 }
 
-// Close closes the connection once.
+// Close closes the connection once; onClose runs once.
 func (c *guardConn) Close() error {
-	if !c.closed.Swap(true) && c.onClose != nil {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	if c.onClose != nil {
 		c.onClose(c)
 	}
-	return c.Conn.Close()
-}
-
-// SetReadDeadline records the deadline gomavlib asks for; Read applies it
-// together with the guard's own.
-func (c *guardConn) SetReadDeadline(t time.Time) error {
-	c.deadline = t
+	if c.rw != nil {
+		return c.rw.Close()
+	}
 	return nil
 }
 
-// Read returns filtered bytes: frame bytes only, junk dropped.
+// Read returns filtered bytes of a stream: frame bytes only, junk dropped.
+// A frame that takes longer than FrameTimeout, or no whole frame for
+// FrameIdle, ends the connection with a timeout error. The read deadline
+// is set only when the limit comes earlier than the one set, or when the
+// one set passed before the limit did: not on every read.
 func (c *guardConn) Read(p []byte) (int, error) {
 	if c.rb == nil {
-		c.rb = make([]byte, 2048)
-		c.out = make([]byte, 0, 2048+maxFrameLen)
+		c.rb = make([]byte, streamReadBuf)
+		c.out = make([]byte, 0, streamReadBuf+maxFrameLen)
 	}
 	for {
 		if c.opos < len(c.out) {
@@ -123,16 +137,23 @@ func (c *guardConn) Read(p []byte) (int, error) {
 			return n, nil
 		}
 		c.throttle()
-		if err := c.applyDeadline(); err != nil {
+		if err := c.armDeadline(false); err != nil {
 			return 0, err
 		}
-		n, err := c.Conn.Read(c.rb)
+		n, err := c.rw.Read(c.rb)
 		if n > 0 {
 			c.spend(n)
 			c.filter(c.rb[:n])
 		}
 		if err != nil && n == 0 {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() && c.limitHit {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() && c.deadline != nil && !c.closed.Load() {
+				if time.Now().Before(c.limit()) {
+					// An earlier limit since passed: set the current one.
+					if err := c.armDeadline(true); err != nil {
+						return 0, err
+					}
+					continue
+				}
 				c.g.stats.slowClosed.Add(1)
 				c.g.logLimit.Warn("slow peer disconnected: no whole frame in time", "link", c.remote)
 			}
@@ -141,30 +162,36 @@ func (c *guardConn) Read(p []byte) (int, error) {
 	}
 }
 
-// applyDeadline sets the earliest of gomavlib's deadline, the end of the
-// current frame's time and the idle bound.
-func (c *guardConn) applyDeadline() error {
-	d := c.deadline
-	c.limitHit = false
-	limit := c.lastFrame.Add(c.g.frameIdle)
-	if c.need > 0 {
-		limit = c.frameStart.Add(c.g.frameTimeout)
+// limit is when the connection times out: the end of the current frame's
+// time, or of the idle bound between frames.
+func (c *guardConn) limit() time.Time {
+	if c.need > 0 || c.fn > 0 {
+		return c.frameStart.Add(c.g.frameTimeout)
 	}
-	if d.IsZero() || limit.Before(d) {
-		d = limit
-		c.limitHit = true
-	}
-	return c.Conn.SetReadDeadline(d)
+	return c.lastFrame.Add(c.g.frameIdle)
 }
 
-// throttle sleeps while the peer has spent its byte budget.
+// armDeadline sets the read deadline to the limit if it comes before the
+// one set (or always, with force).
+func (c *guardConn) armDeadline(force bool) error {
+	if c.deadline == nil {
+		return nil
+	}
+	l := c.limit()
+	if !force && !c.setDL.IsZero() && !l.Before(c.setDL) {
+		return nil
+	}
+	c.setDL = l
+	return c.deadline.SetReadDeadline(l)
+}
+
+// throttle sleeps while the peer has spent its byte budget (streams).
 func (c *guardConn) throttle() {
 	if c.g.rate <= 0 {
 		return
 	}
 	now := time.Now()
-	c.tokens = min(c.g.burst, c.tokens+now.Sub(c.filled).Seconds()*c.g.rate)
-	c.filled = now
+	c.refill(now)
 	if c.tokens > 0 {
 		return
 	}
@@ -173,10 +200,13 @@ func (c *guardConn) throttle() {
 	for c.tokens <= 0 && !c.closed.Load() {
 		wait := time.Duration(-c.tokens/c.g.rate*float64(time.Second)) + time.Millisecond
 		time.Sleep(min(wait, 100*time.Millisecond))
-		now = time.Now()
-		c.tokens = min(c.g.burst, c.tokens+now.Sub(c.filled).Seconds()*c.g.rate)
-		c.filled = now
+		c.refill(time.Now())
 	}
+}
+
+func (c *guardConn) refill(now time.Time) {
+	c.tokens = min(c.g.burst, c.tokens+now.Sub(c.filled).Seconds()*c.g.rate)
+	c.filled = now
 }
 
 func (c *guardConn) spend(n int) {
@@ -185,9 +215,46 @@ func (c *guardConn) spend(n int) {
 	}
 }
 
+// allowBytes spends n bytes of a UDP peer's budget; false means the peer
+// is over PeerRate and its datagram is dropped (a shared reader cannot
+// wait for one peer).
+func (c *guardConn) allowBytes(n int, now time.Time) bool {
+	if c.g.rate <= 0 {
+		return true
+	}
+	c.refill(now)
+	if c.tokens <= 0 {
+		c.g.stats.throttled.Add(1)
+		c.g.logLimit.Warn("peer over its byte rate: throttled", "link", c.remote, "bytes_per_s", c.g.rate)
+		return false
+	}
+	c.tokens -= float64(n)
+	return true
+}
+
+// datagram filters one UDP datagram into buf and returns the frame bytes.
+// Frames do not span datagrams: the start of a frame cut short at the end
+// is junk (its bytes already in the output fail to parse).
+func (c *guardConn) datagram(b, buf []byte, now time.Time) []byte {
+	c.out = buf[:0]
+	c.filterAt(b, now)
+	if c.need == 0 && c.fn > 0 {
+		c.g.stats.junkBytes.Add(uint64(c.fn))
+		c.g.stats.parseErrors.Add(uint64(c.fn))
+	}
+	c.need, c.fn = 0, 0
+	out := c.out
+	c.out = nil
+	return out
+}
+
 // filter moves the bytes of in that belong to frames to out; junk is
 // counted and dropped. A header is held in frame until it is known good.
-func (c *guardConn) filter(in []byte) {
+func (c *guardConn) filter(in []byte) { c.filterAt(in, time.Now()) }
+
+// filterAt is filter for bytes read at now.
+func (c *guardConn) filterAt(in []byte, now time.Time) {
+	c.now = now
 	junk, binary := 0, 0
 	for _, b := range in {
 		if c.need == 0 {
@@ -200,7 +267,7 @@ func (c *guardConn) filter(in []byte) {
 					continue
 				}
 				c.endLine()
-				c.frameStart = time.Now()
+				c.frameStart = c.now
 			}
 			c.frame[c.fn] = b
 			c.fn++
@@ -279,7 +346,7 @@ func (c *guardConn) endLine() {
 // frameDone ends a frame: it records the time and looks for the vehicle
 // heartbeat that proves the peer.
 func (c *guardConn) frameDone() {
-	c.lastFrame = time.Now()
+	c.lastFrame = c.now
 	n := c.fn
 	c.need, c.fn = 0, 0
 	if c.proven.Load() || n > maxFrameLen {

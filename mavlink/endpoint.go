@@ -1,7 +1,6 @@
 package mavlink
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"slices"
@@ -9,9 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/bluenviron/gomavlib/v3"
-	"github.com/pion/transport/v2/udp"
 
 	"github.com/centinela-gcs/centinela/fleet"
 )
@@ -126,13 +122,14 @@ func ParseEndpoint(s string) (Endpoint, error) {
 // endpointState is what the transport keeps of one configured endpoint.
 type endpointState struct {
 	ep Endpoint
-	// label is the channel label prefix gomavlib gives this endpoint's channels.
+	// label is the prefix of the labels of this endpoint's channels (kind
+	// and configured address; a listener's peers add ":remote").
 	label string
 
 	mu   sync.Mutex
 	addr net.Addr // bound address of a listening endpoint
 
-	// set by the transport before conf
+	// set by the transport before the endpoint opens
 	guard       *guard
 	maxPeers    int
 	maxUnproven int
@@ -204,35 +201,6 @@ func (s *endpointState) peerCount() int {
 	return len(s.peers)
 }
 
-// guarded wraps an accepted connection, or returns nil if it was refused.
-func (s *endpointState) guarded(c net.Conn) net.Conn {
-	g := newGuardConn(c, s.guard, nil)
-	g.onClose = s.forget
-	if !s.admit(g) {
-		c.Close()
-		return nil
-	}
-	return g
-}
-
-// guardedListener guards every connection a listener accepts.
-type guardedListener struct {
-	net.Listener
-	st *endpointState
-}
-
-func (l *guardedListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		if g := l.st.guarded(c); g != nil {
-			return g, nil
-		}
-	}
-}
-
 func (s *endpointState) setAddr(a net.Addr) {
 	s.mu.Lock()
 	s.addr = a
@@ -245,142 +213,12 @@ func (s *endpointState) boundAddr() net.Addr {
 	return s.addr
 }
 
-// conf returns the gomavlib endpoint configuration. Network endpoints are
-// custom ones so that the transport learns the bound address of listeners and
-// reads UDP datagrams as a stream (see streamConn).
-func (s *endpointState) conf() gomavlib.EndpointConf {
-	e := s.ep
-	switch e.Kind {
-	case EndpointUDP:
-		s.label = "udp:" + e.Address
-		return gomavlib.EndpointCustomServer{
-			Label: s.label,
-			Listen: func() (net.Listener, error) {
-				addr, err := net.ResolveUDPAddr("udp", e.Address)
-				if err != nil {
-					return nil, err
-				}
-				l, err := (&udp.ListenConfig{
-					ReadBufferSize: udpReadBuffer,
-					// A new peer's first datagram must start a MAVLink frame.
-					AcceptFilter: func(p []byte) bool { return len(p) > 0 && (p[0] == magicV1 || p[0] == magicV2) },
-				}).Listen("udp", addr)
-				if err != nil {
-					return nil, err
-				}
-				s.setAddr(l.Addr())
-				return &guardedListener{Listener: &streamListener{Listener: l}, st: s}, nil
-			},
-		}
-	case EndpointTCPIn:
-		s.label = "tcpin:" + e.Address
-		return gomavlib.EndpointCustomServer{
-			Label: s.label,
-			Listen: func() (net.Listener, error) {
-				l, err := net.Listen("tcp", e.Address)
-				if err != nil {
-					return nil, err
-				}
-				s.setAddr(l.Addr())
-				return &guardedListener{Listener: l, st: s}, nil
-			},
-		}
-	case EndpointUDPOut:
-		s.label = "udpout:" + e.Address
-		return gomavlib.EndpointCustomClient{
-			Label: s.label,
-			Connect: func(ctx context.Context) (net.Conn, error) {
-				c, err := (&net.Dialer{}).DialContext(ctx, "udp", e.Address)
-				if err != nil {
-					return nil, err
-				}
-				return newGuardConn(newStreamConn(c), s.guard, nil), nil
-			},
-		}
-	case EndpointTCP:
-		s.label = "tcp:" + e.Address
-		return gomavlib.EndpointCustomClient{
-			Label: s.label,
-			Connect: func(ctx context.Context) (net.Conn, error) {
-				c, err := (&net.Dialer{}).DialContext(ctx, "tcp", e.Address)
-				if err != nil {
-					return nil, err
-				}
-				return newGuardConn(c, s.guard, nil), nil
-			},
-		}
-	default: // serial
-		s.label = "serial:" + e.Address
-		return gomavlib.EndpointSerial{Device: e.Address, Baud: e.Baud}
+// peerName is the fleet's link name of a listener's peer:
+// "kind:boundaddr/remote".
+func (s *endpointState) peerName(remote string) string {
+	name := s.ep.String()
+	if a := s.boundAddr(); a != nil {
+		name = string(s.ep.Kind) + ":" + a.String()
 	}
+	return name + "/" + remote
 }
-
-// linkName names a channel of this endpoint: the endpoint itself for clients,
-// "endpoint/remote" for the connections of a listener.
-func (s *endpointState) linkName(channelLabel string) (string, bool) {
-	if channelLabel == s.label {
-		return s.ep.String(), true
-	}
-	if rest, ok := strings.CutPrefix(channelLabel, s.label+":"); ok {
-		name := s.ep.String()
-		if a := s.boundAddr(); a != nil {
-			name = string(s.ep.Kind) + ":" + a.String()
-		}
-		return name + "/" + rest, true
-	}
-	return "", false
-}
-
-// streamListener hands out UDP connections read as byte streams.
-type streamListener struct{ net.Listener }
-
-func (l *streamListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return newStreamConn(c), nil
-}
-
-// udpReadBuffer is the socket receive buffer asked for a UDP listener, so
-// that bursts (a parameter list, many vehicles) are not dropped by the
-// kernel. The system may grant less (net.core.rmem_max on Linux).
-const udpReadBuffer = 4 << 20
-
-// maxDatagram is the largest datagram read; MAVLink frames are at most 280
-// bytes and autopilots pack a few of them into one datagram, within an
-// Ethernet MTU. A larger datagram is cut (its tail counts as a parse
-// error). Each UDP peer holds one such buffer.
-const maxDatagram = 8192
-
-// streamConn reads a datagram connection as a byte stream: each Read returns
-// bytes of the current datagram and reads the next one when it is used up, so
-// gomavlib's stream reader decodes every frame of a datagram, not just the
-// first. Writes pass through, one datagram each.
-type streamConn struct {
-	net.Conn
-	buf []byte
-	pos int
-}
-
-func newStreamConn(c net.Conn) *streamConn { return &streamConn{Conn: c} }
-
-func (c *streamConn) Read(p []byte) (int, error) {
-	if c.buf == nil {
-		c.buf = make([]byte, 0, maxDatagram)
-	}
-	for c.pos >= len(c.buf) {
-		n, err := c.Conn.Read(c.buf[:maxDatagram])
-		if n == 0 && err != nil {
-			return 0, err
-		}
-		// An empty datagram holds nothing to decode: read the next one.
-		c.buf, c.pos = c.buf[:n], 0
-	}
-	n := copy(p, c.buf[c.pos:])
-	c.pos += n
-	return n, nil
-}
-
-// SetReadDeadline passes through; gomavlib sets it before every Read.
-func (c *streamConn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(t) }

@@ -8,20 +8,20 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/centinela-gcs/centinela/fleet"
 )
 
-// link is one remote autopilot: a system id heard on one gomavlib channel.
-// It implements fleet.Vehicle. Its protocol operations run in their callers'
-// goroutines and receive replies from the transport's event goroutine through
-// waiters.
+// link is one remote autopilot: a system id heard on one channel. It
+// implements fleet.Vehicle. Its protocol operations run in their callers'
+// goroutines and receive replies from the goroutine reading the channel
+// (the "event goroutine" below: whichever holds the transport's lock)
+// through waiters.
 type link struct {
 	t      *Transport
-	ch     *gomavlib.Channel
+	ch     *channel
 	key    fleet.VehicleKey
 	compID uint8 // the autopilot's component id
 	log    *slog.Logger
@@ -46,6 +46,8 @@ type link struct {
 	// owned by the transport's event goroutine
 	notices      map[fleet.SecurityKind]*pendingNotice
 	dec          decoder
+	emit         func(fleet.Update) // emitUpdate
+	emitAt       time.Time
 	haveSeq      bool
 	lastSeq      uint8
 	received     uint64
@@ -56,7 +58,7 @@ type link struct {
 
 var _ fleet.Vehicle = (*link)(nil)
 
-func newLink(t *Transport, ch *gomavlib.Channel, key fleet.VehicleKey, compID uint8) *link {
+func newLink(t *Transport, ch *channel, key fleet.VehicleKey, compID uint8) *link {
 	l := &link{
 		t:        t,
 		ch:       ch,
@@ -69,7 +71,22 @@ func newLink(t *Transport, ch *gomavlib.Channel, key fleet.VehicleKey, compID ui
 		lastTick: t.Now(),
 	}
 	l.dec.cut = &t.stats.textsCut
+	l.emit = l.emitUpdate // one closure per link, not one per frame
 	return l
+}
+
+// emitUpdate hands an update decoded from a frame received at l.emitAt to
+// the fleet. Event goroutine only.
+func (l *link) emitUpdate(u fleet.Update) {
+	if hb, ok := u.(fleet.Heartbeat); ok && l.t.frameSigned {
+		hb.Signed = true // verified by the transport before decoding
+		u = hb
+	}
+	l.t.handle(l, u)
+	if st, ok := u.(fleet.StatusText); ok {
+		text := st // on the heap only for a text
+		l.deliver(reply{text: &text, at: l.emitAt})
+	}
 }
 
 // Key implements fleet.Vehicle.
@@ -94,16 +111,8 @@ func (l *link) handleFrame(seq uint8, m message.Message, now time.Time) {
 	l.haveSeq, l.lastSeq = true, seq
 	l.received++
 
-	l.dec.decode(m, l.compID, now, func(u fleet.Update) {
-		if hb, ok := u.(fleet.Heartbeat); ok && l.t.frameSigned {
-			hb.Signed = true // verified by the transport before decoding
-			u = hb
-		}
-		l.t.handle(l, u)
-		if st, ok := u.(fleet.StatusText); ok {
-			l.deliver(reply{text: &st, at: now})
-		}
-	})
+	l.emitAt = now
+	l.dec.decode(m, l.compID, now, l.emit)
 	switch m.(type) {
 	case *common.MessageCommandAck, *common.MessageMissionRequest, *common.MessageMissionRequestInt,
 		*common.MessageMissionAck, *common.MessageMissionCount, *common.MessageMissionItemInt,

@@ -9,11 +9,11 @@ import (
 	"golang.org/x/net/ipv4"
 )
 
-// A prototype for the transport's next step, behind no wiring: one reader
-// per UDP socket that reads datagrams in batches (recvmmsg through
-// x/net/ipv4's ReadBatch) into reused buffers and would demultiplex them by
-// source, against today's one read per datagram. BenchmarkReceive reports
-// the reading thread's CPU per datagram for both on loopback.
+// The reading the UDP listener does (endpoint_udp.go: datagrams in batches,
+// recvmmsg through x/net/ipv4's ReadBatch, into reused buffers,
+// demultiplexed by source), alone, against one read per datagram.
+// BenchmarkReceive reports the reading thread's CPU per datagram for both on
+// loopback.
 
 // receiveCost sends count datagrams of size bytes to a fresh socket from
 // senders sockets and returns the reader's thread CPU per datagram read.

@@ -3,10 +3,10 @@ package mavlink
 import (
 	"crypto/subtle"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
-	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialect"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
@@ -72,7 +72,7 @@ type signer struct {
 
 	mu     sync.Mutex
 	lastTS uint64
-	seq    map[*gomavlib.Channel]uint8
+	seq    map[*channel]uint8
 }
 
 func newSigner(t *Transport) (*signer, error) {
@@ -80,11 +80,11 @@ func newSigner(t *Transport) (*signer, error) {
 	if err := drw.Initialize(); err != nil {
 		return nil, fmt.Errorf("mavlink: signing dialect: %w", err)
 	}
-	return &signer{t: t, drw: drw, seq: make(map[*gomavlib.Channel]uint8)}, nil
+	return &signer{t: t, drw: drw, seq: make(map[*channel]uint8)}, nil
 }
 
 // write signs m with key and queues it on ch.
-func (s *signer) write(ch *gomavlib.Channel, m message.Message, key *frame.V2Key) error {
+func (s *signer) write(ch *channel, m message.Message, key *frame.V2Key) error {
 	mp := s.drw.GetMessage(m.GetID())
 	if mp == nil {
 		return fmt.Errorf("mavlink: message %d is not in the dialect", m.GetID())
@@ -107,10 +107,10 @@ func (s *signer) write(ch *gomavlib.Channel, m message.Message, key *frame.V2Key
 	}
 	fr.Checksum = fr.GenerateChecksum(mp.CRCExtra())
 	fr.Signature = fr.GenerateSignature(key)
-	return s.t.node.WriteFrameTo(ch, fr)
+	return ch.writeFrame(fr)
 }
 
-func (s *signer) forget(ch *gomavlib.Channel) {
+func (s *signer) forget(ch *channel) {
 	s.mu.Lock()
 	delete(s.seq, ch)
 	s.mu.Unlock()
@@ -123,13 +123,13 @@ type sigStream struct {
 }
 
 type streamKey struct {
-	ch                    *gomavlib.Channel
+	ch                    *channel
 	sysID, compID, linkID uint8
 }
 
 // keyFor returns the signing key of the vehicle sysID on ch, or nil.
 // Called on the event goroutine.
-func (t *Transport) keyFor(ch *gomavlib.Channel, sysID uint8) *frame.V2Key {
+func (t *Transport) keyFor(ch *channel, sysID uint8) *frame.V2Key {
 	if t.Keys == nil {
 		return nil
 	}
@@ -146,7 +146,7 @@ func (t *Transport) keyFor(ch *gomavlib.Channel, sysID uint8) *frame.V2Key {
 // with a key being pushed makes it the link's key. It records in
 // t.frameSigned whether fr was verified with a key. Called on the event
 // goroutine.
-func (t *Transport) checkSigned(ch *gomavlib.Channel, fr frame.Frame, l *link) (*frame.V2Key, fleet.SecurityKind) {
+func (t *Transport) checkSigned(ch *channel, fr frame.Frame, l *link) (*frame.V2Key, fleet.SecurityKind) {
 	t.frameSigned = false
 	if l == nil {
 		k := t.keyFor(ch, fr.GetSystemID())
@@ -183,7 +183,7 @@ func (t *Transport) checkSigned(ch *gomavlib.Channel, fr frame.Frame, l *link) (
 // verify checks a frame against the keys a link accepts; it returns "" and
 // the key that verified it (nil for an unsigned frame the link accepts)
 // when the frame is good. Called on the event goroutine.
-func (t *Transport) verify(ch *gomavlib.Channel, fr frame.Frame, a acceptance) (fleet.SecurityKind, *frame.V2Key) {
+func (t *Transport) verify(ch *channel, fr frame.Frame, a acceptance) (fleet.SecurityKind, *frame.V2Key) {
 	f, ok := fr.(*frame.V2Frame)
 	if !ok || !f.IsSigned() || f.Signature == nil {
 		if a.unsigned {
@@ -224,7 +224,7 @@ func (t *Transport) verify(ch *gomavlib.Channel, fr frame.Frame, a acceptance) (
 }
 
 // checkReplay checks a well signed frame's timestamp against its stream.
-func (t *Transport) checkReplay(ch *gomavlib.Channel, f *frame.V2Frame) fleet.SecurityKind {
+func (t *Transport) checkReplay(ch *channel, f *frame.V2Frame) fleet.SecurityKind {
 	sk := streamKey{ch, f.SystemID, f.ComponentID, f.SignatureLinkID}
 	st := t.streams[sk]
 	seq := f.SequenceNumber
@@ -257,11 +257,11 @@ func (t *Transport) checkReplay(ch *gomavlib.Channel, f *frame.V2Frame) fleet.Se
 // rejectSigned accounts for a frame dropped on a signed link: to the link
 // if there is one, else to the signed link of the same system id (an
 // impostor on another connection), else only to the counters and the log.
-func (t *Transport) rejectSigned(ch *gomavlib.Channel, sysID uint8, l *link, kind fleet.SecurityKind) {
+func (t *Transport) rejectSigned(ch *channel, sysID uint8, l *link, kind fleet.SecurityKind) {
 	if l == nil {
 		l = t.signedBySys[sysID]
 	}
-	t.limitLog.Warn("frame dropped on a signed link", "link", ch.String(), "sys_id", sysID, "reason", string(kind))
+	t.srcLog.Warn(t.log, ch.String()+"/"+strconv.Itoa(int(sysID)), "frame dropped on a signed link", "link", ch.String(), "sys_id", sysID, "reason", string(kind))
 	if l != nil {
 		l.notice(kind, ch.String())
 	}
@@ -269,14 +269,14 @@ func (t *Transport) rejectSigned(ch *gomavlib.Channel, sysID uint8, l *link, kin
 
 // noticeChannel reports kind to every link on ch (at most once a second per
 // connection and kind).
-func (t *Transport) noticeChannel(ch *gomavlib.Channel, kind fleet.SecurityKind, detail string) {
+func (t *Transport) noticeChannel(ch *channel, kind fleet.SecurityKind, detail string) {
 	k := chanKind{ch, kind}
 	now := t.Now()
 	if last, ok := t.lastNotice[k]; ok && now.Sub(last) < time.Second {
 		return
 	}
 	t.lastNotice[k] = now
-	t.limitLog.Warn("another ground station on a vehicle's link", "link", ch.String(), "kind", string(kind), "detail", detail)
+	t.srcLog.Warn(t.log, ch.String(), "another ground station on a vehicle's link", "link", ch.String(), "kind", string(kind), "detail", detail)
 	for lk, l := range t.links {
 		if lk.ch == ch {
 			l.notice(kind, detail)
@@ -285,7 +285,7 @@ func (t *Transport) noticeChannel(ch *gomavlib.Channel, kind fleet.SecurityKind,
 }
 
 type chanKind struct {
-	ch   *gomavlib.Channel
+	ch   *channel
 	kind fleet.SecurityKind
 }
 
@@ -332,7 +332,7 @@ func (t *Transport) sendHeartbeats() {
 		unsigned bool
 		keys     map[frame.V2Key]*frame.V2Key
 	}
-	per := make(map[*gomavlib.Channel]*chState, len(t.channels))
+	per := make(map[*channel]*chState, len(t.channels))
 	for ch := range t.channels {
 		per[ch] = &chState{}
 	}

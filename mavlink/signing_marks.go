@@ -109,12 +109,15 @@ func (t *Transport) startSigning() {
 }
 
 // stopSigning writes the marks a last time and waits for the writer.
-// Called by run when it ends.
+// Called by run when it ends, without t.mu: the readers may still be
+// handling frames, so the marks are copied under it.
 func (t *Transport) stopSigning() {
 	if t.saveCh == nil {
 		return
 	}
-	t.queueMarks(true)
+	t.mu.Lock()
+	t.queueMarks(true) // waits at most for the writer to take the previous copy
+	t.mu.Unlock()
 	close(t.saveCh)
 	<-t.saveDone
 }

@@ -6,14 +6,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/bluenviron/gomavlib/v3"
+	"github.com/bluenviron/gomavlib/v3/pkg/dialect"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
+	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -46,8 +48,9 @@ const (
 	mavAutopilotInvalid = 8
 )
 
-// Transport is the MAVLink transport: one gomavlib Node with every endpoint,
-// and one link (a fleet.Vehicle) per remote autopilot heard on it.
+// Transport is the MAVLink transport: every endpoint's sockets, read by as
+// few goroutines as there are sockets and connections, and one link (a
+// fleet.Vehicle) per remote autopilot heard on them.
 //
 // Set the fields, call Initialize, then Close when done. The fields must not
 // change after Initialize. Addrs, Stats and Close may be called from any
@@ -56,8 +59,10 @@ type Transport struct {
 	// Endpoints in the form ParseEndpoint reads, for example
 	// "udp:0.0.0.0:14550" or "tcp:127.0.0.1:5760". At least one.
 	Endpoints []string
-	// Ingest receives every update from every vehicle, from one goroutine
-	// (optional: nil discards them).
+	// Ingest receives every update from every vehicle, one call at a time
+	// and in order for each vehicle, from the goroutine reading its
+	// connection (optional: nil discards them). Handle must not wait for
+	// the transport.
 	Ingest fleet.Ingest
 	// SysID is the transport's own MAVLink system id (optional, default 255,
 	// which ArduCopter's MAV_GCS_SYSID expects).
@@ -111,6 +116,10 @@ type Transport struct {
 	// default fleet.DefaultMaxMissionItems); every item must also pass
 	// fleet.CheckMissionItem.
 	MaxMissionItems int
+	// ReadBuffer is the socket receive buffer asked for each UDP listener
+	// (optional, default DefaultReadBuffer, 4 MiB; the system may grant
+	// less).
+	ReadBuffer int
 	// Keys holds the MAVLink 2 signing keys of the vehicles on signed links
 	// (optional; nil: no link is signed). See the package doc's "MAVLink 2
 	// signing".
@@ -122,25 +131,36 @@ type Transport struct {
 	// Now is the clock (optional, default time.Now).
 	Now func() time.Time
 
-	node      *gomavlib.Node
+	drw       *dialect.ReadWriter
 	endpoints []*endpointState
+	udp       []*udpListener
+	closers   []io.Closer // listening sockets, closed first by Close
 	log       *slog.Logger
 	started   time.Time
 	closeOnce sync.Once
-	closing   atomic.Bool   // set by Close before the node closes
-	done      chan struct{} // closed when run returns
+	closing   atomic.Bool // set by Close before the endpoints close
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // every goroutine the transport started
 
-	// owned by run
-	links       map[linkKey]*link
-	parseErrors map[*gomavlib.Channel]uint64
-	console     map[*gomavlib.Channel]*consoleLine
+	connMu sync.Mutex
+	conns  map[io.Closer]struct{} // open stream connections
+
+	// mu serializes the handling of what every endpoint reads, the ticks
+	// and the heartbeats; it guards the fields below and the channels'
+	// fields marked t.mu. Nothing holding it blocks on a caller.
+	mu    sync.Mutex
+	links map[linkKey]*link
 
 	guard    *guard
-	limitLog fleet.RateLog
-	signer   *signer
+	limitLog fleet.RateLog // limits of the transport as a whole
+	// srcLog limits the lines one source (a connection, a vehicle) can
+	// cause, so one flooding sender never silences another's.
+	srcLog fleet.KeyedRateLog
+	signer *signer
 
-	// owned by run (signing and other ground stations)
-	channels    map[*gomavlib.Channel]struct{}
+	// signing and other ground stations (mu)
+	channels    map[*channel]struct{}
 	streams     map[streamKey]*sigStream
 	signedBySys map[uint8]*link
 	lastNotice  map[chanKind]time.Time
@@ -148,7 +168,6 @@ type Transport struct {
 
 	stats   transportStats
 	traffic trafficCounters
-	perCh   map[*gomavlib.Channel]int // links per channel, owned by run
 }
 
 // transportStats are the transport's counters, updated atomically from any
@@ -163,7 +182,7 @@ type transportStats struct {
 }
 
 type linkKey struct {
-	ch    *gomavlib.Channel
+	ch    *channel
 	sysID uint8
 }
 
@@ -287,15 +306,22 @@ func (t *Transport) Initialize() error {
 		t.guard.debug = t.log.Debug
 	}
 
-	var confs []gomavlib.EndpointConf
+	if t.ReadBuffer <= 0 {
+		t.ReadBuffer = DefaultReadBuffer
+	}
+	drw := &dialect.ReadWriter{Dialect: ardupilotmega.Dialect}
+	if err := drw.Initialize(); err != nil {
+		return fmt.Errorf("mavlink: dialect: %w", err)
+	}
+	t.drw = drw
 	for _, s := range t.Endpoints {
 		ep, err := ParseEndpoint(s)
 		if err != nil {
 			return err
 		}
-		st := &endpointState{ep: ep, guard: t.guard, maxPeers: t.MaxPeers, maxUnproven: t.MaxUnproven}
-		confs = append(confs, st.conf())
-		t.endpoints = append(t.endpoints, st)
+		label := string(ep.Kind) + ":" + ep.Address
+		t.endpoints = append(t.endpoints, &endpointState{ep: ep, label: label, guard: t.guard,
+			maxPeers: t.MaxPeers, maxUnproven: t.MaxUnproven})
 	}
 	t.started = time.Now()
 
@@ -307,32 +333,75 @@ func (t *Transport) Initialize() error {
 	if err := t.initSigning(); err != nil {
 		return err
 	}
-	node := &gomavlib.Node{
-		Endpoints:              confs,
-		Dialect:                ardupilotmega.Dialect,
-		OutVersion:             gomavlib.V2,
-		OutSystemID:            t.SysID,
-		OutComponentID:         t.CompID,
-		HeartbeatPeriod:        t.HeartbeatPeriod,
-		HeartbeatSystemType:    mavTypeGCS,
-		HeartbeatAutopilotType: mavAutopilotInvalid,
-		// With signing the transport sends its own heartbeats, signed.
-		HeartbeatDisable: t.Keys != nil,
-	}
-	if err := node.Initialize(); err != nil {
-		return fmt.Errorf("mavlink: open endpoints: %w", err)
-	}
-	t.node = node
 	t.links = make(map[linkKey]*link)
-	t.parseErrors = make(map[*gomavlib.Channel]uint64)
-	t.perCh = make(map[*gomavlib.Channel]int)
-	t.channels = make(map[*gomavlib.Channel]struct{})
+	t.channels = make(map[*channel]struct{})
 	t.streams = make(map[streamKey]*sigStream)
 	t.signedBySys = make(map[uint8]*link)
 	t.lastNotice = make(map[chanKind]time.Time)
-	t.console = make(map[*gomavlib.Channel]*consoleLine)
-	t.done = make(chan struct{})
+	t.conns = make(map[io.Closer]struct{})
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+
+	// Open every socket first, so that an address in use fails before any
+	// goroutine starts.
+	var tcpLns []net.Listener
+	var udpOuts []*net.UDPConn
+	for i, st := range t.endpoints {
+		var err error
+		switch st.ep.Kind {
+		case EndpointUDP:
+			var u *udpListener
+			if u, err = t.listenUDP(st, i); err == nil {
+				t.udp = append(t.udp, u)
+				t.closers = append(t.closers, u.conn)
+			}
+		case EndpointTCPIn:
+			var ln net.Listener
+			if ln, err = net.Listen("tcp", st.ep.Address); err == nil {
+				st.setAddr(ln.Addr())
+				tcpLns = append(tcpLns, ln)
+				t.closers = append(t.closers, ln)
+			}
+		case EndpointUDPOut:
+			var c net.Conn
+			if c, err = net.Dial("udp", st.ep.Address); err == nil {
+				udpOuts = append(udpOuts, c.(*net.UDPConn))
+				t.closers = append(t.closers, c)
+			}
+		}
+		if err != nil {
+			for _, c := range t.closers {
+				c.Close()
+			}
+			t.cancel()
+			return fmt.Errorf("mavlink: open endpoints: %w", err)
+		}
+	}
+	t.wg.Add(1)
 	go t.run()
+	for _, u := range t.udp {
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			u.run()
+		}()
+	}
+	nTCP, nOut := 0, 0
+	for i, st := range t.endpoints {
+		switch st.ep.Kind {
+		case EndpointUDP: // started above
+		case EndpointTCPIn:
+			t.wg.Add(1)
+			go t.serveTCP(st, i, tcpLns[nTCP])
+			nTCP++
+		case EndpointUDPOut:
+			t.wg.Add(1)
+			go t.runUDPOut(st, i, udpOuts[nOut])
+			nOut++
+		default: // tcp, serial
+			t.wg.Add(1)
+			go t.runClient(st, i)
+		}
+	}
 	for _, st := range t.endpoints {
 		t.log.Info("endpoint open", "link", st.ep.String(), "addr", addrString(st.boundAddr()))
 	}
@@ -367,12 +436,30 @@ func addrString(a net.Addr) string {
 // NoDrone) and waits for every goroutine the transport started.
 func (t *Transport) Close() {
 	t.closeOnce.Do(func() {
-		if t.node == nil {
+		if t.cancel == nil {
 			return
 		}
 		t.closing.Store(true)
-		t.node.Close()
-		<-t.done
+		t.cancel()
+		for _, c := range t.closers {
+			c.Close()
+		}
+		t.connMu.Lock()
+		for c := range t.conns {
+			c.Close()
+		}
+		t.connMu.Unlock()
+		t.wg.Wait()
+		t.mu.Lock()
+		for _, u := range t.udp {
+			u.closePeers()
+		}
+		for k, l := range t.links {
+			l.close()
+			delete(t.links, k)
+		}
+		t.stats.links.Store(0)
+		t.mu.Unlock()
 	})
 }
 
@@ -413,99 +500,121 @@ func (t *Transport) Stats() Stats {
 	}
 }
 
-// run drains the node's events until the node closes them. It never blocks
-// on anything but the node and Ingest.Handle.
+// run ticks (link stats, UDP peer timeouts) and sends the transport's
+// heartbeats until the transport closes.
 func (t *Transport) run() {
-	defer close(t.done)
+	defer t.wg.Done()
 	t.startSigning()
 	defer t.stopSigning()
 	ticker := time.NewTicker(t.StatsInterval)
 	defer ticker.Stop()
-	var heartbeats <-chan time.Time
-	if t.Keys != nil {
-		hb := time.NewTicker(t.HeartbeatPeriod)
-		defer hb.Stop()
-		heartbeats = hb.C
-	}
-	events := t.node.Events()
+	hb := time.NewTicker(t.HeartbeatPeriod)
+	defer hb.Stop()
+	t.heartbeat()
 	for {
 		select {
-		case <-heartbeats:
-			t.sendHeartbeats()
-		case evt, ok := <-events:
-			if !ok {
-				for k, l := range t.links {
-					l.close()
-					delete(t.links, k)
-				}
-				t.stats.links.Store(0)
-				return
-			}
-			t.handleEvent(evt)
-		case <-ticker.C:
-			t.tick()
-		}
-	}
-}
-
-func (t *Transport) handleEvent(evt gomavlib.Event) {
-	switch evt := evt.(type) {
-	case *gomavlib.EventFrame:
-		t.handleFrame(evt)
-	case *gomavlib.EventParseError:
-		if t.consoleText(evt.Channel, evt.Error) {
+		case <-t.ctx.Done():
 			return
-		}
-		t.stats.parseErrors.Add(1)
-		t.parseErrors[evt.Channel]++
-		t.log.Debug("parse error", "link", evt.Channel.String(), "err", evt.Error)
-	case *gomavlib.EventChannelOpen:
-		t.channels[evt.Channel] = struct{}{}
-		t.log.Debug("channel open", "link", evt.Channel.String())
-	case *gomavlib.EventChannelClose:
-		t.log.Info("channel closed", "link", evt.Channel.String(), "err", evt.Error)
-		for k, l := range t.links {
-			if k.ch == evt.Channel {
-				if !t.closing.Load() {
-					// The peer went away (not the server shutting down,
-					// which must not mark its drones lost).
-					t.handle(l, fleet.LinkClosed{})
-				}
-				l.close()
-				delete(t.links, k)
+		case <-hb.C:
+			t.heartbeat()
+		case <-ticker.C:
+			now := time.Now()
+			t.mu.Lock()
+			t.tick()
+			for _, u := range t.udp {
+				u.sweep(now)
 			}
+			t.mu.Unlock()
 		}
-		delete(t.parseErrors, evt.Channel)
-		delete(t.perCh, evt.Channel)
-		t.forgetChannel(evt.Channel)
-		t.endConsoleLine(evt.Channel)
-		t.channelClosed(evt.Channel)
-		t.stats.links.Store(int64(len(t.links)))
 	}
 }
 
-func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
-	fr := evt.Frame
+// heartbeat sends the transport's HEARTBEAT on every open channel: type
+// GCS, autopilot INVALID, state ACTIVE. With Keys, signed per vehicle
+// (sendHeartbeats).
+func (t *Transport) heartbeat() {
+	t.mu.Lock()
+	if t.Keys != nil {
+		t.sendHeartbeats()
+		t.mu.Unlock()
+		return
+	}
+	chs := make([]*channel, 0, len(t.channels))
+	for ch := range t.channels {
+		chs = append(chs, ch)
+	}
+	t.mu.Unlock()
+	hb := &common.MessageHeartbeat{
+		Type: mavTypeGCS, Autopilot: mavAutopilotInvalid, SystemStatus: 4, MavlinkVersion: 3,
+	}
+	for _, ch := range chs {
+		_ = ch.writeMessage(hb) // not counted in Traffic, as gomavlib's own were not
+	}
+}
+
+// openChannel makes ch known (heartbeats go to it). Called with t.mu held.
+func (t *Transport) openChannel(ch *channel) {
+	ch.open = true
+	t.channels[ch] = struct{}{}
+	t.log.Debug("channel open", "link", ch.label)
+}
+
+// closeChannel ends ch and its links. Called with t.mu held.
+func (t *Transport) closeChannel(ch *channel, err error) {
+	if !ch.open {
+		return
+	}
+	ch.open = false
+	t.log.Info("channel closed", "link", ch.label, "err", err)
+	for k, l := range t.links {
+		if k.ch == ch {
+			if !t.closing.Load() {
+				// The peer went away (not the server shutting down,
+				// which must not mark its drones lost).
+				t.handle(l, fleet.LinkClosed{})
+			}
+			l.close()
+			delete(t.links, k)
+		}
+	}
+	ch.links = 0
+	t.forgetChannel(ch)
+	t.stats.links.Store(int64(len(t.links)))
+}
+
+// parseError counts a frame that failed to parse on ch. Called with t.mu
+// held.
+func (t *Transport) parseError(ch *channel, err error) {
+	t.stats.parseErrors.Add(1)
+	ch.parseErrors++
+	if t.log.Enabled(context.Background(), slog.LevelDebug) {
+		t.srcLog.Debug(t.log, ch.label, "parse error", "link", ch.label, "err", err)
+	}
+}
+
+// handleFrame handles one frame read on ch: identity, signing, sanity,
+// the link's protocols and Ingest. Called with t.mu held.
+func (t *Transport) handleFrame(ch *channel, fr frame.Frame) {
 	msg := fr.GetMessage()
 	if _, ok := msg.(*message.MessageRaw); ok {
 		// gomavlib passes ids outside the dialect without a checksum check.
 		t.stats.unknown.Add(1)
 		t.stats.parseErrors.Add(1)
-		t.parseErrors[evt.Channel]++
+		ch.parseErrors++
 		return
 	}
 	t.stats.frames.Add(1)
-	t.frameIn(evt.Channel, msg)
-	key := linkKey{evt.Channel, fr.GetSystemID()}
+	t.frameIn(ch, msg)
+	key := linkKey{ch, fr.GetSystemID()}
 	l := t.links[key]
-	sign, kind := t.checkSigned(evt.Channel, fr, l)
+	sign, kind := t.checkSigned(ch, fr, l)
 	if kind != "" {
-		t.rejectSigned(evt.Channel, fr.GetSystemID(), l, kind)
+		t.rejectSigned(ch, fr.GetSystemID(), l, kind)
 		return
 	}
 	if hb, ok := msg.(*common.MessageHeartbeat); ok && hb.Type == mavTypeGCS && fr.GetSystemID() != t.SysID {
 		t.stats.foreignGCS.Add(1)
-		t.noticeChannel(evt.Channel, fleet.SecurityForeignGCS, fmt.Sprintf("ground station sysid %d", fr.GetSystemID()))
+		t.noticeChannel(ch, fleet.SecurityForeignGCS, fmt.Sprintf("ground station sysid %d", fr.GetSystemID()))
 	}
 	if l == nil {
 		hb, ok := msg.(*common.MessageHeartbeat)
@@ -515,13 +624,13 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 			t.stats.ignored.Add(1)
 			return
 		}
-		if len(t.links) >= t.MaxLinks || t.perCh[evt.Channel] >= t.MaxLinksPerChannel {
+		if len(t.links) >= t.MaxLinks || ch.links >= t.MaxLinksPerChannel {
 			t.stats.linksRefused.Add(1)
-			t.limitLog.Warn("vehicles over the limit: ignored", "link", evt.Channel.String(), "sys_id", fr.GetSystemID(),
+			t.srcLog.Warn(t.log, ch.String(), "vehicles over the limit: ignored", "link", ch.String(), "sys_id", fr.GetSystemID(),
 				"limit_total", t.MaxLinks, "limit_per_channel", t.MaxLinksPerChannel)
 			return
 		}
-		l = t.newLink(evt.Channel, fr.GetSystemID(), fr.GetComponentID())
+		l = t.newLink(ch, fr.GetSystemID(), fr.GetComponentID())
 		if l == nil {
 			t.stats.ignored.Add(1)
 			return
@@ -532,7 +641,7 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 			l.log.Info("signed link")
 		}
 		t.links[key] = l
-		t.perCh[evt.Channel]++
+		ch.links++
 		t.stats.links.Store(int64(len(t.links)))
 	}
 	if fr.GetComponentID() != l.compID {
@@ -548,7 +657,7 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 	case *common.MessageCommandAck:
 		if m.TargetSystem != 0 && m.TargetSystem != t.SysID {
 			t.stats.unaskedAcks.Add(1)
-			t.limitLog.Warn("vehicle answers another ground station", "link", l.key.Link, "sys_id", l.key.SysID,
+			t.srcLog.Warn(t.log, l.key.Link+"/"+strconv.Itoa(int(l.key.SysID)), "vehicle answers another ground station", "link", l.key.Link, "sys_id", l.key.SysID,
 				"cmd", uint32(m.Command), "to_sys_id", m.TargetSystem)
 			l.notice(fleet.SecurityUnaskedAck, fmt.Sprintf("command %d acknowledged to sysid %d", m.Command, m.TargetSystem))
 		}
@@ -558,18 +667,11 @@ func (t *Transport) handleFrame(evt *gomavlib.EventFrame) {
 
 // linkName is the fleet's name of a channel: "endpoint/remote" for the
 // connections of a listener, the endpoint for a client.
-func (t *Transport) linkName(ch *gomavlib.Channel) string {
-	for _, st := range t.endpoints {
-		if n, ok := st.linkName(ch.String()); ok {
-			return n
-		}
-	}
-	return ch.String()
-}
+func (t *Transport) linkName(ch *channel) string { return ch.name }
 
 // forgetChannel drops what the signing and notice checks keep of a closed
 // channel.
-func (t *Transport) forgetChannel(ch *gomavlib.Channel) {
+func (t *Transport) forgetChannel(ch *channel) {
 	delete(t.channels, ch)
 	for k := range t.streams {
 		if k.ch == ch {
@@ -589,16 +691,17 @@ func (t *Transport) forgetChannel(ch *gomavlib.Channel) {
 	t.signer.forget(ch)
 }
 
-func (t *Transport) newLink(ch *gomavlib.Channel, sysID, compID uint8) *link {
+func (t *Transport) newLink(ch *channel, sysID, compID uint8) *link {
 	l := newLink(t, ch, fleet.VehicleKey{Link: t.linkName(ch), SysID: sysID}, compID)
 	l.log.Info("vehicle linked", "comp_id", compID)
 	return l
 }
 
+// tick is called by run with t.mu held.
 func (t *Transport) tick() {
 	now := t.Now()
 	for k, l := range t.links {
-		l.tick(now, t.parseErrors[k.ch])
+		l.tick(now, k.ch.parseErrors)
 	}
 	t.signingTick(now)
 }
@@ -609,10 +712,12 @@ func (t *Transport) handle(v fleet.Vehicle, u fleet.Update) {
 	}
 }
 
-// send writes m to the channel. It returns at once; nil means queued.
-func (t *Transport) send(ch *gomavlib.Channel, m message.Message) error {
+// send writes m to the channel, from the transport's ids. It may be called
+// from any goroutine; nil means written to the socket (UDP: not
+// necessarily delivered).
+func (t *Transport) send(ch *channel, m message.Message) error {
 	t.frameOut(ch, m)
-	return t.node.WriteMessageTo(ch, m)
+	return ch.writeMessage(m)
 }
 
 // messageIDs maps message names without underscores ("GLOBALPOSITIONINT")

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bluenviron/gomavlib/v3"
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
@@ -112,10 +111,9 @@ type endpointTraffic struct {
 // trafficCounters are the transport's frame and operation counters. frameIn
 // runs on the event goroutine, frameOut and observeOp on any goroutine.
 type trafficCounters struct {
-	byChan sync.Map // *gomavlib.Channel → *endpointTraffic
-	once   sync.Once
-	eps    []*endpointTraffic // one per Transport.endpoints, plus "other"
-	lost   atomic.Uint64
+	once sync.Once
+	eps  []*endpointTraffic // one per Transport.endpoints, plus "other"
+	lost atomic.Uint64
 
 	opMu sync.Mutex
 	ops  map[opKey]*opHist
@@ -145,39 +143,27 @@ func newEndpointTraffic(name string) *endpointTraffic {
 }
 
 // channelTraffic returns the counters of ch's endpoint.
-func (t *Transport) channelTraffic(ch *gomavlib.Channel) *endpointTraffic {
-	if v, ok := t.traffic.byChan.Load(ch); ok {
-		return v.(*endpointTraffic)
-	}
+func (t *Transport) channelTraffic(ch *channel) *endpointTraffic {
 	t.trafficInit()
-	label := ch.String()
-	ep := t.traffic.eps[len(t.traffic.eps)-1]
-	for i, st := range t.endpoints {
-		if _, ok := st.linkName(label); ok {
-			ep = t.traffic.eps[i]
-			break
-		}
+	if ch == nil || ch.ep < 0 || ch.ep >= len(t.endpoints) {
+		return t.traffic.eps[len(t.traffic.eps)-1]
 	}
-	t.traffic.byChan.Store(ch, ep)
-	return ep
+	return t.traffic.eps[ch.ep]
 }
 
 // frameIn counts a decoded frame received on ch. Event goroutine only.
-func (t *Transport) frameIn(ch *gomavlib.Channel, m message.Message) {
+func (t *Transport) frameIn(ch *channel, m message.Message) {
 	if i, ok := msgIndex[m.GetID()]; ok {
 		t.channelTraffic(ch).in[i].Add(1)
 	}
 }
 
 // frameOut counts a frame queued for ch.
-func (t *Transport) frameOut(ch *gomavlib.Channel, m message.Message) {
+func (t *Transport) frameOut(ch *channel, m message.Message) {
 	if i, ok := msgIndex[m.GetID()]; ok {
 		t.channelTraffic(ch).out[i].Add(1)
 	}
 }
-
-// channelClosed forgets ch. Event goroutine only.
-func (t *Transport) channelClosed(ch *gomavlib.Channel) { t.traffic.byChan.Delete(ch) }
 
 // observeOp records an operation that started at t0 and ended with *err.
 // Use it deferred: defer l.t.observeOp("arm", opStart(), &err).
