@@ -695,7 +695,7 @@ func TestArduPilotFenceOptionsUnion(t *testing.T) {
 		t.Skip("end-to-end flight: skipped with -short")
 	}
 	cfg := testServeConfig("udp:127.0.0.1:0")
-	cfg.DroneAgencies = []string{"1=" + agencyJoint}
+	cfg.DroneAgencies.BySysID = map[uint8]string{1: agencyJoint}
 	home := sanYsidro
 	r := mustVehicle(t, cfg, sim.Config{Seed: 121, Home: &home})
 	f := r.srv.Fleet

@@ -20,6 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/store"
 	"github.com/centinela-gcs/centinela/mavlink"
@@ -299,7 +300,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := startServer(benchServeConfig(cfg, dir), log)
+	srv, err := server.Start(benchServeConfig(cfg, dir), log)
 	if err != nil {
 		return res, err
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/fleet/store"
@@ -24,15 +25,15 @@ import (
 // ports (one per 500 drones, benchEndpoints), breach warnings only, and, as the bench asks, the operator map's
 // HTTP/WebSocket server and the gRPC API on loopback ports and a bbolt
 // database in dir. All of the bench's server configuration is here.
-func benchServeConfig(cfg benchConfig, dir string) serveConfig {
-	scfg := defaultServeConfig()
+func benchServeConfig(cfg benchConfig, dir string) server.Config {
+	scfg := server.DefaultConfig()
 	scfg.MAVLink = nil
 	for range benchEndpoints(cfg.Drones) {
 		scfg.MAVLink = append(scfg.MAVLink, "udp:127.0.0.1:0")
 	}
 	scfg.StreamHz = cfg.StreamHz
 	scfg.PositionHz = cfg.Rate
-	scfg.BreachAction = string(fleet.ZoneWarn)
+	scfg.BreachAction = fleet.ZoneWarn
 	scfg.Debug.Pprof = cfg.Pprof
 	if cfg.WSClients > 0 {
 		scfg.HTTP.Addr = "127.0.0.1:0"
@@ -48,14 +49,14 @@ func benchServeConfig(cfg benchConfig, dir string) serveConfig {
 
 // benchServerStats reads what the bench measures of the server's web
 // server and recorder (zero for those it does not run).
-func benchServerStats(srv *server) (web.Stats, store.RecorderStats) {
+func benchServerStats(srv *server.Server) (web.Stats, store.RecorderStats) {
 	var ws web.Stats
 	var rs store.RecorderStats
 	if srv.Web != nil {
 		ws = srv.Web.Stats()
 	}
-	if srv.store != nil && srv.store.Recorder != nil {
-		rs = srv.store.Recorder.Stats()
+	if srv.Recorder != nil {
+		rs = srv.Recorder.Stats()
 	}
 	return ws, rs
 }
@@ -75,7 +76,7 @@ type benchLoad struct {
 
 // startBenchLoad connects the clients the bench asks for, timing the
 // probe's positions into probe's ws and grpc sinks.
-func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server, probe *latencyProbe, log *slog.Logger) (*benchLoad, error) {
+func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server.Server, probe *latencyProbe, log *slog.Logger) (*benchLoad, error) {
 	l := &benchLoad{}
 	if cfg.WSClients == 0 && !cfg.GRPCStream {
 		return l, nil

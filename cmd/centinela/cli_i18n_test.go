@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/i18n"
 )
@@ -318,7 +319,7 @@ func TestStatusTableLang(t *testing.T) {
 		i18n.Es: {"DRON", "ENLACE", "MISIÓN", "activo", "sí", "en curso elemento 3/7 42% llega en 1m35s", "perdido", "terminada"},
 	} {
 		var b strings.Builder
-		printStatus(&b, lang, slices.Clone(drones))
+		server.PrintStatus(&b, lang, slices.Clone(drones))
 		for _, w := range want {
 			if !strings.Contains(b.String(), w) {
 				t.Errorf("%s: no %q in\n%s", lang, w, b.String())

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 )
 
 // runCtlBinary runs the built binary (the test executable acting as
@@ -45,7 +47,7 @@ func TestCtlBinary(t *testing.T) {
 	// Slower simulated time than other tests: ArduCopter disarms 10 s
 	// (simulated) after arming without a takeoff, and each ctl here is a
 	// new process.
-	e := mustGRPC(t, 2, func(c *serveConfig) { c.SimSpeedup = 2 })
+	e := mustGRPC(t, 2, func(c *server.Config) { c.SimSpeedup = 2 })
 	srvFlag := "--server=" + e.addr
 	as := func(token string, lang string) []string {
 		return []string{"CENTINELA_TOKEN=" + token, "LANG=" + lang}

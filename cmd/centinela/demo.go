@@ -13,6 +13,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/geofence"
@@ -23,7 +24,8 @@ import (
 // demoConfig is the configuration of "centinela demo": a server with
 // simulated drones, one per border corridor, flying planned patrols.
 type demoConfig struct {
-	Serve serveConfig
+	Serve server.Config
+	Log   logOptions
 	// Altitude is the patrol altitude above home, metres.
 	Altitude float64
 	// Radius sets the patrols' size, metres: the coverage square's half
@@ -38,7 +40,7 @@ type demoConfig struct {
 }
 
 func defaultDemoConfig() demoConfig {
-	c := demoConfig{Serve: defaultServeConfig(), Altitude: 40, Radius: 120, Laps: 1, MX: 1}
+	c := demoConfig{Serve: server.DefaultConfig(), Log: defaultLogOptions(), Altitude: 40, Radius: 120, Laps: 1, MX: 1}
 	c.Serve.Sim = 6
 	c.Serve.SimSpeedup = 2
 	c.Serve.StatusInterval = 5 * time.Second
@@ -68,26 +70,30 @@ func (cfg *demoConfig) prepare() error {
 	if cfg.Serve.Sim+demoMXSysBase > 250 && cfg.MX > 0 {
 		return msgErr("demo.too_many", "sim", strconv.Itoa(cfg.Serve.Sim), "max", strconv.Itoa(demoMXSysBase-1))
 	}
-	var agencies []string
+	agencies := map[uint8]string{}
 	for i := 1; i <= min(cfg.Serve.Sim, demoMXSysBase-1); i++ {
 		ag := agencyUS
 		if i%2 == 0 {
 			ag = agencyJoint
 		}
-		agencies = append(agencies, fmt.Sprintf("%d=%s", i, ag))
+		agencies[uint8(i)] = ag
 	}
 	for k := 0; k < cfg.MX; k++ {
-		agencies = append(agencies, fmt.Sprintf("%d=%s", demoMXSysBase+k, agencyMX))
+		agencies[uint8(demoMXSysBase+k)] = agencyMX
 	}
-	cfg.Serve.DroneAgencies = append(agencies, cfg.Serve.DroneAgencies...)
-	return cfg.Serve.validate()
+	for sys, ag := range cfg.Serve.DroneAgencies.BySysID {
+		agencies[sys] = ag
+	}
+	cfg.Serve.DroneAgencies.BySysID = agencies
+	return validateServe(&cfg.Serve)
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := defaultDemoConfig()
 	cl := newCmdLine("demo", args, stderr)
 	fs := cl.fs
-	serveFlags(fs, &cfg.Serve)
+	finish := serveFlags(fs, &cfg.Serve)
+	cfg.Log.register(fs)
 	fs.Float64Var(&cfg.Altitude, "altitude", cfg.Altitude, "patrol altitude above home, metres")
 	fs.Float64Var(&cfg.Radius, "radius", cfg.Radius, "patrol size, metres: half side of the coverage square, half length of the corridor")
 	fs.IntVar(&cfg.Laps, "laps", cfg.Laps, "out-and-backs of each corridor patrol")
@@ -102,19 +108,24 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"its home inside its allowed space, each reserving its airspace (conflicts resolved by\n"+
 		"altitude or a later start); it gets a fresh battery on the ground and goes again.\n"+
 		"Prints a fleet status table every few seconds. Stops on SIGINT or SIGTERM.")
-	log, err := cl.parse(args, cfg.prepare, &cfg.Serve.Log)
+	log, err := cl.parse(args, func() error {
+		if err := finish(); err != nil {
+			return err
+		}
+		return cfg.prepare()
+	}, &cfg.Log)
 	if err != nil {
 		return err
 	}
 	cfg.Serve.Lang = cl.lang
-	removeDB, err := cfg.Serve.Store.useTempDB()
+	removeDB, err := useTempDB(&cfg.Serve.Store)
 	if err != nil {
 		return err
 	}
 	defer removeDB()
-	srv, err := startServer(cfg.Serve, log)
+	srv, err := server.Start(cfg.Serve, log)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
 	defer srv.Close()
 	if err := printDemoTokens(srv, stdout); err != nil {
@@ -215,7 +226,7 @@ func nearestOnLine(p fleet.Position, path orb.LineString) fleet.Position {
 }
 
 // flyDemo sends every drone it discovers on patrol until ctx ends.
-func flyDemo(ctx context.Context, srv *server, simDrone func(uint8) *sim.Drone, cfg demoConfig, log *slog.Logger) {
+func flyDemo(ctx context.Context, srv *server.Server, simDrone func(uint8) *sim.Drone, cfg demoConfig, log *slog.Logger) {
 	sub := srv.Fleet.Subscribe(fleet.SubscribeOptions{Snapshot: true})
 	defer sub.Close()
 	var wg sync.WaitGroup
@@ -286,7 +297,7 @@ func demoRequest(d fleet.DroneState, line orb.LineString, sortie int, cfg demoCo
 // planned patrol dispatched through the application layer (reserving its
 // airspace, uploaded through the zone guard, started), then a battery swap
 // on the ground.
-func loop(ctx context.Context, srv *server, simDrone func(uint8) *sim.Drone, id string, cfg demoConfig, log *slog.Logger) error {
+func loop(ctx context.Context, srv *server.Server, simDrone func(uint8) *sim.Drone, id string, cfg demoConfig, log *slog.Logger) error {
 	f := srv.Fleet
 	line, ok := srv.Zones.Snapshot().Line(geofence.BoundaryLineID)
 	if !ok {
@@ -332,7 +343,7 @@ func loop(ctx context.Context, srv *server, simDrone func(uint8) *sim.Drone, id 
 // dispatchDemo dispatches sortie's patrol for d, retrying for up to two
 // minutes while the vehicle refuses to arm (still booting), and flying the
 // other pattern when this one has no valid route.
-func dispatchDemo(ctx context.Context, srv *server, d fleet.DroneState, line orb.LineString, sortie int, cfg demoConfig) (app.Patrol, error) {
+func dispatchDemo(ctx context.Context, srv *server.Server, d fleet.DroneState, line orb.LineString, sortie int, cfg demoConfig) (app.Patrol, error) {
 	p := demoPrincipal(d)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

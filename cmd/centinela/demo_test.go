@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/patrol"
 	"github.com/centinela-gcs/centinela/geofence"
@@ -93,11 +94,12 @@ func TestDemoFliesPatrols(t *testing.T) {
 // leaves the demo standing on the ground.
 func TestDemoDefaultPatrolsPlan(t *testing.T) {
 	cfg := defaultDemoConfig()
-	zones, err := cfg.Serve.zoneStore()
+	set, err := geofence.Default(server.BuiltinAgencies()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	line, ok := zones.Snapshot().Line(geofence.BoundaryLineID)
+	zones := geofence.NewStore(set)
+	line, ok := set.Line(geofence.BoundaryLineID)
 	if !ok {
 		t.Fatal("no boundary line")
 	}
@@ -112,7 +114,7 @@ func TestDemoDefaultPatrolsPlan(t *testing.T) {
 			ag = agencyJoint
 		}
 		drones = append(drones, drone{ag, c.Home})
-		mx, err := mexicanHome(zones.Snapshot(), c.Home)
+		mx, err := mexicanHome(set, c.Home)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/sim"
 )
@@ -31,9 +32,9 @@ func testLogger(t *testing.T) *slog.Logger {
 }
 
 // mustServer starts serve with cfg and closes it at cleanup.
-func mustServer(t *testing.T, cfg serveConfig) *server {
+func mustServer(t *testing.T, cfg server.Config) *server.Server {
 	t.Helper()
-	srv, err := startServer(cfg, testLogger(t))
+	srv, err := server.Start(cfg, testLogger(t))
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
@@ -59,8 +60,8 @@ func mustSwarm(t *testing.T, cfg sim.Config) *sim.Swarm {
 	return s
 }
 
-func testServeConfig(endpoints ...string) serveConfig {
-	cfg := defaultServeConfig()
+func testServeConfig(endpoints ...string) server.Config {
+	cfg := server.DefaultConfig()
 	cfg.MAVLink = endpoints
 	cfg.LinkTimeout = 1500 * time.Millisecond
 	cfg.StreamHz = 10
@@ -218,8 +219,8 @@ func TestEndToEndUDP(t *testing.T) {
 		e, ok := ev.(fleet.LinkLost)
 		return ok && e.DroneID == victimID
 	})
-	if took := time.Since(stopped); took > srv.cfg.LinkTimeout+1500*time.Millisecond {
-		t.Errorf("LOST after %s, link timeout %s", took, srv.cfg.LinkTimeout)
+	if took := time.Since(stopped); took > srv.Config().LinkTimeout+1500*time.Millisecond {
+		t.Errorf("LOST after %s, link timeout %s", took, srv.Config().LinkTimeout)
 	}
 	_ = lost
 	if st := droneState(t, srv.Fleet, victimID); st.LinkState != fleet.LinkStateLost {
@@ -259,7 +260,7 @@ func TestEndToEndNamedDrone(t *testing.T) {
 		t.Skip("end-to-end: skipped with -short")
 	}
 	cfg := testServeConfig("udp:127.0.0.1:0")
-	cfg.DroneNames = []string{"2=halcon-tijuana"}
+	cfg.DroneNames.BySysID = map[uint8]string{2: "halcon-tijuana"}
 	srv := mustServer(t, cfg)
 	mustSwarm(t, sim.Config{Drones: 2, Connect: "udpout:" + srv.MAVLinkAddr(0).String()})
 	ids := waitDiscovered(t, srv.Fleet, 2)
@@ -395,7 +396,7 @@ func TestPortInUseFailsFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	_, err = startServer(testServeConfig("udp:"+pc.LocalAddr().String()), testLogger(t))
+	_, err = server.Start(testServeConfig("udp:"+pc.LocalAddr().String()), testLogger(t))
 	if err == nil {
 		t.Fatal("server started on a port in use")
 	}

@@ -24,6 +24,8 @@ type logOptions struct {
 	Format string
 }
 
+func defaultLogOptions() logOptions { return logOptions{Level: "info", Format: "text"} }
+
 // register adds --log-level and --log-format to fs.
 func (o *logOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Level, "log-level", o.Level, "log level: debug, info, warn or error")

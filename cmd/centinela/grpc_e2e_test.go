@@ -16,6 +16,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/geofence"
@@ -24,11 +25,11 @@ import (
 )
 
 // These tests run a real gRPC client over loopback against the real
-// server (startServer) with simulated drones.
+// server (server.Start) with simulated drones.
 
 // grpcEnv is a running server with its API and a token of each role.
 type grpcEnv struct {
-	srv  *server
+	srv  *server.Server
 	addr string
 	// Tokens: admin, supervisor, an operator of the drones' agency (own)
 	// and one of another agency (other).
@@ -39,9 +40,9 @@ const testAgency = agencyJoint // every simulated drone's agency (serve's defaul
 
 // mustGRPC starts serve with n simulated drones and the gRPC API on a free
 // loopback port, and makes a token of each role.
-func mustGRPC(t *testing.T, n int, mut func(*serveConfig)) *grpcEnv {
+func mustGRPC(t *testing.T, n int, mut func(*server.Config)) *grpcEnv {
 	t.Helper()
-	cfg := defaultServeConfig()
+	cfg := server.DefaultConfig()
 	cfg.Sim = n
 	cfg.SimSpeedup = testSpeedup
 	cfg.SimBootDelay = 0
@@ -160,7 +161,7 @@ func armAndTakeoff(t *testing.T, cl *proto.Client, id string, alt float64) {
 
 func TestGRPCEveryRPC(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "centinela.db")
-	e := mustGRPC(t, 3, func(c *serveConfig) { c.Store.DB = db })
+	e := mustGRPC(t, 3, func(c *server.Config) { c.Store.DB = db })
 	op := e.client(t, e.own)
 	admin := e.client(t, e.admin)
 	sup := e.client(t, e.sup)
@@ -465,7 +466,7 @@ func TestGRPCEveryRPC(t *testing.T) {
 
 // Each error code, from a real cause, with a message, changing nothing.
 func TestGRPCErrorCodes(t *testing.T) {
-	e := mustGRPC(t, 2, func(c *serveConfig) { c.SimBootDelay = 10 * time.Minute }) // no GPS fix for a long while
+	e := mustGRPC(t, 2, func(c *server.Config) { c.SimBootDelay = 10 * time.Minute }) // no GPS fix for a long while
 	op := e.client(t, e.own)
 	sup := e.client(t, e.sup)
 	admin := e.client(t, e.admin)
@@ -650,9 +651,10 @@ func TestGRPCEmergency100(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100 simulated drones: skipped with -short")
 	}
-	e := mustGRPC(t, 100, func(c *serveConfig) {
+	e := mustGRPC(t, 100, func(c *server.Config) {
+		c.DroneAgencies.BySysID = map[uint8]string{}
 		for i := 1; i <= 50; i++ {
-			c.DroneAgencies = append(c.DroneAgencies, fmt.Sprintf("%d=%s", i, agencyMX))
+			c.DroneAgencies.BySysID[uint8(i)] = agencyMX
 		}
 		c.StreamHz = 2
 	})
@@ -695,7 +697,7 @@ func TestGRPCEmergency100(t *testing.T) {
 // A long WatchFleet of flying drones ends cleanly on cancel with no
 // goroutine left; a slow client is coalesced while a fast one keeps up.
 func TestGRPCWatchFlying(t *testing.T) {
-	e := mustGRPC(t, 3, func(c *serveConfig) { c.StreamHz = 20 })
+	e := mustGRPC(t, 3, func(c *server.Config) { c.StreamHz = 20 })
 	op := e.client(t, e.own)
 	for _, id := range []string{"sysid-1", "sysid-2", "sysid-3"} {
 		armAndTakeoff(t, op, id, 15)
@@ -792,7 +794,7 @@ func TestTokenCreateBeforeServe(t *testing.T) {
 	if code := run(context.Background(), []string{"token", "create", "--db", db, "--role", "operator"}, io.Discard, &errb); code != 1 {
 		t.Errorf("operator without agency: exit %d", code)
 	}
-	e := mustGRPC(t, 1, func(c *serveConfig) { c.Store.DB = db })
+	e := mustGRPC(t, 1, func(c *server.Config) { c.Store.DB = db })
 	ts := must(e.client(t, secret).Admin.ListTokens(tctx(t, 10*time.Second), &pb.ListTokensRequest{})).get(t).GetTokens()
 	found := false
 	for _, x := range ts {

@@ -17,6 +17,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
 	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/sim"
@@ -30,7 +31,7 @@ func TestCtlSigningKeys(t *testing.T) {
 		t.Skip("runs the binary: skipped with -short")
 	}
 	db := filepath.Join(t.TempDir(), "centinela.db")
-	e := mustGRPC(t, 1, func(c *serveConfig) {
+	e := mustGRPC(t, 1, func(c *server.Config) {
 		c.Store.DB = db
 		c.MAVLink = []string{"udp:127.0.0.1:0"}
 	})
@@ -118,7 +119,7 @@ func TestE2EKeyPushRotateLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
 	}
-	e := mustGRPC(t, 0, func(c *serveConfig) {
+	e := mustGRPC(t, 0, func(c *server.Config) {
 		c.Store.DB = filepath.Join(t.TempDir(), "centinela.db")
 		c.MAVLink = []string{"udp:127.0.0.1:0"}
 	})
@@ -208,10 +209,10 @@ func TestE2ESignedReplayAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := func() *server {
+	start := func() *server.Server {
 		cfg := testServeConfig("udp:127.0.0.1:0")
 		cfg.Store.DB = db
-		cfg.Signing.Keys = []string{"7=" + testKeyHex}
+		cfg.Signing.Keys = map[uint8]fleet.SigningKey{7: key}
 		return mustServer(t, cfg)
 	}
 	// A vehicle's signed heartbeats, as a radio would carry them.
@@ -231,7 +232,7 @@ func TestE2ESignedReplayAfterRestart(t *testing.T) {
 		}
 		return bytes.Clone(buf.Bytes())
 	}
-	send := func(srv *server, b []byte) {
+	send := func(srv *server.Server, b []byte) {
 		t.Helper()
 		c, err := net.DialUDP("udp", nil, srv.MAVLinkAddr(0).(*net.UDPAddr))
 		if err != nil {

@@ -9,7 +9,10 @@
 //	centinela bench   measure the server's ingest against simulated drones
 //	centinela version print the version
 //
-// Run "centinela COMMAND --help" for each command's flags.
+// Run "centinela COMMAND --help" for each command's flags. The server that
+// serve, demo and bench run is package
+// github.com/centinela-gcs/centinela/cmd/centinela/server, usable as a
+// library; this package only parses flags into its Config.
 package main
 
 import (

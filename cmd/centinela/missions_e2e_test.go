@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/patrol"
 	"github.com/centinela-gcs/centinela/geofence/plan"
@@ -20,7 +21,7 @@ import (
 
 // rig is a server with simulated drones connected to it.
 type rig struct {
-	srv   *server
+	srv   *server.Server
 	swarm *sim.Swarm
 	ev    *recorder
 	ids   map[uint8]string // drone id by system id
@@ -37,7 +38,7 @@ const (
 // mustRig starts a server with cfg and a swarm connected to it (through a
 // relay when proxy is true), and waits until every drone is discovered with
 // a position.
-func mustRig(t *testing.T, cfg serveConfig, sc sim.Config, proxy bool) (*rig, *udpProxy) {
+func mustRig(t *testing.T, cfg server.Config, sc sim.Config, proxy bool) (*rig, *udpProxy) {
 	t.Helper()
 	srv := mustServer(t, cfg)
 	r := &rig{srv: srv, ev: record(t, srv.Fleet), ids: map[uint8]string{}}

@@ -9,15 +9,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/qgcplan"
 	"github.com/centinela-gcs/centinela/proto"
 	pb "github.com/centinela-gcs/centinela/proto/centinela/v1"
+	"github.com/centinela-gcs/centinela/sim"
 )
 
 // patrolHome is the simulated drones' common home (San Ysidro), so that two
 // drones' patrols over one area meet.
 const patrolHome = "32.5480,-117.0293,40"
+
+// mustHome parses a home as --sim-home does.
+func mustHome(t *testing.T, s string) *sim.Home {
+	t.Helper()
+	h, err := parseHome(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &h
+}
 
 // patrolArea is a square of about 450 m north of the home, on the US side.
 func patrolArea() *pb.ZonePolygon {
@@ -39,7 +51,7 @@ func perimeterSpec(drones ...string) *pb.PatrolSpec {
 // .plan export and import, and the patrol flown to the end by a simulated
 // drone without a breach or a conformance alarm, its airspace then free.
 func TestGRPCPatrol(t *testing.T) {
-	e := mustGRPC(t, 2, func(c *serveConfig) { c.SimHome = patrolHome })
+	e := mustGRPC(t, 2, func(c *server.Config) { c.SimHome = mustHome(t, patrolHome) })
 	own, sup, other := e.client(t, e.own), e.client(t, e.sup), e.client(t, e.other)
 	ev := record(t, e.srv.Fleet)
 	from := ev.mark()
@@ -139,7 +151,7 @@ func TestCtlPatrol(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary: skipped with -short")
 	}
-	e := mustGRPC(t, 2, func(c *serveConfig) { c.SimHome = patrolHome })
+	e := mustGRPC(t, 2, func(c *server.Config) { c.SimHome = mustHome(t, patrolHome) })
 	area := squareFile(t, 32.5530, -117.0293, 0.002)
 	ctl := func(args ...string) (string, string, int) {
 		return runBinary(t, append(append([]string{"ctl"}, args...), "--server", e.addr, "--token", e.own, "--lang", "en")...)

@@ -22,7 +22,7 @@ func TestPlannedPatrolFlownWithoutBreach(t *testing.T) {
 		t.Skip("end-to-end flight: skipped with -short")
 	}
 	cfg := testServeConfig("udp:127.0.0.1:0")
-	cfg.DroneAgencies = []string{"1=" + agencyUS}
+	cfg.DroneAgencies.BySysID = map[uint8]string{1: agencyUS}
 	srv := mustServer(t, cfg)
 	ev := record(t, srv.Fleet)
 	home := sanYsidro

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/centinela-gcs/centinela/fleet/store"
@@ -52,7 +53,7 @@ func mustRestartRig(t *testing.T) *restartRig {
 // start starts a server on the rig's database (or none, db false), its
 // gRPC API on a free port and its MAVLink link to the drone through the
 // relay, and waits for the drone with a position and home.
-func (r *restartRig) start(t *testing.T, db bool) *server {
+func (r *restartRig) start(t *testing.T, db bool) *server.Server {
 	t.Helper()
 	cfg := testServeConfig("udpout:" + r.relay.Addr())
 	cfg.GRPC.Addr = "127.0.0.1:0"
@@ -69,7 +70,7 @@ func (r *restartRig) start(t *testing.T, db bool) *server {
 }
 
 // grpcOf returns srv's API as a grpcEnv (for its client helper).
-func grpcOf(srv *server) *grpcEnv {
+func grpcOf(srv *server.Server) *grpcEnv {
 	return &grpcEnv{srv: srv, addr: srv.GRPC.Address().String()}
 }
 
@@ -86,7 +87,7 @@ const restartDrone = "sysid-1"
 // zone, issues tokens, grants the MX agency control, and dispatches a
 // patrol, all through the gRPC API; it returns once the patrol's mission
 // flies its second leg.
-func configure(t *testing.T, srv *server) setupState {
+func configure(t *testing.T, srv *server.Server) setupState {
 	t.Helper()
 	root := app.Principal{Role: app.RoleAdmin, Label: "test-root"}
 	boot, _, err := srv.App.CreateToken(context.Background(), root, app.RoleAdmin, "", "bootstrap")
@@ -128,7 +129,7 @@ func configure(t *testing.T, srv *server) setupState {
 
 // stopWhileFlying closes srv (as SIGTERM does) and waits until the drone,
 // unheard, has flown on to another item.
-func (r *restartRig) stopWhileFlying(t *testing.T, srv *server) int {
+func (r *restartRig) stopWhileFlying(t *testing.T, srv *server.Server) int {
 	t.Helper()
 	seq := r.drone.State().MissionSeq
 	srv.Close()
@@ -280,7 +281,7 @@ func TestRestartReportsChangedPlan(t *testing.T) {
 		return mm != nil
 	})
 	newID := mm.GetParams()["new_mission_id"]
-	if newID == "" || newID == mid || newID == changed || mm.GetParams()["detail"] == "" {
+	if newID == "" || newID == mid || newID == changed || mm.GetParams()["diff"] == "" {
 		t.Fatalf("mismatch %v, want the stored %s, a new id and the difference", mm.GetParams(), mid)
 	}
 	eventually(t, 10*time.Second, "the vehicle's plan tracked under the new id", func() bool {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,20 +97,32 @@ func TestE2ESignedDroneIgnoresRogue(t *testing.T) {
 // Bad signing flags fail startup with a message that never repeats the key.
 func TestSigningFlagErrors(t *testing.T) {
 	secret := strings.Repeat("ab", 31) + "zz"
+	keyFile := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keyFile, []byte("1="+testKeyHex+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
-		opt  signingOptions
+		args []string
 	}{
-		{"bad hex", signingOptions{Keys: []string{"1=" + secret}}},
-		{"no sysid", signingOptions{Keys: []string{testKeyHex}}},
-		{"sysid 255", signingOptions{Keys: []string{"255=" + testKeyHex}}},
-		{"duplicate", signingOptions{Keys: []string{"1=" + testKeyHex, "1=" + testKeyHex}}},
-		{"missing file", signingOptions{File: filepath.Join(t.TempDir(), "none")}},
+		{"bad hex", []string{"--signing-key", "1=" + secret}},
+		{"no sysid", []string{"--signing-key", testKeyHex}},
+		{"sysid 255", []string{"--signing-key", "255=" + testKeyHex}},
+		{"duplicate", []string{"--signing-key", "1=" + testKeyHex, "--signing-key", "1=" + testKeyHex}},
+		{"duplicate in the file", []string{"--signing-key", "1=" + testKeyHex, "--signing-key-file", keyFile}},
+		{"missing file", []string{"--signing-key-file", filepath.Join(t.TempDir(), "none")}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := testServeConfig("udp:127.0.0.1:0")
-			cfg.Signing = c.opt
-			err := cfg.validate()
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			finish := signingFlags(fs, &cfg.Signing)
+			if err := fs.Parse(c.args); err != nil {
+				t.Fatal(err)
+			}
+			err := finish()
+			if err == nil {
+				err = validateServe(&cfg)
+			}
 			if err == nil {
 				t.Fatal("accepted")
 			}

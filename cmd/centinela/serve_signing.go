@@ -7,12 +7,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 )
 
 // signingOptions are the MAVLink 2 signing flags of serve and sim: keys by
 // system id ("SYSID=HEX", repeatable) and a key file of such lines. sim also
-// takes a bare HEX key for every drone (system id 0 below).
+// takes a bare HEX key for every drone (system id 0 below). serve reads
+// them into a server.SigningConfig (signingFlags).
 type signingOptions struct {
 	Keys []string
 	File string
@@ -84,17 +86,23 @@ func (o signingOptions) keys() (map[uint8]fleet.SigningKey, error) {
 	return out, nil
 }
 
-// keyStore returns the server's key store, or nil when no key is given.
-func (o signingOptions) keyStore() (*fleet.MemKeyStore, error) {
-	ks, err := o.keys()
-	if err != nil || len(ks) == 0 {
-		return nil, err
+// signingFlags adds --signing-key and --signing-key-file to fs for c. The
+// function it returns parses the keys into c after fs.Parse: a flag's own
+// error would show the key.
+func signingFlags(fs *flag.FlagSet, c *server.SigningConfig) (finish func() error) {
+	o := &signingOptions{File: c.File}
+	o.register(fs)
+	return func() error {
+		keys, err := signingOptions{Keys: o.Keys}.keys()
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			c.Keys = keys
+		}
+		c.File = o.File
+		return nil
 	}
-	s := &fleet.MemKeyStore{}
-	for sys, k := range ks {
-		s.SetSysID(sys, k)
-	}
-	return s, nil
 }
 
 // simKeys returns the keys in the simulator's form.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/sim"
 )
@@ -70,7 +71,7 @@ type vehicleRig struct {
 // it runs sc (one drone) and marks the test parallel; against an external
 // vehicle it brings the vehicle home at cleanup if the test leaves it in
 // the air (ready and landed wait for it on the ground).
-func mustVehicle(t *testing.T, cfg serveConfig, sc sim.Config) *vehicleRig {
+func mustVehicle(t *testing.T, cfg server.Config, sc sim.Config) *vehicleRig {
 	t.Helper()
 	ext := externalVehicle()
 	if ext == "" {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/sim"
 )
@@ -22,10 +23,10 @@ var southOfLine = fleet.Position{Lat: 32.5300, Lon: -117.0293, RelAlt: 30}
 
 // zoneServer starts a server whose drone 1 belongs to a US-only agency and
 // drone 2 to the binational task force, with n simulated drones at home.
-func zoneServer(t *testing.T, n int) (*server, *sim.Swarm, []string) {
+func zoneServer(t *testing.T, n int) (*server.Server, *sim.Swarm, []string) {
 	t.Helper()
 	cfg := testServeConfig("udp:127.0.0.1:0")
-	cfg.DroneAgencies = []string{"1=" + agencyUS, "2=" + agencyJoint}
+	cfg.DroneAgencies.BySysID = map[uint8]string{1: agencyUS, 2: agencyJoint}
 	srv := mustServer(t, cfg)
 	home := sanYsidro
 	swarm := mustSwarm(t, sim.Config{Drones: n, Connect: "udpout:" + srv.MAVLinkAddr(0).String(), Home: &home, Seed: 5})

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"strings"
@@ -11,7 +11,7 @@ import (
 
 func TestPrintStatus(t *testing.T) {
 	var b strings.Builder
-	printStatus(&b, i18n.En, []fleet.DroneState{
+	PrintStatus(&b, i18n.En, []fleet.DroneState{
 		{ID: "sysid-2", LinkState: fleet.LinkStateLost, Mode: "RTL", Battery: fleet.Battery{RemainingPct: 40}},
 		{ID: "halcon-1", LinkState: fleet.LinkStateUp, Mode: "AUTO", Armed: true, HasPosition: true,
 			Position: fleet.Position{Lat: 32.54801, Lon: -117.02932, RelAlt: 40}, GroundSpeed: 9.96,

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"time"
@@ -10,11 +10,11 @@ import (
 // database holds for a drone with its plan (nil without a database), so
 // that after a restart a drone flying or holding it is re-synced under its
 // stored id instead of re-uploaded.
-func (s *server) knownMission() func(string) (string, []fleet.MissionItem, bool) {
-	if s.store == nil {
+func (s *Server) knownMission() func(string) (string, []fleet.MissionItem, bool) {
+	if s.DB == nil {
 		return nil
 	}
-	db, log := s.store.DB, s.log
+	db, log := s.DB, s.log
 	return func(droneID string) (string, []fleet.MissionItem, bool) {
 		recs, err := db.Missions(droneID, time.Time{}, time.Time{})
 		if err != nil {

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bufio"
@@ -69,11 +69,11 @@ func TestServeMetricsWhileDronesFly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end flight")
 	}
-	cfg := testServeConfig("tcpin:127.0.0.1:0")
+	cfg := testConfig("tcpin:127.0.0.1:0")
 	cfg.Sim = 3
 	cfg.SimSpeedup = testSpeedup
 	cfg.SimBootDelay = time.Second
-	cfg.Debug = debugConfig{Metrics: "127.0.0.1:0", Pprof: "127.0.0.1:0"}
+	cfg.Debug = DebugConfig{Metrics: "127.0.0.1:0", Pprof: "127.0.0.1:0"}
 	srv := mustServer(t, cfg)
 	if len(srv.debug) != 2 {
 		t.Fatalf("want a metrics and a pprof server, got %d", len(srv.debug))
@@ -138,7 +138,7 @@ func TestServeMetricsWhileDronesFly(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("pprof next to /metrics without --pprof there: %s", resp.Status)
+		t.Errorf("pprof next to /metrics without Debug.Pprof there: %s", resp.Status)
 	}
 }
 
@@ -153,20 +153,20 @@ func keysOf(m map[string]float64, name string) []string {
 }
 
 func TestServeMetricsOffByDefault(t *testing.T) {
-	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg := testConfig("udp:127.0.0.1:0")
 	srv := mustServer(t, cfg)
 	if len(srv.debug) != 0 {
-		t.Fatalf("metrics or pprof served without --metrics/--pprof: %d servers", len(srv.debug))
+		t.Fatalf("metrics or pprof served without Debug.Metrics/Pprof: %d servers", len(srv.debug))
 	}
 }
 
 func TestServeMetricsAddressInUse(t *testing.T) {
-	cfg := testServeConfig("udp:127.0.0.1:0")
+	cfg := testConfig("udp:127.0.0.1:0")
 	cfg.Debug.Metrics = "127.0.0.1:0"
 	srv := mustServer(t, cfg)
-	cfg2 := testServeConfig("udp:127.0.0.1:0")
+	cfg2 := testConfig("udp:127.0.0.1:0")
 	cfg2.Debug.Metrics = srv.debug[0].BoundAddr().String()
-	if _, err := startServer(cfg2, testLogger(t)); err == nil || !strings.Contains(err.Error(), "--metrics") {
-		t.Fatalf("want a --metrics listen error, got %v", err)
+	if _, err := Start(cfg2, testLogger(t)); err == nil || !strings.Contains(err.Error(), "Debug.Metrics") {
+		t.Fatalf("want a Debug.Metrics listen error, got %v", err)
 	}
 }
