@@ -90,21 +90,21 @@ func benchEndpoints(n int) int {
 func (c *benchConfig) validate() error {
 	switch {
 	case c.Drones < 1 || c.Drones > 10000:
-		return fmt.Errorf("--drones %d: want 1..10000", c.Drones)
+		return msgErr("cli.want", "flag", "--drones", "value", strconv.Itoa(c.Drones), "want", "1..10000")
 	case c.Rate <= 0 || c.Rate > 50 || math.IsNaN(c.Rate):
-		return fmt.Errorf("--rate %g: want more than 0, at most 50 Hz", c.Rate)
+		return msgErr("cli.want_positive_max", "flag", "--rate", "value", fmt.Sprintf("%g", c.Rate), "max", "50 Hz")
 	case c.StreamHz < 0 || c.StreamHz > 50 || math.IsNaN(c.StreamHz):
-		return fmt.Errorf("--stream-hz %g: want 0..50", c.StreamHz)
+		return msgErr("cli.want", "flag", "--stream-hz", "value", fmt.Sprintf("%g", c.StreamHz), "want", "0..50")
 	case c.Duration <= 0:
-		return fmt.Errorf("--duration %s: want a positive duration", c.Duration)
+		return msgErr("flagerr.positive_duration", "flag", "--duration", "value", c.Duration.String())
 	case c.Warmup <= 0:
-		return fmt.Errorf("--warmup %s: want a positive duration", c.Warmup)
+		return msgErr("flagerr.positive_duration", "flag", "--warmup", "value", c.Warmup.String())
 	case c.WSClients < 0 || c.WSClients > 1000:
-		return fmt.Errorf("--ws-clients %d: want 0..1000", c.WSClients)
+		return msgErr("cli.want", "flag", "--ws-clients", "value", strconv.Itoa(c.WSClients), "want", "0..1000")
 	case slices.ContainsFunc(c.Sweep, func(n int) bool { return n < 1 || n > 10000 }):
-		return fmt.Errorf("--sweep %v: want drone counts 1..10000", c.Sweep)
+		return msgErr("flagerr.sweep", "flag", "--sweep", "value", fmt.Sprint(c.Sweep))
 	case c.JSON && c.Markdown:
-		return errors.New("give at most one of --json and --markdown")
+		return msgErr("flagerr.json_markdown")
 	}
 	return nil
 }
@@ -203,7 +203,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for _, f := range strings.Split(v, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil {
-				return fmt.Errorf("%q is not a drone count", f)
+				return msgErr("flagerr.drone_count", "value", strconv.Quote(f))
 			}
 			cfg.Sweep = append(cfg.Sweep, n)
 		}

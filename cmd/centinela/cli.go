@@ -189,12 +189,30 @@ func (c *cmdLine) flagError(err error) string {
 			v := m[i+1]
 			if k, ok := flagErrorCauses[v]; n == "err" && ok {
 				v = c.t(k)
+			} else if n == "err" && fe.key == "cli.flag.invalid" {
+				v = c.valueError(m[2], m[1], v)
 			}
 			kv = append(kv, n, v)
 		}
 		return c.t(fe.key, kv...)
 	}
 	return msg
+}
+
+// valueError is the reason the value quoted of flag name was refused, in
+// the command line's language: the flag package keeps only the English
+// text of its Value's error (english), so the value is set again (the
+// command line is refused anyway) to get a catalogue message.
+func (c *cmdLine) valueError(name, quoted, english string) string {
+	f := c.fs.Lookup(name)
+	value, err := strconv.Unquote(quoted)
+	if f == nil || err != nil || c.lang == i18n.En {
+		return english
+	}
+	if err := f.Value.Set(value); err != nil && err.Error() == english {
+		return localizeError(err, c.lang)
+	}
+	return english
 }
 
 // printFlags writes the flags of fs the way flag.PrintDefaults does, in

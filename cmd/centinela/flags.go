@@ -2,7 +2,7 @@ package main
 
 import (
 	"flag"
-	"fmt"
+	"strconv"
 	"io"
 	"log/slog"
 	"strings"
@@ -36,7 +36,7 @@ func (o *logOptions) register(fs *flag.FlagSet) {
 func (o logOptions) newLogger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.Level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.Level)
+		return nil, msgErr("flagerr.log_level", "value", strconv.Quote(o.Level))
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch o.Format {
@@ -45,5 +45,5 @@ func (o logOptions) newLogger(w io.Writer) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", o.Format)
+	return nil, msgErr("flagerr.log_format", "value", strconv.Quote(o.Format))
 }

@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/centinela-gcs/centinela/cmd/centinela/server"
-	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/geofence"
 	"github.com/centinela-gcs/centinela/sim"
 )
@@ -97,7 +93,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // validateServe checks cfg, naming flags in its errors.
 func validateServe(cfg *server.Config) error {
 	if len(cfg.MAVLink) == 0 && cfg.Sim == 0 {
-		return errors.New("nothing to serve: give --mavlink ENDPOINT (repeatable) or --sim N")
+		return msgErr("flagerr.nothing_to_serve")
 	}
 	return flagError(cfg.Validate())
 }
@@ -116,45 +112,42 @@ var configFlags = map[string]string{
 	"HTTP.Addr": "--http", "HTTP.Tiles": "--tiles", "Debug.Metrics": "--metrics", "Debug.Pprof": "--pprof",
 }
 
-// configField matches a dotted field name (GRPC.TLSKey) that a message
-// names after its own field.
-var configField = regexp.MustCompile(`\b[A-Z][A-Za-z]*\.[A-Z][A-Za-z]*\b`)
-
-// flagError rewrites a configuration error of the server package (an
-// Invalid *fleet.Error whose Reason is a Config field, not wrapped) in the
-// flags' terms: "--sysid 0: want 1..255" for "SysID 0: want 1..255", and
+// flagError rewrites a configuration error of the server package (a
+// *server.ConfigError, not wrapped) in the flags' terms and in the
+// reader's language: "--sysid 0: want 1..255" for "SysID 0: want 1..255",
 // "--tls-cert and --tls-key go together" for "GRPC.TLSCert and GRPC.TLSKey
 // go together". Other errors pass unchanged.
 func flagError(err error) error {
-	fe, ok := err.(*fleet.Error)
-	if !ok || fe.Code != fleet.Invalid || configFlags[fe.Reason] == "" || !strings.HasPrefix(fe.Message, fe.Reason) {
+	ce, ok := err.(*server.ConfigError)
+	if !ok || configFlags[ce.Field] == "" {
 		return err
 	}
-	rest := configField.ReplaceAllStringFunc(strings.TrimPrefix(fe.Message, fe.Reason), func(w string) string {
-		if f, ok := configFlags[w]; ok {
-			return f
+	kv := []string{"field", configFlags[ce.Field]}
+	for k, v := range ce.Params {
+		if f, ok := configFlags[v]; ok && k == "other" {
+			v = f
 		}
-		return w
-	})
-	return errors.New(configFlags[fe.Reason] + rest)
+		kv = append(kv, k, v)
+	}
+	return msgErr("config."+ce.Code, kv...)
 }
 
 // parseHome parses "LAT,LON,ALT" (degrees, degrees, metres AMSL).
 func parseHome(s string) (sim.Home, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 3 {
-		return sim.Home{}, fmt.Errorf("%q: want LAT,LON,ALT", s)
+		return sim.Home{}, msgErr("flagerr.home_form", "value", strconv.Quote(s))
 	}
 	var v [3]float64
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return sim.Home{}, fmt.Errorf("%q: %q is not a number", s, p)
+			return sim.Home{}, msgErr("flagerr.home_number", "value", strconv.Quote(s), "part", strconv.Quote(p))
 		}
 		v[i] = f
 	}
 	if v[0] < -90 || v[0] > 90 || v[1] < -180 || v[1] > 180 {
-		return sim.Home{}, fmt.Errorf("%q: latitude or longitude out of range", s)
+		return sim.Home{}, msgErr("flagerr.home_range", "value", strconv.Quote(s))
 	}
 	return sim.Home{Lat: v[0], Lon: v[1], Alt: v[2]}, nil
 }

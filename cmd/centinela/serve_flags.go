@@ -71,13 +71,13 @@ func parseAgency(spec string) (geofence.Agency, error) {
 	id, list, ok := strings.Cut(spec, "=")
 	id = strings.TrimSpace(id)
 	if !ok || id == "" || list == "" {
-		return geofence.Agency{}, errors.New("want ID=JURISDICTION[,JURISDICTION…] with US, MX or JOINT")
+		return geofence.Agency{}, msgErr("flagerr.agency_form")
 	}
 	a := geofence.Agency{ID: id, Name: id}
 	for _, j := range strings.Split(list, ",") {
 		jj := geofence.Jurisdiction(strings.ToUpper(strings.TrimSpace(j)))
 		if !jj.Valid() {
-			return geofence.Agency{}, fmt.Errorf("unknown jurisdiction %q (want US, MX or JOINT)", j)
+			return geofence.Agency{}, msgErr("flagerr.agency_jurisdiction", "value", strconv.Quote(j))
 		}
 		a.Jurisdictions = append(a.Jurisdictions, jj)
 	}
@@ -94,12 +94,12 @@ func setDrone(m *server.DroneMap, spec, what string) error {
 	key, val, ok := strings.Cut(spec, "=")
 	val = strings.TrimSpace(val)
 	if !ok || val == "" {
-		return fmt.Errorf("want KEY=%s with KEY SYSID (1..255), LINK/SYSID or uid:HEX", what)
+		return msgErr("flagerr.drone_spec", "what", what)
 	}
 	k, err := parseDroneKey(strings.TrimSpace(key))
 	if err != nil {
 		if errors.Is(err, errDroneKey) {
-			return fmt.Errorf("want KEY=%s with KEY SYSID (1..255), LINK/SYSID or uid:HEX", what)
+			return msgErr("flagerr.drone_spec", "what", what)
 		}
 		return err
 	}
@@ -145,7 +145,7 @@ func parseDroneKey(s string) (droneKey, error) {
 		h := strings.TrimPrefix(strings.ToLower(hex), "0x")
 		uid, err := strconv.ParseUint(h, 16, 64)
 		if err != nil || len(h) > 16 || uid == 0 {
-			return droneKey{}, errors.New("want uid:HEX with the non-zero AUTOPILOT_VERSION uid in 1 to 16 hex digits")
+			return droneKey{}, msgErr("flagerr.drone_uid")
 		}
 		return droneKey{uid: uid}, nil
 	}
@@ -159,7 +159,7 @@ func parseDroneKey(s string) (droneKey, error) {
 	n, err := strconv.Atoi(sys)
 	if err != nil || n < 1 || n > 255 {
 		if link != "" {
-			return droneKey{}, errors.New("want LINK/SYSID with SYSID 1..255")
+			return droneKey{}, msgErr("flagerr.drone_link_sysid")
 		}
 		return droneKey{}, errDroneKey
 	}
@@ -174,20 +174,20 @@ func checkLinkName(link string) error {
 	}
 	if e, err := mavlink.ParseEndpoint(link); err == nil {
 		if listens(e) {
-			return fmt.Errorf("link %s listens: name one of its peers as %s/HOST:PORT", link, link)
+			return msgErr("flagerr.link_listens", "link", link)
 		}
 		return nil
 	}
 	ep, peer, ok := strings.Cut(link, "/")
 	e, err := mavlink.ParseEndpoint(ep)
 	if !ok || err != nil {
-		return fmt.Errorf("link %q: want an endpoint (tcp:HOST:PORT, udpout:HOST:PORT, serial:DEVICE:BAUD) or a listening endpoint's peer (udp:HOST:PORT/HOST:PORT)", link)
+		return msgErr("flagerr.link_form", "link", strconv.Quote(link))
 	}
 	if !listens(e) {
-		return fmt.Errorf("link %q: only the links of a listening endpoint (udp:, tcpin:) name a peer after a \"/\"", link)
+		return msgErr("flagerr.link_peer_not_listening", "link", strconv.Quote(link))
 	}
 	if _, _, err := net.SplitHostPort(peer); err != nil {
-		return fmt.Errorf("link %q: want the peer as HOST:PORT after the \"/\"", link)
+		return msgErr("flagerr.link_peer", "link", strconv.Quote(link))
 	}
 	return nil
 }

@@ -41,13 +41,13 @@ func (o signingOptions) keys() (map[uint8]fleet.SigningKey, error) {
 		n := 0
 		if !ok {
 			if !o.all {
-				return fmt.Errorf("%s: want SYSID=HEX", where)
+				return msgErr("flagerr.signing_form", "where", where)
 			}
 			hex = sys
 		} else {
 			v, err := strconv.Atoi(strings.TrimSpace(sys))
 			if err != nil || v < 1 || v > 254 {
-				return fmt.Errorf("%s: want SYSID=HEX with SYSID 1..254", where)
+				return msgErr("flagerr.signing_sysid", "where", where)
 			}
 			n = v
 		}
@@ -56,7 +56,7 @@ func (o signingOptions) keys() (map[uint8]fleet.SigningKey, error) {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		if _, dup := out[uint8(n)]; dup {
-			return fmt.Errorf("%s: a second key for system id %d", where, n)
+			return msgErr("flagerr.signing_dup", "where", where, "sysid", strconv.Itoa(n))
 		}
 		out[uint8(n)] = k
 		return nil
@@ -78,7 +78,7 @@ func (o signingOptions) keys() (map[uint8]fleet.SigningKey, error) {
 		}
 		for sys, k := range ks {
 			if _, dup := out[sys]; dup {
-				return nil, fmt.Errorf("--signing-key-file %s: a second key for system id %d", o.File, sys)
+				return nil, msgErr("flagerr.signing_dup", "where", "--signing-key-file "+o.File, "sysid", strconv.Itoa(int(sys)))
 			}
 			out[sys] = k
 		}

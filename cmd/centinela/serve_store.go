@@ -62,10 +62,10 @@ func parseSize(s string) (int64, error) {
 		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}[unit]
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil || mult == 0 || f < 0 || f*mult > 1<<62 {
-		return 0, fmt.Errorf("%q: want a size such as 500MB, 2GiB or 0", s)
+		return 0, msgErr("flagerr.size_form", "value", strconv.Quote(s))
 	}
 	if n := int64(f * mult); n > 0 && n < 1<<20 {
-		return 0, fmt.Errorf("%q: want at least 1MiB (or 0 for unbounded)", s)
+		return 0, msgErr("flagerr.size_min", "value", strconv.Quote(s))
 	}
 	return int64(f * mult), nil
 }

@@ -91,7 +91,7 @@ func (c *simConfig) droneFaults() ([]droneFault, error) {
 			return nil, err
 		}
 		if f.SysID < c.SysIDBase || f.SysID >= c.SysIDBase+c.Drones {
-			return nil, fmt.Errorf("--fault %q: no drone with system id %d", spec, f.SysID)
+			return nil, msgErr("flagerr.fault_no_drone", "spec", strconv.Quote(spec), "sysid", strconv.Itoa(f.SysID))
 		}
 		out = append(out, f)
 	}

@@ -37,31 +37,30 @@ const faultUsage = "fault knobs of one drone as `SYSID:KEY=VALUE,…`, repeatabl
 
 // parseFault parses "SYSID:KEY=VALUE,…".
 func parseFault(spec string) (droneFault, error) {
-	bad := func(format string, args ...any) (droneFault, error) {
-		return droneFault{}, fmt.Errorf("--fault %q: %s", spec, fmt.Sprintf(format, args...))
-	}
+	qs := strconv.Quote(spec)
 	sys, rest, ok := strings.Cut(spec, ":")
 	n, err := strconv.Atoi(sys)
 	if !ok || err != nil || n < 1 || n > 254 {
-		return bad("want SYSID:KEY=VALUE,… with SYSID 1..254")
+		return droneFault{}, msgErr("flagerr.fault_form", "spec", qs)
 	}
 	f := droneFault{SysID: n, set: map[string]bool{}}
 	for _, kv := range strings.Split(rest, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		if !ok {
-			return bad("%q is not KEY=VALUE", kv)
+			return droneFault{}, msgErr("flagerr.fault_kv", "spec", qs, "kv", strconv.Quote(kv))
 		}
 		num := func(lo, hi float64) (float64, error) {
 			x, err := strconv.ParseFloat(v, 64)
 			if err != nil || math.IsNaN(x) || x < lo || x > hi {
-				return 0, fmt.Errorf("%s=%s: want a number in [%g, %g]", k, v, lo, hi)
+				return 0, msgErr("flagerr.fault_number", "spec", qs, "key", k, "value", v,
+					"lo", fmt.Sprintf("%g", lo), "hi", fmt.Sprintf("%g", hi))
 			}
 			return x, nil
 		}
 		dur := func() (time.Duration, error) {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
-				return 0, fmt.Errorf("%s=%s: want a duration such as 1.5s", k, v)
+				return 0, msgErr("flagerr.fault_duration", "spec", qs, "key", k, "value", v)
 			}
 			return d, nil
 		}
@@ -86,7 +85,11 @@ func parseFault(spec string) (droneFault, error) {
 			x, err = num(1, 254)
 			f.Faults.SysID = uint8(x)
 		case "gps-lost":
-			f.Faults.GPSLost, err = strconv.ParseBool(v)
+			var perr error
+			f.Faults.GPSLost, perr = strconv.ParseBool(v)
+			if perr != nil {
+				err = msgErr("flagerr.fault_bool", "spec", qs, "key", k, "value", v)
+			}
 		case "wind-speed":
 			f.Wind.Speed, err = num(0, 60)
 			f.windSet = true
@@ -104,15 +107,15 @@ func parseFault(spec string) (droneFault, error) {
 			f.GPSLostFor, err = dur()
 			f.gpsTimed = true
 		default:
-			return bad("unknown key %q", k)
+			return droneFault{}, msgErr("flagerr.fault_key", "spec", qs, "key", strconv.Quote(k))
 		}
 		if err != nil {
-			return bad("%v", err)
+			return droneFault{}, err
 		}
 		f.set[k] = true
 	}
 	if f.set["cut-at"] != f.set["cut-for"] || (f.set["cut-for"] && f.CutFor == 0) {
-		return bad("cut-at and cut-for go together, cut-for more than 0")
+		return droneFault{}, msgErr("flagerr.fault_cut", "spec", qs)
 	}
 	return f, nil
 }

@@ -223,16 +223,58 @@ func DefaultConfig() Config {
 	}
 }
 
-// invalid is a configuration error about field: an Invalid *fleet.Error
-// whose Reason is the field's name and whose Message begins with it.
-func invalid(field, format string, args ...any) error {
-	return &fleet.Error{Code: fleet.Invalid, Message: field + " " + fmt.Sprintf(format, args...), Reason: field}
+// ConfigError is a configuration error of Validate: Err is the Invalid
+// *fleet.Error (Reason the field, Message its English text), and Code and
+// Params say it for any language: the catalogue message "config."+Code of
+// fleet/i18n, with Params and "field" filled. Error() is Err's text.
+type ConfigError struct {
+	// Field is the Config field ("SysID", "GRPC.TLSCert").
+	Field string
+	// Code names the message ("range", "together", …).
+	Code string
+	// Params fill the message; values that name another field ("other")
+	// are field names.
+	Params map[string]string
+	// Err is the error in English.
+	Err *fleet.Error
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err, so errors.As finds the *fleet.Error and
+// fleet.ErrorCode is Invalid.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// configCodes lists every Code of a ConfigError.
+var configCodes = []string{"nothing_to_serve", "endpoint", "range", "positive_duration", "positive_max",
+	"non_negative", "lat_lon", "breach_action", "agency_id", "agency_no_jurisdiction", "agency_jurisdiction",
+	"no_agency", "drone_no_agency", "key_sysid0", "key_link", "key_uid0", "drone_name", "name_taken", "file",
+	"zones_import", "signing_sysid", "signing_file", "signing_dup", "host_port", "together", "exclusive",
+	"retention_age", "retention_size", "listen", "stored_name_taken"}
+
+// invalid is a configuration error about field: a *ConfigError of code
+// with params as alternating names and values.
+func invalid(field, code string, kv ...string) error {
+	p := make(map[string]string, len(kv)/2+1)
+	for i := 0; i+1 < len(kv); i += 2 {
+		p[kv[i]] = kv[i+1]
+	}
+	en := make(map[string]string, len(p)+1)
+	for k, v := range p {
+		en[k] = v
+	}
+	en["field"] = field
+	msg := i18n.Msg(i18n.En, "config."+code, en)
+	return &ConfigError{Field: field, Code: code, Params: p, Err: &fleet.Error{Code: fleet.Invalid, Message: msg, Reason: field}}
 }
 
 // invalidErr is a configuration error about field caused by err.
-func invalidErr(field string, err error) error {
-	return &fleet.Error{Code: fleet.Invalid, Message: field + ": " + err.Error(), Reason: field}
+func invalidErr(field, code string, err error) error {
+	return invalid(field, code, "err", err.Error())
 }
+
+func q(s string) string { return fmt.Sprintf("%q", s) }
 
 // Validate reports the first thing wrong with c: an Invalid *fleet.Error
 // whose Reason names the field (for example "SysID", "GRPC.TLSCert",
@@ -240,50 +282,50 @@ func invalidErr(field string, err error) error {
 // which Start imports.
 func (c *Config) Validate() error {
 	if len(c.MAVLink) == 0 && c.Sim == 0 {
-		return invalid("MAVLink", "and Sim are empty: nothing to serve")
+		return invalid("MAVLink", "nothing_to_serve", "other", "Sim")
 	}
 	for _, e := range c.MAVLink {
 		if _, err := mavlink.ParseEndpoint(e); err != nil {
-			return invalidErr("MAVLink", err)
+			return invalidErr("MAVLink", "endpoint", err)
 		}
 	}
 	if c.SysID < 1 || c.SysID > 255 {
-		return invalid("SysID", "%d: want 1..255", c.SysID)
+		return invalid("SysID", "range", "value", fmt.Sprint(c.SysID), "want", "1..255")
 	}
 	if c.CompID < 1 || c.CompID > 255 {
-		return invalid("CompID", "%d: want 1..255", c.CompID)
+		return invalid("CompID", "range", "value", fmt.Sprint(c.CompID), "want", "1..255")
 	}
 	if c.LinkTimeout <= 0 {
-		return invalid("LinkTimeout", "%s: want a positive duration", c.LinkTimeout)
+		return invalid("LinkTimeout", "positive_duration", "value", c.LinkTimeout.String())
 	}
 	if c.MissionRetries < 0 || c.MissionRetries > 100 {
-		return invalid("MissionRetries", "%d: want 0..100", c.MissionRetries)
+		return invalid("MissionRetries", "range", "value", fmt.Sprint(c.MissionRetries), "want", "0..100")
 	}
 	if c.StreamHz < 0 || c.StreamHz > 50 || math.IsNaN(c.StreamHz) {
-		return invalid("StreamHz", "%g: want 0..50", c.StreamHz)
+		return invalid("StreamHz", "range", "value", fmt.Sprintf("%g", c.StreamHz), "want", "0..50")
 	}
 	if c.PositionHz < 0 || c.PositionHz > 50 || math.IsNaN(c.PositionHz) {
-		return invalid("PositionHz", "%g: want 0..50", c.PositionHz)
+		return invalid("PositionHz", "range", "value", fmt.Sprintf("%g", c.PositionHz), "want", "0..50")
 	}
 	if c.Sim < 0 || c.Sim > 250 {
-		return invalid("Sim", "%d: want 0..250", c.Sim)
+		return invalid("Sim", "range", "value", fmt.Sprint(c.Sim), "want", "0..250")
 	}
 	if c.SimSpeedup <= 0 || c.SimSpeedup > 1000 || math.IsNaN(c.SimSpeedup) {
-		return invalid("SimSpeedup", "%g: want more than 0, at most 1000", c.SimSpeedup)
+		return invalid("SimSpeedup", "positive_max", "value", fmt.Sprintf("%g", c.SimSpeedup), "max", "1000")
 	}
 	if c.SimBootDelay < 0 {
-		return invalid("SimBootDelay", "%s: want 0 or more", c.SimBootDelay)
+		return invalid("SimBootDelay", "non_negative", "value", c.SimBootDelay.String())
 	}
 	if h := c.SimHome; h != nil {
 		if !finite(h.Lat, h.Lon, h.Alt) || h.Lat < -90 || h.Lat > 90 || h.Lon < -180 || h.Lon > 180 {
-			return invalid("SimHome", "%g,%g,%g: latitude or longitude out of range", h.Lat, h.Lon, h.Alt)
+			return invalid("SimHome", "lat_lon", "value", fmt.Sprintf("%g,%g,%g", h.Lat, h.Lon, h.Alt))
 		}
 	}
 	if c.StatusInterval < 0 {
-		return invalid("StatusInterval", "%s: want 0 or more", c.StatusInterval)
+		return invalid("StatusInterval", "non_negative", "value", c.StatusInterval.String())
 	}
 	if !c.BreachAction.Valid() {
-		return invalid("BreachAction", "%q: want warn, hold, rtl or land", c.BreachAction)
+		return invalid("BreachAction", "breach_action", "value", q(string(c.BreachAction)))
 	}
 	agencies, err := c.agencies()
 	if err != nil {
@@ -315,14 +357,14 @@ func (c *Config) agencies() ([]geofence.Agency, error) {
 	out := BuiltinAgencies()
 	for _, a := range c.Agencies {
 		if strings.TrimSpace(a.ID) == "" || a.ID != strings.TrimSpace(a.ID) {
-			return nil, invalid("Agencies", "%q: want an id without surrounding spaces", a.ID)
+			return nil, invalid("Agencies", "agency_id", "value", q(a.ID))
 		}
 		if len(a.Jurisdictions) == 0 {
-			return nil, invalid("Agencies", "%s: no jurisdiction (want US, MX or JOINT)", a.ID)
+			return nil, invalid("Agencies", "agency_no_jurisdiction", "agency", a.ID)
 		}
 		for _, j := range a.Jurisdictions {
 			if !j.Valid() {
-				return nil, invalid("Agencies", "%s: unknown jurisdiction %q (want US, MX or JOINT)", a.ID, j)
+				return nil, invalid("Agencies", "agency_jurisdiction", "agency", a.ID, "value", q(string(j)))
 			}
 		}
 		if a.Name == "" {
@@ -340,14 +382,14 @@ func (c *Config) validateDrones(known []geofence.Agency) error {
 		return slices.ContainsFunc(known, func(a geofence.Agency) bool { return a.ID == id })
 	}
 	if !isKnown(c.DefaultAgency) {
-		return invalid("DefaultAgency", "%q: no such agency", c.DefaultAgency)
+		return invalid("DefaultAgency", "no_agency", "value", q(c.DefaultAgency))
 	}
 	if err := c.DroneAgencies.validateKeys("DroneAgencies"); err != nil {
 		return err
 	}
 	for _, e := range c.DroneAgencies.entries() {
 		if !isKnown(e.value) {
-			return invalid("DroneAgencies", "%q: no such agency %q", e.key+"="+e.value, e.value)
+			return invalid("DroneAgencies", "drone_no_agency", "value", q(e.key+"="+e.value), "agency", q(e.value))
 		}
 	}
 	if err := c.DroneNames.validateKeys("DroneNames"); err != nil {
@@ -357,10 +399,10 @@ func (c *Config) validateDrones(known []geofence.Agency) error {
 	for _, e := range c.DroneNames.entries() {
 		name := e.value
 		if name == "" || len(name) > 64 || strings.TrimSpace(name) != name {
-			return invalid("DroneNames", "%q: want a name of 1 to 64 characters without surrounding spaces", e.key+"="+name)
+			return invalid("DroneNames", "drone_name", "value", q(e.key+"="+name))
 		}
 		if seen[name] || strings.HasPrefix(name, "sysid-") {
-			return invalid("DroneNames", "%q: name %q is taken", e.key+"="+name, name)
+			return invalid("DroneNames", "name_taken", "value", q(e.key+"="+name), "name", q(name))
 		}
 		seen[name] = true
 	}
@@ -393,15 +435,15 @@ func (m DroneMap) entries() []droneEntry {
 // validateKeys checks m's keys: system ids 1..255, links named, uids not 0.
 func (m DroneMap) validateKeys(field string) error {
 	if _, ok := m.BySysID[0]; ok {
-		return invalid(field, "system id 0: want 1..255")
+		return invalid(field, "key_sysid0")
 	}
 	for k := range m.ByKey {
 		if k.Link == "" || k.SysID == 0 {
-			return invalid(field, "link key %q/%d: want a link name and a system id 1..255", k.Link, k.SysID)
+			return invalid(field, "key_link", "link", q(k.Link), "sysid", fmt.Sprint(k.SysID))
 		}
 	}
 	if _, ok := m.ByUID[0]; ok {
-		return invalid(field, "uid 0: want the non-zero AUTOPILOT_VERSION uid")
+		return invalid(field, "key_uid0")
 	}
 	return nil
 }
@@ -430,10 +472,10 @@ func (c *Config) zoneStore() (*geofence.Store, error) {
 	if c.Zones != "" {
 		data, err := os.ReadFile(c.Zones)
 		if err != nil {
-			return nil, invalidErr("Zones", err)
+			return nil, invalidErr("Zones", "file", err)
 		}
 		if err := zs.ImportGeoJSON(data, geofence.DefaultLimits(), false); err != nil {
-			return nil, invalid("Zones", "%s: %v", c.Zones, err)
+			return nil, invalid("Zones", "zones_import", "file", c.Zones, "err", err.Error())
 		}
 	}
 	return zs, nil
@@ -445,23 +487,23 @@ func (o SigningConfig) keys() (map[uint8]fleet.SigningKey, error) {
 	out := map[uint8]fleet.SigningKey{}
 	for sys, k := range o.Keys {
 		if sys < 1 || sys > 254 {
-			return nil, invalid("Signing.Keys", "system id %d: want 1..254", sys)
+			return nil, invalid("Signing.Keys", "signing_sysid", "sysid", fmt.Sprint(sys))
 		}
 		out[sys] = k
 	}
 	if o.File != "" {
 		f, err := os.Open(o.File)
 		if err != nil {
-			return nil, invalidErr("Signing.File", err)
+			return nil, invalidErr("Signing.File", "file", err)
 		}
 		defer f.Close()
 		ks, err := fleet.ReadSigningKeys(f, o.File)
 		if err != nil {
-			return nil, invalid("Signing.File", "%v", err)
+			return nil, invalid("Signing.File", "signing_file", "err", err.Error())
 		}
 		for _, sys := range sortedKeys(ks) {
 			if _, dup := out[sys]; dup {
-				return nil, invalid("Signing.File", "%s: a second key for system id %d", o.File, sys)
+				return nil, invalid("Signing.File", "signing_dup", "file", o.File, "sysid", fmt.Sprint(sys))
 			}
 			out[sys] = ks[sys]
 		}
@@ -502,23 +544,23 @@ func (o GRPCConfig) validate() error {
 		return nil
 	}
 	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
-		return invalid("GRPC.Addr", "%q: want HOST:PORT", o.Addr)
+		return invalid("GRPC.Addr", "host_port", "value", q(o.Addr))
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
-		return invalid("GRPC.TLSCert", "and GRPC.TLSKey go together")
+		return invalid("GRPC.TLSCert", "together", "other", "GRPC.TLSKey")
 	}
 	if o.TLSCert != "" && o.TLSSelfSigned {
-		return invalid("GRPC.TLSSelfSigned", "and GRPC.TLSCert exclude each other")
+		return invalid("GRPC.TLSSelfSigned", "exclusive", "other", "GRPC.TLSCert")
 	}
 	return nil
 }
 
 func (o StoreConfig) validate() error {
 	if o.RetentionAge == 0 {
-		return invalid("Store.RetentionAge", "0: want a positive duration, or negative to keep history forever")
+		return invalid("Store.RetentionAge", "retention_age", "value", "0")
 	}
 	if o.RetentionSize < 0 || (o.RetentionSize > 0 && o.RetentionSize < 1<<20) {
-		return invalid("Store.RetentionSize", "%d: want at least 1MiB (or 0 for unbounded)", o.RetentionSize)
+		return invalid("Store.RetentionSize", "retention_size", "value", fmt.Sprint(o.RetentionSize))
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ func (s *Server) startGRPC() error {
 	case o.TLSCert != "":
 		c, err := proto.LoadTLS(o.TLSCert, o.TLSKey)
 		if err != nil {
-			return invalidErr("GRPC.TLSCert", err)
+			return invalidErr("GRPC.TLSCert", "file", err)
 		}
 		tlsCfg = c
 	case o.TLSSelfSigned:

@@ -63,7 +63,7 @@ func startDebug(c DebugConfig, s *Server, log *slog.Logger) (debugServers, error
 		srv.Logger = log
 		if err := srv.Initialize(); err != nil {
 			out.Close()
-			return invalid(field, "%s: %v", srv.Addr, err)
+			return invalid(field, "listen", "addr", srv.Addr, "err", err.Error())
 		}
 		out = append(out, srv)
 		return nil

@@ -93,7 +93,7 @@ func seedDrones(db *store.DB, names, agencies map[uint8]string) (map[uint8]strin
 		}
 		for _, other := range stored {
 			if other.ID == c.ID && other.SysID != sys && other.SysID != 0 {
-				return nil, nil, invalid("DroneNames", "%d=%s: the name is taken by the stored drone %s of system id %d", sys, c.ID, other.ID, other.SysID)
+				return nil, nil, invalid("DroneNames", "stored_name_taken", "sysid", fmt.Sprint(sys), "name", c.ID, "other", other.ID, "other_sysid", fmt.Sprint(other.SysID))
 			}
 		}
 		for _, old := range cur {
