@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/centinela-gcs/centinela/fleet/i18n"
 )
@@ -287,13 +289,52 @@ func isZeroDefault(f *flag.Flag) (zero bool) {
 type msgError struct {
 	key string
 	kv  []string
+	// errs are parameters that are errors, said by causeText.
+	errs map[string]error
 }
 
 // msgErr returns the error of the message key with its parameters as
 // alternating names and values.
 func msgErr(key string, kv ...string) error { return &msgError{key: key, kv: kv} }
 
-func (e *msgError) Error() string { return i18n.T(i18n.En, e.key, e.kv...) }
+func (e *msgError) Error() string { return e.in(i18n.En) }
+
+// in renders e in lang.
+func (e *msgError) in(lang i18n.Lang) string {
+	kv := e.kv
+	for k, err := range e.errs {
+		kv = append(kv[:len(kv):len(kv)], k, causeText(lang, err))
+	}
+	return i18n.T(lang, e.key, kv...)
+}
+
+// fileErr is the error of a file named by flag that could not be read.
+func fileErr(name string, err error) error {
+	return &msgError{key: "flagerr.file", kv: []string{"flag", name}, errs: map[string]error{"err": err}}
+}
+
+// causeText says err in lang: a file system error (*fs.PathError) with
+// its operation and reason in lang, any other error as it is.
+func causeText(lang i18n.Lang, err error) string {
+	pe, ok := err.(*fs.PathError)
+	if lang == i18n.En || !ok {
+		return err.Error()
+	}
+	op := pe.Op
+	if k := "flagerr.op." + op; i18n.Has(lang, k) {
+		op = i18n.T(lang, k)
+	}
+	reason := pe.Err.Error()
+	for _, r := range []struct {
+		target error
+		key    string
+	}{{fs.ErrNotExist, "not_exist"}, {fs.ErrPermission, "permission"}, {syscall.EISDIR, "is_dir"}} {
+		if errors.Is(pe.Err, r.target) {
+			reason = i18n.T(lang, "flagerr.reason."+r.key)
+		}
+	}
+	return i18n.T(lang, "flagerr.path", "op", op, "path", pe.Path, "reason", reason)
+}
 
 // localizeError renders err in lang: a msgError in it (its wrappers' text
 // around it stays as it is) in lang, any other error as it is.
@@ -303,5 +344,5 @@ func localizeError(err error, lang i18n.Lang) string {
 	if lang == i18n.En || !errors.As(err, &me) {
 		return s
 	}
-	return strings.Replace(s, me.Error(), i18n.T(lang, me.key, me.kv...), 1)
+	return strings.Replace(s, me.Error(), me.in(lang), 1)
 }

@@ -2,9 +2,9 @@ package main
 
 import (
 	"flag"
-	"strconv"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 )
 

@@ -129,7 +129,11 @@ func flagError(err error) error {
 		}
 		kv = append(kv, k, v)
 	}
-	return msgErr("config."+ce.Code, kv...)
+	me := msgErr("config."+ce.Code, kv...).(*msgError)
+	if ce.Cause != nil {
+		me.errs = map[string]error{"err": ce.Cause}
+	}
+	return me
 }
 
 // parseHome parses "LAT,LON,ALT" (degrees, degrees, metres AMSL).

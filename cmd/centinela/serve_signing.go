@@ -69,7 +69,7 @@ func (o signingOptions) keys() (map[uint8]fleet.SigningKey, error) {
 	if o.File != "" {
 		f, err := os.Open(o.File)
 		if err != nil {
-			return nil, fmt.Errorf("--signing-key-file: %w", err)
+			return nil, fileErr("--signing-key-file", err)
 		}
 		defer f.Close()
 		ks, err := fleet.ReadSigningKeys(f, "--signing-key-file "+o.File)

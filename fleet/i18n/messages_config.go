@@ -78,6 +78,13 @@ var configEn = map[string]string{
 	"flagerr.json_markdown":           "give at most one of --json and --markdown",
 	"flagerr.drone_count":             "{value} is not a drone count",
 	"flagerr.log_level":               "--log-level {value}: want debug, info, warn or error",
+	"flagerr.file":                    "{flag}: {err}",
+	"flagerr.path":                    "{op} {path}: {reason}",
+	"flagerr.op.open":                 "open",
+	"flagerr.op.read":                 "read",
+	"flagerr.reason.not_exist":        "no such file or directory",
+	"flagerr.reason.permission":       "permission denied",
+	"flagerr.reason.is_dir":           "is a directory",
 	"flagerr.log_format":              "--log-format {value}: want text or json",
 }
 
@@ -145,5 +152,12 @@ var configEs = map[string]string{
 	"flagerr.json_markdown":           "indique como máximo una de --json y --markdown",
 	"flagerr.drone_count":             "{value} no es una cantidad de drones",
 	"flagerr.log_level":               "--log-level {value}: se espera debug, info, warn o error",
+	"flagerr.file":                    "{flag}: {err}",
+	"flagerr.path":                    "{op} {path}: {reason}",
+	"flagerr.op.open":                 "abrir",
+	"flagerr.op.read":                 "leer",
+	"flagerr.reason.not_exist":        "no existe el archivo o directorio",
+	"flagerr.reason.permission":       "permiso denegado",
+	"flagerr.reason.is_dir":           "es un directorio",
 	"flagerr.log_format":              "--log-format {value}: se espera text o json",
 }

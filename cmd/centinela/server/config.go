@@ -237,6 +237,9 @@ type ConfigError struct {
 	Params map[string]string
 	// Err is the error in English.
 	Err *fleet.Error
+	// Cause is the error behind Params["err"] (a file's *fs.PathError),
+	// nil when there is none.
+	Cause error
 }
 
 // Error implements error.
@@ -271,7 +274,9 @@ func invalid(field, code string, kv ...string) error {
 
 // invalidErr is a configuration error about field caused by err.
 func invalidErr(field, code string, err error) error {
-	return invalid(field, code, "err", err.Error())
+	ce := invalid(field, code, "err", err.Error()).(*ConfigError)
+	ce.Cause = err
+	return ce
 }
 
 func q(s string) string { return fmt.Sprintf("%q", s) }
