@@ -58,13 +58,17 @@ func langOf(args []string, getenv func(string) string) i18n.Lang {
 	return i18n.FromEnv(getenv)
 }
 
-// langFlag is the language of args' --lang, looked for before a "--" or
-// the first argument that is no flag's; false without one.
+// langFlag is the language of args' --lang, looked for before a "--"
+// (past flag values and arguments: "serve --sim 1 --lang es" asks for
+// Spanish); false without one.
 func langFlag(args []string) (i18n.Lang, bool) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if a == "--" || !strings.HasPrefix(a, "-") {
+		if a == "--" {
 			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if name != "lang" {

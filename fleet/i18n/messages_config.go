@@ -86,6 +86,7 @@ var configEn = map[string]string{
 	"flagerr.reason.permission":       "permission denied",
 	"flagerr.reason.is_dir":           "is a directory",
 	"flagerr.log_format":              "--log-format {value}: want text or json",
+	"flagerr.fault_cut":               "--fault {spec}: cut-at and cut-for go together, cut-for more than 0",
 }
 
 // configEs is configEn in Spanish.
@@ -160,4 +161,5 @@ var configEs = map[string]string{
 	"flagerr.reason.permission":       "permiso denegado",
 	"flagerr.reason.is_dir":           "es un directorio",
 	"flagerr.log_format":              "--log-format {value}: se espera text o json",
+	"flagerr.fault_cut":               "--fault {spec}: cut-at y cut-for van juntos, cut-for mayor que 0",
 }

@@ -2,6 +2,10 @@ package server
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -53,4 +57,33 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// configCodes lists every code the package's sources give invalid and
+// invalidErr, so TestConfigCodesTranslated sees them all.
+func TestConfigCodesListed(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`invalid(?:Err)?\([^,()]+, "([a-z0-9_]+)"`)
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			n++
+			if !contains(configCodes, m[1]) {
+				t.Errorf("%s: code %q is not in configCodes", f, m[1])
+			}
+		}
+	}
+	if n < 30 {
+		t.Errorf("found only %d invalid calls", n)
+	}
 }
