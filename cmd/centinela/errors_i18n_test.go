@@ -182,3 +182,24 @@ func TestErrorKeysTranslated(t *testing.T) {
 		t.Errorf("found only %d msgErr calls", n)
 	}
 }
+
+// The built binary says a serve and a bench validation error in the
+// language of LANG.
+func TestValidationErrorsLangBinary(t *testing.T) {
+	es := []string{"LANG=es_MX.UTF-8"}
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{es, []string{"serve", "--sim", "1", "--sysid", "0"}, "centinela serve: --sysid 0: se espera 1..255\n"},
+		{es, []string{"bench", "--rate", "0"}, "centinela bench: --rate 0: se espera más de 0, como máximo 50 Hz\n"},
+		{[]string{"LANG=en_US.UTF-8"}, []string{"serve", "--sim", "1", "--sysid", "0"}, "centinela serve: --sysid 0: want 1..255\n"},
+		{nil, []string{"serve", "--sim", "1", "--sysid", "0", "--lang", "es"}, "centinela serve: --sysid 0: se espera 1..255\n"},
+	} {
+		_, errs, code := runCentinela(t, tc.env, tc.args...)
+		if code != 1 || errs != tc.want {
+			t.Errorf("%v %v: exit %d, stderr %q, want 1 and %q", tc.env, tc.args, code, errs, tc.want)
+		}
+	}
+}
