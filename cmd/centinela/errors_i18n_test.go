@@ -75,6 +75,8 @@ func validationCases(t *testing.T) []errCase {
 		{s("--sim", "1", "--drone-name", "tcp:1.2.3.4:5/1.2.3.4:6/1=a"), `centinela serve: --drone-name "tcp:1.2.3.4:5/1.2.3.4:6/1=a": link "tcp:1.2.3.4:5/1.2.3.4:6": only the links of a listening endpoint (udp:, tcpin:) name a peer after a "/"`, "--drone-name", `"tcp:1.2.3.4:5/1.2.3.4:6"`},
 		{s("--sim", "1", "--drone-name", "udp:0.0.0.0:14550/peer/1=a"), `centinela serve: --drone-name "udp:0.0.0.0:14550/peer/1=a": link "udp:0.0.0.0:14550/peer": want the peer as HOST:PORT after the "/"`, "--drone-name", `"udp:0.0.0.0:14550/peer"`},
 		{s("--sim", "1", "--signing-key", "zz"), `centinela serve: --signing-key #1: want SYSID=HEX`, "--signing-key", "#1"},
+		{s("--sim", "1", "--signing-key", "1=zz"), `centinela serve: --signing-key #1: invalid: a signing key is 64 hexadecimal digits`, "--signing-key", "#1"},
+		{sim("--signing-key", "abc"), `centinela sim: --signing-key #1: invalid: a signing key is 64 hexadecimal digits`, "--signing-key", "#1"},
 		{s("--sim", "1", "--signing-key", "0="+key), `centinela serve: --signing-key #1: want SYSID=HEX with SYSID 1..254`, "--signing-key", "#1"},
 		{s("--sim", "1", "--signing-key", "1="+key, "--signing-key", "1="+key), `centinela serve: --signing-key #2: a second key for system id 1`, "--signing-key", "#2"},
 		{s("--sim", "1", "--signing-key-file", none), `centinela serve: --signing-key-file: open ` + none + `: no such file or directory`, "--signing-key-file", none},

@@ -53,7 +53,8 @@ func (o signingOptions) keys() (map[uint8]fleet.SigningKey, error) {
 		}
 		k, err := fleet.ParseSigningKey(hex)
 		if err != nil {
-			return fmt.Errorf("%s: %w", where, err)
+			// fleet's only refusal: not 64 hexadecimal digits.
+			return msgErr("flagerr.signing_hex", "where", where)
 		}
 		if _, dup := out[uint8(n)]; dup {
 			return msgErr("flagerr.signing_dup", "where", where, "sysid", strconv.Itoa(n))
