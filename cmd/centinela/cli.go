@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/i18n"
 )
 
@@ -317,11 +318,35 @@ func fileErr(name string, err error) error {
 	return &msgError{key: "flagerr.file", kv: []string{"flag", name}, errs: map[string]error{"err": err}}
 }
 
+// badEndpoint matches the message of mavlink.ParseEndpoint's error
+// (Reason "bad_endpoint"): the endpoint and why it was refused.
+var badEndpoint = regexp.MustCompile(`^bad MAVLink endpoint ("(?:[^"\\]|\\.)*"): (missing kind|want HOST:PORT|bad port|missing host|port 0 needs a listening endpoint|bad host|missing device|bad baud rate|unknown kind ("(?:[^"\\]|\\.)*")); accepted forms: `)
+
+// endpointWhy are the keys of badEndpoint's reasons.
+var endpointWhy = map[string]string{"missing kind": "missing_kind", "want HOST:PORT": "host_port", "bad port": "port",
+	"missing host": "missing_host", "port 0 needs a listening endpoint": "port0", "bad host": "host",
+	"missing device": "missing_device", "bad baud rate": "baud"}
+
 // causeText says err in lang: a file system error (*fs.PathError) with
-// its operation and reason in lang, any other error as it is.
+// its operation and reason in lang, a refused MAVLink endpoint in lang,
+// any other error as it is.
 func causeText(lang i18n.Lang, err error) string {
+	if lang == i18n.En {
+		return err.Error()
+	}
+	if fe, ok := err.(*fleet.Error); ok && fe.Reason == "bad_endpoint" {
+		m := badEndpoint.FindStringSubmatch(fe.Message)
+		if m == nil {
+			return err.Error()
+		}
+		why := i18n.T(lang, "flagerr.endpoint.unknown_kind", "kind", m[3])
+		if k, ok := endpointWhy[m[2]]; ok {
+			why = i18n.T(lang, "flagerr.endpoint."+k)
+		}
+		return i18n.T(lang, "flagerr.endpoint", "endpoint", m[1], "why", why)
+	}
 	pe, ok := err.(*fs.PathError)
-	if lang == i18n.En || !ok {
+	if !ok {
 		return err.Error()
 	}
 	op := pe.Op

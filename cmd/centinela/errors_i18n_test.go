@@ -40,6 +40,9 @@ func validationCases(t *testing.T) []errCase {
 	}
 	return []errCase{
 		{s(), `centinela serve: nothing to serve: give --mavlink ENDPOINT (repeatable) or --sim N`, "--mavlink", "--sim"},
+		{s("--mavlink", "bogus"), `centinela serve: --mavlink: invalid: bad MAVLink endpoint "bogus": missing kind; accepted forms: udp:HOST:PORT (listen), udpout:HOST:PORT (send), tcp:HOST:PORT (connect), tcpin:HOST:PORT (listen), serial:DEVICE[:BAUD] (bad_endpoint)`, "--mavlink", `"bogus"`},
+		{s("--mavlink", "ftp:1.2.3.4:5"), `centinela serve: --mavlink: invalid: bad MAVLink endpoint "ftp:1.2.3.4:5": unknown kind "ftp"; accepted forms: udp:HOST:PORT (listen), udpout:HOST:PORT (send), tcp:HOST:PORT (connect), tcpin:HOST:PORT (listen), serial:DEVICE[:BAUD] (bad_endpoint)`, "--mavlink", `"ftp"`},
+		{s("--mavlink", "tcp:1.2.3.4:x"), `centinela serve: --mavlink: invalid: bad MAVLink endpoint "tcp:1.2.3.4:x": bad port; accepted forms: udp:HOST:PORT (listen), udpout:HOST:PORT (send), tcp:HOST:PORT (connect), tcpin:HOST:PORT (listen), serial:DEVICE[:BAUD] (bad_endpoint)`, "--mavlink", `"tcp:1.2.3.4:x"`},
 		{s("--sim", "1", "--sysid", "0"), `centinela serve: --sysid 0: want 1..255`, "--sysid", "0"},
 		{s("--sim", "1", "--compid", "256"), `centinela serve: --compid 256: want 1..255`, "--compid", "256"},
 		{s("--sim", "1", "--link-timeout", "0s"), `centinela serve: --link-timeout 0s: want a positive duration`, "--link-timeout", "0s"},
