@@ -281,9 +281,10 @@ func invalidErr(field, code string, err error) error {
 
 func q(s string) string { return fmt.Sprintf("%q", s) }
 
-// Validate reports the first thing wrong with c: an Invalid *fleet.Error
-// whose Reason names the field (for example "SysID", "GRPC.TLSCert",
-// "Store.RetentionAge"). It reads Signing.File; it does not read Zones,
+// Validate reports the first thing wrong with c: a *ConfigError whose
+// Err is an Invalid *fleet.Error (errors.As finds it) whose Reason names
+// the field (for example "SysID", "GRPC.TLSCert", "Store.RetentionAge"),
+// and whose Code and Params give its text in any language of fleet/i18n. It reads Signing.File; it does not read Zones,
 // which Start imports.
 func (c *Config) Validate() error {
 	if len(c.MAVLink) == 0 && c.Sim == 0 {
