@@ -406,6 +406,7 @@ func (c *client) writer() {
 					fail(err)
 					return false
 				}
+				s.hub.sharedSent.Add(1)
 				return true
 			}
 		}
@@ -421,6 +422,7 @@ func (c *client) writer() {
 		if n == 0 && kind != "snapshot" {
 			return true
 		}
+		s.hub.ownSent.Add(1)
 		return write(buf)
 	}
 	for {

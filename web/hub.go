@@ -70,6 +70,10 @@ type hub struct {
 
 	pollNow chan struct{} // cap 1: read the alerts now
 
+	// sharedSent counts the shared frames written to clients, ownSent the
+	// states messages made for one client.
+	sharedSent, ownSent atomic.Uint64
+
 	slowClosed atomic.Uint64
 	dropped    atomic.Uint64
 	lastDrop   atomic.Int64
