@@ -236,6 +236,7 @@ func (c *client) handle(data []byte) {
 		c.mu.Lock()
 		c.sub = nil
 		c.mu.Unlock()
+		c.signal() // the writer stops sending states now, not at its next wake
 	case "ping":
 		c.sendJSON(struct {
 			Type string          `json:"type"`
