@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -64,6 +65,7 @@ type client struct {
 	wake   chan struct{} // cap 1: the queue or subscription changed
 	// frameSig (cap 1) says the hub has a new frame of states.
 	frameSig chan struct{}
+	doneV    atomic.Uint64 // the last frame the writer has taken
 	dead     chan struct{} // closed by kill
 	written  chan struct{} // closed when the writer has ended
 }
@@ -299,9 +301,11 @@ func knownKind(k string) bool {
 // pings, and the close frame.
 //
 // States: a client watching every drone that is up to date with a frame's
-// start writes the hub's shared frame as is; any other (a subset of the
-// drones, a lower rate, or one that fell behind) gets a message of its own
-// with every selected drone that changed since the last state it sent.
+// start writes the hub's shared frame as is; one that missed frames (a
+// lower rate, or behind) writes the hub's catch-up message of every drone
+// changed since the last state it sent, shared with the clients that
+// missed the same frames; a client of some drones gets a message of its
+// own.
 func (c *client) writer() {
 	defer close(c.written)
 	s := c.srv
@@ -394,7 +398,11 @@ func (c *client) writer() {
 				next = early
 			}
 			next = next.Add(gap)
-			if sub.drones == nil && sent >= f.prev {
+			if sub.drones == nil {
+				count := &s.hub.sharedSent
+				if sent < f.prev { // missed frames
+					f, count = s.hub.catchUp(sent), &s.hub.catchSent
+				}
 				for _, d := range f.recheck {
 					check(d)
 				}
@@ -402,12 +410,15 @@ func (c *client) writer() {
 					return false
 				}
 				sent = f.cur
+				if f.n == 0 {
+					return true
+				}
 				c.conn.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 				if err := c.conn.WritePreparedMessage(f.msg); err != nil {
 					fail(err)
 					return false
 				}
-				s.hub.sharedSent.Add(1)
+				count.Add(1)
 				return true
 			}
 		}
@@ -442,7 +453,11 @@ func (c *client) writer() {
 				c.kill(websocket.CloseAbnormalClosure, "")
 			}
 		case <-c.frameSig:
+			f := s.hub.frame.Load()
 			flushStates("states")
+			if f != nil {
+				c.doneV.Store(f.cur)
+			}
 		case <-rateT.C:
 			rateArmed = false
 			flushStates("states")

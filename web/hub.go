@@ -68,11 +68,20 @@ type hub struct {
 	frameV  uint64        // the last frame's cur
 	frame   atomic.Pointer[stateFrame]
 
+	// The catch-up messages of the current frame (catchV) by the version
+	// their clients were at: clients watching every drone that missed
+	// frames mostly missed the same ones.
+	catchMu sync.Mutex
+	catchV  uint64
+	catch   map[uint64]*stateFrame
+
 	pollNow chan struct{} // cap 1: read the alerts now
 
-	// sharedSent counts the shared frames written to clients, ownSent the
-	// states messages made for one client.
+	// sharedSent counts the shared frames written to clients, catchSent
+	// the shared catch-up messages, ownSent the states messages made for
+	// one client.
 	sharedSent, ownSent atomic.Uint64
+	catchSent           atomic.Uint64 // catch-up messages written
 
 	slowClosed atomic.Uint64
 	dropped    atomic.Uint64
@@ -343,11 +352,16 @@ func (h *hub) noteSlow(c *client, reason string) {
 }
 
 // runFrames builds a shared frame of the drones that changed every
-// interval, and wakes the clients to send it, until ctx ends.
+// interval, and wakes the clients to send it, until ctx ends. It paces
+// itself: the next frame waits until the clients have written this one
+// and as long again (at most maxFanoutWait), so that fanning states out
+// takes at most about half the machine and never starves the fleet's
+// ingest; states then coalesce in fewer, larger frames.
 func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	var buf []byte
+	next := time.Now().Add(interval)
+	t := time.NewTimer(interval)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -357,8 +371,11 @@ func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
 		var f *stateFrame
 		f, buf = h.makeFrame(buf)
 		if f == nil {
+			next = time.Now().Add(interval)
+			t.Reset(interval)
 			continue
 		}
+		start := time.Now()
 		h.frame.Store(f)
 		h.mu.RLock()
 		for c := range h.clients {
@@ -368,7 +385,43 @@ func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
 			}
 		}
 		h.mu.RUnlock()
+		poll := time.NewTicker(time.Millisecond)
+		for !h.taken(f.cur) && time.Since(start) < maxFanoutWait {
+			select {
+			case <-ctx.Done():
+				poll.Stop()
+				return
+			case <-poll.C:
+			}
+		}
+		poll.Stop()
+		fanout := time.Since(start)
+		next = next.Add(interval)
+		if paced := start.Add(2 * fanout); next.Before(paced) {
+			next = paced
+		}
+		if now := time.Now(); next.Before(now) {
+			next = now // late: one frame now, not a burst to catch up
+		}
+		t.Reset(max(time.Until(next), 0))
 	}
+}
+
+// maxFanoutWait bounds how long a frame waits for the clients to write
+// the last one (a stalled client is closed by its write deadline).
+const maxFanoutWait = 500 * time.Millisecond
+
+// taken reports whether every client has taken (written or skipped) the
+// frame current to version v.
+func (h *hub) taken(v uint64) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		if c.doneV.Load() < v && c.subscriptionNow() != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // makeFrame encodes the drones changed since the last frame (nil if none),
@@ -405,6 +458,53 @@ func (h *hub) makeFrame(buf []byte) (*stateFrame, []byte) {
 	}
 	f.msg = msg
 	return f, buf
+}
+
+// maxCatchUps bounds the catch-up messages kept for one frame.
+const maxCatchUps = 16
+
+// catchUp returns a "states" message of every drone changed after version
+// since, for clients watching every drone that missed frames; cur is the
+// version it is current to, recheck its drones new or of a new agency.
+func (h *hub) catchUp(since uint64) *stateFrame {
+	h.catchMu.Lock()
+	defer h.catchMu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.catchV != h.frameV || h.catch == nil {
+		h.catch, h.catchV = map[uint64]*stateFrame{}, h.frameV
+	}
+	if f := h.catch[since]; f != nil {
+		return f
+	}
+	f := &stateFrame{prev: since, cur: h.version}
+	buf := append([]byte(nil), `{"type":"states","drones":[`...)
+	for _, id := range h.ids {
+		e := h.drones[id]
+		if e.version <= since {
+			continue
+		}
+		if f.n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, e.json...)
+		f.n++
+		if e.checkVer > since {
+			f.recheck = append(f.recheck, e.state)
+		}
+	}
+	buf = append(buf, "]}"...)
+	msg, err := websocket.NewPreparedMessage(websocket.TextMessage, buf)
+	if err != nil {
+		h.log.Error("prepare states", "err", err)
+		f.n = 0
+		return f
+	}
+	f.msg = msg
+	if len(h.catch) < maxCatchUps {
+		h.catch[since] = f
+	}
+	return f
 }
 
 // eachState calls fn with every drone's latest state.
