@@ -354,8 +354,8 @@ func (h *hub) noteSlow(c *client, reason string) {
 // runFrames builds a shared frame of the drones that changed every
 // interval, and wakes the clients to send it, until ctx ends. It paces
 // itself: the next frame waits until the clients have written this one
-// and as long again (at most maxFanoutWait), so that fanning states out
-// takes at most about half the machine and never starves the fleet's
+// (at most maxFanoutWait) and starts no earlier than fanoutPace times
+// that after it, so that fanning states out does not starve the fleet's
 // ingest; states then coalesce in fewer, larger frames.
 func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
 	var buf []byte
@@ -397,7 +397,7 @@ func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
 		poll.Stop()
 		fanout := time.Since(start)
 		next = next.Add(interval)
-		if paced := start.Add(2 * fanout); next.Before(paced) {
+		if paced := start.Add(fanoutPace * fanout); next.Before(paced) {
 			next = paced
 		}
 		if now := time.Now(); next.Before(now) {
@@ -406,6 +406,11 @@ func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
 		t.Reset(max(time.Until(next), 0))
 	}
 }
+
+// fanoutPace is how many times a frame's fan-out time the next frame
+// waits, from the start of this one: the fan-out's share of the machine is
+// at most about 1/fanoutPace when it is the bottleneck.
+const fanoutPace = 2
 
 // maxFanoutWait bounds how long a frame waits for the clients to write
 // the last one (a stalled client is closed by its write deadline).
