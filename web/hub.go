@@ -386,7 +386,7 @@ func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
 		}
 		h.mu.RUnlock()
 		poll := time.NewTicker(time.Millisecond)
-		for !h.taken(f.cur) && time.Since(start) < maxFanoutWait {
+		for !h.taken(f.prev, f.cur) && time.Since(start) < maxFanoutWait {
 			select {
 			case <-ctx.Done():
 				poll.Stop()
@@ -416,13 +416,15 @@ const fanoutPace = 2
 // the last one (a stalled client is closed by its write deadline).
 const maxFanoutWait = 500 * time.Millisecond
 
-// taken reports whether every client has taken (written or skipped) the
-// frame current to version v.
-func (h *hub) taken(v uint64) bool {
+// taken reports whether every client that had taken the frame current to
+// version prev has taken (written or skipped) the one current to v. A
+// client still on an older frame (stalled, or slow) is not waited for: it
+// catches up on its own, and one stalled client must not slow the others.
+func (h *hub) taken(prev, v uint64) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
-		if c.doneV.Load() < v && c.subscriptionNow() != nil {
+		if d := c.doneV.Load(); d < v && d >= prev && c.subscriptionNow() != nil {
 			return false
 		}
 	}
