@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
@@ -53,17 +54,20 @@ type client struct {
 	conn *websocket.Conn
 	p    app.Principal
 
-	mu      sync.Mutex
-	sub     *subscription
-	resub   bool // a new subscription waits for its snapshot
-	queue   [][]byte
-	qbytes  int
-	reason  string
-	code    int
-	killed  bool
-	wake    chan struct{} // cap 1: the queue or subscription changed
-	dead    chan struct{} // closed by kill
-	written chan struct{} // closed when the writer has ended
+	mu     sync.Mutex
+	sub    *subscription
+	resub  bool // a new subscription waits for its snapshot
+	queue  [][]byte
+	qbytes int
+	reason string
+	code   int
+	killed bool
+	wake   chan struct{} // cap 1: the queue or subscription changed
+	// frameSig (cap 1) says the hub has a new frame of states.
+	frameSig chan struct{}
+	doneV    atomic.Uint64 // the last frame the writer has taken
+	dead     chan struct{} // closed by kill
+	written  chan struct{} // closed when the writer has ended
 }
 
 func (c *client) subscriptionNow() *subscription {
@@ -159,7 +163,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.wsWG.Add(1)
 	defer s.wsWG.Done()
 	c := &client{id: newClientID(), srv: s, conn: conn,
-		wake: make(chan struct{}, 1), dead: make(chan struct{}), written: make(chan struct{})}
+		wake: make(chan struct{}, 1), frameSig: make(chan struct{}, 1), dead: make(chan struct{}), written: make(chan struct{})}
 	conn.SetReadLimit(s.MaxMessageBytes)
 	s.hub.add(c)
 	defer s.hub.remove(c)
@@ -234,6 +238,7 @@ func (c *client) handle(data []byte) {
 		c.mu.Lock()
 		c.sub = nil
 		c.mu.Unlock()
+		c.signal() // the writer stops sending states now, not at its next wake
 	case "ping":
 		c.sendJSON(struct {
 			Type string          `json:"type"`
@@ -292,75 +297,144 @@ func knownKind(k string) bool {
 }
 
 // writer is the client's one writer: queued messages as they come, drone
-// states at most at the subscription's rate, pings, and the close frame.
+// states as the hub's frames come (at most at the subscription's rate),
+// pings, and the close frame.
+//
+// States: a client watching every drone that is up to date with a frame's
+// start writes the hub's shared frame as is; one that missed frames (a
+// lower rate, or behind) writes the hub's catch-up message of every drone
+// changed since the last state it sent, shared with the clients that
+// missed the same frames; a client of some drones gets a message of its
+// own.
 func (c *client) writer() {
 	defer close(c.written)
 	s := c.srv
 	ping := time.NewTicker(s.PingInterval)
 	defer ping.Stop()
-	rate := 0.0
-	var tick *time.Ticker
-	var tickC <-chan time.Time
-	defer func() {
-		if tick != nil {
-			tick.Stop()
-		}
-	}()
-	seen := map[string]uint64{}
+	// rateC fires when a frame came before the subscription's rate allowed
+	// another message.
+	rateT := time.NewTimer(time.Hour)
+	rateT.Stop()
+	defer rateT.Stop()
+	rateArmed := false
+	var next time.Time // the earliest time of the next states message
+	var gap time.Duration
+	var sent uint64 // the hub version the client's states are current to
 	commandable := map[string]bool{}
 	checkedAgency := map[string]string{}
 	lastFull := time.Now()
 	var buf []byte
 	var sub *subscription
 
+	fail := func(err error) {
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.kill(CloseSlowConsumer, "slow consumer: write timeout")
+		} else {
+			c.kill(websocket.CloseAbnormalClosure, "")
+		}
+	}
 	write := func(b []byte) bool {
 		c.conn.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 		if err := c.conn.WriteMessage(websocket.TextMessage, b); err != nil {
-			var ne interface{ Timeout() bool }
-			if errors.As(err, &ne) && ne.Timeout() {
-				c.kill(CloseSlowConsumer, "slow consumer: write timeout")
-			} else {
-				c.kill(websocket.CloseAbnormalClosure, "")
-			}
+			fail(err)
 			return false
 		}
 		return true
+	}
+	changed := map[string]bool{}
+	check := func(d fleet.DroneState) {
+		if checkedAgency[d.ID] == d.Agency {
+			if _, ok := commandable[d.ID]; ok {
+				return
+			}
+		}
+		checkedAgency[d.ID] = d.Agency
+		can := s.App.CanCommand(c.p, d)
+		if old, ok := commandable[d.ID]; !ok || old != can {
+			commandable[d.ID] = can
+			changed[d.ID] = can
+		}
+	}
+	// control sends the commandable answers that changed; every 5 s it
+	// asks again for every drone (grants change without a state).
+	control := func() bool {
+		if time.Since(lastFull) > 5*time.Second {
+			lastFull = time.Now()
+			clear(checkedAgency)
+			s.hub.eachState(func(d fleet.DroneState) {
+				if sub.wantsDrone(d.ID) {
+					check(d)
+				}
+			})
+		}
+		if len(changed) == 0 {
+			return true
+		}
+		b, _ := json.Marshal(controlMsg{Type: "control", Commandable: changed})
+		clear(changed)
+		return write(b)
 	}
 	flushStates := func(kind string) bool {
 		if sub == nil {
 			return true
 		}
-		changed := map[string]bool{}
-		full := time.Since(lastFull) > 5*time.Second
-		if full {
-			lastFull = time.Now()
-		}
-		check := func(d fleet.DroneState) {
-			if !full && checkedAgency[d.ID] == d.Agency {
-				return
+		now := time.Now()
+		if kind != "snapshot" {
+			f := s.hub.frame.Load()
+			if f == nil || f.cur <= sent {
+				return true // nothing new yet
 			}
-			checkedAgency[d.ID] = d.Agency
-			can := s.App.CanCommand(c.p, d)
-			if old, ok := commandable[d.ID]; !ok || old != can {
-				commandable[d.ID] = can
-				changed[d.ID] = can
+			if now.Before(next) {
+				if !rateArmed {
+					rateArmed = true
+					rateT.Reset(next.Sub(now))
+				}
+				return true
+			}
+			// At most one message a gap on average; a message late by
+			// scheduling lets the next come up to half a gap early.
+			if early := now.Add(-gap / 2); next.Before(early) {
+				next = early
+			}
+			next = next.Add(gap)
+			if sub.drones == nil {
+				count := &s.hub.sharedSent
+				if sent < f.prev { // missed frames
+					f, count = s.hub.catchUp(sent), &s.hub.catchSent
+				}
+				for _, d := range f.recheck {
+					check(d)
+				}
+				if !control() {
+					return false
+				}
+				sent = f.cur
+				if f.n == 0 {
+					return true
+				}
+				c.conn.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
+				if err := c.conn.WritePreparedMessage(f.msg); err != nil {
+					fail(err)
+					return false
+				}
+				count.Add(1)
+				return true
 			}
 		}
 		buf = append(buf[:0], `{"type":"`...)
 		buf = append(buf, kind...)
 		buf = append(buf, `","drones":[`...)
 		var n int
-		buf, n = s.hub.collect(buf, sub, seen, check)
+		buf, n, sent = s.hub.collect(buf, sub, sent, check)
 		buf = append(buf, "]}"...)
-		if len(changed) > 0 {
-			b, _ := json.Marshal(controlMsg{Type: "control", Commandable: changed})
-			if !write(b) {
-				return false
-			}
+		if !control() {
+			return false
 		}
 		if n == 0 && kind != "snapshot" {
 			return true
 		}
+		s.hub.ownSent.Add(1)
 		return write(buf)
 	}
 	for {
@@ -378,10 +452,15 @@ func (c *client) writer() {
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.WriteTimeout)); err != nil {
 				c.kill(websocket.CloseAbnormalClosure, "")
 			}
-		case <-tickC:
-			if !flushStates("states") {
-				continue
+		case <-c.frameSig:
+			f := s.hub.frame.Load()
+			flushStates("states")
+			if f != nil {
+				c.doneV.Store(f.cur)
 			}
+		case <-rateT.C:
+			rateArmed = false
+			flushStates("states")
 		case <-c.wake:
 			c.mu.Lock()
 			q := c.queue
@@ -403,22 +482,16 @@ func (c *client) writer() {
 				continue
 			}
 			if newSub && sub != nil {
-				clear(seen)
+				sent = 0
 				for _, b := range s.hub.initial(sub) {
 					if ok = write(b); !ok {
 						break
 					}
 				}
+				gap = time.Duration(float64(time.Second) / sub.rateHz)
+				next = time.Now().Add(gap)
 				if !ok || !flushStates("snapshot") {
 					continue
-				}
-				if sub.rateHz != rate {
-					rate = sub.rateHz
-					if tick != nil {
-						tick.Stop()
-					}
-					tick = time.NewTicker(time.Duration(float64(time.Second) / rate))
-					tickC = tick.C
 				}
 			}
 		}

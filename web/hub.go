@@ -12,6 +12,7 @@ import (
 
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/app"
+	"github.com/gorilla/websocket"
 )
 
 // hubPrincipal is who the hub is when it watches the fleet and reads
@@ -28,6 +29,20 @@ type droneEntry struct {
 	version uint64
 	state   fleet.DroneState
 	json    []byte
+	// checkVer is the version at which the drone was new or its agency
+	// changed: clients must ask again whether they may command it.
+	checkVer uint64
+	dirty    bool // in hub.dirty: changed since the last frame
+}
+
+// stateFrame is one "states" message of every drone that changed in the
+// versions (prev, cur], encoded once and written as is to every client
+// that watches every drone and is up to date with prev.
+type stateFrame struct {
+	prev, cur uint64
+	msg       *websocket.PreparedMessage
+	n         int                // drone states in msg
+	recheck   []fleet.DroneState // drones new or of a new agency in the frame
 }
 
 // hub reads the application's watch once and fans it out to every client:
@@ -49,8 +64,24 @@ type hub struct {
 	alertMs map[string][]byte // encoded "alert" messages by id
 	alertIx []string          // alert ids, oldest first
 	clients map[*client]struct{}
+	dirty   []*droneEntry // changed since the last frame, in order of change
+	frameV  uint64        // the last frame's cur
+	frame   atomic.Pointer[stateFrame]
+
+	// The catch-up messages of the current frame (catchV) by the version
+	// their clients were at: clients watching every drone that missed
+	// frames mostly missed the same ones.
+	catchMu sync.Mutex
+	catchV  uint64
+	catch   map[uint64]*stateFrame
 
 	pollNow chan struct{} // cap 1: read the alerts now
+
+	// sharedSent counts the shared frames written to clients, catchSent
+	// the shared catch-up messages, ownSent the states messages made for
+	// one client.
+	sharedSent, ownSent atomic.Uint64
+	catchSent           atomic.Uint64 // catch-up messages written
 
 	slowClosed atomic.Uint64
 	dropped    atomic.Uint64
@@ -208,7 +239,14 @@ func (h *hub) onState(ctx context.Context, d fleet.DroneState) {
 		h.ids = append(h.ids, d.ID)
 	}
 	h.version++
+	if isNew || e.state.Agency != d.Agency {
+		e.checkVer = h.version
+	}
 	e.version, e.state, e.json = h.version, d, b
+	if !e.dirty {
+		e.dirty = true
+		h.dirty = append(h.dirty, e)
+	}
 	h.mu.Unlock()
 	if isNew && d.Mission.State != fleet.MissionStateNone {
 		h.loadRoute(ctx, d.ID)
@@ -313,9 +351,182 @@ func (h *hub) noteSlow(c *client, reason string) {
 	}
 }
 
+// runFrames builds a shared frame of the drones that changed every
+// interval, and wakes the clients to send it, until ctx ends. It paces
+// itself: the next frame waits until the clients have written this one
+// (at most maxFanoutWait) and starts no earlier than fanoutPace times
+// that after it, so that fanning states out does not starve the fleet's
+// ingest; states then coalesce in fewer, larger frames.
+func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
+	var buf []byte
+	next := time.Now().Add(interval)
+	t := time.NewTimer(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var f *stateFrame
+		f, buf = h.makeFrame(buf)
+		if f == nil {
+			next = time.Now().Add(interval)
+			t.Reset(interval)
+			continue
+		}
+		start := time.Now()
+		h.frame.Store(f)
+		h.mu.RLock()
+		for c := range h.clients {
+			select {
+			case c.frameSig <- struct{}{}:
+			default:
+			}
+		}
+		h.mu.RUnlock()
+		poll := time.NewTicker(time.Millisecond)
+		for !h.taken(f.prev, f.cur) && time.Since(start) < maxFanoutWait {
+			select {
+			case <-ctx.Done():
+				poll.Stop()
+				return
+			case <-poll.C:
+			}
+		}
+		poll.Stop()
+		fanout := time.Since(start)
+		next = next.Add(interval)
+		if paced := start.Add(fanoutPace * fanout); next.Before(paced) {
+			next = paced
+		}
+		if now := time.Now(); next.Before(now) {
+			next = now // late: one frame now, not a burst to catch up
+		}
+		t.Reset(max(time.Until(next), 0))
+	}
+}
+
+// fanoutPace is how many times a frame's fan-out time the next frame
+// waits, from the start of this one: the fan-out's share of the machine is
+// at most about 1/fanoutPace when it is the bottleneck.
+const fanoutPace = 2
+
+// maxFanoutWait bounds how long a frame waits for the clients to write
+// the last one (a stalled client is closed by its write deadline).
+const maxFanoutWait = 500 * time.Millisecond
+
+// taken reports whether every client that had taken the frame current to
+// version prev has taken (written or skipped) the one current to v. A
+// client still on an older frame (stalled, or slow) is not waited for: it
+// catches up on its own, and one stalled client must not slow the others.
+func (h *hub) taken(prev, v uint64) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range h.clients {
+		if d := c.doneV.Load(); d < v && d >= prev && c.subscriptionNow() != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// makeFrame encodes the drones changed since the last frame (nil if none),
+// using buf's memory for the message's text.
+func (h *hub) makeFrame(buf []byte) (*stateFrame, []byte) {
+	h.mu.Lock()
+	if len(h.dirty) == 0 {
+		h.mu.Unlock()
+		return nil, buf
+	}
+	f := &stateFrame{prev: h.frameV, cur: h.version, n: len(h.dirty)}
+	buf = append(buf[:0], `{"type":"states","drones":[`...)
+	for i, e := range h.dirty {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, e.json...)
+		e.dirty = false
+		if e.checkVer > f.prev {
+			f.recheck = append(f.recheck, e.state)
+		}
+		h.dirty[i] = nil
+	}
+	buf = append(buf, "]}"...)
+	h.dirty = h.dirty[:0]
+	h.frameV = f.cur
+	h.mu.Unlock()
+	// PreparedMessage keeps the data it is given and builds its one
+	// frame from it on first use: it gets a copy, buf is reused.
+	msg, err := websocket.NewPreparedMessage(websocket.TextMessage, bytes.Clone(buf))
+	if err != nil {
+		h.log.Error("prepare states", "err", err)
+		return nil, buf
+	}
+	f.msg = msg
+	return f, buf
+}
+
+// maxCatchUps bounds the catch-up messages kept for one frame.
+const maxCatchUps = 16
+
+// catchUp returns a "states" message of every drone changed after version
+// since, for clients watching every drone that missed frames; cur is the
+// version it is current to, recheck its drones new or of a new agency.
+func (h *hub) catchUp(since uint64) *stateFrame {
+	h.catchMu.Lock()
+	defer h.catchMu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.catchV != h.frameV || h.catch == nil {
+		h.catch, h.catchV = map[uint64]*stateFrame{}, h.frameV
+	}
+	if f := h.catch[since]; f != nil {
+		return f
+	}
+	f := &stateFrame{prev: since, cur: h.version}
+	buf := append([]byte(nil), `{"type":"states","drones":[`...)
+	for _, id := range h.ids {
+		e := h.drones[id]
+		if e.version <= since {
+			continue
+		}
+		if f.n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, e.json...)
+		f.n++
+		if e.checkVer > since {
+			f.recheck = append(f.recheck, e.state)
+		}
+	}
+	buf = append(buf, "]}"...)
+	msg, err := websocket.NewPreparedMessage(websocket.TextMessage, buf)
+	if err != nil {
+		h.log.Error("prepare states", "err", err)
+		f.n = 0
+		return f
+	}
+	f.msg = msg
+	if len(h.catch) < maxCatchUps {
+		h.catch[since] = f
+	}
+	return f
+}
+
+// eachState calls fn with every drone's latest state.
+func (h *hub) eachState(fn func(fleet.DroneState)) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, id := range h.ids {
+		fn(h.drones[id].state)
+	}
+}
+
 // collect appends to buf the encoded states of the drones s selects that
-// changed since seen (updating seen), and calls check for each.
-func (h *hub) collect(buf []byte, s *subscription, seen map[string]uint64, check func(fleet.DroneState)) ([]byte, int) {
+// changed after version since, and calls check for each. It returns the
+// hub's version they are current to.
+func (h *hub) collect(buf []byte, s *subscription, since uint64, check func(fleet.DroneState)) ([]byte, int, uint64) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	n := 0
@@ -324,10 +535,9 @@ func (h *hub) collect(buf []byte, s *subscription, seen map[string]uint64, check
 			continue
 		}
 		e := h.drones[id]
-		if e.version <= seen[id] {
+		if e.version <= since {
 			continue
 		}
-		seen[id] = e.version
 		if n > 0 {
 			buf = append(buf, ',')
 		}
@@ -337,7 +547,7 @@ func (h *hub) collect(buf []byte, s *subscription, seen map[string]uint64, check
 			check(e.state)
 		}
 	}
-	return buf, n
+	return buf, n, h.version
 }
 
 // initial returns what a new subscription gets before the drones'

@@ -28,7 +28,8 @@ const (
 	DefaultMaxBodyBytes    = 1 << 20
 	DefaultMaxMessageBytes = 64 << 10
 	DefaultSendBuffer      = 4 << 20
-	DefaultMaxRateHz       = 10.0
+	DefaultMaxRateHz       = 40.0
+	DefaultFlushInterval   = 25 * time.Millisecond
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultPingInterval    = 20 * time.Second
 	DefaultPongTimeout     = 60 * time.Second
@@ -73,9 +74,13 @@ type Server struct {
 	// SendBuffer bounds the bytes queued to one WebSocket client; past it
 	// the client is closed as a slow consumer (optional, default 4 MiB).
 	SendBuffer int
-	// MaxRateHz caps the drone states sent to one client per second and
-	// drone (optional, default 10).
+	// MaxRateHz caps the states messages sent to one client per second
+	// (optional, default 40).
 	MaxRateHz float64
+	// FlushInterval is how often the hub encodes the drones that changed
+	// into one frame shared by the clients (optional, default 25 ms): a
+	// state waits at most this long before it is sent.
+	FlushInterval time.Duration
 	// WriteTimeout is a WebSocket write's deadline; a client that misses
 	// it is closed (optional, default 10 s).
 	WriteTimeout time.Duration
@@ -138,6 +143,7 @@ func (s *Server) Initialize() error {
 			*v = d
 		}
 	}
+	dur(&s.FlushInterval, DefaultFlushInterval)
 	dur(&s.WriteTimeout, DefaultWriteTimeout)
 	dur(&s.PingInterval, DefaultPingInterval)
 	dur(&s.PongTimeout, DefaultPongTimeout)
@@ -178,10 +184,14 @@ func (s *Server) Initialize() error {
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 	}
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go func() {
 		defer s.wg.Done()
 		s.hub.run(s.ctx, s.watch)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.hub.runFrames(s.ctx, s.FlushInterval)
 	}()
 	go func() {
 		defer s.wg.Done()
