@@ -633,12 +633,15 @@ func TestMissionStartedInTheAir(t *testing.T) {
 		t.Fatalf("takeoff: %v", err)
 	}
 	eventually(t, r.within(20*time.Second, time.Minute), "at 25 m", func() bool { return droneState(t, f, id).Position.RelAlt > 24.5 })
-	east := offset(home, 0, 60)
+	// 40 m short of the first waypoint: a drone hovering on it reports it
+	// reached as AUTO begins, which can come before the fleet marks the
+	// mission running (fleet.startMission marks it so after MISSION_START).
+	east := offset(home, -40, 60)
 	east.RelAlt = 25
 	if err := f.GoTo(ctx, id, east, fleet.GoToOptions{}); err != nil {
 		t.Fatalf("go-to: %v", err)
 	}
-	eventually(t, r.within(20*time.Second, time.Minute), "60 m east of home", func() bool {
+	eventually(t, r.within(20*time.Second, time.Minute), "40 m south of the first waypoint", func() bool {
 		st := droneState(t, f, id)
 		return distance(st.Position, east) < 2 && st.GroundSpeed < 0.5
 	})

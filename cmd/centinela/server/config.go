@@ -58,6 +58,10 @@ type Config struct {
 	// again before the transfer fails (0..100; 0: the transport's default,
 	// 5).
 	MissionRetries int
+	// ParamRetries is how many times a parameter request is sent again
+	// before it fails (0..100; 0: the transport's default, 3). No serve
+	// flag sets it: raise it for very lossy links when using the package.
+	ParamRetries int
 	// StreamHz is the telemetry rate asked of every drone (0..50 Hz,
 	// default 4).
 	StreamHz float64
@@ -303,6 +307,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LinkTimeout <= 0 {
 		return invalid("LinkTimeout", "positive_duration", "value", c.LinkTimeout.String())
+	}
+	if c.ParamRetries < 0 || c.ParamRetries > 100 {
+		return invalid("ParamRetries", "range", "value", fmt.Sprint(c.ParamRetries), "want", "0..100")
 	}
 	if c.MissionRetries < 0 || c.MissionRetries > 100 {
 		return invalid("MissionRetries", "range", "value", fmt.Sprint(c.MissionRetries), "want", "0..100")

@@ -168,6 +168,7 @@ func (s *Server) start() error {
 		CompID:    uint8(cfg.CompID),
 		// MissionRetries 0 is the transport's default.
 		MissionRetries: cfg.MissionRetries,
+		ParamRetries:   cfg.ParamRetries, // 0: the transport's default
 		Logger:         log,
 	}
 	if keys != nil {
