@@ -410,14 +410,15 @@ func (f *Fleet) MissionPlan(id string) ([]MissionItem, error) {
 // first loop in AUTO, which comes before the MISSION_START ack, and may be
 // handled before the AUTO ack reaches the command's waiter. So from the
 // first command that may start the mission (SetCurrentItem on a drone
-// flying, else AUTO, for PX4 MISSION_START) until StartMission returns,
-// an item reached or a MISSION_CURRENT in ACTIVE starts the run
-// (MissionStarted) and counts, as it would in a running mission: the same
-// item reported twice counts once, and the start's end keeps that
-// progress. A mode change seen in that time before any heartbeat in the
-// mission mode (a heartbeat sent before AUTO took, GUIDED set for arming)
-// does not interrupt the run; once AUTO was seen, leaving it does. A run
-// begun so is not undone if the start then fails (the vehicle flies it).
+// flying in AUTO already, else AUTO, for PX4 MISSION_START) until
+// StartMission returns, an item reached or a MISSION_CURRENT in ACTIVE
+// starts the run (MissionStarted) and counts, as it would in a running
+// mission: the same item reported twice counts once, and the start's end
+// keeps that progress. A mode change seen in that time before any
+// heartbeat in the mission mode (a heartbeat sent before AUTO took, the
+// GUIDED set for arming) does not interrupt the run; once AUTO was seen,
+// leaving it does. A run begun so is not undone if the start then fails
+// (the vehicle flies it).
 func (f *Fleet) StartMission(ctx context.Context, id string, opts StartOptions) error {
 	d, v, st, err := f.target(id)
 	if err != nil {
@@ -459,11 +460,25 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 		first = 1
 	}
 	// From the first command that may start the mission (SetCurrentItem
-	// starts it on a drone in AUTO already), the vehicle's reports may
-	// begin the run (see "Reports before the start is acknowledged").
-	runs := d.beginStart()
-	defer d.endStart()
+	// on a drone flying in AUTO, else AUTO or MISSION_START), the
+	// vehicle's reports may begin the run (see "Reports before the start
+	// is acknowledged"); not before, so that a report of the last run
+	// (ArduCopter's item reached at the disarm) cannot.
+	runs, phase := 0, false
+	begin := func() {
+		if !phase {
+			runs, phase = d.beginStart(), true
+		}
+	}
+	defer func() {
+		if phase {
+			d.endStart()
+		}
+	}()
 	if st.Armed && st.Flying() {
+		if modeRoleOf(st.Autopilot, st.Mode) == roleMission {
+			begin()
+		}
 		if err := vehicleErr(v.SetCurrentItem(ctx, first), "set current item"); err != nil {
 			return err
 		}
@@ -478,6 +493,7 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 			return err
 		}
 	}
+	begin()
 	if st.Autopilot == AutopilotArduPilot {
 		if err := f.setMode(ctx, d, v, st, "AUTO"); err != nil {
 			return err

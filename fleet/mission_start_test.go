@@ -146,3 +146,63 @@ func TestMissionCurrentWhileStarting(t *testing.T) {
 		t.Errorf("interrupted %+v, want mode_change", mi)
 	}
 }
+
+// The starting phase opens with the command that may start the mission:
+// a report that comes before it, while the start arms the drone (here the
+// last run's item reached, late), is not this run's.
+func TestMissionReportBeforeAutoNotCounted(t *testing.T) {
+	f, _, v, ev := missionDrone(t)
+	f.Handle(v, ft.Copter(ft.Guided, false, ft.StatusStandby))
+	v.CommandFn = func(_ context.Context, cmd fleet.Command) error {
+		if cmd.Kind == fleet.CommandArm {
+			f.Handle(v, fleet.MissionItemReached{Seq: 1})
+		}
+		return nil
+	}
+	if err := f.StartMission(context.Background(), "sysid-1", fleet.StartOptions{}); err != nil {
+		t.Fatalf("StartMission: %v", err)
+	}
+	_, before := waitFor[fleet.MissionStarted](ev, nil)
+	for _, e := range append(before, ev.drain()...) {
+		if r, ok := e.(fleet.MissionItemReachedEvent); ok {
+			t.Errorf("a report from before AUTO counted: %+v", r)
+		}
+	}
+	if ms := state(t, f, "sysid-1").Mission; ms.State != fleet.MissionStateRunning || ms.Done != 0 || ms.CurrentSeq != 1 {
+		t.Errorf("after the start: %+v, want running at item 1, none done", ms)
+	}
+}
+
+// PX4 has no AUTO to send first: the phase opens with MISSION_START, and a
+// drone holding on the first item (seq 0: PX4 has no home item) that
+// reports it reached before the ack has it counted.
+func TestMissionReachedWhileStartingPX4(t *testing.T) {
+	f, _ := mustFleet(t)
+	v := ft.NewVehicle("l", 1)
+	discover(t, f, v, ft.PX4(4, 3, true, ft.StatusActive)) // AUTO.LOITER (hold)
+	lat, lon := offset(60, 0)
+	ft.Feed(f, v, fleet.Home{Lat: homeLat, Lon: homeLon, AltMSL: homeAMSL}, ft.Position(time.Second, lat, lon, 30))
+	poll(t, "flying", func() bool { return state(t, f, "sysid-1").Flying() })
+	plan := []fleet.MissionItem{wp(60, 0), wp(60, 60), {Frame: fleet.FrameGlobalRelativeAlt, Command: fleet.CmdNavReturnToLaunch}}
+	if _, err := f.UploadMission(context.Background(), "sysid-1", fleet.MissionTypeMission, plan, fleet.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := subscribe(t, f, fleet.SubscribeOptions{})
+	v.CommandFn = func(_ context.Context, cmd fleet.Command) error {
+		if cmd.Kind == fleet.CommandMissionStart {
+			f.Handle(v, fleet.MissionItemReached{Seq: 0})
+		}
+		return nil
+	}
+	if err := f.StartMission(context.Background(), "sysid-1", fleet.StartOptions{}); err != nil {
+		t.Fatalf("StartMission: %v", err)
+	}
+	if r, _ := waitFor[fleet.MissionItemReachedEvent](ev, nil); r.Seq != 0 {
+		t.Errorf("reached %+v, want item 0", r)
+	}
+	f.Handle(v, ft.PX4(4, 4, true, ft.StatusActive)) // AUTO.MISSION
+	f.Handle(v, fleet.MissionCurrent{Seq: 1, Total: 3, State: 3})
+	if ms := state(t, f, "sysid-1").Mission; ms.State != fleet.MissionStateRunning || ms.Done != 1 || ms.CurrentSeq != 1 {
+		t.Errorf("after the start: %+v, want running at item 1 with item 0 done", ms)
+	}
+}
