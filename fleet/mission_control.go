@@ -414,11 +414,12 @@ func (f *Fleet) MissionPlan(id string) ([]MissionItem, error) {
 // StartMission returns, an item reached or a MISSION_CURRENT in ACTIVE
 // starts the run (MissionStarted) and counts, as it would in a running
 // mission: the same item reported twice counts once, and the start's end
-// keeps that progress. A mode change seen in that time before any
-// heartbeat in the mission mode (a heartbeat sent before AUTO took, the
-// GUIDED set for arming) does not interrupt the run; once AUTO was seen,
-// leaving it does. A run begun so is not undone if the start then fails
-// (the vehicle flies it).
+// keeps that progress. Until a heartbeat in the mission mode comes, one in
+// the mode the drone was in or in GUIDED (which the start sets to arm) was
+// sent before AUTO took and does not interrupt the run; any other mode
+// (RTL, LAND: a failsafe) does, and so does leaving AUTO once it was seen.
+// A run begun so is not undone if the start then fails (the vehicle flies
+// it).
 func (f *Fleet) StartMission(ctx context.Context, id string, opts StartOptions) error {
 	d, v, st, err := f.target(id)
 	if err != nil {
@@ -535,6 +536,7 @@ func (d *drone) beginStart() int {
 	m := &d.mission
 	if m.starting == 0 {
 		m.autoSeen = modeRoleOf(d.st.Autopilot, d.st.Mode) == roleMission
+		m.startMode = d.st.Mode
 	}
 	m.starting++
 	return m.runs

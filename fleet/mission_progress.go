@@ -124,17 +124,28 @@ type missionTracker struct {
 	// autoSeen is set once a heartbeat in the mission mode came during
 	// the phase (or the drone was in it when the phase began); runs counts
 	// the runs begun (startRun), so a start knows whether the vehicle's
-	// reports began one meanwhile. They survive reset: a plan loaded during
-	// a start does not end the phase.
-	starting int
-	autoSeen bool
-	runs     int
+	// reports began one meanwhile; startMode is the drone's mode when the
+	// phase began. They survive reset: a plan loaded during a start does
+	// not end the phase.
+	starting  int
+	autoSeen  bool
+	runs      int
+	startMode string
 }
 
 func (m *missionTracker) reset() {
-	starting, autoSeen, runs := m.starting, m.autoSeen, m.runs
+	starting, autoSeen, runs, startMode := m.starting, m.autoSeen, m.runs, m.startMode
 	*m = missionTracker{loopStart: -1, vehicleSeq: -1, pausedSeq: -1, eta: -1}
-	m.starting, m.autoSeen, m.runs = starting, autoSeen, runs
+	m.starting, m.autoSeen, m.runs, m.startMode = starting, autoSeen, runs, startMode
+}
+
+// beforeAuto reports whether a heartbeat in mode may be one sent before
+// the start's AUTO took: in a starting phase with no heartbeat in the
+// mission mode yet, the mode the phase began in or GUIDED (which the start
+// sets to arm; its heartbeat may come after AUTO was sent). A return or
+// landing mode is not (a failsafe may answer AUTO at once).
+func (m *missionTracker) beforeAuto(autopilot uint8, mode string) bool {
+	return m.starting > 0 && !m.autoSeen && (mode == m.startMode || modeRoleOf(autopilot, mode) == roleGuided)
 }
 
 // startingRun reports whether a report of the vehicle flying the plan
@@ -651,10 +662,10 @@ func (d *drone) missionModeChanged(now time.Time, mode string, commanded bool, o
 	if m.state != MissionStateRunning {
 		return
 	}
-	if m.starting > 0 && !m.autoSeen {
-		// A heartbeat from before the start's AUTO took (the mode it
-		// began in, GUIDED set for arming) after the vehicle's reports
-		// began the run: not a mode change that interrupts it.
+	if m.beforeAuto(d.st.Autopilot, mode) {
+		// A heartbeat from before the start's AUTO took, after the
+		// vehicle's reports began the run: not a mode change that
+		// interrupts it.
 		return
 	}
 	switch {

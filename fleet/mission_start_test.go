@@ -206,3 +206,41 @@ func TestMissionReachedWhileStartingPX4(t *testing.T) {
 		t.Errorf("after the start: %+v, want running at item 1 with item 0 done", ms)
 	}
 }
+
+// A failsafe that answers AUTO at once (RTL) while the start waits for its
+// acks, before the fleet saw a heartbeat in AUTO, interrupts the run the
+// vehicle's reports began: only the mode the drone was in and GUIDED are
+// taken for heartbeats from before AUTO.
+func TestMissionFailsafeWhileStarting(t *testing.T) {
+	f, clock, v, ev := hoverOnFirstWaypoint(t)
+	v.CommandFn = func(_ context.Context, cmd fleet.Command) error {
+		switch {
+		case cmd.Kind == fleet.CommandSetMode && cmd.Mode == ft.Auto:
+			f.Handle(v, fleet.MissionItemReached{Seq: 1})
+		case cmd.Kind == fleet.CommandMissionStart:
+			f.Handle(v, ft.Copter(ft.Guided, true, ft.StatusActive)) // sent before AUTO
+			f.Handle(v, ft.Copter(ft.RTL, true, ft.StatusActive))
+		}
+		return nil
+	}
+	if err := f.StartMission(context.Background(), "sysid-1", fleet.StartOptions{}); err != nil {
+		t.Fatalf("StartMission: %v", err)
+	}
+	clock.Advance(2500 * time.Millisecond) // no failsafe text came
+	f.Handle(v, ft.Copter(ft.RTL, true, ft.StatusActive))
+	mi, seen := waitFor[fleet.MissionInterrupted](ev, nil)
+	if mi.Mode != "RTL" {
+		t.Errorf("interrupted %+v, want by the RTL", mi)
+	}
+	if !slices.ContainsFunc(seen, func(e fleet.Event) bool { r, ok := e.(fleet.MissionItemReachedEvent); return ok && r.Seq == 1 }) {
+		t.Errorf("item 1 not reached before the interruption: %v", seen)
+	}
+	for _, e := range ev.drain() {
+		if s, ok := e.(fleet.MissionStarted); ok {
+			t.Errorf("the start's end began another run: %+v", s)
+		}
+	}
+	if ms := state(t, f, "sysid-1").Mission; ms.State != fleet.MissionStateInterrupted {
+		t.Errorf("after the RTL: %+v, want interrupted", ms)
+	}
+}
