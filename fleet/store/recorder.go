@@ -137,6 +137,14 @@ func (r *Recorder) Initialize() error {
 	if r.QueueSize < 0 || r.BatchInterval < 0 || r.BatchSize < 0 {
 		return fleet.Errorf(fleet.Invalid, "recorder: negative queue size, batch interval or batch size")
 	}
+	r.init()
+	r.sub = r.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})
+	r.start(r.sub.C, nil)
+	return nil
+}
+
+// init fills the defaults and makes the queue.
+func (r *Recorder) init() {
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -158,11 +166,14 @@ func (r *Recorder) Initialize() error {
 	r.log = r.Logger.With("component", "recorder")
 	r.queue = make(chan item, r.QueueSize)
 	r.failed = make(chan struct{})
-	r.sub = r.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})
+}
+
+// start runs the reader of events and the writer, which commits on every
+// tick (nil: every BatchInterval).
+func (r *Recorder) start(events <-chan fleet.Event, tick <-chan time.Time) {
 	r.wg.Add(2)
-	go r.read()
-	go r.writeLoop()
-	return nil
+	go r.read(events)
+	go r.writeLoop(tick)
 }
 
 // Close stops recording: it ends the subscription, commits what is queued
@@ -202,7 +213,7 @@ func (r *Recorder) Stats() RecorderStats {
 // read drains the subscription, turns state into points and events into
 // records, and queues them without ever blocking. It closes the queue
 // when the subscription ends.
-func (r *Recorder) read() {
+func (r *Recorder) read(events <-chan fleet.Event) {
 	defer r.wg.Done()
 	defer close(r.queue)
 	agencies := map[string]string{}
@@ -210,7 +221,7 @@ func (r *Recorder) read() {
 	// missions is the mission each drone was last seen with in this run: a
 	// start of another one is of a plan the fleet read from the vehicle.
 	missions := map[string]string{}
-	for ev := range r.sub.C {
+	for ev := range events {
 		switch e := ev.(type) {
 		case fleet.StateChanged:
 			d := e.Drone
@@ -321,11 +332,15 @@ func (r *Recorder) countDropped(it item) {
 	}
 }
 
-// writeLoop commits the queue in groups until the queue closes.
-func (r *Recorder) writeLoop() {
+// writeLoop commits the queue in groups, at most every tick, until the
+// queue closes.
+func (r *Recorder) writeLoop(tick <-chan time.Time) {
 	defer r.wg.Done()
-	tick := time.NewTicker(r.BatchInterval)
-	defer tick.Stop()
+	if tick == nil {
+		t := time.NewTicker(r.BatchInterval)
+		defer t.Stop()
+		tick = t.C
+	}
 	report := time.NewTicker(time.Second)
 	defer report.Stop()
 	var b batch
@@ -392,7 +407,7 @@ func (r *Recorder) writeLoop() {
 			if len(b.points) >= r.BatchSize || b.len() >= 2*r.BatchSize {
 				flush()
 			}
-		case <-tick.C:
+		case <-tick:
 			flush()
 		case <-report.C:
 			dp, de := r.droppedPoints.Load(), r.droppedEvents.Load()
