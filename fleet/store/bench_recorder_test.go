@@ -115,3 +115,51 @@ func BenchmarkRecorderTraffic(b *testing.B) {
 		b.ReportMetric(float64(sz.UsedBytes)/float64(kept), "disk-B/point")
 	}
 }
+
+// BenchmarkRecorderTrafficFloor is BenchmarkRecorderTraffic's own cost:
+// the same updates made, boxed as events and sent to a goroutine that
+// only counts them, so that the store's share is the difference.
+func BenchmarkRecorderTrafficFloor(b *testing.B) {
+	const drones, hz = 1000, 16
+	ids := make([]string, drones)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("drone-%04d", i)
+	}
+	events := make(chan fleet.Event, 4096)
+	done := make(chan int)
+	go func() {
+		n := 0
+		for ev := range events {
+			if _, ok := ev.(fleet.StateChanged); ok {
+				n++
+			}
+		}
+		done <- n
+	}()
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	at := t0
+	for fed, frame := 0, 0; fed < b.N; frame++ {
+		for i := 0; i < drones && fed < b.N; i++ {
+			f := float64(frame)
+			events <- fleet.StateChanged{Drone: fleet.DroneState{ID: ids[i], Agency: "us-cbp", Mode: "AUTO", Armed: true, HasPosition: true,
+				Position: fleet.Position{Lat: 32.5 + float64(i)*1e-3 + f*1e-6, Lon: -117 + f*2e-6, RelAlt: 40 + math.Mod(f, 7)},
+				AltMSL:   90 + math.Mod(f, 7), VelN: 3.2, VelE: -1.5, VelD: 0.1, GroundSpeed: 3.5, Heading: math.Mod(f, 360),
+				Battery:   fleet.Battery{RemainingPct: 90 - frame/1000},
+				LinkState: fleet.LinkStateUp, LastSeen: at}}
+			fed++
+		}
+		at = at.Add(time.Second / hz)
+	}
+	close(events)
+	if n := <-done; n != b.N {
+		b.Fatalf("%d events received of %d", n, b.N)
+	}
+	b.StopTimer()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := syscall.TimevalToNsec(ru1.Utime) - syscall.TimevalToNsec(ru0.Utime) +
+		syscall.TimevalToNsec(ru1.Stime) - syscall.TimevalToNsec(ru0.Stime)
+	b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/point")
+}

@@ -34,8 +34,10 @@ const (
 	sameMode       = 0xFF
 	// chunkMax bounds a track chunk's bytes: three fit in a page.
 	chunkMax = 1300
-	// journalMax bounds a journal value's bytes: one fits in a page.
-	journalMax = 4000
+	// journalMax bounds a journal value's bytes: two fit in a page, so
+	// that no node needs contiguous pages (bbolt puts at least two keys in
+	// a node), which a fragmented file may lack.
+	journalMax = 1900
 )
 
 // rawPoint is an encoded point: its time, its 28 fixed bytes and its mode,
