@@ -22,8 +22,8 @@
 // sequence, as a few values of up to 2 KB (each drone's points of the
 // commit in one chunk): one commit writes only the last pages of one
 // bucket, and only a few keys, however many drones it holds. Once 65,536
-// points wait there (fewer with a small MaxSize, and always before
-// retention), compaction moves them, in one transaction, to "tracks", one
+// points wait there (fewer with a small MaxSize, and before retention
+// removes some), compaction moves them, in one transaction, to "tracks", one
 // bucket per drone keyed by the time of each chunk's first point: each
 // drone's bucket gets one entry (or a few) for many points, appended after
 // its last (with a bucket per drone written on every commit, 2,000 drones

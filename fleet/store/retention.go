@@ -189,14 +189,20 @@ func (db *DB) deleteBefore(cutoff time.Time) error {
 // deleteBeforeN removes history older than cutoff, trimBatch keys a
 // transaction, and returns how many entries it removed.
 func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
-	// The recent points first join the drones' buckets.
-	if err := db.compactLocked(true); err != nil {
-		return 0, err
-	}
 	end := timeKey(cutoff)
 	endN := timeNanos(cutoff)
+	// Recent points older than cutoff first join the drones' buckets.
+	old, err := db.recentBefore(endN)
+	if err != nil {
+		return 0, db.trimFailed(err)
+	}
+	if old {
+		if err := db.compactLocked(true); err != nil {
+			return 0, err
+		}
+	}
 	var drones [][]byte
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTracks).ForEachBucket(func(k []byte) error {
 			drones = append(drones, bytes.Clone(k))
 			return nil
@@ -603,6 +609,30 @@ func (cp *compactor) add(bk *bolt.Bucket, pts []rawPoint) error {
 		}
 	}
 	return nil
+}
+
+// recentBefore reports whether the recent bucket holds a point older than
+// Unix nanoseconds n (unreadable values count as old: compaction drops
+// them).
+func (db *DB) recentBefore(n uint64) (bool, error) {
+	old := false
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var it chunkIter
+		c := tx.Bucket(bucketRecent).Cursor()
+		for k, v := c.First(); k != nil && !old; k, v = c.Next() {
+			err := eachSection(v, func(_, chunk []byte) error {
+				if it.resetChunk(chunk) != nil || it.at < n {
+					old = true
+				}
+				return nil
+			})
+			if err != nil {
+				old = true
+			}
+		}
+		return nil
+	})
+	return old, err
 }
 
 func (db *DB) trimFailed(err error) error {
