@@ -48,7 +48,7 @@ type rawPoint struct {
 	mode  []byte
 }
 
-// chunkLen is the encoded size of p after a point of mode prevMode (nil for
+// chunkPointLen is the encoded size of p after a point of mode prevMode (nil for
 // the first of a chunk), without its time delta.
 func chunkPointLen(p rawPoint, prevMode []byte) int {
 	if prevMode != nil && bytes.Equal(p.mode, prevMode) {
