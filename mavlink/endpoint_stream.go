@@ -7,7 +7,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"go.bug.st/serial"
 )
 
@@ -73,21 +72,20 @@ func (t *Transport) streamChannel(idx int, label, name string, gc *guardConn) *c
 // runStream reads ch's connection until it ends, then closes ch.
 func (t *Transport) runStream(ch *channel) {
 	gc := ch.gc
-	fr := newStreamFramer(gc, t.drw)
+	fr := newStreamFramer(gc, t.mt)
 	t.mu.Lock()
 	t.openChannel(ch)
 	t.mu.Unlock()
 	var err error
 	for {
-		var f frame.Frame
-		f, err = fr.r.Read()
+		f, ferr, ok := fr.next()
+		if !ok {
+			err = ferr
+			break
+		}
 		t.mu.Lock()
-		if err != nil {
-			if _, ok := err.(frame.ReadError); !ok {
-				t.mu.Unlock()
-				break
-			}
-			t.parseError(ch, err)
+		if ferr != nil {
+			t.parseError(ch, ferr)
 		} else {
 			t.handleFrame(ch, f)
 		}
@@ -185,7 +183,7 @@ func (t *Transport) runUDPOut(st *endpointState, idx int, conn *net.UDPConn) {
 	t.mu.Unlock()
 	buf := make([]byte, maxDatagram)
 	out := make([]byte, 0, maxDatagram)
-	fr := newDatagramFramer(t.drw)
+	fr := newDatagramFramer(t.mt)
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {

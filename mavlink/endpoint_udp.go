@@ -87,7 +87,7 @@ func (t *Transport) listenUDP(st *endpointState, idx int) (*udpListener, error) 
 		u.msgs[i].Buffers = [][]byte{make([]byte, maxDatagram)}
 	}
 	u.out = make([]byte, 0, maxDatagram)
-	u.fr = newDatagramFramer(t.drw)
+	u.fr = newDatagramFramer(t.mt)
 	st.setAddr(conn.LocalAddr())
 	return u, nil
 }

@@ -132,6 +132,7 @@ type Transport struct {
 	Now func() time.Time
 
 	drw       *dialect.ReadWriter
+	mt        *msgTable // drw's messages, for the framers
 	endpoints []*endpointState
 	udp       []*udpListener
 	closers   []io.Closer // listening sockets, closed first by Close
@@ -314,6 +315,7 @@ func (t *Transport) Initialize() error {
 		return fmt.Errorf("mavlink: dialect: %w", err)
 	}
 	t.drw = drw
+	t.mt = newMsgTable(drw)
 	for _, s := range t.Endpoints {
 		ep, err := ParseEndpoint(s)
 		if err != nil {
