@@ -27,8 +27,12 @@ type channel struct {
 	// write is the connection's write of one frame's bytes.
 	write func(b []byte) error
 
-	wmu sync.Mutex
-	fw  *frame.Writer // created on the first write
+	wmu     sync.Mutex
+	fw      *frame.Writer // created on the first write
+	capture *[]byte       // wmu: where Write appends instead of writing
+
+	// udp is the listener of a UDP peer, nil for other channels.
+	udp *udpListener
 
 	// UDP listener peers (t.mu)
 	addr   netip.AddrPort
@@ -44,7 +48,13 @@ type channel struct {
 func (c *channel) String() string { return c.label }
 
 // Write writes one encoded frame; frame.Writer calls it once per frame.
+// With capture set (wmu held), the frame is appended there instead, for a
+// batch (udpListener.writeBatch).
 func (c *channel) Write(b []byte) (int, error) {
+	if c.capture != nil {
+		*c.capture = append(*c.capture, b...)
+		return len(b), nil
+	}
 	if err := c.write(b); err != nil {
 		return 0, err
 	}
@@ -75,4 +85,3 @@ func (c *channel) writeFrame(fr frame.Frame) error {
 	defer c.wmu.Unlock()
 	return c.writer().WriteFrame(fr)
 }
-

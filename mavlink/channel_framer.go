@@ -213,13 +213,13 @@ func (f *framer) parse(t *Transport, ch *channel, b []byte) {
 }
 
 // next reads the stream's next frame. A malformed frame returns a nil
-// frame and a parse error (ok true: read on); the stream's own error ends
-// it (ok false).
-func (f *framer) next() (fr frame.Frame, err error, ok bool) {
+// frame and a parse error perr (read on); the stream's own error err ends
+// it.
+func (f *framer) next() (fr frame.Frame, perr, err error) {
 	br := f.br
 	p, err := br.Peek(1)
 	if len(p) == 0 {
-		return nil, err, false
+		return nil, nil, err
 	}
 	need := 1
 	switch p[0] {
@@ -237,9 +237,9 @@ func (f *framer) next() (fr frame.Frame, err error, ok bool) {
 			}
 		}
 	}
-	n, fr, err := f.frameAt(p)
+	n, fr, perr := f.frameAt(p)
 	_, _ = br.Discard(n)
-	return fr, err, true
+	return fr, perr, nil
 }
 
 // frameLen is the length of the frame whose header is h, or len(h) for a

@@ -158,8 +158,8 @@ func readStream(mt *msgTable, data []byte) []parsed {
 	f := newStreamFramer(bytes.NewReader(data), mt)
 	var out []parsed
 	for {
-		fr, err, ok := f.next()
-		if !ok {
+		fr, err, end := f.next()
+		if end != nil {
 			return out
 		}
 		if err != nil {

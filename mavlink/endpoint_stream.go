@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"go.bug.st/serial"
 )
 
@@ -14,7 +15,7 @@ import (
 //
 // A TCP connection (accepted by a tcpin endpoint, or dialed by a tcp one)
 // and a serial port are streams: one reader goroutine each reads through
-// the connection guard, parses frames with gomavlib's frame reader, and
+// the connection guard, parses frames with the transport's framer, and
 // handles them under the transport's lock. A tcpin endpoint has one more
 // goroutine accepting connections; a client endpoint (tcp, serial) dials
 // again reconnectPeriod after its connection ends. A udpout endpoint is
@@ -78,9 +79,9 @@ func (t *Transport) runStream(ch *channel) {
 	t.mu.Unlock()
 	var err error
 	for {
-		f, ferr, ok := fr.next()
-		if !ok {
-			err = ferr
+		var f frame.Frame
+		var ferr error
+		if f, ferr, err = fr.next(); err != nil {
 			break
 		}
 		t.mu.Lock()

@@ -549,8 +549,21 @@ func (t *Transport) heartbeat() {
 	hb := &common.MessageHeartbeat{
 		Type: mavTypeGCS, Autopilot: mavAutopilotInvalid, SystemStatus: 4, MavlinkVersion: 3,
 	}
+	// Not counted in Traffic, as gomavlib's own were not. The peers of a
+	// UDP listener get theirs in batches (one sendmmsg for many).
+	var peers map[*udpListener][]*channel
 	for _, ch := range chs {
-		_ = ch.writeMessage(hb) // not counted in Traffic, as gomavlib's own were not
+		if ch.udp == nil {
+			_ = ch.writeMessage(hb)
+			continue
+		}
+		if peers == nil {
+			peers = make(map[*udpListener][]*channel, len(t.udp))
+		}
+		peers[ch.udp] = append(peers[ch.udp], ch)
+	}
+	for u, chs := range peers {
+		u.writeBatch(chs, hb)
 	}
 }
 
