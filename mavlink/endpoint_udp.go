@@ -21,7 +21,8 @@ import (
 // reuses, finds each datagram's source in a map of peers, and handles the
 // frames in place, under the transport's lock: no goroutine per peer, no
 // copy of a datagram, no channel hop. Replies are written to the source
-// address on the same socket.
+// address on the same socket; the once-a-second GCS heartbeat goes to all
+// peers in batches (sendmmsg through x/net's WriteBatch, writeBatch).
 //
 // A peer is dropped after udpPeerTimeout without a datagram, or FrameIdle
 // without a whole frame (counted as SlowClosed), like a closed connection.
