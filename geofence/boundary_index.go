@@ -76,21 +76,26 @@ func (s *Set) boundaryCand(ag *Agency, p Position, at time.Time, box orb.Bound, 
 	cand = s.meeting(box, cand)
 	out := cand[:n]
 	for _, i := range cand[n:] {
-		z := &s.zones[i]
-		if !z.ActiveAt(at) {
-			continue
+		if s.boundaryZone(ag, p, at, i) {
+			out = append(out, i)
 		}
-		alt := z.altOf(p.RelAlt, p.AltMSL)
-		if z.Kind == Exclusion {
-			if alt < z.FloorM || alt > z.Ceiling() {
-				continue
-			}
-		} else if !ag.Authorised(z.Jurisdiction) || !z.inBand(alt) {
-			continue
-		}
-		out = append(out, i)
 	}
 	return out
+}
+
+// boundaryZone reports whether zone i, active at at, matters for the
+// boundary at p's altitude: an exclusion in whose band p is, or an
+// inclusion of an authorised jurisdiction in whose band p is.
+func (s *Set) boundaryZone(ag *Agency, p Position, at time.Time, i int) bool {
+	z := &s.zones[i]
+	if !z.ActiveAt(at) {
+		return false
+	}
+	alt := z.altOf(p.RelAlt, p.AltMSL)
+	if z.Kind == Exclusion {
+		return !(alt < z.FloorM || alt > z.Ceiling())
+	}
+	return ag.Authorised(z.Jurisdiction) && z.inBand(alt)
 }
 
 // boundary returns the horizontal distance from p to the nearest boundary
@@ -98,15 +103,31 @@ func (s *Set) boundaryCand(ag *Agency, p Position, at time.Time, box orb.Bound, 
 // boundary (-1 when none lies within MaxSearchM). See boundaryScan for the
 // definition; this is the same answer from cached, indexed pieces.
 func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
+	return s.boundaryIn(ag, p, at, s.fineCell(p.orb()))
+}
+
+// boundaryIn is boundary with the fine cell holding p (nil: none), whose
+// lists of zones near stand for the first search boxes' queries.
+func (s *Set) boundaryIn(ag *Agency, p Position, at time.Time, fc *fineCell) (float64, int) {
 	if s.bcache == nil || s.scanBoundary {
 		return s.boundaryScan(ag, p, at)
 	}
 	ll := p.orb()
 	pr := newProj(ll)
 	var buf [16]int
-	for R := 2000.0; ; R *= 4 {
+	for k, R := 0, 2000.0; ; k, R = k+1, R*4 {
 		R = math.Min(R, MaxSearchM)
-		cand := s.boundaryCand(ag, p, at, degBox(ll, R), buf[:0])
+		var cand []int
+		if fc != nil && k < len(cellRadii) && cellRadii[k] == R && fc.near[k].ok {
+			cand = buf[:0]
+			for _, i := range fc.near[k].zones {
+				if s.boundaryZone(ag, p, at, int(i)) {
+					cand = append(cand, int(i))
+				}
+			}
+		} else {
+			cand = s.boundaryCand(ag, p, at, degBox(ll, R), buf[:0])
+		}
 		ps := s.pieceSetFor(cand, pr)
 		if ps == nil {
 			return s.boundaryScan(ag, p, at)

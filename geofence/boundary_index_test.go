@@ -128,7 +128,7 @@ func TestWatchMatchesScan(t *testing.T) {
 			if (err1 == nil) != (err2 == nil) {
 				t.Fatalf("point %d %s: errors %v / %v", i, ag, err1, err2)
 			}
-			if s.legClear(got.BoundaryM, v, m.Time.Seconds()) {
+			if ag, _ := s.agency(ag); s.legClear(ag, p, ahead(p, v, m.Time.Seconds()), got.BoundaryM, v, m.Time.Seconds(), t0) {
 				skipped++
 			}
 			same := got.State == want.State && got.ZoneID == want.ZoneID && got.TimeToBreach == want.TimeToBreach &&
