@@ -41,6 +41,10 @@ type boundaryCache struct {
 	n    int // pieces in m
 	// gridCells counts the cells of the grids of the piece sets in m.
 	gridCells atomic.Int64
+	// gen changes whenever a piece set leaves m (the cache starts again,
+	// or a hash collision replaces one): a piece set remembered elsewhere
+	// (fineCell.ps) is m's only while its gen is the cache's.
+	gen atomic.Uint64
 	// seen holds the keys asked for once: pieces are built on the second
 	// ask, so that a Set queried all over (never twice in one place) does
 	// not pay for building pieces it will not use again.
@@ -66,6 +70,7 @@ type pieceSet struct {
 	// made, answers them there (boundary_grid.go).
 	area orb.Bound
 	uses atomic.Int32
+	gen  uint64 // the cache's gen when it was put in m
 	grid atomic.Pointer[pieceGrid]
 }
 
@@ -128,7 +133,18 @@ func (s *Set) boundaryIn(ag *Agency, p Position, at time.Time, fc *fineCell) (fl
 		} else {
 			cand = s.boundaryCand(ag, p, at, degBox(ll, R), buf[:0])
 		}
-		ps := s.pieceSetFor(cand, pr)
+		var ps *pieceSet
+		if fc != nil && k < len(fc.ps) {
+			// The piece set last used in this fine cell, if it is still
+			// the cache's for these candidates.
+			if m := fc.ps[k].Load(); m != nil && m.gen == s.bcache.gen.Load() && slices.Equal(m.cand, cand) {
+				ps = m
+			} else if ps = s.pieceSetFor(cand, pr); ps != nil {
+				fc.ps[k].Store(ps)
+			}
+		} else {
+			ps = s.pieceSetFor(cand, pr)
+		}
 		if ps == nil {
 			return s.boundaryScan(ag, p, at)
 		}
@@ -178,10 +194,13 @@ func (s *Set) pieceSetFor(cand []int, pr proj) *pieceSet {
 		clear(c.m)
 		c.n = 0
 		c.gridCells.Store(0)
+		c.gen.Add(1)
 	}
 	if old := c.m[key]; old != nil {
 		c.n -= len(old.pieces)
+		c.gen.Add(1)
 	}
+	ps.gen = c.gen.Load()
 	c.m[key] = ps
 	c.n += len(ps.pieces)
 	c.mu.Unlock()
@@ -285,7 +304,7 @@ func lerpPoint(a, b orb.Point, t float64) orb.Point {
 // distances, pruning everything beyond limit, and measures the winner as
 // the scan does.
 func (ps *pieceSet) nearest(pr proj, limit float64, g *pieceGrid) (float64, int) {
-	q := nnQuery{pr: pr, best2: limit * limit * slack, piece: -1}
+	q := nnQuery{pr: pr, best2: limit * limit * slack, piece: -1, bestD: -1}
 	if c := gridCell(g, pr); c >= 0 {
 		cp := ps.candidates(g, c)
 		if cp.lo2 > q.best2 {
@@ -301,7 +320,10 @@ func (ps *pieceSet) nearest(pr proj, limit float64, g *pieceGrid) (float64, int)
 		return math.Inf(1), -1
 	}
 	pc := &ps.pieces[q.piece]
-	d, _ := segDist(pr.fwd(pc.a), pr.fwd(pc.b), vec{})
+	d := q.bestD
+	if d < 0 {
+		d, _ = segDist(pr.fwd(pc.a), pr.fwd(pc.b), vec{})
+	}
 	if d > limit {
 		return math.Inf(1), -1
 	}
@@ -312,6 +334,9 @@ type nnQuery struct {
 	pr    proj
 	best2 float64
 	piece int
+	// bestD is the exact distance to piece once a tie measured it, -1
+	// before.
+	bestD float64
 }
 
 // boxDist2 is the squared distance from pr's centre to a lon/lat bound, in
@@ -368,14 +393,18 @@ func (ps *pieceSet) consider(q *nnQuery, c int32) {
 	d2 := segDist2(q.pr.fwd(pc.a), q.pr.fwd(pc.b))
 	switch {
 	case d2 < q.best2/slack || (q.piece < 0 && d2 <= q.best2):
-		q.best2, q.piece = d2, int(c)
+		q.best2, q.piece, q.bestD = d2, int(c), -1
 	case q.piece >= 0 && d2 <= q.best2*slack:
 		// A tie within rounding: decide on the exact distances.
 		bp := &ps.pieces[q.piece]
-		db, _ := segDist(q.pr.fwd(bp.a), q.pr.fwd(bp.b), vec{})
+		db := q.bestD
+		if db < 0 {
+			db, _ = segDist(q.pr.fwd(bp.a), q.pr.fwd(bp.b), vec{})
+			q.bestD = db
+		}
 		dc, _ := segDist(q.pr.fwd(pc.a), q.pr.fwd(pc.b), vec{})
 		if dc < db || (dc == db && pc.zone < bp.zone) {
-			q.best2, q.piece = math.Min(d2, q.best2), int(c)
+			q.best2, q.piece, q.bestD = math.Min(d2, q.best2), int(c), dc
 		}
 	}
 }

@@ -59,6 +59,56 @@ func randomPolygon(rng *rand.Rand, c orb.Point) orb.Polygon {
 	return orb.Polygon{outer, hole}
 }
 
+// refRingContains, refOnRing and refPolygonContains are the point-in-ring
+// tests written out, as geom.go had them before onEdge and crossesEast: the
+// reference both geom.go's and the ring index's tests are checked against.
+func refRingContains(r orb.Ring, p orb.Point) bool {
+	in := false
+	n := len(r)
+	for i, j := 0, n-1; i < n; j, i = i, i+1 {
+		a, b := r[i], r[j]
+		if a == b {
+			continue
+		}
+		if (p[0]-a[0])*(b[1]-a[1])-(p[1]-a[1])*(b[0]-a[0]) == 0 &&
+			math.Min(a[0], b[0]) <= p[0] && p[0] <= math.Max(a[0], b[0]) &&
+			math.Min(a[1], b[1]) <= p[1] && p[1] <= math.Max(a[1], b[1]) {
+			return true
+		}
+		if (a[1] > p[1]) != (b[1] > p[1]) {
+			x := a[0] + (p[1]-a[1])*(b[0]-a[0])/(b[1]-a[1])
+			if p[0] < x {
+				in = !in
+			}
+		}
+	}
+	return in
+}
+
+func refOnRing(r orb.Ring, p orb.Point) bool {
+	for i := 0; i+1 < len(r); i++ {
+		a, b := r[i], r[i+1]
+		if (p[0]-a[0])*(b[1]-a[1])-(p[1]-a[1])*(b[0]-a[0]) == 0 &&
+			math.Min(a[0], b[0]) <= p[0] && p[0] <= math.Max(a[0], b[0]) &&
+			math.Min(a[1], b[1]) <= p[1] && p[1] <= math.Max(a[1], b[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func refPolygonContains(pg orb.Polygon, p orb.Point) bool {
+	if len(pg) == 0 || !refRingContains(pg[0], p) {
+		return false
+	}
+	for _, h := range pg[1:] {
+		if refRingContains(h, p) && !refOnRing(h, p) {
+			return false
+		}
+	}
+	return true
+}
+
 func TestRingIndexMatchesPolygonContains(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	var polys []orb.Polygon
@@ -72,13 +122,23 @@ func TestRingIndexMatchesPolygonContains(t *testing.T) {
 	for pi, pg := range polys {
 		px := newPolyIndex(pg)
 		for _, p := range trickyPoints(rng, pg, 300) {
-			want := polygonContains(pg, p)
+			want := refPolygonContains(pg, p)
 			if got := px.contains(p); got != want {
-				t.Fatalf("polygon %d point %v: indexed %v, polygonContains %v", pi, p, got, want)
+				t.Fatalf("polygon %d point %v: indexed %v, reference %v", pi, p, got, want)
+			}
+			if got := polygonContains(pg, p); got != want {
+				t.Fatalf("polygon %d point %v: polygonContains %v, reference %v", pi, p, got, want)
 			}
 			for ri, r := range pg {
-				if got, want := px[ri].onRing(p), onRing(r, p); got != want {
-					t.Fatalf("polygon %d ring %d point %v: indexed onRing %v, onRing %v", pi, ri, p, got, want)
+				want := refOnRing(r, p)
+				if got := px[ri].onRing(p); got != want {
+					t.Fatalf("polygon %d ring %d point %v: indexed onRing %v, reference %v", pi, ri, p, got, want)
+				}
+				if got := onRing(r, p); got != want {
+					t.Fatalf("polygon %d ring %d point %v: onRing %v, reference %v", pi, ri, p, got, want)
+				}
+				if got, want := ringContains(r, p), refRingContains(r, p); got != want {
+					t.Fatalf("polygon %d ring %d point %v: ringContains %v, reference %v", pi, ri, p, got, want)
 				}
 			}
 			if want {

@@ -21,7 +21,8 @@ import (
 //     then needs the point-in-zone test only for the others;
 //   - for each search radius, the zones whose bound meets the search box
 //     around every point of the fine cell, when no zone's bound meets the
-//     box around only some of them: the box query's answer, sorted.
+//     box around only some of them: the box query's answer, sorted; and
+//     the piece set (boundary_index.go) last used there.
 //
 // Every test is decided on the fine cell grown by cellEps degrees (a point
 // can fall on either side of a cell edge by a rounding), with margins, and
@@ -57,6 +58,9 @@ type cellBlock struct {
 type fineCell struct {
 	in   []cellZone
 	near [len(cellRadii)]nearZones
+	// ps is, for each search radius, the piece set a query from the cell
+	// last used, so that the next one need not look it up.
+	ps [len(cellRadii)]atomic.Pointer[pieceSet]
 }
 
 // cellZone is a zone whose shape meets a fine cell; all when it holds the
