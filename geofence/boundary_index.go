@@ -153,11 +153,28 @@ func (s *Set) boundaryIn(ag *Agency, p Position, at time.Time, fc *fineCell) (fl
 			return best, bestZ
 		}
 		if R >= MaxSearchM {
+			if !s.anyInclusion(cand) {
+				// No usable inclusion zone within MaxSearchM (a drone
+				// above every ceiling, say): nothing is allowed, so no
+				// status changes anywhere, as the scan would find after
+				// intersecting every edge of the exclusions around.
+				return math.Inf(1), -1
+			}
 			// The scan only looks at edges within MaxSearchM: let it
 			// answer this far-away case exactly.
 			return s.boundaryScan(ag, p, at)
 		}
 	}
+}
+
+// anyInclusion reports whether cand holds an inclusion zone.
+func (s *Set) anyInclusion(cand []int) bool {
+	for _, i := range cand {
+		if s.zones[i].Kind == Inclusion {
+			return true
+		}
+	}
+	return false
 }
 
 // pieceSetFor returns the cached pieces of cand, building them the second

@@ -67,6 +67,15 @@ func patrolCases(n int, seed uint64) []watchCase {
 	return out
 }
 
+// aboveCeiling returns cs at 130 m, above every inclusion zone's ceiling
+// (120 m) of the bundled set.
+func aboveCeiling(cs []watchCase) []watchCase {
+	for i := range cs {
+		cs[i].p.RelAlt = 130
+	}
+	return cs
+}
+
 // BenchmarkWatchBench is Set.Watch per position with the bundled zones, for
 // each test agency (cbp: US, gn: MX, jtf: JOINT, all: every jurisdiction,
 // as the server's default agency), at the bench's drones ("homes", 1,000 of
@@ -77,7 +86,7 @@ func BenchmarkWatchBench(b *testing.B) {
 	sets := []struct {
 		name string
 		pts  []watchCase
-	}{{"homes", benchHomes(1000, 8)}, {"patrol", patrolCases(4096, 1)}}
+	}{{"homes", benchHomes(1000, 8)}, {"patrol", patrolCases(4096, 1)}, {"above", aboveCeiling(patrolCases(64, 2))}}
 	for _, set := range sets {
 		for _, agency := range []string{"cbp", "gn", "jtf", "all"} {
 			for _, m := range []struct {
