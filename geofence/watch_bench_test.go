@@ -79,8 +79,8 @@ func aboveCeiling(cs []watchCase) []watchCase {
 // BenchmarkWatchBench is Set.Watch per position with the bundled zones, for
 // each test agency (cbp: US, gn: MX, jtf: JOINT, all: every jurisdiction,
 // as the server's default agency), at the bench's drones ("homes", 1,000 of
-// them) and at random patrol points ("patrol"), with the server's default
-// margin and with none. cpu-ns/op is the process's CPU per position.
+// them), at random patrol points ("patrol") and at patrol points above the
+// ceiling ("above"), with the server's default margin and with none. cpu-ns/op is the process's CPU per position.
 func BenchmarkWatchBench(b *testing.B) {
 	d := MustDefault(b)
 	sets := []struct {
