@@ -133,6 +133,13 @@ func (s *Set) boundaryIn(ag *Agency, p Position, at time.Time, fc *fineCell) (fl
 		} else {
 			cand = s.boundaryCand(ag, p, at, degBox(ll, R), buf[:0])
 		}
+		if k == 0 && !s.anyInclusion(cand) && !s.anyUsableInclusion(ag, p, at) {
+			// No usable inclusion zone anywhere (a drone above every
+			// ceiling, say): nothing is allowed, so no status changes
+			// anywhere; the search would grow its box to MaxSearchM and
+			// answer the same.
+			return math.Inf(1), -1
+		}
 		var ps *pieceSet
 		if fc != nil && k < len(fc.ps) {
 			// The piece set last used in this fine cell, if it is still
@@ -171,6 +178,17 @@ func (s *Set) boundaryIn(ag *Agency, p Position, at time.Time, fc *fineCell) (fl
 func (s *Set) anyInclusion(cand []int) bool {
 	for _, i := range cand {
 		if s.zones[i].Kind == Inclusion {
+			return true
+		}
+	}
+	return false
+}
+
+// anyUsableInclusion reports whether any inclusion zone of the Set matters
+// for the boundary at p (boundaryZone).
+func (s *Set) anyUsableInclusion(ag *Agency, p Position, at time.Time) bool {
+	for i := range s.zones {
+		if s.zones[i].Kind == Inclusion && s.boundaryZone(ag, p, at, i) {
 			return true
 		}
 	}
