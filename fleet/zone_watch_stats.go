@@ -3,12 +3,16 @@ package fleet
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/centinela-gcs/centinela/geofence"
 )
 
 // ZoneWatchStats are a ZoneWatch's counters since Initialize, for metrics.
 type ZoneWatchStats struct {
 	// Checks counts positions checked against the allowed space, and
-	// CheckTime is the time spent in those checks.
+	// CheckTime is the wall-clock time spent in those checks (time.Now
+	// around each geofence.Set.Watch call: it includes the goroutine's
+	// preemption; see CheckInputs for measuring the CPU of the check).
 	Checks    uint64
 	CheckTime time.Duration
 	// Unchanged counts states not checked again because the drone had not
@@ -69,4 +73,35 @@ func (w *ZoneWatch) Stats() ZoneWatchStats {
 		Responses:       c.responses.Load(),
 		ResponsesFailed: c.responsesFailed.Load(),
 	}
+}
+
+// ZoneCheckInput is one check as a ZoneWatch makes it: the arguments it
+// passes to geofence.Set.Watch, but for the margin and the time.
+type ZoneCheckInput struct {
+	Agency   string
+	Position geofence.Position
+	Velocity geofence.Velocity
+}
+
+// CheckInputs returns the checks the watch would make now of the fleet's
+// drones (those with a position and an up link, as the watch converts
+// them), and the margin it checks with, so that the cost of the check can
+// be measured on the same positions (centinela bench). It may be called
+// from any goroutine once the watch is initialized.
+func (w *ZoneWatch) CheckInputs() ([]ZoneCheckInput, geofence.Margin) {
+	var out []ZoneCheckInput
+	for _, st := range w.Fleet.Drones() {
+		if !st.HasPosition || st.LinkState != LinkStateUp {
+			continue
+		}
+		vel := [3]float64{st.VelN, st.VelE, st.VelD}
+		for i, v := range vel {
+			if !finite(v) {
+				vel[i] = 0
+			}
+		}
+		out = append(out, ZoneCheckInput{Agency: st.Agency, Position: currentGeoPos(st),
+			Velocity: geofence.Velocity{VN: vel[0], VE: vel[1], VD: vel[2]}})
+	}
+	return out, w.margin
 }

@@ -523,3 +523,31 @@ func TestZoneWatchHysteresis(t *testing.T) {
 		t.Errorf("%d zone status changes at the margin, want at most 2 (unknown → inside → approaching)", len(changes))
 	}
 }
+
+// TestZoneWatchCheckInputs: the inputs are the drones with a position, as
+// the watch checks them (the same boundary distance), with the default
+// margin.
+func TestZoneWatchCheckInputs(t *testing.T) {
+	f, _ := zoneFleet(t)
+	zones := mustZoneStore(t)
+	w := mustZoneWatch(t, f, zones)
+	nofix := ft.NewVehicle("a", zoneSysUS)
+	discover(t, f, nofix, ft.Copter(ft.Guided, true, ft.StatusActive))
+	ft.Feed(f, nofix, ft.NoFix(time.Second))
+	v := ft.NewVehicle("c", zoneSysJoint)
+	discover(t, f, v, ft.Copter(ft.Guided, true, ft.StatusActive))
+	ft.Feed(f, v, ft.Position(time.Second, zoneUSPoint.Lat, zoneUSPoint.Lon, 50))
+	st := zoneChecked(t, w, "sysid-2", zoneUSPoint)
+	in, m := w.CheckInputs()
+	want := geofence.Margin{HorizontalM: fleet.DefaultZoneMarginM, VerticalM: fleet.DefaultZoneMarginVerticalM, Time: fleet.DefaultZoneMarginTime}
+	if m != want {
+		t.Errorf("margin %+v, want %+v", m, want)
+	}
+	if len(in) != 1 || in[0].Agency != st.Agency || in[0].Position.Lat != zoneUSPoint.Lat || in[0].Position.Lon != zoneUSPoint.Lon {
+		t.Fatalf("inputs %+v, want the one drone with a position (%+v)", in, st)
+	}
+	res, err := zones.Snapshot().Watch(in[0].Agency, in[0].Position, in[0].Velocity, m, zones.Time())
+	if err != nil || res.BoundaryM != st.BoundaryM {
+		t.Errorf("Watch on the input: %+v, %v; the watch saw boundary %v m", res, err, st.BoundaryM)
+	}
+}

@@ -137,7 +137,7 @@ func (ps *pieceSet) candidates(g *pieceGrid, c int) *cellPieces {
 	// (distance to a segment is convex, so a box's farthest point is a
 	// corner), measured at the widest metric.
 	out := &cellPieces{lo2: math.Inf(1)}
-	q := nnQuery{pr: newProj(cb.Center()), best2: math.Inf(1), piece: -1}
+	q := nnQuery{pr: newProj(cb.Center()), best2: math.Inf(1), piece: -1, bestD: -1}
 	ps.nearestNode(&q, ps.tree.root)
 	if q.piece >= 0 {
 		pc := &ps.pieces[q.piece]

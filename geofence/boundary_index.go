@@ -41,6 +41,10 @@ type boundaryCache struct {
 	n    int // pieces in m
 	// gridCells counts the cells of the grids of the piece sets in m.
 	gridCells atomic.Int64
+	// gen changes whenever a piece set leaves m (the cache starts again,
+	// or a hash collision replaces one): a piece set remembered elsewhere
+	// (fineCell.ps) is m's only while its gen is the cache's.
+	gen atomic.Uint64
 	// seen holds the keys asked for once: pieces are built on the second
 	// ask, so that a Set queried all over (never twice in one place) does
 	// not pay for building pieces it will not use again.
@@ -66,6 +70,7 @@ type pieceSet struct {
 	// made, answers them there (boundary_grid.go).
 	area orb.Bound
 	uses atomic.Int32
+	gen  uint64 // the cache's gen when it was put in m
 	grid atomic.Pointer[pieceGrid]
 }
 
@@ -76,21 +81,26 @@ func (s *Set) boundaryCand(ag *Agency, p Position, at time.Time, box orb.Bound, 
 	cand = s.meeting(box, cand)
 	out := cand[:n]
 	for _, i := range cand[n:] {
-		z := &s.zones[i]
-		if !z.ActiveAt(at) {
-			continue
+		if s.boundaryZone(ag, p, at, i) {
+			out = append(out, i)
 		}
-		alt := z.altOf(p.RelAlt, p.AltMSL)
-		if z.Kind == Exclusion {
-			if alt < z.FloorM || alt > z.Ceiling() {
-				continue
-			}
-		} else if !ag.Authorised(z.Jurisdiction) || !z.inBand(alt) {
-			continue
-		}
-		out = append(out, i)
 	}
 	return out
+}
+
+// boundaryZone reports whether zone i, active at at, matters for the
+// boundary at p's altitude: an exclusion in whose band p is, or an
+// inclusion of an authorised jurisdiction in whose band p is.
+func (s *Set) boundaryZone(ag *Agency, p Position, at time.Time, i int) bool {
+	z := &s.zones[i]
+	if !z.ActiveAt(at) {
+		return false
+	}
+	alt := z.altOf(p.RelAlt, p.AltMSL)
+	if z.Kind == Exclusion {
+		return !(alt < z.FloorM || alt > z.Ceiling())
+	}
+	return ag.Authorised(z.Jurisdiction) && z.inBand(alt)
 }
 
 // boundary returns the horizontal distance from p to the nearest boundary
@@ -98,16 +108,50 @@ func (s *Set) boundaryCand(ag *Agency, p Position, at time.Time, box orb.Bound, 
 // boundary (-1 when none lies within MaxSearchM). See boundaryScan for the
 // definition; this is the same answer from cached, indexed pieces.
 func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
+	return s.boundaryIn(ag, p, at, s.fineCell(p.orb()))
+}
+
+// boundaryIn is boundary with the fine cell holding p (nil: none), whose
+// lists of zones near stand for the first search boxes' queries.
+func (s *Set) boundaryIn(ag *Agency, p Position, at time.Time, fc *fineCell) (float64, int) {
 	if s.bcache == nil || s.scanBoundary {
 		return s.boundaryScan(ag, p, at)
 	}
 	ll := p.orb()
 	pr := newProj(ll)
 	var buf [16]int
-	for R := 2000.0; ; R *= 4 {
+	for k, R := 0, 2000.0; ; k, R = k+1, R*4 {
 		R = math.Min(R, MaxSearchM)
-		cand := s.boundaryCand(ag, p, at, degBox(ll, R), buf[:0])
-		ps := s.pieceSetFor(cand, pr)
+		var cand []int
+		if fc != nil && k < len(cellRadii) && cellRadii[k] == R && fc.near[k].ok {
+			cand = buf[:0]
+			for _, i := range fc.near[k].zones {
+				if s.boundaryZone(ag, p, at, int(i)) {
+					cand = append(cand, int(i))
+				}
+			}
+		} else {
+			cand = s.boundaryCand(ag, p, at, degBox(ll, R), buf[:0])
+		}
+		if k == 0 && !s.anyInclusion(cand) && !s.anyUsableInclusion(ag, p, at) {
+			// No usable inclusion zone anywhere (a drone above every
+			// ceiling, say): nothing is allowed, so no status changes
+			// anywhere; the search would grow its box to MaxSearchM and
+			// answer the same.
+			return math.Inf(1), -1
+		}
+		var ps *pieceSet
+		if fc != nil && k < len(fc.ps) {
+			// The piece set last used in this fine cell, if it is still
+			// the cache's for these candidates.
+			if m := fc.ps[k].Load(); m != nil && m.gen == s.bcache.gen.Load() && slices.Equal(m.cand, cand) {
+				ps = m
+			} else if ps = s.pieceSetFor(cand, pr); ps != nil {
+				fc.ps[k].Store(ps)
+			}
+		} else {
+			ps = s.pieceSetFor(cand, pr)
+		}
 		if ps == nil {
 			return s.boundaryScan(ag, p, at)
 		}
@@ -116,11 +160,39 @@ func (s *Set) boundary(ag *Agency, p Position, at time.Time) (float64, int) {
 			return best, bestZ
 		}
 		if R >= MaxSearchM {
+			if !s.anyInclusion(cand) {
+				// No usable inclusion zone within MaxSearchM (a drone
+				// above every ceiling, say): nothing is allowed, so no
+				// status changes anywhere, as the scan would find after
+				// intersecting every edge of the exclusions around.
+				return math.Inf(1), -1
+			}
 			// The scan only looks at edges within MaxSearchM: let it
 			// answer this far-away case exactly.
 			return s.boundaryScan(ag, p, at)
 		}
 	}
+}
+
+// anyInclusion reports whether cand holds an inclusion zone.
+func (s *Set) anyInclusion(cand []int) bool {
+	for _, i := range cand {
+		if s.zones[i].Kind == Inclusion {
+			return true
+		}
+	}
+	return false
+}
+
+// anyUsableInclusion reports whether any inclusion zone of the Set matters
+// for the boundary at p (boundaryZone).
+func (s *Set) anyUsableInclusion(ag *Agency, p Position, at time.Time) bool {
+	for i := range s.zones {
+		if s.zones[i].Kind == Inclusion && s.boundaryZone(ag, p, at, i) {
+			return true
+		}
+	}
+	return false
 }
 
 // pieceSetFor returns the cached pieces of cand, building them the second
@@ -157,10 +229,13 @@ func (s *Set) pieceSetFor(cand []int, pr proj) *pieceSet {
 		clear(c.m)
 		c.n = 0
 		c.gridCells.Store(0)
+		c.gen.Add(1)
 	}
 	if old := c.m[key]; old != nil {
 		c.n -= len(old.pieces)
+		c.gen.Add(1)
 	}
+	ps.gen = c.gen.Load()
 	c.m[key] = ps
 	c.n += len(ps.pieces)
 	c.mu.Unlock()
@@ -264,7 +339,7 @@ func lerpPoint(a, b orb.Point, t float64) orb.Point {
 // distances, pruning everything beyond limit, and measures the winner as
 // the scan does.
 func (ps *pieceSet) nearest(pr proj, limit float64, g *pieceGrid) (float64, int) {
-	q := nnQuery{pr: pr, best2: limit * limit * slack, piece: -1}
+	q := nnQuery{pr: pr, best2: limit * limit * slack, piece: -1, bestD: -1}
 	if c := gridCell(g, pr); c >= 0 {
 		cp := ps.candidates(g, c)
 		if cp.lo2 > q.best2 {
@@ -280,7 +355,10 @@ func (ps *pieceSet) nearest(pr proj, limit float64, g *pieceGrid) (float64, int)
 		return math.Inf(1), -1
 	}
 	pc := &ps.pieces[q.piece]
-	d, _ := segDist(pr.fwd(pc.a), pr.fwd(pc.b), vec{})
+	d := q.bestD
+	if d < 0 {
+		d, _ = segDist(pr.fwd(pc.a), pr.fwd(pc.b), vec{})
+	}
 	if d > limit {
 		return math.Inf(1), -1
 	}
@@ -291,6 +369,9 @@ type nnQuery struct {
 	pr    proj
 	best2 float64
 	piece int
+	// bestD is the exact distance to piece once a tie measured it, -1
+	// before.
+	bestD float64
 }
 
 // boxDist2 is the squared distance from pr's centre to a lon/lat bound, in
@@ -347,14 +428,18 @@ func (ps *pieceSet) consider(q *nnQuery, c int32) {
 	d2 := segDist2(q.pr.fwd(pc.a), q.pr.fwd(pc.b))
 	switch {
 	case d2 < q.best2/slack || (q.piece < 0 && d2 <= q.best2):
-		q.best2, q.piece = d2, int(c)
+		q.best2, q.piece, q.bestD = d2, int(c), -1
 	case q.piece >= 0 && d2 <= q.best2*slack:
 		// A tie within rounding: decide on the exact distances.
 		bp := &ps.pieces[q.piece]
-		db, _ := segDist(q.pr.fwd(bp.a), q.pr.fwd(bp.b), vec{})
+		db := q.bestD
+		if db < 0 {
+			db, _ = segDist(q.pr.fwd(bp.a), q.pr.fwd(bp.b), vec{})
+			q.bestD = db
+		}
 		dc, _ := segDist(q.pr.fwd(pc.a), q.pr.fwd(pc.b), vec{})
 		if dc < db || (dc == db && pc.zone < bp.zone) {
-			q.best2, q.piece = math.Min(d2, q.best2), int(c)
+			q.best2, q.piece, q.bestD = math.Min(d2, q.best2), int(c), dc
 		}
 	}
 }

@@ -59,6 +59,56 @@ func randomPolygon(rng *rand.Rand, c orb.Point) orb.Polygon {
 	return orb.Polygon{outer, hole}
 }
 
+// refRingContains, refOnRing and refPolygonContains are the point-in-ring
+// tests written out, as geom.go had them before onEdge and crossesEast: the
+// reference both geom.go's and the ring index's tests are checked against.
+func refRingContains(r orb.Ring, p orb.Point) bool {
+	in := false
+	n := len(r)
+	for i, j := 0, n-1; i < n; j, i = i, i+1 {
+		a, b := r[i], r[j]
+		if a == b {
+			continue
+		}
+		if (p[0]-a[0])*(b[1]-a[1])-(p[1]-a[1])*(b[0]-a[0]) == 0 &&
+			math.Min(a[0], b[0]) <= p[0] && p[0] <= math.Max(a[0], b[0]) &&
+			math.Min(a[1], b[1]) <= p[1] && p[1] <= math.Max(a[1], b[1]) {
+			return true
+		}
+		if (a[1] > p[1]) != (b[1] > p[1]) {
+			x := a[0] + (p[1]-a[1])*(b[0]-a[0])/(b[1]-a[1])
+			if p[0] < x {
+				in = !in
+			}
+		}
+	}
+	return in
+}
+
+func refOnRing(r orb.Ring, p orb.Point) bool {
+	for i := 0; i+1 < len(r); i++ {
+		a, b := r[i], r[i+1]
+		if (p[0]-a[0])*(b[1]-a[1])-(p[1]-a[1])*(b[0]-a[0]) == 0 &&
+			math.Min(a[0], b[0]) <= p[0] && p[0] <= math.Max(a[0], b[0]) &&
+			math.Min(a[1], b[1]) <= p[1] && p[1] <= math.Max(a[1], b[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func refPolygonContains(pg orb.Polygon, p orb.Point) bool {
+	if len(pg) == 0 || !refRingContains(pg[0], p) {
+		return false
+	}
+	for _, h := range pg[1:] {
+		if refRingContains(h, p) && !refOnRing(h, p) {
+			return false
+		}
+	}
+	return true
+}
+
 func TestRingIndexMatchesPolygonContains(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	var polys []orb.Polygon
@@ -72,13 +122,23 @@ func TestRingIndexMatchesPolygonContains(t *testing.T) {
 	for pi, pg := range polys {
 		px := newPolyIndex(pg)
 		for _, p := range trickyPoints(rng, pg, 300) {
-			want := polygonContains(pg, p)
+			want := refPolygonContains(pg, p)
 			if got := px.contains(p); got != want {
-				t.Fatalf("polygon %d point %v: indexed %v, polygonContains %v", pi, p, got, want)
+				t.Fatalf("polygon %d point %v: indexed %v, reference %v", pi, p, got, want)
+			}
+			if got := polygonContains(pg, p); got != want {
+				t.Fatalf("polygon %d point %v: polygonContains %v, reference %v", pi, p, got, want)
 			}
 			for ri, r := range pg {
-				if got, want := px[ri].onRing(p), onRing(r, p); got != want {
-					t.Fatalf("polygon %d ring %d point %v: indexed onRing %v, onRing %v", pi, ri, p, got, want)
+				want := refOnRing(r, p)
+				if got := px[ri].onRing(p); got != want {
+					t.Fatalf("polygon %d ring %d point %v: indexed onRing %v, reference %v", pi, ri, p, got, want)
+				}
+				if got := onRing(r, p); got != want {
+					t.Fatalf("polygon %d ring %d point %v: onRing %v, reference %v", pi, ri, p, got, want)
+				}
+				if got, want := ringContains(r, p), refRingContains(r, p); got != want {
+					t.Fatalf("polygon %d ring %d point %v: ringContains %v, reference %v", pi, ri, p, got, want)
 				}
 			}
 			if want {
@@ -234,4 +294,102 @@ func coincident(ps *pieceSet, pr proj, d float64, z1, z2 int) bool {
 		return false
 	}
 	return has(z1) && has(z2)
+}
+
+// TestFineCellsMatchPlainQueries checks the fine cells (zone_cells.go)
+// against the queries they stand for: the zones containing a point (the
+// same zones in the same order), the zones whose bound meets each search
+// box, and the boundary found with them, at points on and around every
+// zone's edges and vertices, on fine cell edges and at random, for the
+// bundled zones and a synthetic set of many overlapping ones.
+func TestFineCellsMatchPlainQueries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for name, s := range map[string]*Set{"bundled": MustDefault(t), "synthetic": syntheticSet(t, 300)} {
+		plain := *s
+		plain.cells = nil
+		var pts []orb.Point
+		step := max(1, len(s.zones)/40)
+		for i := 0; i < len(s.zones); i += step {
+			z := &s.zones[i]
+			pts = append(pts, trickyPoints(rng, z.shape, 20)...)
+			if z.IsCircle() { // on and around the circle itself
+				for range 40 {
+					a, r := rng.Float64()*2*math.Pi, z.RadiusM*(1+(rng.Float64()*2-1)*1e-3)
+					if rng.IntN(4) == 0 {
+						r = z.RadiusM
+					}
+					pts = append(pts, z.cproj.inv(vec{r * math.Cos(a), r * math.Sin(a)}))
+				}
+			}
+		}
+		for _, p := range corridorPoints(500, 13) {
+			pts = append(pts, p.orb())
+		}
+		g := s.grid
+		for range 2000 { // on fine cell edges and corners
+			i := float64(rng.IntN(g.nx*zoneCellSub+1)) / zoneCellSub
+			j := float64(rng.IntN(g.ny*zoneCellSub+1)) / zoneCellSub
+			pts = append(pts, orb.Point{g.b.Min[0] + i*g.dx, g.b.Min[1] + j*g.dy})
+		}
+		keep := 6000
+		if raceEnabled || testing.Short() {
+			keep = 1500
+		}
+		rng.Shuffle(len(pts), func(i, j int) { pts[i], pts[j] = pts[j], pts[i] })
+		pts = pts[:min(len(pts), keep)]
+		ag, _ := s.agency("all")
+		var cells, partial, inside, near, nearOK int
+		for _, ll := range pts {
+			fc := s.fineCell(ll)
+			if fc == nil {
+				continue
+			}
+			cells++
+			got := s.containing(ll, t0, nil)
+			want := plain.containing(ll, t0, nil)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s containing %v: fine cell %v, plain %v", name, ll, got, want)
+			}
+			if len(want) > 0 {
+				inside++
+			}
+			for _, e := range fc.in {
+				if !e.all {
+					partial++
+					break
+				}
+			}
+			for k, R := range cellRadii {
+				near++
+				if !fc.near[k].ok {
+					continue
+				}
+				nearOK++
+				var got []int
+				for _, z := range fc.near[k].zones {
+					got = append(got, int(z))
+				}
+				if want := s.meeting(degBox(ll, R), nil); !slices.Equal(got, want) {
+					t.Fatalf("%s zones near %v within %g m: fine cell %v, meeting %v", name, ll, R, got, want)
+				}
+			}
+			if cells%4 != 0 {
+				continue
+			}
+			p := Pos(ll[1], ll[0], 50)
+			s.boundaryIn(ag, p, t0, nil) // the first ask of a piece set scans
+			s.boundaryIn(ag, p, t0, nil)
+			d1, z1 := s.boundaryIn(ag, p, t0, fc)
+			d2, z2 := s.boundaryIn(ag, p, t0, nil)
+			// A tie between coincident edges of two zones may name either
+			// (as the piece grid and the R-tree may).
+			if d1 != d2 || (z1 != z2 && secondBest(s, ag, p, t0, z1) != d1) {
+				t.Fatalf("%s boundary at %v: with the fine cell %v m (zone %d), without %v m (zone %d)", name, ll, d1, z1, d2, z2)
+			}
+		}
+		if cells < len(pts)/2 || partial == 0 || inside == 0 || nearOK < near/2 {
+			t.Fatalf("%s: %d of %d points in fine cells, %d with zones to test, %d inside zones, %d of %d box queries answered: the test does not discriminate",
+				name, cells, len(pts), partial, inside, nearOK, near)
+		}
+	}
 }

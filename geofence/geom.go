@@ -131,6 +131,27 @@ func circleHits(a, b vec, r float64, out []float64) []float64 {
 	return out
 }
 
+// onEdge reports whether p lies on the edge from a to b: a zero cross
+// product, p within the edge's bound. It and crossesEast are the two steps
+// of every point-in-ring test (ringContains, onRing, ringIndex), written
+// once and small enough to be inlined (builtin min and max, not math.Min:
+// the same results, NaN and signed zeros included).
+func onEdge(p, a, b orb.Point) bool {
+	ax, ay, bx, by := a[0], a[1], b[0], b[1]
+	return (p[0]-ax)*(by-ay)-(p[1]-ay)*(bx-ax) == 0 &&
+		min(ax, bx) <= p[0] && p[0] <= max(ax, bx) && min(ay, by) <= p[1] && p[1] <= max(ay, by)
+}
+
+// crossesEast reports whether the ray east of p crosses the edge from a to
+// b, counting an edge only when p's latitude lies between its ends (the
+// even-odd rule's step).
+func crossesEast(p, a, b orb.Point) bool {
+	if (a[1] > p[1]) == (b[1] > p[1]) {
+		return false
+	}
+	return p[0] < a[0]+(p[1]-a[1])*(b[0]-a[0])/(b[1]-a[1])
+}
+
 // ringContains reports whether p lies inside ring r (even-odd rule), boundary
 // counting as inside.
 func ringContains(r orb.Ring, p orb.Point) bool {
@@ -141,17 +162,11 @@ func ringContains(r orb.Ring, p orb.Point) bool {
 		if a == b {
 			continue
 		}
-		// on the edge?
-		if (p[0]-a[0])*(b[1]-a[1])-(p[1]-a[1])*(b[0]-a[0]) == 0 &&
-			math.Min(a[0], b[0]) <= p[0] && p[0] <= math.Max(a[0], b[0]) &&
-			math.Min(a[1], b[1]) <= p[1] && p[1] <= math.Max(a[1], b[1]) {
+		if onEdge(p, a, b) {
 			return true
 		}
-		if (a[1] > p[1]) != (b[1] > p[1]) {
-			x := a[0] + (p[1]-a[1])*(b[0]-a[0])/(b[1]-a[1])
-			if p[0] < x {
-				in = !in
-			}
+		if crossesEast(p, a, b) {
+			in = !in
 		}
 	}
 	return in
@@ -172,10 +187,7 @@ func polygonContains(pg orb.Polygon, p orb.Point) bool {
 
 func onRing(r orb.Ring, p orb.Point) bool {
 	for i := 0; i+1 < len(r); i++ {
-		a, b := r[i], r[i+1]
-		if (p[0]-a[0])*(b[1]-a[1])-(p[1]-a[1])*(b[0]-a[0]) == 0 &&
-			math.Min(a[0], b[0]) <= p[0] && p[0] <= math.Max(a[0], b[0]) &&
-			math.Min(a[1], b[1]) <= p[1] && p[1] <= math.Max(a[1], b[1]) {
+		if onEdge(p, r[i], r[i+1]) {
 			return true
 		}
 	}

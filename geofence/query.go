@@ -102,6 +102,9 @@ func (s *Set) eval(ag *Agency, ll orb.Point, rel, amsl float64, at time.Time) st
 // containing appends to out the active zones whose shape contains ll, in
 // the order each finds them.
 func (s *Set) containing(ll orb.Point, at time.Time, out []int) []int {
+	if fc := s.fineCell(ll); fc != nil {
+		return s.containingIn(fc, ll, at, out)
+	}
 	s.each(orb.Bound{Min: ll, Max: ll}, func(i int) bool {
 		z := &s.zones[i]
 		if z.ActiveAt(at) && z.contains(ll) {
@@ -109,6 +112,18 @@ func (s *Set) containing(ll orb.Point, at time.Time, out []int) []int {
 		}
 		return true
 	})
+	return out
+}
+
+// containingIn is containing from the fine cell fc holding ll: the same
+// zones in the same order.
+func (s *Set) containingIn(fc *fineCell, ll orb.Point, at time.Time, out []int) []int {
+	for _, e := range fc.in {
+		z := &s.zones[e.zone]
+		if z.ActiveAt(at) && (e.all || z.contains(ll)) {
+			out = append(out, int(e.zone))
+		}
+	}
 	return out
 }
 

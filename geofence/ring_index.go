@@ -12,8 +12,9 @@ import (
 // latitude lies between its ends, and the on-edge rule needs the point in
 // the edge's bound. So each ring of a polygon zone is cut into latitude
 // bands, each listing the edges whose latitude range meets it, and a test
-// runs ringContains's arithmetic on the edges of the point's band alone:
-// the same answer, edges and vertices included (see the property test).
+// runs ringContains's steps (onEdge, crossesEast) on the edges of the
+// point's band alone: the same answer, edges and vertices included (see the
+// property test, which checks both against a written-out reference).
 
 // ringBands is the most bands a ring is cut into.
 const ringBands = 64
@@ -91,16 +92,11 @@ func (ix *ringIndex) contains(p orb.Point) bool {
 			j = n - 1
 		}
 		a, b := r[i], r[j]
-		if (p[0]-a[0])*(b[1]-a[1])-(p[1]-a[1])*(b[0]-a[0]) == 0 &&
-			math.Min(a[0], b[0]) <= p[0] && p[0] <= math.Max(a[0], b[0]) &&
-			math.Min(a[1], b[1]) <= p[1] && p[1] <= math.Max(a[1], b[1]) {
+		if onEdge(p, a, b) {
 			return true
 		}
-		if (a[1] > p[1]) != (b[1] > p[1]) {
-			x := a[0] + (p[1]-a[1])*(b[0]-a[0])/(b[1]-a[1])
-			if p[0] < x {
-				in = !in
-			}
+		if crossesEast(p, a, b) {
+			in = !in
 		}
 	}
 	return in
@@ -121,10 +117,7 @@ func (ix *ringIndex) onRing(p orb.Point) bool {
 		if i == 0 {
 			continue
 		}
-		a, b := r[i-1], r[i]
-		if (p[0]-a[0])*(b[1]-a[1])-(p[1]-a[1])*(b[0]-a[0]) == 0 &&
-			math.Min(a[0], b[0]) <= p[0] && p[0] <= math.Max(a[0], b[0]) &&
-			math.Min(a[1], b[1]) <= p[1] && p[1] <= math.Max(a[1], b[1]) {
+		if onEdge(p, r[i-1], r[i]) {
 			return true
 		}
 	}

@@ -92,9 +92,14 @@ type Set struct {
 	lines    []Line
 	tree     rtree
 	grid     *zoneGrid // the zones by cell, for small queries (zone_grid.go)
-	linear   bool      // scan every zone instead of using tree (benchmarks)
+	// cells cuts grid's cells into fine cells that answer a position's
+	// queries (zone_cells.go).
+	cells  *zoneCells
+	linear bool // scan every zone instead of using tree (benchmarks)
 	// bcache holds the boundary pieces by candidate zones (nil: always
-	// scan); scanBoundary makes boundary scan (tests, benchmarks).
+	// scan); scanBoundary makes boundary scan and turns off every other
+	// shortcut of the breach watch (the fine cells, the skipped look-ahead):
+	// the reference of the property tests and benchmarks.
 	bcache       *boundaryCache
 	scanBoundary bool
 }
@@ -164,6 +169,7 @@ func build(zones []Zone, agencies []Agency, lines []Line) *Set {
 	}
 	s.tree = buildRTree(bounds)
 	s.grid = newZoneGrid(bounds, &s.tree)
+	s.cells = newZoneCells(s.grid)
 	for i, a := range agencies {
 		a.Jurisdictions = slices.Clone(a.Jurisdictions)
 		s.agencies[i] = a

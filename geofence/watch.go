@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/paulmach/orb"
 )
 
 // Velocity is a drone's velocity in m/s, north, east and down (as
@@ -90,10 +92,17 @@ func (s *Set) Watch(agencyID string, p Position, v Velocity, m Margin, at time.T
 		return WatchResult{}, fmt.Errorf("watch: %w", ErrBadPosition)
 	}
 	res := WatchResult{TimeToBreach: -1, VerticalM: math.Inf(1)}
-	d, dz := s.boundary(ag, p, at)
+	ll := p.orb()
+	fc := s.fineCell(ll)
+	d, dz := s.boundaryIn(ag, p, at, fc)
 	res.BoundaryM = d
 	var buf [16]int
-	in := s.containing(p.orb(), at, buf[:0])
+	var in []int
+	if fc != nil {
+		in = s.containingIn(fc, ll, at, buf[:0])
+	} else {
+		in = s.containing(ll, at, buf[:0])
+	}
 	st := s.evalIn(ag, in, p.RelAlt, p.AltMSL)
 	if !st.ok {
 		res.State = Breached
@@ -111,9 +120,10 @@ func (s *Set) Watch(agencyID string, p Position, v Velocity, m Margin, at time.T
 	if m.Time > 0 && (v.VN != 0 || v.VE != 0 || v.VD != 0) {
 		secs := m.Time.Seconds()
 		end := ahead(p, v, secs)
-		if s.legClear(d, v, secs) {
-			// Level flight that cannot reach the nearest boundary within
-			// the margin: the look-ahead stays in the allowed space.
+		if s.legClear(ag, p, end, d, v, secs, at) {
+			// Flight that cannot reach the nearest boundary within the
+			// margin, nor cross a floor or ceiling: the look-ahead stays
+			// in the allowed space.
 		} else if pv := s.checkLeg(ag, p, end, 0, at); pv != nil {
 			res.State = Approaching
 			res.Violation = pv
@@ -180,13 +190,50 @@ func (s *Set) verticalRoom(ag *Agency, p Position, in []int, room *float64) int 
 	return best
 }
 
-// legClear reports whether the look-ahead leg of level flight at v for
-// secs seconds ends nearer than the boundary distance d (less a metre and
-// 1 %): then every point of it lies where the allowed status is p's, and
-// checkLeg need not run. The scan (scanBoundary) always checks the leg.
-func (s *Set) legClear(d float64, v Velocity, secs float64) bool {
-	if s.scanBoundary || s.bcache == nil || v.VD != 0 || math.IsInf(d, 1) {
+// legClear reports whether the look-ahead leg from p to end (flight at v
+// for secs seconds) ends nearer than the boundary distance d (less a metre
+// and 1 %) and crosses no floor or ceiling of a zone that decides the
+// allowed status along it: then every point of it lies where the allowed
+// status is p's, and checkLeg need not run. The scan (scanBoundary) always
+// checks the leg.
+//
+// Why: d is the distance to the nearest boundary of the allowed space at
+// p's altitude, so at that altitude every point of the leg is allowed (p
+// is). Climbing or descending changes the status of a point only where a
+// zone's band begins or ends, and only the zones whose bound meets the
+// leg's (those checkLeg looks at: active exclusions and authorised
+// inclusions; unauthorised ones only name violations) hold its points.
+func (s *Set) legClear(ag *Agency, p, end Position, d float64, v Velocity, secs float64, at time.Time) bool {
+	if s.scanBoundary || s.bcache == nil || math.IsInf(d, 1) {
 		return false
 	}
-	return math.Hypot(v.VN, v.VE)*secs*1.01+1 < d
+	if !(math.Hypot(v.VN, v.VE)*secs*1.01+1 < d) {
+		return false
+	}
+	if v.VD == 0 {
+		return true
+	}
+	la, lb := p.orb(), end.orb()
+	clear := true
+	s.each(orb.Bound{Min: la, Max: la}.Extend(lb), func(i int) bool {
+		z := &s.zones[i]
+		if !z.ActiveAt(at) || (z.Kind == Inclusion && !ag.Authorised(z.Jurisdiction)) {
+			return true
+		}
+		a0, a1 := z.altOf(p.RelAlt, p.AltMSL), z.altOf(end.RelAlt, end.AltMSL)
+		if a0 == a1 || !finite(a0) || !finite(a1) {
+			return true // the same altitude, or unknown (in no band), all along
+		}
+		lo, hi := math.Min(a0, a1), math.Max(a0, a1)
+		// A margin for the rounding of the altitudes checkLeg interpolates.
+		eps := 1e-6 * math.Max(1, math.Max(math.Abs(lo), math.Abs(hi)))
+		for _, lim := range [2]float64{z.FloorM, z.Ceiling()} {
+			if lim >= lo-eps && lim <= hi+eps {
+				clear = false
+				return false
+			}
+		}
+		return true
+	})
+	return clear
 }

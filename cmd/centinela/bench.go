@@ -177,7 +177,13 @@ type benchResult struct {
 	RSSMiB         float64 `json:"rss_mib"`
 	Goroutines     int     `json:"goroutines"`
 	SimMemKiB      float64 `json:"sim_rss_per_drone_kib"`
+	// ZoneCheckUs is the zone watch's wall-clock time per position checked
+	// in the server during the run (preemption included); ZoneCheckCPUUs
+	// is the check's CPU per position, measured after the run on the
+	// positions the watch last checked (measureBreachCPU).
 	ZoneCheckUs    float64 `json:"zone_check_us"`
+	ZoneCheckCPUUs float64 `json:"zone_check_cpu_us"`
+	ZoneCheckN     int     `json:"zone_check_positions"`
 
 	Machine string `json:"machine"`
 }
@@ -436,6 +442,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	}
 
 	// The floor, on the simulator's frames, with the fleet stopped.
+	breach := takeBreachRun(srv)
 	load.close()
 	fleetSims.close()
 	probe.close()
@@ -446,6 +453,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 		return res, fmt.Errorf("floor: %w", err)
 	}
 	res.DecodeUs, res.RecvUs = us(decode), us(recv)
+	res.ZoneCheckCPUUs, res.ZoneCheckN = us(measureBreachCPU(breach)), len(breach.in)
 	res.FloorUs = res.DecodeUs + res.RecvUs
 	if res.FloorUs > 0 && cfg.SimProcess {
 		res.OverFloor = res.ServerCPUUs / res.FloorUs
@@ -909,7 +917,7 @@ func printBench(w io.Writer, r benchResult) {
 	if r.SimProcess {
 		row("simulator CPU", "%.2f µs/frame, %.2f cores, %.0f KiB/drone", r.SimCPUUs, r.SimCores, r.SimMemKiB)
 	}
-	row("breach check", "%.2f µs/position", r.ZoneCheckUs)
+	row("breach check", "%.2f µs/position CPU (geofence Watch with the watch's margin on the run's %d positions, after the run); %.2f µs/position wall in the server's zone watch (preemption included)", r.ZoneCheckCPUUs, r.ZoneCheckN, r.ZoneCheckUs)
 	lat := func(k string, l latencyRes) {
 		row(k, "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d samples, %d probe positions skipped)", l.P50ms, l.P99ms, l.MaxMs, l.Samples, l.Skipped)
 	}
