@@ -37,13 +37,13 @@ func loadFrames(i int) []fleet.Update {
 // benchSub is a subscriber of one of the kinds the server runs, doing a
 // token amount of work per event so the bus's own cost dominates.
 type benchSub struct {
-	name string
-	sub  *fleet.Subscription
-	slow time.Duration // pause after each event read (a slow client)
+	name   string
+	sub    *fleet.Subscription
+	slow   time.Duration // pause after each event read (a slow client)
 	sync   atomic.Uint64 // the last sync marker seen
 	states atomic.Uint64 // states received
-	sum  float64
-	last map[string]float64
+	sum    float64
+	last   map[string]float64
 }
 
 func (b *benchSub) onState(st *fleet.DroneState) {
@@ -79,6 +79,24 @@ func (b *benchSub) onEvent(ev fleet.Event) {
 
 func (b *benchSub) run(wg *sync.WaitGroup) {
 	defer wg.Done()
+	if b.sub.C == nil { // a Batch subscription
+		take := func(st *fleet.DroneState, ev fleet.Event) {
+			if st != nil {
+				b.onState(st)
+			} else {
+				b.onEvent(ev)
+			}
+			if b.slow > 0 {
+				time.Sleep(b.slow)
+			}
+		}
+		for range b.sub.Ready() {
+			if !b.sub.Take(take) {
+				return
+			}
+		}
+		return
+	}
 	for ev := range b.sub.C {
 		b.onEvent(ev)
 		if b.slow > 0 {
@@ -98,7 +116,14 @@ func (b *benchSub) run(wg *sync.WaitGroup) {
 // included), which the machine's other load does not inflate as much as
 // wall time, the heap allocations per update to one decimal (mallocs/op),
 // and the states the fast subscribers received per update (states/op).
-func benchLoad(b *testing.B, drones int, slow, paced bool) {
+func benchLoad(b *testing.B, drones int, slow, paced bool, opt fleet.SubscribeOptions) {
+	benchLoadAt(b, drones, slow, paced, 0, opt)
+}
+
+// benchLoadAt is benchLoad, feeding rate updates a second in real time
+// when rate > 0 (a millisecond's worth at a time, as a socket delivers
+// them), which is when a subscriber that wakes for every update costs most.
+func benchLoadAt(b *testing.B, drones int, slow, paced bool, rate int, opt fleet.SubscribeOptions) {
 	f, _ := mustFleet(b, func(f *fleet.Fleet) {
 		f.DroneID = func(k fleet.VehicleKey) string { return k.Link }
 		f.TickInterval = 100 * time.Millisecond
@@ -110,16 +135,21 @@ func benchLoad(b *testing.B, drones int, slow, paced bool) {
 		frames[i] = loadFrames(i)
 		f.Handle(vs[i], ft.Copter(ft.Auto, true, ft.StatusActive))
 	}
+	// opt adds Batch and Linger to the subscribers' own options.
+	with := func(o fleet.SubscribeOptions) fleet.SubscribeOptions {
+		o.Batch, o.Linger = opt.Batch, opt.Linger
+		return o
+	}
 	subs := []*benchSub{
-		{name: "zone", sub: f.Subscribe(fleet.SubscribeOptions{Snapshot: true})},
-		{name: "recorder", sub: f.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true}), last: map[string]float64{}},
-		{name: "grpc", sub: f.Subscribe(fleet.SubscribeOptions{Snapshot: true})},
-		{name: "web", sub: f.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})},
-		{name: "alerts", sub: f.Subscribe(fleet.SubscribeOptions{QueueSize: 4096})},
+		{name: "zone", sub: f.Subscribe(with(fleet.SubscribeOptions{Snapshot: true}))},
+		{name: "recorder", sub: f.Subscribe(with(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})), last: map[string]float64{}},
+		{name: "grpc", sub: f.Subscribe(with(fleet.SubscribeOptions{Snapshot: true}))},
+		{name: "web", sub: f.Subscribe(with(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true}))},
+		{name: "alerts", sub: f.Subscribe(with(fleet.SubscribeOptions{QueueSize: 4096}))},
 	}
 	fast := len(subs)
 	if slow {
-		subs = append(subs, &benchSub{name: "slow", sub: f.Subscribe(fleet.SubscribeOptions{QueueSize: 64, Snapshot: true}), slow: 200 * time.Microsecond})
+		subs = append(subs, &benchSub{name: "slow", sub: f.Subscribe(with(fleet.SubscribeOptions{QueueSize: 64, Snapshot: true})), slow: 200 * time.Microsecond})
 	}
 	var wg sync.WaitGroup
 	for _, s := range subs {
@@ -160,7 +190,14 @@ func benchLoad(b *testing.B, drones int, slow, paced bool) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
+	start := time.Now()
+	perMs := max(rate/1000, 1)
 	for i := 0; i < b.N; i++ {
+		if rate > 0 && i%perMs == 0 {
+			if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
+				time.Sleep(d)
+			}
+		}
 		slot := i / drones
 		frame := frames[i%drones]
 		f.Handle(vs[i%drones], frame[slot%perDrone])
@@ -180,7 +217,53 @@ func benchLoad(b *testing.B, drones int, slow, paced bool) {
 
 // BenchmarkHandleFleet1000 is 1,000 drones at 10 Hz with the server's five
 // subscribers keeping up; Slow adds a subscriber that cannot; Burst feeds
-// flat out.
-func BenchmarkHandleFleet1000(b *testing.B)      { benchLoad(b, 1000, false, true) }
-func BenchmarkHandleFleet1000Slow(b *testing.B)  { benchLoad(b, 1000, true, true) }
-func BenchmarkHandleFleet1000Burst(b *testing.B) { benchLoad(b, 1000, false, false) }
+// flat out. The subscribers read C; the Batch variants read with Take, and
+// Linger lets them take 5 ms of states at once.
+func BenchmarkHandleFleet1000(b *testing.B) {
+	benchLoad(b, 1000, false, true, fleet.SubscribeOptions{})
+}
+
+func BenchmarkHandleFleet1000Slow(b *testing.B) {
+	benchLoad(b, 1000, true, true, fleet.SubscribeOptions{})
+}
+
+func BenchmarkHandleFleet1000Burst(b *testing.B) {
+	benchLoad(b, 1000, false, false, fleet.SubscribeOptions{})
+}
+
+func BenchmarkHandleFleet1000Batch(b *testing.B) {
+	for _, c := range []struct {
+		name       string
+		slow, pace bool
+		linger     time.Duration
+	}{
+		{"paced", false, true, 0},
+		{"paced-slow", true, true, 0},
+		{"burst", false, false, 0},
+		{"paced-linger", false, true, 5 * time.Millisecond},
+		{"paced-slow-linger", true, true, 5 * time.Millisecond},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			benchLoad(b, 1000, c.slow, c.pace, fleet.SubscribeOptions{Batch: true, Linger: c.linger})
+		})
+	}
+}
+
+// BenchmarkHandleFleet1000RealTime feeds 1,000 drones' 17,000 updates a
+// second in real time (run it with -benchtime 17000x: a second), with
+// subscribers on C, with Take, and with Take and a 5 ms Linger.
+func BenchmarkHandleFleet1000RealTime(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		opt  fleet.SubscribeOptions
+	}{
+		{"chan", fleet.SubscribeOptions{}},
+		{"chan-linger", fleet.SubscribeOptions{Linger: 5 * time.Millisecond}},
+		{"batch", fleet.SubscribeOptions{Batch: true}},
+		{"batch-linger", fleet.SubscribeOptions{Batch: true, Linger: 5 * time.Millisecond}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			benchLoadAt(b, 1000, false, false, 17000, c.opt)
+		})
+	}
+}
