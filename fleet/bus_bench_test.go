@@ -124,6 +124,25 @@ func benchLoad(b *testing.B, drones int, slow, paced bool, opt fleet.SubscribeOp
 // when rate > 0 (a millisecond's worth at a time, as a socket delivers
 // them), which is when a subscriber that wakes for every update costs most.
 func benchLoadAt(b *testing.B, drones int, slow, paced bool, rate int, opt fleet.SubscribeOptions) {
+	benchLoadWith(b, drones, slow, paced, rate, func(_ string, o *fleet.SubscribeOptions) {
+		o.Batch, o.Linger = opt.Batch, opt.Linger
+	})
+}
+
+// serverMix subscribes as the server does: the zone watch and the recorder
+// read C (their packages are not converted yet), app.Watch (the gRPC
+// streams, the web hub) and the alerts use Batch with their lingers.
+func serverMix(name string, o *fleet.SubscribeOptions) {
+	switch name {
+	case "grpc", "web", "slow":
+		o.Batch, o.Linger = true, 5*time.Millisecond
+	case "alerts":
+		o.Batch, o.Linger = true, 20*time.Millisecond
+	}
+}
+
+// benchLoadWith is benchLoadAt with each subscriber's options set by mod.
+func benchLoadWith(b *testing.B, drones int, slow, paced bool, rate int, mod func(name string, o *fleet.SubscribeOptions)) {
 	f, _ := mustFleet(b, func(f *fleet.Fleet) {
 		f.DroneID = func(k fleet.VehicleKey) string { return k.Link }
 		f.TickInterval = 100 * time.Millisecond
@@ -135,21 +154,20 @@ func benchLoadAt(b *testing.B, drones int, slow, paced bool, rate int, opt fleet
 		frames[i] = loadFrames(i)
 		f.Handle(vs[i], ft.Copter(ft.Auto, true, ft.StatusActive))
 	}
-	// opt adds Batch and Linger to the subscribers' own options.
-	with := func(o fleet.SubscribeOptions) fleet.SubscribeOptions {
-		o.Batch, o.Linger = opt.Batch, opt.Linger
-		return o
+	with := func(name string, o fleet.SubscribeOptions) *fleet.Subscription {
+		mod(name, &o)
+		return f.Subscribe(o)
 	}
 	subs := []*benchSub{
-		{name: "zone", sub: f.Subscribe(with(fleet.SubscribeOptions{Snapshot: true}))},
-		{name: "recorder", sub: f.Subscribe(with(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})), last: map[string]float64{}},
-		{name: "grpc", sub: f.Subscribe(with(fleet.SubscribeOptions{Snapshot: true}))},
-		{name: "web", sub: f.Subscribe(with(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true}))},
-		{name: "alerts", sub: f.Subscribe(with(fleet.SubscribeOptions{QueueSize: 4096}))},
+		{name: "zone", sub: with("zone", fleet.SubscribeOptions{Snapshot: true})},
+		{name: "recorder", sub: with("recorder", fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true}), last: map[string]float64{}},
+		{name: "grpc", sub: with("grpc", fleet.SubscribeOptions{Snapshot: true})},
+		{name: "web", sub: with("web", fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})},
+		{name: "alerts", sub: with("alerts", fleet.SubscribeOptions{QueueSize: 4096})},
 	}
 	fast := len(subs)
 	if slow {
-		subs = append(subs, &benchSub{name: "slow", sub: f.Subscribe(with(fleet.SubscribeOptions{QueueSize: 64, Snapshot: true})), slow: 200 * time.Microsecond})
+		subs = append(subs, &benchSub{name: "slow", sub: with("slow", fleet.SubscribeOptions{QueueSize: 64, Snapshot: true}), slow: 200 * time.Microsecond})
 	}
 	var wg sync.WaitGroup
 	for _, s := range subs {
@@ -266,4 +284,12 @@ func BenchmarkHandleFleet1000RealTime(b *testing.B) {
 			benchLoadAt(b, 1000, false, false, 17000, c.opt)
 		})
 	}
+}
+
+// BenchmarkHandleFleet1000Server subscribes as the server now does
+// (serverMix), paced, with a slow client, and in real time.
+func BenchmarkHandleFleet1000Server(b *testing.B) {
+	b.Run("paced", func(b *testing.B) { benchLoadWith(b, 1000, false, true, 0, serverMix) })
+	b.Run("paced-slow", func(b *testing.B) { benchLoadWith(b, 1000, true, true, 0, serverMix) })
+	b.Run("realtime", func(b *testing.B) { benchLoadWith(b, 1000, false, false, 17000, serverMix) })
 }
