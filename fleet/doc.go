@@ -95,7 +95,10 @@
 // or disarmed. A mission stops (MissionInterrupted) on a mode change by
 // someone else, a lost link, or a failsafe: a mode change out of AUTO waits
 // up to 2 s for a failsafe STATUSTEXT to name the reason. Progress and ETA
-// are measured from where the drone is when the mission starts. A plan read
+// are measured from where the drone is when the mission starts; reports
+// that come while StartMission waits for its acks count (a drone already on
+// the first waypoint reports it reached as AUTO begins: see StartMission).
+// A plan read
 // back from the vehicle (DownloadMission, the re-sync after a link regain)
 // is compared as the vehicle stores it (StoredItem: ArduCopter keeps only a
 // waypoint's hold time), so the same plan keeps its mission id and

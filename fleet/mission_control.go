@@ -401,6 +401,25 @@ func (f *Fleet) MissionPlan(id string) ([]MissionItem, error) {
 // Making the navigation item itself current instead would skip those DO
 // items (the route would fly at WPNAV_SPEED, not its own speed). A plan
 // made on the ground flies its NAV_TAKEOFF first, from where the drone is.
+//
+// # Reports before the start is acknowledged
+//
+// The vehicle may say it flies the mission before StartMission has its
+// acks: ArduCopter starts the mission on entering AUTO, and a drone already
+// on the first waypoint reports it reached (MISSION_ITEM_REACHED) in its
+// first loop in AUTO, which comes before the MISSION_START ack, and may be
+// handled before the AUTO ack reaches the command's waiter. So from the
+// first command that may start the mission (SetCurrentItem on a drone
+// flying in AUTO already, else AUTO, for PX4 MISSION_START) until
+// StartMission returns, an item reached or a MISSION_CURRENT in ACTIVE
+// starts the run (MissionStarted) and counts, as it would in a running
+// mission: the same item reported twice counts once, and the start's end
+// keeps that progress. Until a heartbeat in the mission mode comes, one in
+// the mode the drone was in or in GUIDED (which the start sets to arm) was
+// sent before AUTO took and does not interrupt the run; any other mode
+// (RTL, LAND: a failsafe) does, and so does leaving AUTO once it was seen.
+// A run begun so is not undone if the start then fails (the vehicle flies
+// it).
 func (f *Fleet) StartMission(ctx context.Context, id string, opts StartOptions) error {
 	d, v, st, err := f.target(id)
 	if err != nil {
@@ -441,7 +460,26 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 	if st.Autopilot == AutopilotArduPilot {
 		first = 1
 	}
+	// From the first command that may start the mission (SetCurrentItem
+	// on a drone flying in AUTO, else AUTO or MISSION_START), the
+	// vehicle's reports may begin the run (see "Reports before the start
+	// is acknowledged"); not before, so that a report of the last run
+	// (ArduCopter's item reached at the disarm) cannot.
+	runs, phase := 0, false
+	begin := func() {
+		if !phase {
+			runs, phase = d.beginStart(), true
+		}
+	}
+	defer func() {
+		if phase {
+			d.endStart()
+		}
+	}()
 	if st.Armed && st.Flying() {
+		if modeRoleOf(st.Autopilot, st.Mode) == roleMission {
+			begin()
+		}
 		if err := vehicleErr(v.SetCurrentItem(ctx, first), "set current item"); err != nil {
 			return err
 		}
@@ -456,6 +494,7 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 			return err
 		}
 	}
+	begin()
 	if st.Autopilot == AutopilotArduPilot {
 		if err := f.setMode(ctx, d, v, st, "AUTO"); err != nil {
 			return err
@@ -475,11 +514,11 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 	now := f.now()
 	d.mu.Lock()
 	m := &d.mission
-	if m.state != MissionStateRunning {
-		m.startFrom(&d.st)
-		m.state = MissionStateRunning
+	// A run the vehicle's reports began meanwhile is this start's (and may
+	// have ended already: a failsafe right after AUTO is not undone).
+	if m.state != MissionStateRunning && m.runs == runs {
+		d.startRun(now, &out)
 		d.syncMission()
-		out.add(MissionStarted{DroneID: d.id, At: now, MissionID: m.id})
 	}
 	d.mu.Unlock()
 	for _, e := range out.events() {
@@ -487,6 +526,28 @@ func (f *Fleet) startMission(ctx context.Context, d *drone, v Vehicle, st DroneS
 	}
 	f.publishState(d)
 	return nil
+}
+
+// beginStart opens a start's starting phase and returns the runs begun so
+// far; endStart closes it.
+func (d *drone) beginStart() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := &d.mission
+	if m.starting == 0 {
+		m.autoSeen = modeRoleOf(d.st.Autopilot, d.st.Mode) == roleMission
+		m.startMode = d.st.Mode
+	}
+	m.starting++
+	return m.runs
+}
+
+func (d *drone) endStart() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mission.starting > 0 {
+		d.mission.starting--
+	}
 }
 
 // PauseMission holds drone id where it is (the hold mode) and remembers the

@@ -118,10 +118,40 @@ type missionTracker struct {
 	// first MISSION_CURRENT that follows says whether the vehicle completed
 	// or paused it while the fleet was not following.
 	resynced bool
+	// The starting phase (see StartMission, "Reports before the start is
+	// acknowledged"): starting counts the StartMission calls past their
+	// first command that may start the mission and not yet returned;
+	// autoSeen is set once a heartbeat in the mission mode came during
+	// the phase (or the drone was in it when the phase began); runs counts
+	// the runs begun (startRun), so a start knows whether the vehicle's
+	// reports began one meanwhile; startMode is the drone's mode when the
+	// phase began. They survive reset: a plan loaded during a start does
+	// not end the phase.
+	starting  int
+	autoSeen  bool
+	runs      int
+	startMode string
 }
 
 func (m *missionTracker) reset() {
+	starting, autoSeen, runs, startMode := m.starting, m.autoSeen, m.runs, m.startMode
 	*m = missionTracker{loopStart: -1, vehicleSeq: -1, pausedSeq: -1, eta: -1}
+	m.starting, m.autoSeen, m.runs, m.startMode = starting, autoSeen, runs, startMode
+}
+
+// beforeAuto reports whether a heartbeat in mode may be one sent before
+// the start's AUTO took: in a starting phase with no heartbeat in the
+// mission mode yet, the mode the phase began in or GUIDED (which the start
+// sets to arm; its heartbeat may come after AUTO was sent). A return or
+// landing mode is not (a failsafe may answer AUTO at once).
+func (m *missionTracker) beforeAuto(autopilot uint8, mode string) bool {
+	return m.starting > 0 && !m.autoSeen && (mode == m.startMode || modeRoleOf(autopilot, mode) == roleGuided)
+}
+
+// startingRun reports whether a report of the vehicle flying the plan
+// begins a run now: a start is in its starting phase and no run goes on.
+func (m *missionTracker) startingRun() bool {
+	return m.starting > 0 && m.state != MissionStateRunning && m.hasPlan()
 }
 
 func (m *missionTracker) hasPlan() bool { return m.items != nil }
@@ -500,6 +530,15 @@ func (d *drone) missionCurrent(now time.Time, u MissionCurrent, out *outbox) boo
 			return true
 		}
 	}
+	if m.startingRun() && (u.State == missionStateActive || (u.State == 0 && inAuto)) {
+		// The start's AUTO took before the fleet saw its heartbeat or the
+		// acks: the mission runs from the item reported.
+		d.startRun(now, out)
+		m.locate(u.Seq)
+		d.syncMission()
+		d.progressEvent(now, out)
+		return true
+	}
 	switch {
 	case u.State == 5:
 		if m.state == MissionStateRunning {
@@ -513,9 +552,7 @@ func (d *drone) missionCurrent(now time.Time, u MissionCurrent, out *outbox) boo
 			if !inAuto {
 				return false
 			}
-			m.startFrom(&d.st)
-			m.state = MissionStateRunning
-			out.add(MissionStarted{DroneID: d.id, At: now, MissionID: m.id})
+			d.startRun(now, out)
 			m.locate(u.Seq)
 			d.syncMission()
 			d.progressEvent(now, out)
@@ -584,12 +621,26 @@ func (d *drone) missionResynced(now time.Time, u MissionCurrent, out *outbox) bo
 
 func (d *drone) missionReached(now time.Time, seq int, out *outbox) bool {
 	m := &d.mission
-	if m.state != MissionStateRunning {
+	nav := m.navFor(seq)
+	if nav < 0 {
 		return false
 	}
-	nav := m.navFor(seq)
-	if nav < 0 || !m.reach(nav) {
-		return false
+	started := false
+	if m.state != MissionStateRunning {
+		if !m.startingRun() {
+			return false
+		}
+		// A drone already on the item reports it reached as AUTO begins,
+		// before the start's acks (see StartMission).
+		d.startRun(now, out)
+		started = true
+	}
+	if !m.reach(nav) {
+		if started {
+			d.syncMission()
+			d.progressEvent(now, out)
+		}
+		return started
 	}
 	out.add(MissionItemReachedEvent{DroneID: d.id, At: now, MissionID: m.id, Seq: nav, Reported: seq})
 	d.syncMission()
@@ -603,9 +654,18 @@ func (d *drone) missionModeChanged(now time.Time, mode string, commanded bool, o
 	m := &d.mission
 	if modeRoleOf(d.st.Autopilot, mode) == roleMission {
 		m.interruptAt = time.Time{}
+		if m.starting > 0 {
+			m.autoSeen = true
+		}
 		return
 	}
 	if m.state != MissionStateRunning {
+		return
+	}
+	if m.beforeAuto(d.st.Autopilot, mode) {
+		// A heartbeat from before the start's AUTO took, after the
+		// vehicle's reports began the run: not a mode change that
+		// interrupts it.
 		return
 	}
 	switch {
@@ -633,6 +693,18 @@ func (d *drone) missionCheckFinished(now time.Time, out *outbox) {
 	if m.state == MissionStateRunning && m.allDone() && (!d.st.Armed || d.st.Landed == LandedOnGround) {
 		d.finishMission(now, out)
 	}
+}
+
+// startRun begins a run of the plan, with progress from the start and the
+// route's first leg from where the drone is (MissionStarted). The caller
+// syncs the status.
+func (d *drone) startRun(now time.Time, out *outbox) {
+	m := &d.mission
+	m.startFrom(&d.st)
+	m.state = MissionStateRunning
+	m.runs++
+	d.log.Info("mission started", "mission_id", m.id)
+	out.add(MissionStarted{DroneID: d.id, At: now, MissionID: m.id})
 }
 
 func (d *drone) finishMission(now time.Time, out *outbox) {

@@ -1,14 +1,10 @@
 package mavlink
 
 import (
-	"bufio"
-	"bytes"
-	"io"
 	"net/netip"
 	"sync"
 	"time"
 
-	"github.com/bluenviron/gomavlib/v3/pkg/dialect"
 	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 )
@@ -31,8 +27,12 @@ type channel struct {
 	// write is the connection's write of one frame's bytes.
 	write func(b []byte) error
 
-	wmu sync.Mutex
-	fw  *frame.Writer // created on the first write
+	wmu     sync.Mutex
+	fw      *frame.Writer // created on the first write
+	capture *[]byte       // wmu: where Write appends instead of writing
+
+	// udp is the listener of a UDP peer, nil for other channels.
+	udp *udpListener
 
 	// UDP listener peers (t.mu)
 	addr   netip.AddrPort
@@ -48,7 +48,13 @@ type channel struct {
 func (c *channel) String() string { return c.label }
 
 // Write writes one encoded frame; frame.Writer calls it once per frame.
+// With capture set (wmu held), the frame is appended there instead, for a
+// batch (udpListener.writeBatch).
 func (c *channel) Write(b []byte) (int, error) {
+	if c.capture != nil {
+		*c.capture = append(*c.capture, b...)
+		return len(b), nil
+	}
 	if err := c.write(b); err != nil {
 		return 0, err
 	}
@@ -78,48 +84,4 @@ func (c *channel) writeFrame(fr frame.Frame) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.writer().WriteFrame(fr)
-}
-
-// framer parses frames with gomavlib from bytes the guard filtered. One
-// framer belongs to one reader goroutine.
-type framer struct {
-	src bytes.Reader
-	br  *bufio.Reader
-	r   frame.Reader
-}
-
-// framerBuf is the framer's buffer: one whole frame fits.
-const framerBuf = 512
-
-// newDatagramFramer returns a framer fed one datagram at a time (parse).
-func newDatagramFramer(drw *dialect.ReadWriter) *framer {
-	f := &framer{}
-	f.br = bufio.NewReaderSize(&f.src, framerBuf)
-	f.r = frame.Reader{BufByteReader: f.br, DialectRW: drw}
-	return f
-}
-
-// newStreamFramer returns a framer reading a stream (next).
-func newStreamFramer(src io.Reader, drw *dialect.ReadWriter) *framer {
-	f := &framer{br: bufio.NewReaderSize(src, framerBuf)}
-	f.r = frame.Reader{BufByteReader: f.br, DialectRW: drw}
-	return f
-}
-
-// parse hands every frame of b, and every parse error, to ch's handling.
-// The caller holds t.mu.
-func (f *framer) parse(t *Transport, ch *channel, b []byte) {
-	f.src.Reset(b)
-	f.br.Reset(&f.src)
-	for {
-		fr, err := f.r.Read()
-		if err != nil {
-			if _, ok := err.(frame.ReadError); ok {
-				t.parseError(ch, err)
-				continue
-			}
-			return // the end of the datagram
-		}
-		t.handleFrame(ch, fr)
-	}
 }

@@ -256,7 +256,8 @@ func (c *guardConn) filter(in []byte) { c.filterAt(in, time.Now()) }
 func (c *guardConn) filterAt(in []byte, now time.Time) {
 	c.now = now
 	junk, binary := 0, 0
-	for _, b := range in {
+	for i := 0; i < len(in); i++ {
+		b := in[i]
 		if c.need == 0 {
 			if c.fn == 0 {
 				if b != magicV1 && b != magicV2 {
@@ -292,9 +293,12 @@ func (c *guardConn) filterAt(in []byte, now time.Time) {
 			c.out = append(c.out, c.frame[:c.fn]...)
 			continue
 		}
-		c.frame[c.fn] = b
-		c.fn++
-		c.out = append(c.out, b)
+		// Inside a frame: the rest of it, or of in, at once.
+		k := min(c.need-c.fn, len(in)-i)
+		copy(c.frame[c.fn:], in[i:i+k])
+		c.fn += k
+		c.out = append(c.out, in[i:i+k]...)
+		i += k - 1
 		if c.fn == c.need {
 			c.frameDone()
 		}

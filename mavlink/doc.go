@@ -6,8 +6,11 @@
 //
 // Transport owns the sockets of every configured endpoint (ParseEndpoint
 // reads MAVProxy-style strings such as "udp:0.0.0.0:14550") and reads and
-// writes them itself, with gomavlib's frame reader, frame writer and
-// dialect: there is no gomavlib Node. A channel is one connection (a TCP
+// writes them itself, with its own frame parser (channel_framer.go: frames
+// and the hot telemetry messages decoded into reused values, no allocation
+// per frame, the same results as gomavlib's frame reader), gomavlib's
+// decoder for the other messages, its frame writer and dialect: there is no
+// gomavlib Node. A channel is one connection (a TCP
 // connection, a serial port, a udpout socket) or one source address of a
 // UDP listener. Each remote autopilot, identified by the channel it is
 // heard on and its system id, becomes a link that implements
@@ -75,8 +78,8 @@
 // the handling lock is held, so such a connection can delay every link by
 // that much once.
 //
-// Frames with a message id outside the ardupilotmega dialect pass gomavlib's
-// reader unchecked; the transport counts them with the parse errors and drops
+// Frames with a message id outside the ardupilotmega dialect pass the
+// framer unchecked, as gomavlib's reader passes them; the transport counts them with the parse errors and drops
 // them.
 //
 // ArduPilot SITL writes its boot console (`Init ArduCopter V4.7.0-dev …`) as

@@ -15,7 +15,7 @@ import (
 //
 // A TCP connection (accepted by a tcpin endpoint, or dialed by a tcp one)
 // and a serial port are streams: one reader goroutine each reads through
-// the connection guard, parses frames with gomavlib's frame reader, and
+// the connection guard, parses frames with the transport's framer, and
 // handles them under the transport's lock. A tcpin endpoint has one more
 // goroutine accepting connections; a client endpoint (tcp, serial) dials
 // again reconnectPeriod after its connection ends. A udpout endpoint is
@@ -73,21 +73,20 @@ func (t *Transport) streamChannel(idx int, label, name string, gc *guardConn) *c
 // runStream reads ch's connection until it ends, then closes ch.
 func (t *Transport) runStream(ch *channel) {
 	gc := ch.gc
-	fr := newStreamFramer(gc, t.drw)
+	fr := newStreamFramer(gc, t.mt)
 	t.mu.Lock()
 	t.openChannel(ch)
 	t.mu.Unlock()
 	var err error
 	for {
 		var f frame.Frame
-		f, err = fr.r.Read()
+		var ferr error
+		if f, ferr, err = fr.next(); err != nil {
+			break
+		}
 		t.mu.Lock()
-		if err != nil {
-			if _, ok := err.(frame.ReadError); !ok {
-				t.mu.Unlock()
-				break
-			}
-			t.parseError(ch, err)
+		if ferr != nil {
+			t.parseError(ch, ferr)
 		} else {
 			t.handleFrame(ch, f)
 		}
@@ -185,7 +184,7 @@ func (t *Transport) runUDPOut(st *endpointState, idx int, conn *net.UDPConn) {
 	t.mu.Unlock()
 	buf := make([]byte, maxDatagram)
 	out := make([]byte, 0, maxDatagram)
-	fr := newDatagramFramer(t.drw)
+	fr := newDatagramFramer(t.mt)
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -18,7 +21,8 @@ import (
 // reuses, finds each datagram's source in a map of peers, and handles the
 // frames in place, under the transport's lock: no goroutine per peer, no
 // copy of a datagram, no channel hop. Replies are written to the source
-// address on the same socket.
+// address on the same socket; the once-a-second GCS heartbeat goes to all
+// peers in batches (sendmmsg through x/net's WriteBatch, writeBatch).
 //
 // A peer is dropped after udpPeerTimeout without a datagram, or FrameIdle
 // without a whole frame (counted as SlowClosed), like a closed connection.
@@ -42,9 +46,10 @@ const (
 	udpPeerTimeout = 10 * time.Second
 )
 
-// batchReader is ipv4.PacketConn or ipv6.PacketConn.
-type batchReader interface {
+// batchConn is ipv4.PacketConn or ipv6.PacketConn.
+type batchConn interface {
 	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
 // udpListener is a udp endpoint's socket and its peers.
@@ -53,7 +58,7 @@ type udpListener struct {
 	st    *endpointState
 	epIdx int
 	conn  *net.UDPConn
-	batch batchReader
+	batch batchConn
 
 	// reader goroutine only
 	msgs []ipv4.Message
@@ -62,6 +67,12 @@ type udpListener struct {
 
 	// t.mu
 	peers map[netip.AddrPort]*channel
+
+	// writeBatch's, on the transport's run goroutine
+	wbuf  []byte
+	wmsgs []ipv4.Message
+	// batches counts WriteBatch calls, batched the frames they sent.
+	batches, batched atomic.Uint64
 }
 
 func (t *Transport) listenUDP(st *endpointState, idx int) (*udpListener, error) {
@@ -87,7 +98,7 @@ func (t *Transport) listenUDP(st *endpointState, idx int) (*udpListener, error) 
 		u.msgs[i].Buffers = [][]byte{make([]byte, maxDatagram)}
 	}
 	u.out = make([]byte, 0, maxDatagram)
-	u.fr = newDatagramFramer(t.drw)
+	u.fr = newDatagramFramer(t.mt)
 	st.setAddr(conn.LocalAddr())
 	return u, nil
 }
@@ -153,7 +164,7 @@ func (u *udpListener) datagram(ap netip.AddrPort, b []byte, now time.Time) {
 func (u *udpListener) newPeer(ap netip.AddrPort) *channel {
 	t := u.t
 	remote := ap.String()
-	ch := &channel{t: t, ep: u.epIdx, addr: ap,
+	ch := &channel{t: t, ep: u.epIdx, addr: ap, udp: u,
 		label: u.st.label + ":" + remote,
 		name:  u.st.peerName(remote),
 	}
@@ -200,5 +211,48 @@ func (u *udpListener) sweep(now time.Time) {
 func (u *udpListener) closePeers() {
 	for _, ch := range u.peers {
 		ch.gc.Close()
+	}
+}
+
+// writeBatch writes m to every peer of chs, each frame with the peer's own
+// sequence number, in as few sendmmsg calls as the system takes (through
+// x/net's WriteBatch). A peer the system refuses is skipped, as a failed
+// write to it alone would be. Called by the transport's run goroutine only,
+// without t.mu.
+func (u *udpListener) writeBatch(chs []*channel, m message.Message) {
+	u.wbuf = u.wbuf[:0]
+	ends := make([]int, 0, len(chs))
+	sent := chs[:0:0]
+	for _, ch := range chs {
+		ch.wmu.Lock()
+		ch.capture = &u.wbuf
+		err := ch.writer().WriteMessage(m)
+		ch.capture = nil
+		ch.wmu.Unlock()
+		if err == nil {
+			ends = append(ends, len(u.wbuf))
+			sent = append(sent, ch)
+		}
+	}
+	u.wmsgs = u.wmsgs[:0]
+	start := 0
+	for i, ch := range sent {
+		u.wmsgs = append(u.wmsgs, ipv4.Message{
+			Buffers: [][]byte{u.wbuf[start:ends[i]]},
+			Addr:    net.UDPAddrFromAddrPort(ch.addr),
+		})
+		start = ends[i]
+	}
+	for ms := u.wmsgs; len(ms) > 0; {
+		n, err := u.batch.WriteBatch(ms, 0)
+		u.batches.Add(1)
+		u.batched.Add(uint64(max(n, 0)))
+		if err != nil || n <= 0 {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			n = max(n, 0) + 1 // skip the peer that failed
+		}
+		ms = ms[min(n, len(ms)):]
 	}
 }

@@ -156,13 +156,19 @@ type waiter struct {
 	ch    chan reply
 }
 
-// deliver hands r to every waiter that wants it, without blocking.
+// deliver hands r to every waiter that wants it, without blocking. A
+// message the framer reuses is copied for the waiters (wants only looks at
+// it, during the call).
 func (l *link) deliver(r reply) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	owned := false
 	for w := range l.waiters {
 		if !w.wants(&r) {
 			continue
+		}
+		if !owned {
+			r.msg, owned = ownMessage(r.msg), true
 		}
 		select {
 		case w.ch <- r:

@@ -132,6 +132,7 @@ type Transport struct {
 	Now func() time.Time
 
 	drw       *dialect.ReadWriter
+	mt        *msgTable // drw's messages, for the framers
 	endpoints []*endpointState
 	udp       []*udpListener
 	closers   []io.Closer // listening sockets, closed first by Close
@@ -314,6 +315,7 @@ func (t *Transport) Initialize() error {
 		return fmt.Errorf("mavlink: dialect: %w", err)
 	}
 	t.drw = drw
+	t.mt = newMsgTable(drw)
 	for _, s := range t.Endpoints {
 		ep, err := ParseEndpoint(s)
 		if err != nil {
@@ -547,8 +549,21 @@ func (t *Transport) heartbeat() {
 	hb := &common.MessageHeartbeat{
 		Type: mavTypeGCS, Autopilot: mavAutopilotInvalid, SystemStatus: 4, MavlinkVersion: 3,
 	}
+	// Not counted in Traffic, as gomavlib's own were not. The peers of a
+	// UDP listener get theirs in batches (one sendmmsg for many).
+	var peers map[*udpListener][]*channel
 	for _, ch := range chs {
-		_ = ch.writeMessage(hb) // not counted in Traffic, as gomavlib's own were not
+		if ch.udp == nil {
+			_ = ch.writeMessage(hb)
+			continue
+		}
+		if peers == nil {
+			peers = make(map[*udpListener][]*channel, len(t.udp))
+		}
+		peers[ch.udp] = append(peers[ch.udp], ch)
+	}
+	for u, chs := range peers {
+		u.writeBatch(chs, hb)
 	}
 }
 

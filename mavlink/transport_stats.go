@@ -67,6 +67,27 @@ type OperationStats struct {
 // msgIndex numbers the dialect's messages densely, for counter arrays.
 var msgIndex, msgNames = messageIndex()
 
+// msgIndexLow is msgIndex of the ids below 512 (every telemetry message),
+// +1, 0 for an id outside the dialect: an array read per frame, not a map.
+var msgIndexLow = func() (low [512]int32) {
+	for id, i := range msgIndex {
+		if id < uint32(len(low)) {
+			low[id] = int32(i) + 1
+		}
+	}
+	return low
+}()
+
+// messageIndexOf returns msgIndex[id].
+func messageIndexOf(id uint32) (int, bool) {
+	if id < uint32(len(msgIndexLow)) {
+		i := msgIndexLow[id]
+		return int(i) - 1, i > 0
+	}
+	i, ok := msgIndex[id]
+	return i, ok
+}
+
 func messageIndex() (map[uint32]int, []string) {
 	idx := make(map[uint32]int, len(ardupilotmega.Dialect.Messages))
 	var names []string
@@ -153,14 +174,14 @@ func (t *Transport) channelTraffic(ch *channel) *endpointTraffic {
 
 // frameIn counts a decoded frame received on ch. Event goroutine only.
 func (t *Transport) frameIn(ch *channel, m message.Message) {
-	if i, ok := msgIndex[m.GetID()]; ok {
+	if i, ok := messageIndexOf(m.GetID()); ok {
 		t.channelTraffic(ch).in[i].Add(1)
 	}
 }
 
 // frameOut counts a frame queued for ch.
 func (t *Transport) frameOut(ch *channel, m message.Message) {
-	if i, ok := msgIndex[m.GetID()]; ok {
+	if i, ok := messageIndexOf(m.GetID()); ok {
 		t.channelTraffic(ch).out[i].Add(1)
 	}
 }

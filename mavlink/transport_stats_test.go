@@ -61,3 +61,14 @@ func TestObserveOp(t *testing.T) {
 		t.Errorf("sum %v", ops[1].Sum)
 	}
 }
+
+// messageIndexOf reads the same index as msgIndex for every id, in the
+// dialect or not.
+func TestMessageIndexOf(t *testing.T) {
+	for id := range uint32(70000) {
+		want, wantOK := msgIndex[id]
+		if got, ok := messageIndexOf(id); got != want && wantOK || ok != wantOK {
+			t.Fatalf("id %d: %d, %v; want %d, %v", id, got, ok, want, wantOK)
+		}
+	}
+}

@@ -505,3 +505,51 @@ func TestSetCurrentDOItemLikeArduCopter(t *testing.T) {
 		t.Errorf("in AUTO: %+v, want item 2 active", mc)
 	}
 }
+
+// A drone hovering on the first waypoint reports it reached as AUTO
+// begins, as ArduCopter does (verify_nav_wp finds the destination reached
+// on its first check): MISSION_ITEM_REACHED comes in the first physics
+// steps after the AUTO ack, before the ground station's MISSION_START
+// (which the fleet sends on the AUTO ack) is answered, and the next item is
+// current after it.
+func TestReachedAsAutoBeginsOnTheWaypoint(t *testing.T) {
+	h := newHarness(t, Config{Speedup: 2, BootDelay: -1})
+	h.run(50 * time.Millisecond)
+	h.armAndTakeoff(20)
+	items := []*common.MessageMissionItemInt{
+		h.wp(0, common.MAV_CMD_NAV_WAYPOINT, 0, 0, 0),
+		h.wp(1, common.MAV_CMD_NAV_WAYPOINT, h.v.m.N+0.3, h.v.m.E, 20),
+		h.wp(2, common.MAV_CMD_NAV_WAYPOINT, 60, 0, 20),
+		h.wp(3, common.MAV_CMD_NAV_RETURN_TO_LAUNCH, 0, 0, 0),
+	}
+	if r := h.upload(common.MAV_MISSION_TYPE_MISSION, items); r != common.MAV_MISSION_ACCEPTED {
+		t.Fatalf("upload: %v", r)
+	}
+	n := len(h.sent)
+	if r, _ := h.cmd(common.MAV_CMD_DO_SET_MODE, 1, float32(ModeAuto)); r != common.MAV_RESULT_ACCEPTED {
+		t.Fatalf("AUTO: %v", r)
+	}
+	if got := h.reachedSeqs(n); len(got) != 0 {
+		t.Errorf("MISSION_ITEM_REACHED %v with the AUTO ack, want it from the first loop in AUTO", got)
+	}
+	at := h.v.sim
+	if !h.runUntil(100*time.Millisecond, func() bool { return len(h.reachedSeqs(n)) > 0 }) {
+		t.Fatalf("no MISSION_ITEM_REACHED within 100 ms of entering AUTO on the first waypoint")
+	}
+	if got := h.reachedSeqs(n); !reflect.DeepEqual(got, []int{1}) || h.v.sim-at > 5*physDT {
+		t.Errorf("reached %v %s after AUTO, want [1] within %s", got, h.v.sim-at, 5*physDT)
+	}
+	if txt := h.texts(n); !contains(txt, "Reached command #1") || !contains(txt, "Mission: 2 WP") {
+		t.Errorf("texts %q, want item 1 reached and WP 2 begun", txt)
+	}
+	m := len(h.sent)
+	if r, _ := h.cmd(common.MAV_CMD_MISSION_START, 0, 0); r != common.MAV_RESULT_ACCEPTED {
+		t.Errorf("MISSION_START after AUTO: %v", r)
+	}
+	if got := h.reachedSeqs(m); len(got) != 0 {
+		t.Errorf("MISSION_START reported %v reached again", got)
+	}
+	if mc := h.v.missionCurrent(); mc.Seq != 2 || mc.MissionState != common.MISSION_STATE_ACTIVE {
+		t.Errorf("after the start: %+v, want item 2 active", mc)
+	}
+}

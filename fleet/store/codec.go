@@ -71,13 +71,21 @@ func appendPoint(b []byte, p app.TrackPoint) []byte {
 		mode = mode[:maxModeLen]
 	}
 	b = append(b, pointVersion)
+	b = appendPointFixed(b, p)
+	b = append(b, byte(len(mode)))
+	return append(b, mode...)
+}
+
+// appendPointFixed appends bytes 1–28 of p's version 1 encoding: all but
+// the version and the mode.
+func appendPointFixed(b []byte, p app.TrackPoint) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(clampInt32(p.Lat*1e7)))
 	b = binary.BigEndian.AppendUint32(b, uint32(clampInt32(p.Lon*1e7)))
 	b = binary.BigEndian.AppendUint32(b, uint32(clampInt32(p.AltMSL*1e3)))
 	b = binary.BigEndian.AppendUint32(b, uint32(clampInt32(p.RelAlt*1e3)))
-	for _, v := range []float64{p.VelN, p.VelE, p.VelD} {
-		b = binary.BigEndian.AppendUint16(b, uint16(clampInt16(v*100)))
-	}
+	b = binary.BigEndian.AppendUint16(b, uint16(clampInt16(p.VelN*100)))
+	b = binary.BigEndian.AppendUint16(b, uint16(clampInt16(p.VelE*100)))
+	b = binary.BigEndian.AppendUint16(b, uint16(clampInt16(p.VelD*100)))
 	gs := p.GroundSpeed * 100
 	switch {
 	case math.IsNaN(gs) || gs < 0:
@@ -107,35 +115,44 @@ func appendPoint(b []byte, p app.TrackPoint) []byte {
 	if p.LinkUp {
 		flags |= 2
 	}
-	b = append(b, flags, byte(len(mode)))
-	return append(b, mode...)
+	return append(b, flags)
 }
 
 func decodePoint(at time.Time, b []byte) (app.TrackPoint, error) {
 	if len(b) < pointFixed || b[0] != pointVersion || b[29] > maxModeLen || len(b) != pointFixed+int(b[29]) {
 		return app.TrackPoint{}, errBadPoint
 	}
+	return pointFrom(at, b[1:29], string(b[pointFixed:])), nil
+}
+
+// pointFrom decodes a point at time at from bytes 1–28 of its version 1
+// encoding and its mode.
+func pointFrom(at time.Time, b []byte, mode string) app.TrackPoint {
+	_ = b[27]
 	i32 := func(o int) float64 { return float64(int32(binary.BigEndian.Uint32(b[o:]))) }
 	i16 := func(o int) float64 { return float64(int16(binary.BigEndian.Uint16(b[o:]))) / 100 }
 	p := app.TrackPoint{
 		At:  at,
-		Lat: i32(1) / 1e7, Lon: i32(5) / 1e7, AltMSL: i32(9) / 1e3, RelAlt: i32(13) / 1e3,
-		VelN: i16(17), VelE: i16(19), VelD: i16(21),
-		GroundSpeed: float64(binary.BigEndian.Uint16(b[23:])) / 100,
+		Lat: i32(0) / 1e7, Lon: i32(4) / 1e7, AltMSL: i32(8) / 1e3, RelAlt: i32(12) / 1e3,
+		VelN: i16(16), VelE: i16(18), VelD: i16(20),
+		GroundSpeed: float64(binary.BigEndian.Uint16(b[22:])) / 100,
 		Heading:     math.NaN(),
 		BatteryPct:  -1,
-		Armed:       b[28]&1 != 0,
-		LinkUp:      b[28]&2 != 0,
-		Mode:        string(b[pointFixed:]),
+		Armed:       b[27]&1 != 0,
+		LinkUp:      b[27]&2 != 0,
+		Mode:        mode,
 	}
-	if v := int(int8(b[27])); v >= 0 && v <= 100 {
+	if v := int(int8(b[26])); v >= 0 && v <= 100 {
 		p.BatteryPct = v
 	}
-	if h := binary.BigEndian.Uint16(b[25:]); h < 36000 {
+	if h := binary.BigEndian.Uint16(b[24:]); h < 36000 {
 		p.Heading = float64(h) / 100
 	}
-	return p, nil
+	return p
 }
+
+// nanosTime is the time of Unix nanoseconds n (a key's).
+func nanosTime(n uint64) time.Time { return time.Unix(0, int64(n)).UTC() }
 
 func clampInt32(v float64) int32 {
 	switch {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -25,7 +26,7 @@ var (
 
 // SchemaVersion is the schema this build writes. A file of a newer schema
 // is refused; an older one is migrated on Open.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Defaults of Options.
 const (
@@ -65,6 +66,37 @@ var migrations = []func(tx *bolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 1 → 2: track points in chunks (chunk.go). The recent bucket's
+	// points of schema 1 (keyed by time and drone, a point a value) join
+	// their drones' buckets as they are (a version 1 point an entry), a
+	// point of recent replacing one at the same time; the recent bucket
+	// starts again as a journal.
+	func(tx *bolt.Tx) error {
+		recent, tracks := tx.Bucket(bucketRecent), tx.Bucket(bucketTracks)
+		buckets := map[string]*bolt.Bucket{}
+		err := recent.ForEach(func(k, v []byte) error {
+			if len(k) <= 8 {
+				return nil
+			}
+			bk := buckets[string(k[8:])]
+			if bk == nil {
+				var err error
+				if bk, err = tracks.CreateBucketIfNotExists(k[8:]); err != nil {
+					return err
+				}
+				buckets[string(k[8:])] = bk
+			}
+			return bk.Put(bytes.Clone(k[:8]), bytes.Clone(v))
+		})
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(bucketRecent); err != nil {
+			return err
+		}
+		_, err = tx.CreateBucket(bucketRecent)
+		return err
 	},
 }
 
@@ -107,6 +139,10 @@ type DB struct {
 	// recentN counts the points in the recent bucket (about: it is
 	// only a trigger of compaction).
 	recentN atomic.Int64
+	// compactN is the compaction threshold; cp its buffers (under
+	// trimMu).
+	compactN int
+	cp       compactor
 
 	closeOnce sync.Once
 }
@@ -157,15 +193,26 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fleet.Errorf(fleet.Internal, "open store %s: %v", path, err)
 	}
 	db := &DB{path: path, opts: opts, log: opts.Logger.With("component", "store"), bolt: b,
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), done: make(chan struct{}), compactN: compactPoints(opts.MaxSize)}
 	if err := db.migrate(); err != nil {
 		b.Close()
 		return nil, err
 	}
-	b.View(func(tx *bolt.Tx) error {
-		db.recentN.Store(int64(tx.Bucket(bucketRecent).Stats().KeyN))
-		return nil
+	err = b.View(func(tx *bolt.Tx) error {
+		n := 0
+		err := tx.Bucket(bucketRecent).ForEach(func(_, v []byte) error {
+			m, err := journalPoints(v)
+			n += m
+			return err
+		})
+		db.recentN.Store(int64(n))
+		return err
 	})
+	if err != nil {
+		// Compaction drops what it cannot read; the count is only its
+		// trigger.
+		db.log.Warn("recent track values unreadable", "err", err)
+	}
 	db.wg.Add(1)
 	go db.trimLoop()
 	return db, nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -49,7 +50,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	db.Close()
 	before, _ := os.ReadFile(path)
 	_, err = Open(path, Options{})
-	if fleet.ErrorCode(err) != fleet.Unsupported || !strings.Contains(err.Error(), "schema version 2, newer than this centinela's 1") {
+	if fleet.ErrorCode(err) != fleet.Unsupported || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d, newer than this centinela's %d", SchemaVersion+1, SchemaVersion)) {
 		t.Fatalf("Open of a newer schema: %v, want Unsupported naming both versions", err)
 	}
 	after, _ := os.ReadFile(path)
@@ -66,7 +67,7 @@ func TestOpenMigrates(t *testing.T) {
 	}
 	db.Close()
 
-	// A build with a second schema: its migration runs once, on the next Open.
+	// A build with a newer schema: its migration runs once, on the next Open.
 	saved := migrations
 	t.Cleanup(func() { migrations = saved })
 	runs := 0
@@ -83,8 +84,8 @@ func TestOpenMigrates(t *testing.T) {
 		hasV2 = tx.Bucket([]byte("v2")) != nil
 		return nil
 	})
-	if v != 2 || !hasV2 || runs != 1 {
-		t.Fatalf("after migration: schema %d, bucket %v, runs %d; want 2, true, 1", v, hasV2, runs)
+	if v != SchemaVersion+1 || !hasV2 || runs != 1 {
+		t.Fatalf("after migration: schema %d, bucket %v, runs %d; want %d, true, 1", v, hasV2, runs, SchemaVersion+1)
 	}
 	if tok, err := db.Token("t1"); err != nil || tok.Label != "ops" {
 		t.Fatalf("token after migration: %+v, %v", tok, err)

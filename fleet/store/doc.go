@@ -12,19 +12,26 @@
 // "agencies" (JSON by id), "zones" (one GeoJSON FeatureCollection per zone, in
 // geofence's schema; the bundled dataset is never copied in), "audit" and
 // "events" (JSON, keyed by 8-byte big-endian Unix nanoseconds then an 8-byte
-// sequence), "recent" and "tracks" (telemetry points, 30 bytes plus the
-// mode's name each, see codec.go) and "missions" (JSON by drone and mission
+// sequence), "recent" and "tracks" (telemetry points in chunks, about 34
+// bytes a point, see chunk.go) and "missions" (JSON by drone and mission
 // id, plan items in a binary form).
 //
 // # Telemetry layout
 //
-// A group commit appends its points to "recent", keyed by time (8-byte
-// big-endian Unix nanoseconds) then drone id: one commit writes only the last
-// pages of one bucket, however many drones it holds. Once 65,536 points
-// wait there, compaction moves them, in one transaction, to "tracks", one
-// bucket per drone keyed by time, so that each drone's bucket is written once
-// for many points (with a bucket per drone written on every commit, 2,000
-// drones cost two page writes each per commit). DB.Track merges both.
+// A group commit appends its points to "recent", a journal keyed by
+// sequence, as a few values of up to 2 KB (each drone's points of the
+// commit in one chunk): one commit writes only the last pages of one
+// bucket, and only a few keys, however many drones it holds. Once 65,536
+// points wait there (fewer with a small MaxSize, and before retention
+// removes some), compaction moves them, in one transaction, to "tracks", one
+// bucket per drone keyed by the time of each chunk's first point: each
+// drone's bucket gets one entry (or a few) for many points, appended after
+// its last (with a bucket per drone written on every commit, 2,000 drones
+// cost two page writes each per commit). A drone's entries never overlap
+// in time; points written over stored times are merged in, the newest
+// winning. DB.Track merges both buckets. Files of schema 1 (a point a key)
+// are migrated on Open: their recent points join the drones' buckets as
+// they were, and those points are read as they are.
 //
 // # Schema and locking
 //
@@ -42,7 +49,8 @@
 // Recorder (and every TrimInterval) the trimmer checks the bytes of the pages
 // in use; above 85 % of Options.MaxSize it removes the oldest history (all
 // kinds, by time) until they are under 70 %. Removal runs in transactions of
-// at most 2,000 keys, so recording never waits long. The file therefore
+// at most 2,000 keys (a chunk of points is one), so recording never waits
+// long. The file therefore
 // stays at about MaxSize: bbolt grows it to the next power of two while under
 // 16 MiB and in 16 MiB steps above, so the file is at most the larger of
 // MaxSize rounded up to a power of two and MaxSize + 16 MiB, as long as one

@@ -2,7 +2,9 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -170,8 +172,14 @@ func (db *DB) Track(id string, from, to time.Time, max int) ([]app.TrackPoint, e
 	}
 	var out []app.TrackPoint
 	err := db.bolt.View(func(tx *bolt.Tx) error {
+		r := trackRange{id: id, from: timeNanos(from), to: timeNanos(to), bounded: !to.IsZero()}
+		if err := r.readRecent(tx); err != nil {
+			return err
+		}
 		n := 0
-		eachPoint(tx, id, from, to, func(_, _ []byte) bool { n++; return true })
+		if err := r.each(tx, func(rawPoint) bool { n++; return true }); err != nil {
+			return err
+		}
 		if n == 0 {
 			return nil
 		}
@@ -179,14 +187,13 @@ func (db *DB) Track(id string, from, to time.Time, max int) ([]app.TrackPoint, e
 		m := min(n, max)
 		out = make([]app.TrackPoint, 0, m)
 		next, i := 0, 0
-		var err error
-		eachPoint(tx, id, from, to, func(k, v []byte) bool {
+		mode := ""
+		return r.each(tx, func(p rawPoint) bool {
 			if i == next {
-				var p app.TrackPoint
-				if p, err = decodePoint(keyTime(k), v); err != nil {
-					return false
+				if string(p.mode) != mode {
+					mode = string(p.mode)
 				}
-				out = append(out, p)
+				out = append(out, pointFrom(nanosTime(p.at), p.fixed, mode))
 				if m > 1 {
 					next = (len(out)*(n-1) + (m-1)/2) / (m - 1)
 				}
@@ -194,7 +201,6 @@ func (db *DB) Track(id string, from, to time.Time, max int) ([]app.TrackPoint, e
 			i++
 			return len(out) < m
 		})
-		return err
 	})
 	if err != nil {
 		return nil, internal("track", err)
@@ -202,56 +208,117 @@ func (db *DB) Track(id string, from, to time.Time, max int) ([]app.TrackPoint, e
 	return out, nil
 }
 
-// eachPoint calls fn with the keys (times) and values of drone id's points
-// in [from, to), in time order, merged from its bucket and the recent one,
-// while fn returns true. A time in both is the recent one's.
-func eachPoint(tx *bolt.Tx, id string, from, to time.Time, fn func(k, v []byte) bool) {
-	start, end := timeKey(from), timeKey(to)
-	inRange := func(k []byte) bool { return k != nil && (to.IsZero() || bytes.Compare(k[:8], end) < 0) }
-	var a *bolt.Cursor
-	var ak, av []byte
-	if b := tx.Bucket(bucketTracks).Bucket([]byte(id)); b != nil {
-		a = b.Cursor()
-		ak, av = a.Seek(start)
-	}
-	r := tx.Bucket(bucketRecent).Cursor()
-	nextRecent := func(k, v []byte) ([]byte, []byte) {
-		for ; inRange(k); k, v = r.Next() {
-			if len(k) > 8 && string(k[8:]) == id {
-				return k, v
+// trackRange reads drone id's points in [from, to) (to: only if bounded),
+// in time order, merged from its bucket and the recent one. A time in both
+// is the recent one's.
+type trackRange struct {
+	id       string
+	from, to uint64
+	bounded  bool
+	recent   []rawPoint
+}
+
+func (r *trackRange) in(at uint64) bool { return at >= r.from && (!r.bounded || at < r.to) }
+
+// readRecent collects the drone's points of the recent bucket.
+func (r *trackRange) readRecent(tx *bolt.Tx) error {
+	var it chunkIter
+	err := tx.Bucket(bucketRecent).ForEach(func(k, v []byte) error {
+		return eachSection(v, func(id, chunk []byte) error {
+			if string(id) != r.id {
+				return nil
 			}
-		}
-		return nil, nil
-	}
-	rk, rv := nextRecent(r.Seek(start))
-	for {
-		aok, rok := inRange(ak), rk != nil
+			if err := it.resetChunk(chunk); err != nil {
+				return err
+			}
+			if it.last < r.from || (r.bounded && it.at >= r.to) {
+				return nil
+			}
+			for it.next() {
+				if p := it.point(); r.in(p.at) {
+					r.recent = append(r.recent, p)
+				}
+			}
+			return it.err
+		})
+	})
+	// Later values are newer: of points at the same time, the last wins.
+	r.recent = sortPoints(r.recent)
+	return err
+}
+
+// each calls fn with the points, in time order, while fn returns true.
+func (r *trackRange) each(tx *bolt.Tx, fn func(p rawPoint) bool) error {
+	j := 0
+	if b := tx.Bucket(bucketTracks).Bucket([]byte(r.id)); b != nil {
+		c := b.Cursor()
+		// The entry holding from, or the first after it.
+		fk := binary.BigEndian.AppendUint64(nil, r.from)
+		k, v := c.Seek(fk)
 		switch {
-		case !aok && !rok:
-			return
-		case aok && rok && bytes.Equal(ak, rk[:8]):
-			ak, av = a.Next()
-		case aok && (!rok || bytes.Compare(ak, rk[:8]) < 0):
-			if !fn(ak, av) {
-				return
+		case k == nil:
+			k, v = c.Last()
+		case !bytes.Equal(k, fk):
+			if k, v = c.Prev(); k == nil {
+				k, v = c.First()
 			}
-			ak, av = a.Next()
-		default:
-			if !fn(rk[:8], rv) {
-				return
+		}
+		var it chunkIter
+	entries:
+		for ; k != nil; k, v = c.Next() {
+			if err := it.reset(k, v); err != nil {
+				return fmt.Errorf("track of %q at %x: %w", r.id, k, err)
 			}
-			rk, rv = nextRecent(r.Next())
+			if r.bounded && it.at >= r.to {
+				break
+			}
+			if it.last < r.from {
+				continue
+			}
+			for it.next() {
+				p := it.point()
+				if p.at < r.from {
+					continue
+				}
+				if r.bounded && p.at >= r.to {
+					break entries
+				}
+				for ; j < len(r.recent) && r.recent[j].at < p.at; j++ {
+					if !fn(r.recent[j]) {
+						return nil
+					}
+				}
+				if j < len(r.recent) && r.recent[j].at == p.at {
+					continue
+				}
+				if !fn(p) {
+					return nil
+				}
+			}
+			if it.err != nil {
+				return fmt.Errorf("track of %q at %x: %w", r.id, k, it.err)
+			}
 		}
 	}
+	for ; j < len(r.recent); j++ {
+		if !fn(r.recent[j]) {
+			return nil
+		}
+	}
+	return nil
 }
 
 // TrackDrones returns the ids of the drones with stored samples.
 func (db *DB) TrackDrones() ([]string, error) {
 	seen := map[string]bool{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketRecent).ForEach(func(k, _ []byte) error {
-			seen[string(k[8:])] = true
-			return nil
+		err := tx.Bucket(bucketRecent).ForEach(func(_, v []byte) error {
+			return eachSection(v, func(id, _ []byte) error {
+				if !seen[string(id)] {
+					seen[string(id)] = true
+				}
+				return nil
+			})
 		})
 		if err != nil {
 			return err

@@ -73,10 +73,16 @@ type Recorder struct {
 	// Keep selects the events recorded (optional, default Recorded).
 	Keep func(app.EventRecord) bool
 
-	log   *slog.Logger
-	sub   *fleet.Subscription
-	queue chan item
-	wg    sync.WaitGroup
+	log *slog.Logger
+	sub *fleet.Subscription
+	// The queue: the reader appends, the writer takes all at once (on a
+	// tick, or woken when a batch waits), so that a point costs no
+	// goroutine switch.
+	qmu     sync.Mutex
+	qitems  []item
+	qclosed bool
+	qwake   chan struct{}
+	wg      sync.WaitGroup
 
 	points, events, droppedPoints, droppedEvents, commits atomic.Uint64
 	stopped                                               atomic.Bool
@@ -137,6 +143,14 @@ func (r *Recorder) Initialize() error {
 	if r.QueueSize < 0 || r.BatchInterval < 0 || r.BatchSize < 0 {
 		return fleet.Errorf(fleet.Invalid, "recorder: negative queue size, batch interval or batch size")
 	}
+	r.init()
+	r.sub = r.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})
+	r.start(r.sub.C, nil)
+	return nil
+}
+
+// init fills the defaults and makes the queue.
+func (r *Recorder) init() {
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -156,13 +170,16 @@ func (r *Recorder) Initialize() error {
 		r.Keep = Recorded
 	}
 	r.log = r.Logger.With("component", "recorder")
-	r.queue = make(chan item, r.QueueSize)
+	r.qwake = make(chan struct{}, 1)
 	r.failed = make(chan struct{})
-	r.sub = r.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})
+}
+
+// start runs the reader of events and the writer, which commits on every
+// tick (nil: every BatchInterval).
+func (r *Recorder) start(events <-chan fleet.Event, tick <-chan time.Time) {
 	r.wg.Add(2)
-	go r.read()
-	go r.writeLoop()
-	return nil
+	go r.read(events)
+	go r.writeLoop(tick)
 }
 
 // Close stops recording: it ends the subscription, commits what is queued
@@ -199,22 +216,38 @@ func (r *Recorder) Stats() RecorderStats {
 	return s
 }
 
+// seen is what the reader keeps of a drone.
+type seen struct {
+	agency  string
+	last    app.TrackPoint
+	hasLast bool
+}
+
 // read drains the subscription, turns state into points and events into
 // records, and queues them without ever blocking. It closes the queue
 // when the subscription ends.
-func (r *Recorder) read() {
+func (r *Recorder) read(events <-chan fleet.Event) {
 	defer r.wg.Done()
-	defer close(r.queue)
-	agencies := map[string]string{}
-	last := map[string]app.TrackPoint{}
+	defer func() {
+		r.qmu.Lock()
+		r.qclosed = true
+		r.qmu.Unlock()
+		r.wake()
+	}()
+	drones := map[string]*seen{}
 	// missions is the mission each drone was last seen with in this run: a
 	// start of another one is of a plan the fleet read from the vehicle.
 	missions := map[string]string{}
-	for ev := range r.sub.C {
+	for ev := range events {
 		switch e := ev.(type) {
 		case fleet.StateChanged:
-			d := e.Drone
-			agencies[d.ID] = d.Agency
+			d := &e.Drone
+			s := drones[d.ID]
+			if s == nil {
+				s = &seen{}
+				drones[d.ID] = s
+			}
+			s.agency = d.Agency
 			if !d.HasPosition {
 				continue
 			}
@@ -222,8 +255,8 @@ func (r *Recorder) read() {
 			if at.IsZero() {
 				at = r.Now()
 			}
-			p := PointOf(d, at)
-			if prev, ok := last[d.ID]; ok && !at.After(prev.At) {
+			p := PointOf(*d, at)
+			if prev := s.last; s.hasLast && !at.After(prev.At) {
 				// A change without a new message: a link lost is stamped
 				// now; one that changes nothing recorded is not a sample.
 				if p.At = prev.At; samePoint(p, prev) {
@@ -233,11 +266,15 @@ func (r *Recorder) read() {
 					continue
 				}
 			}
-			last[d.ID] = p
+			s.last, s.hasLast = p, true
 			r.enqueue(item{drone: d.ID, p: p})
 		default:
 			drone := fleet.EventDrone(ev)
-			rec, ok := app.EventRecordOf(ev, agencies[drone])
+			agency := ""
+			if s := drones[drone]; s != nil {
+				agency = s.agency
+			}
+			rec, ok := app.EventRecordOf(ev, agency)
 			if !ok || !r.Keep(rec) {
 				continue
 			}
@@ -304,13 +341,26 @@ func (r *Recorder) planOf(drone, mission string) []fleet.MissionItem {
 
 func (r *Recorder) enqueue(it item) {
 	if !r.stopped.Load() {
-		select {
-		case r.queue <- it:
+		r.qmu.Lock()
+		if n := len(r.qitems); n < r.QueueSize {
+			r.qitems = append(r.qitems, it)
+			r.qmu.Unlock()
+			if n+1 == min(r.BatchSize, r.QueueSize) {
+				r.wake()
+			}
 			return
-		default:
 		}
+		r.qmu.Unlock()
 	}
 	r.countDropped(it)
+}
+
+// wake tells the writer that a batch waits or that the queue closed.
+func (r *Recorder) wake() {
+	select {
+	case r.qwake <- struct{}{}:
+	default:
+	}
 }
 
 func (r *Recorder) countDropped(it item) {
@@ -321,11 +371,15 @@ func (r *Recorder) countDropped(it item) {
 	}
 }
 
-// writeLoop commits the queue in groups until the queue closes.
-func (r *Recorder) writeLoop() {
+// writeLoop commits the queue in groups, at most every tick, until the
+// queue closes.
+func (r *Recorder) writeLoop(tick <-chan time.Time) {
 	defer r.wg.Done()
-	tick := time.NewTicker(r.BatchInterval)
-	defer tick.Stop()
+	if tick == nil {
+		t := time.NewTicker(r.BatchInterval)
+		defer t.Stop()
+		tick = t.C
+	}
 	report := time.NewTicker(time.Second)
 	defer report.Stop()
 	var b batch
@@ -374,13 +428,15 @@ func (r *Recorder) writeLoop() {
 			r.log.Info("recording", "path", r.DB.Path(), "points", len(b.points), "commit_ms", time.Since(start).Milliseconds())
 		}
 	}
-	for {
-		select {
-		case it, ok := <-r.queue:
-			if !ok {
-				flush()
-				return
-			}
+	// take moves the queue into the batch and reports whether it closed.
+	var spare []item
+	take := func() bool {
+		r.qmu.Lock()
+		items, closed := r.qitems, r.qclosed
+		r.qitems = spare
+		r.qmu.Unlock()
+		for i := range items {
+			it := &items[i]
 			if it.ev != nil {
 				b.events = append(b.events, *it.ev)
 				if it.mission != nil {
@@ -392,8 +448,24 @@ func (r *Recorder) writeLoop() {
 			if len(b.points) >= r.BatchSize || b.len() >= 2*r.BatchSize {
 				flush()
 			}
-		case <-tick.C:
+		}
+		clear(items)
+		spare = items[:0]
+		return closed
+	}
+	for {
+		select {
+		case <-r.qwake:
+			if take() {
+				flush()
+				return
+			}
+		case <-tick:
+			closed := take()
 			flush()
+			if closed {
+				return
+			}
 		case <-report.C:
 			dp, de := r.droppedPoints.Load(), r.droppedEvents.Load()
 			if dp == reportedPoints && de == reportedEvents || r.stopped.Load() {

@@ -2,7 +2,12 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -130,24 +135,46 @@ func (db *DB) trimSizeLocked() error {
 // historySpan returns the times of the oldest and newest history entries.
 func (db *DB) historySpan() (oldest, newest time.Time, err error) {
 	err = db.bolt.View(func(tx *bolt.Tx) error {
+		seeNanos := func(first, last uint64) {
+			if t := nanosTime(first); oldest.IsZero() || t.Before(oldest) {
+				oldest = t
+			}
+			if t := nanosTime(last); t.After(newest) {
+				newest = t
+			}
+		}
 		see := func(b *bolt.Bucket) {
 			c := b.Cursor()
-			if k, _ := c.First(); k != nil {
-				if t := keyTime(k); oldest.IsZero() || t.Before(oldest) {
-					oldest = t
-				}
-				k, _ = c.Last()
-				if t := keyTime(k); t.After(newest) {
-					newest = t
-				}
+			if k, _ := c.First(); len(k) >= 8 {
+				l, _ := c.Last()
+				seeNanos(binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(l))
 			}
 		}
 		see(tx.Bucket(bucketEvents))
-		see(tx.Bucket(bucketRecent))
 		see(tx.Bucket(bucketAudit))
+		var it chunkIter
+		err := tx.Bucket(bucketRecent).ForEach(func(_, v []byte) error {
+			return eachSection(v, func(_, chunk []byte) error {
+				if it.resetChunk(chunk) == nil {
+					seeNanos(it.at, it.last)
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
 		tracks := tx.Bucket(bucketTracks)
 		return tracks.ForEachBucket(func(k []byte) error {
-			see(tracks.Bucket(k))
+			c := tracks.Bucket(k).Cursor()
+			fk, fv := c.First()
+			if fk == nil || it.reset(fk, fv) != nil {
+				return nil
+			}
+			first := it.at
+			if lk, lv := c.Last(); it.reset(lk, lv) == nil {
+				seeNanos(first, it.last)
+			}
 			return nil
 		})
 	})
@@ -163,8 +190,19 @@ func (db *DB) deleteBefore(cutoff time.Time) error {
 // transaction, and returns how many entries it removed.
 func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 	end := timeKey(cutoff)
+	endN := timeNanos(cutoff)
+	// Recent points older than cutoff first join the drones' buckets.
+	old, err := db.recentBefore(endN)
+	if err != nil {
+		return 0, db.trimFailed(err)
+	}
+	if old {
+		if err := db.compactLocked(true); err != nil {
+			return 0, err
+		}
+	}
 	var drones [][]byte
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTracks).ForEachBucket(func(k []byte) error {
 			drones = append(drones, bytes.Clone(k))
 			return nil
@@ -217,35 +255,70 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 		}
 	}
 	byTime := func(k, _ []byte) bool { return bytes.Compare(k, end) < 0 }
-	// The drones' buckets, many in one transaction: trimBatch keys, then
-	// the next transaction goes on from the drone it stopped at.
+	// The drones' buckets, many in one transaction: trimBatch entries,
+	// then the next transaction goes on from the drone it stopped at.
 	for next := 0; next < len(drones); {
 		select {
 		case <-db.done:
 			return total, nil
 		default:
 		}
-		n := 0
+		n, points := 0, 0
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
 			tracks := tx.Bucket(bucketTracks)
+			var it chunkIter
 			for ; next < len(drones) && n < trimBatch; next++ {
 				b := tracks.Bucket(drones[next])
 				if b == nil {
 					continue
 				}
 				var keys [][]byte
+				var keep []rawPoint
+				budget := false
 				c := b.Cursor()
-				k, _ := c.First()
-				for ; k != nil && bytes.Compare(k, end) < 0 && n+len(keys) < trimBatch; k, _ = c.Next() {
+				for k, v := c.First(); k != nil; k, v = c.Next() {
+					if n+len(keys) >= trimBatch {
+						budget = true
+						break
+					}
+					if err := it.reset(k, v); err != nil {
+						return fmt.Errorf("track of %q at %x: %w", drones[next], k, err)
+					}
+					if it.at >= endN {
+						break
+					}
 					keys = append(keys, bytes.Clone(k))
+					if it.last < endN {
+						points += it.count()
+						continue
+					}
+					// The entry straddles the cutoff: its young points stay.
+					for it.next() {
+						if it.at >= endN {
+							keep = append(keep, it.point())
+						} else {
+							points++
+						}
+					}
+					if it.err != nil {
+						return fmt.Errorf("track of %q at %x: %w", drones[next], k, it.err)
+					}
+					break
 				}
+				// Encoded before the deletes, from the entry's bytes.
+				kvs := chunkKVs(nil, keep)
 				for _, k := range keys {
 					if err := b.Delete(k); err != nil {
 						return err
 					}
 				}
+				for _, kv := range kvs {
+					if err := b.Put(kv.k, kv.v); err != nil {
+						return err
+					}
+				}
 				n += len(keys)
-				if k != nil && bytes.Compare(k, end) < 0 {
+				if budget {
 					return nil // budget spent within this drone: go on from it
 				}
 				// A drone without samples left loses its bucket.
@@ -260,16 +333,8 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 		if err != nil {
 			return total, db.trimFailed(err)
 		}
-		db.trimmed.Points += uint64(n)
-		total += n
-	}
-	before := db.trimmed.Points
-	err = run(true, func(tx *bolt.Tx) (*bolt.Bucket, func(k, v []byte) bool) {
-		return tx.Bucket(bucketRecent), byTime
-	}, &db.trimmed.Points)
-	db.recentN.Add(-int64(db.trimmed.Points - before))
-	if err != nil {
-		return total, err
+		db.trimmed.Points += uint64(points)
+		total += points
 	}
 	for _, x := range []struct {
 		name  []byte
@@ -295,55 +360,77 @@ func (db *DB) deleteBeforeN(cutoff time.Time) (int, error) {
 }
 
 // Compaction moves points from the recent bucket to the drones' buckets
-// once compactAt of them wait, compactTx a transaction: each drone's bucket
-// is then written once for many points, not once a commit.
-const (
-	compactAt = 65536
-	compactTx = 65536
-)
+// once compactAt of them wait, as many a transaction: each drone's bucket
+// is then written once for many points, not once a commit. A small
+// MaxSize lowers it (compactPoints), so that the recent points, which a
+// compaction copies before it frees them, stay a small part of the bound.
+const compactAt = 65536
+
+// compactPoints is the compaction threshold for a size bound of maxSize
+// bytes (at most a 16th of it, at about 40 bytes a point).
+func compactPoints(maxSize int64) int {
+	if maxSize <= 0 {
+		return compactAt
+	}
+	return int(min(compactAt, max(1024, maxSize/(16*40))))
+}
+
+// compactor holds compaction's buffers, reused from one to the next
+// (under trimMu).
+type compactor struct {
+	raw     []rawPoint
+	gid     []int32
+	sorted  []rawPoint
+	groupOf map[string]int32
+	ids     []string
+	off     []int32
+	order   []int32
+	keys    [][]byte
+	old     []rawPoint
+	merged  []rawPoint
+	oldKeys [][]byte
+}
+
+// kv is a key and value to put.
+type kv struct{ k, v []byte }
+
+// chunkKVs appends the entries (key: the first point's time) of the chunks
+// of pts (sorted, distinct times) to kvs, in a new buffer that bbolt may
+// hold until the commit.
+func chunkKVs(kvs []kv, pts []rawPoint) []kv {
+	if len(pts) == 0 {
+		return kvs
+	}
+	size := 0
+	for _, p := range pts {
+		size += pointBody + 1 + len(p.mode) + binary.MaxVarintLen64
+	}
+	buf := make([]byte, 0, size+(size/(chunkMax-chunkHeader)+1)*(chunkHeader+8+binary.MaxVarintLen64))
+	splitChunks(pts, chunkMax, func(run []rawPoint) error {
+		s := len(buf)
+		buf = binary.BigEndian.AppendUint64(buf, run[0].at)
+		buf = appendChunk(buf, run)
+		kvs = append(kvs, kv{buf[s : s+8 : s+8], buf[s+8 : len(buf) : len(buf)]})
+		return nil
+	})
+	return kvs
+}
 
 // compact moves the recent points to the drones' buckets when enough
 // wait (all of them with force).
 func (db *DB) compact(force bool) error {
 	db.trimMu.Lock()
 	defer db.trimMu.Unlock()
-	for force || db.recentN.Load() >= compactAt {
+	return db.compactLocked(force)
+}
+
+func (db *DB) compactLocked(force bool) error {
+	for force || db.recentN.Load() >= int64(db.compactN) {
 		moved, more := 0, false
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
-			recent, tracks := tx.Bucket(bucketRecent), tx.Bucket(bucketTracks)
-			buckets := map[string]*bolt.Bucket{}
-			var keys [][]byte
-			c := recent.Cursor()
-			k, v := c.First()
-			for ; k != nil && len(keys) < compactTx; k, v = c.Next() {
-				if len(k) <= 8 {
-					keys = append(keys, bytes.Clone(k))
-					continue
-				}
-				id := string(k[8:])
-				bk := buckets[id]
-				if bk == nil {
-					var err error
-					if bk, err = tracks.CreateBucketIfNotExists(k[8:]); err != nil {
-						return err
-					}
-					bk.FillPercent = 0.95
-					buckets[id] = bk
-				}
-				k = bytes.Clone(k)
-				if err := bk.Put(k[:8], bytes.Clone(v)); err != nil {
-					return err
-				}
-				keys = append(keys, k)
-			}
-			more = k != nil
-			for _, k := range keys {
-				if err := recent.Delete(k); err != nil {
-					return err
-				}
-			}
-			moved = len(keys)
-			return nil
+			var err error
+			moved, more, err = db.cp.run(tx, db.compactN, db.log)
+			return err
 		})
 		if err != nil {
 			return db.trimFailed(err)
@@ -355,6 +442,197 @@ func (db *DB) compact(force bool) error {
 		}
 	}
 	return nil
+}
+
+// run moves about limit points of the recent bucket, in its order, to
+// the drones' buckets. It returns how many it moved and whether more wait.
+// The points are slices of the recent values: bbolt keeps a transaction's
+// pages in place until it ends.
+func (cp *compactor) run(tx *bolt.Tx, limit int, log *slog.Logger) (moved int, more bool, err error) {
+	recent, tracks := tx.Bucket(bucketRecent), tx.Bucket(bucketTracks)
+	cp.raw, cp.gid, cp.ids, cp.keys = cp.raw[:0], cp.gid[:0], cp.ids[:0], cp.keys[:0]
+	if cp.groupOf == nil {
+		cp.groupOf = make(map[string]int32)
+	}
+	clear(cp.groupOf)
+	var it chunkIter
+	c := recent.Cursor()
+	k, v := c.First()
+	for ; k != nil && len(cp.raw) < limit; k, v = c.Next() {
+		cp.keys = append(cp.keys, k)
+		start := len(cp.raw)
+		err := eachSection(v, func(id, chunk []byte) error {
+			g, ok := cp.groupOf[string(id)]
+			if !ok {
+				g = int32(len(cp.ids))
+				cp.ids = append(cp.ids, string(id))
+				cp.groupOf[cp.ids[g]] = g
+			}
+			if err := it.resetChunk(chunk); err != nil {
+				return err
+			}
+			for it.next() {
+				cp.raw = append(cp.raw, it.point())
+				cp.gid = append(cp.gid, g)
+			}
+			return it.err
+		})
+		if err != nil {
+			// Bytes the disk garbled: the value's points are lost, the rest
+			// moves on.
+			log.Warn("recent track value unreadable: its points are dropped", "key", fmt.Sprintf("%x", k), "err", err)
+			cp.raw, cp.gid = cp.raw[:start], cp.gid[:start]
+		}
+	}
+	more = k != nil
+	// Group the points by drone, keeping their order (a counting sort).
+	cp.off = slices.Grow(cp.off[:0], len(cp.ids)+1)[:len(cp.ids)+1]
+	clear(cp.off)
+	for _, g := range cp.gid {
+		cp.off[g+1]++
+	}
+	for g := range cp.ids {
+		cp.off[g+1] += cp.off[g]
+	}
+	cp.sorted = slices.Grow(cp.sorted[:0], len(cp.raw))[:len(cp.raw)]
+	fill := slices.Clone(cp.off[:len(cp.ids)])
+	for i, p := range cp.raw {
+		g := cp.gid[i]
+		cp.sorted[fill[g]] = p
+		fill[g]++
+	}
+	// The drones in id order, as their buckets are in the file.
+	cp.order = cp.order[:0]
+	for g := range cp.ids {
+		cp.order = append(cp.order, int32(g))
+	}
+	slices.SortFunc(cp.order, func(a, b int32) int { return strings.Compare(cp.ids[a], cp.ids[b]) })
+	for _, g := range cp.order {
+		pts := sortPoints(cp.sorted[cp.off[g]:cp.off[g+1]])
+		bk := tracks.Bucket([]byte(cp.ids[g]))
+		if bk == nil {
+			if bk, err = tracks.CreateBucket([]byte(cp.ids[g])); err != nil {
+				return 0, false, err
+			}
+		}
+		bk.FillPercent = 1 // appended to, in time order
+		if err := cp.add(bk, pts); err != nil {
+			return 0, false, fmt.Errorf("track of %q: %w", cp.ids[g], err)
+		}
+	}
+	for _, k := range cp.keys {
+		if err := recent.Delete(k); err != nil {
+			return 0, false, err
+		}
+	}
+	return len(cp.raw), more, nil
+}
+
+// add stores pts (sorted, distinct times) in a drone's bucket: one new
+// entry after the last when they all come later (recording), else merged
+// with the entries they overlap, replacing points at the same times.
+func (cp *compactor) add(bk *bolt.Bucket, pts []rawPoint) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	var it chunkIter
+	c := bk.Cursor()
+	k, v := c.Last()
+	if k != nil {
+		if err := it.reset(k, v); err != nil {
+			return fmt.Errorf("entry %x: %w", k, err)
+		}
+	}
+	if k == nil || pts[0].at > it.last {
+		for _, e := range chunkKVs(nil, pts) {
+			if err := bk.Put(e.k, e.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// The entries that overlap [first, last]: from the one holding first
+	// (or the first after it) to the last starting at or before last.
+	first, last := pts[0].at, pts[len(pts)-1].at
+	fk := binary.BigEndian.AppendUint64(nil, first)
+	k, v = c.Seek(fk)
+	switch {
+	case k == nil:
+		k, v = c.Last()
+	case !bytes.Equal(k, fk):
+		if k, v = c.Prev(); k == nil {
+			k, v = c.First()
+		}
+	}
+	cp.old, cp.oldKeys = cp.old[:0], cp.oldKeys[:0]
+	for ; k != nil; k, v = c.Next() {
+		if err := it.reset(k, v); err != nil {
+			return fmt.Errorf("entry %x: %w", k, err)
+		}
+		if it.at > last {
+			break
+		}
+		if it.last < first {
+			continue
+		}
+		cp.oldKeys = append(cp.oldKeys, bytes.Clone(k))
+		for it.next() {
+			cp.old = append(cp.old, it.point())
+		}
+		if it.err != nil {
+			return fmt.Errorf("entry %x: %w", k, it.err)
+		}
+	}
+	merged := cp.merged[:0]
+	for i, j := 0, 0; i < len(cp.old) || j < len(pts); {
+		switch {
+		case j == len(pts) || (i < len(cp.old) && cp.old[i].at < pts[j].at):
+			merged = append(merged, cp.old[i])
+			i++
+		case i < len(cp.old) && cp.old[i].at == pts[j].at:
+			i++ // replaced by the newer point
+		default:
+			merged = append(merged, pts[j])
+			j++
+		}
+	}
+	cp.merged = merged
+	kvs := chunkKVs(nil, merged) // encoded before the deletes
+	for _, k := range cp.oldKeys {
+		if err := bk.Delete(k); err != nil {
+			return err
+		}
+	}
+	for _, e := range kvs {
+		if err := bk.Put(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recentBefore reports whether the recent bucket holds a point older than
+// Unix nanoseconds n (unreadable values count as old: compaction drops
+// them).
+func (db *DB) recentBefore(n uint64) (bool, error) {
+	old := false
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var it chunkIter
+		c := tx.Bucket(bucketRecent).Cursor()
+		for k, v := c.First(); k != nil && !old; k, v = c.Next() {
+			err := eachSection(v, func(_, chunk []byte) error {
+				if it.resetChunk(chunk) != nil || it.at < n {
+					old = true
+				}
+				return nil
+			})
+			if err != nil {
+				old = true
+			}
+		}
+		return nil
+	})
+	return old, err
 }
 
 func (db *DB) trimFailed(err error) error {
