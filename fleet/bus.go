@@ -18,29 +18,67 @@ type SubscribeOptions struct {
 	// Snapshot starts the subscription with a StateChanged for every
 	// drone known at the time of the call.
 	Snapshot bool
+	// NoState leaves out StateChanged: the subscription receives only
+	// discrete events (and Missed), and Snapshot does nothing. For a
+	// subscriber that ignores states, it saves the bus their cost.
+	NoState bool
+	// Batch makes the subscription one that its reader drains with Ready
+	// and Take instead of C, which is then nil. It has no goroutine of its
+	// own, and its states reach the reader without an allocation or a
+	// channel send each: a reader that falls behind takes every drone that
+	// changed meanwhile in one Take.
+	Batch bool
+	// Linger is how long the reader's wake-up may wait after a state
+	// arrives for it, so that it takes the states of several drones at
+	// once rather than waking for each (optional, default 0: at once).
+	// Discrete events wake it at once. A few milliseconds cut the
+	// wake-ups of a subscriber of a large fleet to a few hundred a second.
+	Linger time.Duration
 }
 
-// Subscription receives the fleet's events on C. State is coalesced per
+// Subscription receives the fleet's events on C (or, made with
+// SubscribeOptions.Batch, through Ready and Take). State is coalesced per
 // drone (a slow reader gets the latest snapshot of each drone, once), and
 // discrete events wait in a bounded queue; publishers never block on it.
+// Events come in the order they were published, a state placeholder
+// taking its place in that order and carrying the drone's state when it
+// is delivered.
 //
 // C is closed after Close, or after the fleet's Close.
 type Subscription struct {
-	// C delivers the events. Read it until it is closed.
+	// C delivers the events. Read it until it is closed. It is nil for a
+	// Batch subscription.
 	C <-chan Event
 
-	f      *Fleet
-	c      chan Event
-	filter map[string]struct{}
-	limit  int
+	f       *Fleet
+	c       chan Event
+	filter  map[string]struct{}
+	limit   int
+	batch   bool
+	noState bool
+	linger  time.Duration
+	timer   *time.Timer // Linger's, which calls flush
 
-	mu          sync.Mutex
-	queue       []subEntry
-	head        int
-	discrete    int
-	stateQueued map[*drone]struct{}
+	mu       sync.Mutex
+	queue    []subEntry
+	head     int
+	spare    []subEntry // Batch: the buffer Take delivers from
+	discrete int
+	// queued says, by drone index, whether a state placeholder of that
+	// drone waits; wanted caches the filter by drone index (0 not yet
+	// asked, 1 wanted, 2 not).
+	queued      []bool
+	wanted      []uint8
 	pending     uint64 // dropped since the last Missed delivered
 	lastDropLog time.Time
+	// sleeping is set when the reader found nothing to do and waits on
+	// wake: the next push signals it, the pushes after it need not.
+	sleeping  bool
+	lingering bool // the timer runs to wake the reader
+	ended     bool
+
+	takeMu  sync.Mutex // one Take at a time
+	scratch DroneState // Batch: the state Take hands its reader
 
 	missed atomic.Uint64
 	wake   chan struct{}
@@ -58,7 +96,8 @@ type subEntry struct {
 
 // Subscribe starts a subscription. It may be called from any goroutine, before
 // or after drones are discovered; Close the subscription when done. Before
-// Initialize or after Close it returns a subscription whose C is closed.
+// Initialize or after Close it returns a subscription whose C is closed (for
+// a Batch subscription: whose Take reports the end).
 func (f *Fleet) Subscribe(opts SubscribeOptions) *Subscription {
 	limit := opts.QueueSize
 	if limit <= 0 {
@@ -68,22 +107,31 @@ func (f *Fleet) Subscribe(opts SubscribeOptions) *Subscription {
 		limit = defaultEventQueue
 	}
 	s := &Subscription{
-		f:           f,
-		c:           make(chan Event),
-		limit:       limit,
-		stateQueued: make(map[*drone]struct{}),
-		wake:        make(chan struct{}, 1),
-		done:        make(chan struct{}),
-		exited:      make(chan struct{}),
+		f:        f,
+		limit:    limit,
+		batch:    opts.Batch,
+		noState:  opts.NoState,
+		linger:   max(opts.Linger, 0),
+		sleeping: true,
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		exited:   make(chan struct{}),
 	}
-	s.C = s.c
+	if !s.batch {
+		s.c = make(chan Event)
+		s.C = s.c
+	}
+	if s.linger > 0 {
+		s.timer = time.AfterFunc(time.Hour, s.flush)
+		s.timer.Stop()
+	}
 	if opts.Drones != nil {
 		s.filter = make(map[string]struct{}, len(opts.Drones))
 		for _, id := range opts.Drones {
 			s.filter[id] = struct{}{}
 		}
 	}
-	if opts.Snapshot {
+	if opts.Snapshot && !opts.NoState {
 		for _, d := range f.droneList() {
 			s.pushState(d)
 		}
@@ -92,9 +140,14 @@ func (f *Fleet) Subscribe(opts SubscribeOptions) *Subscription {
 	f.subMu.Lock()
 	if f.closed || f.subs.Load() == nil {
 		f.subMu.Unlock()
+		s.mu.Lock()
+		s.end()
+		s.mu.Unlock()
 		close(s.done)
 		close(s.exited)
-		close(s.c)
+		if s.c != nil {
+			close(s.c)
+		}
 		s.once.Do(func() {}) // nothing left for Close to do
 		return s
 	}
@@ -103,10 +156,14 @@ func (f *Fleet) Subscribe(opts SubscribeOptions) *Subscription {
 	next = append(next, *old...)
 	next = append(next, s)
 	f.subs.Store(&next)
-	f.subWG.Add(1)
+	if !s.batch {
+		f.subWG.Add(1)
+	}
 	f.subMu.Unlock()
 
-	go s.pump()
+	if !s.batch {
+		go s.pump()
+	}
 	return s
 }
 
@@ -114,17 +171,105 @@ func (f *Fleet) Subscribe(opts SubscribeOptions) *Subscription {
 // in total.
 func (s *Subscription) Missed() uint64 { return s.missed.Load() }
 
-// Close stops the subscription and closes C. It may be called more than
-// once, from any goroutine.
+// Close stops the subscription and closes C (a Batch subscription's Ready
+// channel). It may be called more than once, from any goroutine.
 func (s *Subscription) Close() {
 	s.once.Do(func() {
+		s.mu.Lock()
+		s.end()
+		s.mu.Unlock()
 		close(s.done)
+		if s.batch {
+			close(s.exited)
+		}
 		<-s.exited
-		close(s.c)
+		if s.c != nil {
+			close(s.c)
+		}
 		s.f.removeSub(s)
 	})
 }
 
+// end marks the subscription ended and drops what waits. A Batch
+// subscription's wake channel is closed, so that its reader's select
+// returns and Take reports the end. Called with s.mu held.
+func (s *Subscription) end() {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	clear(s.queue)
+	s.queue, s.head, s.discrete = s.queue[:0], 0, 0
+	clear(s.queued)
+	if s.batch {
+		close(s.wake)
+	}
+}
+
+// Ready returns a channel that receives a value when events wait for a
+// Batch subscription's reader, and is closed when the subscription ends;
+// then call Take. A value may come with nothing to take (Take then hands
+// nothing). It is nil for a subscription read on C.
+func (s *Subscription) Ready() <-chan struct{} {
+	if !s.batch {
+		return nil
+	}
+	return s.wake
+}
+
+// Take hands every event waiting for a Batch subscription to fn, in order,
+// and returns false once the subscription has ended (Close, or the fleet's
+// Close), when it hands nothing. A state comes as st (ev nil): the drone's
+// newest snapshot, in a buffer that Take reuses, valid only until fn
+// returns (copy what you keep). Any other event comes as ev (st nil), a
+// Missed first when discrete events were dropped. fn must not call Take.
+// Take is meant for the subscription's one reader goroutine: it never
+// blocks on publishers, and a second Take waits for the first.
+func (s *Subscription) Take(fn func(st *DroneState, ev Event)) bool {
+	if !s.batch {
+		return false
+	}
+	s.takeMu.Lock()
+	defer s.takeMu.Unlock()
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return false
+	}
+	missed := s.pending
+	s.pending = 0
+	batch := s.queue[s.head:]
+	s.queue, s.spare, s.head = s.spare[:0], s.queue, 0
+	for _, e := range batch {
+		if e.d != nil {
+			s.queued[e.d.idx] = false
+		} else {
+			s.discrete--
+		}
+	}
+	s.sleeping = true
+	s.mu.Unlock()
+
+	if missed > 0 {
+		fn(nil, Missed{N: missed})
+	}
+	for i := range batch {
+		e := &batch[i]
+		if e.d != nil {
+			e.d.snapshotInto(&s.scratch)
+			fn(&s.scratch, nil)
+		} else {
+			fn(nil, e.ev)
+		}
+		*e = subEntry{}
+	}
+	return true
+}
+
+// wants reports whether the subscription wants events about drone id.
 func (s *Subscription) wants(id string) bool {
 	if s.filter == nil || id == "" {
 		return true
@@ -133,11 +278,68 @@ func (s *Subscription) wants(id string) bool {
 	return ok
 }
 
-func (s *Subscription) signal() {
+// wantsDrone is wants for a drone, cached by its index. Called with s.mu
+// held.
+func (s *Subscription) wantsDrone(d *drone) bool {
+	if s.filter == nil {
+		return true
+	}
+	if d.idx >= len(s.wanted) {
+		s.wanted = growTo(s.wanted, d.idx+1)
+	}
+	switch s.wanted[d.idx] {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	ok := s.wants(d.id)
+	s.wanted[d.idx] = 2
+	if ok {
+		s.wanted[d.idx] = 1
+	}
+	return ok
+}
+
+// growTo returns s extended with zero values to length n, at least doubling
+// its capacity when it must grow.
+func growTo[T any](s []T, n int) []T {
+	if n <= cap(s) {
+		return s[:n]
+	}
+	out := make([]T, n, max(n, 2*cap(s)))
+	copy(out, s)
+	return out
+}
+
+// signal wakes the reader if it waits: at once, or for a state of a
+// lingering subscription when its timer fires. Called with s.mu held.
+func (s *Subscription) signal(state bool) {
+	if !s.sleeping {
+		return
+	}
+	if state && s.timer != nil {
+		if !s.lingering {
+			s.lingering = true
+			s.timer.Reset(s.linger)
+		}
+		return
+	}
+	s.sleeping = false
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
+}
+
+// flush is Linger's timer: it wakes the reader if it still waits.
+func (s *Subscription) flush() {
+	s.mu.Lock()
+	s.lingering = false
+	if !s.ended {
+		s.signal(false)
+	}
+	s.mu.Unlock()
 }
 
 // push queues a discrete event, dropping it if the queue is full.
@@ -146,6 +348,10 @@ func (s *Subscription) push(e Event) {
 		return
 	}
 	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
 	if s.discrete >= s.limit {
 		s.pending++
 		s.missed.Add(1)
@@ -155,6 +361,7 @@ func (s *Subscription) push(e Event) {
 		if logIt {
 			s.lastDropLog = now
 		}
+		s.signal(false) // the reader learns of the loss even with a full queue
 		s.mu.Unlock()
 		if logIt {
 			s.f.log.Warn("slow subscriber", "dropped", s.missed.Load())
@@ -163,27 +370,35 @@ func (s *Subscription) push(e Event) {
 	}
 	s.queue = append(s.queue, subEntry{ev: e})
 	s.discrete++
+	s.signal(false)
 	s.mu.Unlock()
-	s.signal()
 }
 
 // pushState queues a placeholder for d's latest state unless one waits.
 func (s *Subscription) pushState(d *drone) {
-	if !s.wants(d.id) {
+	if s.noState {
 		return
 	}
 	s.mu.Lock()
-	if _, ok := s.stateQueued[d]; ok {
+	if s.ended || !s.wantsDrone(d) {
 		s.mu.Unlock()
 		return
 	}
-	s.stateQueued[d] = struct{}{}
+	if d.idx >= len(s.queued) {
+		s.queued = growTo(s.queued, d.idx+1)
+	}
+	if s.queued[d.idx] {
+		s.mu.Unlock()
+		return
+	}
+	s.queued[d.idx] = true
 	s.queue = append(s.queue, subEntry{d: d})
+	s.signal(true)
 	s.mu.Unlock()
-	s.signal()
 }
 
-// next pops the next entry; ok is false when the queue is empty.
+// next pops the next entry; ok is false when the queue is empty, and the
+// reader is then to wait for wake.
 func (s *Subscription) next() (Event, bool) {
 	s.mu.Lock()
 	if s.pending > 0 {
@@ -195,6 +410,7 @@ func (s *Subscription) next() (Event, bool) {
 	if s.head == len(s.queue) {
 		s.queue = s.queue[:0]
 		s.head = 0
+		s.sleeping = true
 		s.mu.Unlock()
 		return nil, false
 	}
@@ -208,7 +424,7 @@ func (s *Subscription) next() (Event, bool) {
 		s.head = 0
 	}
 	if e.d != nil {
-		delete(s.stateQueued, e.d)
+		s.queued[e.d.idx] = false
 	} else {
 		s.discrete--
 	}
@@ -219,8 +435,8 @@ func (s *Subscription) next() (Event, bool) {
 	return e.ev, true
 }
 
-// pump is the subscription's writer goroutine: it moves queued entries to C
-// at the subscriber's pace.
+// pump is the writer goroutine of a subscription read on C: it moves
+// queued entries to C at the subscriber's pace.
 func (s *Subscription) pump() {
 	defer s.f.subWG.Done()
 	defer close(s.exited)

@@ -64,6 +64,13 @@
 // (Stats.EventsDropped); link, failsafe, identity, security and mission
 // interruption events are never dropped.
 //
+// A subscription read on C has one goroutine, and each state costs it an
+// allocation and two channel hand-offs. A subscriber of a large fleet
+// subscribes with Batch instead: no goroutine, and Take hands it every
+// state and event waiting in one call, states in a reused buffer; Linger
+// lets states gather a few milliseconds before its reader wakes, and
+// NoState leaves them out for a reader of discrete events only.
+//
 // The log lines one drone or link can cause (impossible values, link
 // flaps, failsafes, identity claims, missions not adopted, breaches) go
 // through a KeyedRateLog: each message at most once a second per drone or

@@ -15,6 +15,7 @@ import (
 type drone struct {
 	f   *Fleet
 	id  string
+	idx int // the drone's number in discovery order, from 0: subscriptions index by it
 	log *slog.Logger
 
 	mu          sync.Mutex
@@ -60,6 +61,7 @@ func newDrone(f *Fleet, id string, key VehicleKey, v Vehicle) *drone {
 	d := &drone{
 		f:          f,
 		id:         id,
+		idx:        int(f.droneSeq.Add(1) - 1),
 		log:        f.log.With("drone_id", id, "sys_id", key.SysID),
 		key:        key,
 		vehicle:    v,
@@ -82,6 +84,13 @@ func (d *drone) snapshot() DroneState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.st
+}
+
+// snapshotInto copies the drone's state into dst, which the caller owns.
+func (d *drone) snapshotInto(dst *DroneState) {
+	d.mu.Lock()
+	*dst = d.st
+	d.mu.Unlock()
 }
 
 func (d *drone) currentVehicle() Vehicle {

@@ -179,6 +179,9 @@ type Fleet struct {
 		paramsRefused, eventsDropped                                                     atomic.Uint64
 	}
 
+	// droneSeq numbers drones as they are created (drone.idx).
+	droneSeq atomic.Int64
+
 	subMu  sync.Mutex
 	subs   atomic.Pointer[[]*Subscription]
 	subWG  sync.WaitGroup

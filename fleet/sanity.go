@@ -40,9 +40,10 @@ const (
 
 // sanitize checks u against the envelope. It returns the update to apply
 // (with bad fields set to their "unknown" value), how many fields were bad,
-// and false when the update must be dropped whole.
-func sanitize(u Update) (Update, int, bool) {
-	switch u := u.(type) {
+// and false when the update must be dropped whole. An update with nothing
+// bad is returned as it came, not boxed again.
+func sanitize(in Update) (Update, int, bool) {
+	switch u := in.(type) {
 	case GlobalPosition:
 		bad := 0
 		if !inGlobe(u.Lat, u.Lon) || !between(u.AltMSL, MinAltMSL, MaxAltMSL) || !between(u.RelAlt, -MaxRelAlt, MaxRelAlt) {
@@ -56,7 +57,7 @@ func sanitize(u Update) (Update, int, bool) {
 			u.HeadingDeg = math.NaN()
 			bad++
 		}
-		return u, bad, true
+		return cleaned(in, u, bad)
 	case Attitude:
 		lim := 2 * math.Pi
 		if !between(u.Roll, -lim, lim) || !between(u.Pitch, -lim, lim) || !between(u.Yaw, -lim, lim) {
@@ -65,7 +66,7 @@ func sanitize(u Update) (Update, int, bool) {
 	case SysStatus:
 		bad := 0
 		u.VoltageV, u.CurrentA, u.RemainingPct, bad = batteryFields(u.VoltageV, u.CurrentA, u.RemainingPct)
-		return u, bad, true
+		return cleaned(in, u, bad)
 	case Battery:
 		bad := 0
 		u.VoltageV, u.CurrentA, u.RemainingPct, bad = batteryFields(u.VoltageV, u.CurrentA, u.RemainingPct)
@@ -73,7 +74,7 @@ func sanitize(u Update) (Update, int, bool) {
 			u.ConsumedMAh = math.NaN()
 			bad++
 		}
-		return u, bad, true
+		return cleaned(in, u, bad)
 	case GPSRaw:
 		bad := 0
 		if !math.IsNaN(u.HDOP) && !between(u.HDOP, 0, 100) {
@@ -84,7 +85,7 @@ func sanitize(u Update) (Update, int, bool) {
 			u.FixType = 0
 			bad++
 		}
-		return u, bad, true
+		return cleaned(in, u, bad)
 	case VFRHUD:
 		bad := 0
 		if !between(u.Groundspeed, 0, MaxSpeed) {
@@ -99,7 +100,7 @@ func sanitize(u Update) (Update, int, bool) {
 			u.HeadingDeg = math.NaN()
 			bad++
 		}
-		return u, bad, true
+		return cleaned(in, u, bad)
 	case Home:
 		if !inGlobe(u.Lat, u.Lon) || !between(u.AltMSL, MinAltMSL, MaxAltMSL) {
 			return u, 1, false
@@ -119,7 +120,16 @@ func sanitize(u Update) (Update, int, bool) {
 			return u, 1, false
 		}
 	}
-	return u, 0, true
+	return in, 0, true
+}
+
+// cleaned returns the update sanitize keeps: in itself when nothing was
+// bad, else u, its corrected copy.
+func cleaned[U Update](in Update, u U, bad int) (Update, int, bool) {
+	if bad == 0 {
+		return in, 0, true
+	}
+	return u, bad, true
 }
 
 func batteryFields(v, a float64, pct int) (float64, float64, int, int) {

@@ -42,11 +42,7 @@ func (s *Service) noteAlert(ev fleet.Event) {
 	var rec EventRecord
 	switch e := ev.(type) {
 	case fleet.StateChanged:
-		rec, ok := s.lowBattery(e.Drone)
-		if !ok {
-			return
-		}
-		s.addAlert(rec)
+		s.noteState(&e.Drone)
 		return
 	default:
 		var ok bool
@@ -77,9 +73,17 @@ func (s *Service) noteAlert(ev fleet.Event) {
 	s.addAlert(rec)
 }
 
+// noteState raises a low-battery alert when d's state calls for one.
+// Called from the Service's own goroutine only.
+func (s *Service) noteState(d *fleet.DroneState) {
+	if rec, ok := s.lowBattery(d); ok {
+		s.addAlert(rec)
+	}
+}
+
 // lowBattery returns a low-battery alert the first time d's battery falls
 // to LowBatteryPct, and re-arms above LowBatteryClearPct.
-func (s *Service) lowBattery(d fleet.DroneState) (EventRecord, bool) {
+func (s *Service) lowBattery(d *fleet.DroneState) (EventRecord, bool) {
 	pct := d.Battery.RemainingPct
 	if pct < 0 {
 		return EventRecord{}, false

@@ -144,7 +144,7 @@ func (s *Service) Initialize() error {
 		s.cancel = nil
 		return fmt.Errorf("load patrols: %w", err)
 	}
-	s.sub = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096})
+	s.sub = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Batch: true, Linger: serviceLinger})
 	s.wg.Add(1)
 	go s.run()
 	return nil
@@ -199,17 +199,29 @@ func (s *Service) run() {
 		select {
 		case <-s.ctx.Done():
 			return
-		case ev, ok := <-s.sub.C:
-			if !ok {
+		case <-s.sub.Ready():
+			if !s.sub.Take(s.note) {
 				return
 			}
-			s.noteAlert(ev)
-			s.notePatrol(ev)
 		case <-tick.C:
 			s.expireGrants()
 			s.tickPatrols()
 		}
 	}
+}
+
+// serviceLinger is how long the Service lets drones' states gather before
+// it reads them (low-battery alerts): one wake-up for many drones.
+const serviceLinger = 20 * time.Millisecond
+
+// note takes one state or event from the fleet. Called from run only.
+func (s *Service) note(st *fleet.DroneState, ev fleet.Event) {
+	if st != nil {
+		s.noteState(st)
+		return
+	}
+	s.noteAlert(ev)
+	s.notePatrol(ev)
 }
 
 // expireGrants publishes a GrantChanged for every grant that expired since

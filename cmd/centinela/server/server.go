@@ -186,7 +186,7 @@ func (s *Server) start() error {
 	// server's own shutdown is not taken for lost links (patrols marked
 	// interrupted and saved so, alerts).
 	s.onClose(s.App.Close)
-	s.events = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096})
+	s.events = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Batch: true, Linger: 100 * time.Millisecond})
 	s.wg.Add(1)
 	go s.logEvents()
 	s.onClose(func() {
@@ -303,10 +303,8 @@ func (s *Server) Close() {
 func (s *Server) logEvents() {
 	defer s.wg.Done()
 	uids := map[string]uint64{} // the uid logged of each drone id
-	for ev := range s.events.C {
-		switch e := ev.(type) {
-		case fleet.StateChanged:
-			d := e.Drone
+	logEvent := func(d *fleet.DroneState, ev fleet.Event) {
+		if d != nil {
 			if uid := d.Version.UID; uid != 0 && uids[d.ID] != uid {
 				if len(uids) >= 2*fleet.DefaultMaxDrones {
 					clear(uids) // drones come and go; log again rather than grow
@@ -314,6 +312,9 @@ func (s *Server) logEvents() {
 				uids[d.ID] = uid
 				s.log.Info("autopilot uid", "drone_id", d.ID, "sys_id", d.SysID, "link", d.Link, "uid", fmt.Sprintf("%016x", uid))
 			}
+			return
+		}
+		switch e := ev.(type) {
 		case fleet.StatusTextEvent:
 			s.log.Info("status text", "drone_id", e.DroneID, "severity", e.Severity, "text", e.Text)
 		case fleet.ModeChanged:
@@ -324,6 +325,11 @@ func (s *Server) logEvents() {
 			}
 		case fleet.Missed:
 			s.log.Warn("event log fell behind", "missed", e.N)
+		}
+	}
+	for range s.events.Ready() {
+		if !s.events.Take(logEvent) {
+			return
 		}
 	}
 }

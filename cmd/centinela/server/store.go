@@ -141,7 +141,7 @@ func (s *Server) startRecorder() error {
 		return err
 	}
 	s.Recorder = rec
-	s.drones = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 256})
+	s.drones = s.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 256, NoState: true})
 	s.dronesDone = make(chan struct{})
 	go s.keepDrones()
 	return nil
