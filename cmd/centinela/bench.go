@@ -23,6 +23,7 @@ import (
 	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/store"
+	"github.com/centinela-gcs/centinela/internal/procstat"
 	"github.com/centinela-gcs/centinela/mavlink"
 	"github.com/centinela-gcs/centinela/sim"
 	"github.com/centinela-gcs/centinela/web"
@@ -530,7 +531,7 @@ func startBenchFleet(cfg benchConfig, addrs []string, log *slog.Logger) (*benchF
 func (f *benchFleet) cpu() time.Duration {
 	var total time.Duration
 	for _, c := range f.procs {
-		total += procCPU(c.Process.Pid)
+		total += procstat.Process(c.Process.Pid)
 	}
 	return total
 }
@@ -834,27 +835,6 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procCPU returns a process's CPU time from /proc/PID/stat (0 if unknown).
-func procCPU(pid int) time.Duration {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseUint(f[11], 10, 64)
-	st, _ := strconv.ParseUint(f[12], 10, 64)
-	const hz = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / hz
 }
 
 // readRSS returns a process's resident memory in bytes (0 if unknown).
