@@ -238,3 +238,51 @@ func TestBrowserMapControls(t *testing.T) {
 		t.Errorf("console errors: %q", errs)
 	}
 }
+
+// TestBrowserCompactPositions: the page speaks protocol 2, applies the
+// compact entries of a moving drone (its position moves, the rest of its
+// object stays) and takes a full object when its mode changes.
+func TestBrowserCompactPositions(t *testing.T) {
+	path := webtest.RequireChromium(t)
+	if testing.Short() {
+		t.Skip("Chromium: skipped with -short")
+	}
+	h := newHarness(t, nil)
+	h.addDrone(1, baseLat, baseLon, true)
+	h.addDrone(2, baseLat+0.01, baseLon, true)
+	b := webtest.New(t, path, "en")
+	b.Run("open the map", chromedp.Navigate(h.Srv.URL()+"#token="+h.Supervisor))
+	b.Poll("the drones", `window.centinela && [...centinela.state.drones.values()].filter(d => d.has_position).length === 2`, 30*time.Second)
+	var proto string
+	b.Eval(`centinela.protocol`, &proto)
+	if proto != SubprotocolV2 {
+		t.Fatalf("the page speaks %q, want %q", proto, SubprotocolV2)
+	}
+	lat := baseLat
+	for i := 1; i <= 10; i++ {
+		lat = float64(round(baseLat+float64(i)*1e-4, 7))
+		h.move(1, lat, baseLon+float64(i)*1e-4)
+		time.Sleep(20 * time.Millisecond) // the page asks for 5 Hz: several messages
+	}
+	lon := float64(round(baseLon+10e-4, 7))
+	b.Poll("the last position", fmt.Sprintf(`(() => { const d = centinela.drone('sysid-1');
+		return d.lat === %v && d.lon === %v && d.mode === 'LOITER' && d.name === 'sysid-1' && d.battery && d.mission; })()`, lat, lon), 10*time.Second)
+	var applied int
+	b.Eval(`centinela.msgStats.pos`, &applied)
+	if applied == 0 {
+		t.Error("the page applied no compact entry")
+	}
+	var trail int
+	b.Eval(`(centinela.state.trails.get('sysid-1') || []).length`, &trail)
+	if trail < 2 {
+		t.Errorf("the trail of the moving drone has %d points", trail)
+	}
+	h.mu.Lock()
+	v := h.vehicles[1]
+	h.mu.Unlock()
+	fleettest.Feed(h.Fleet, v, fleettest.Copter(fleettest.RTL, false, fleettest.StatusStandby))
+	b.Poll("the new mode", `centinela.drone('sysid-1').mode === 'RTL'`, 10*time.Second)
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}

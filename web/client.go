@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +55,9 @@ type client struct {
 	srv  *Server
 	conn *websocket.Conn
 	p    app.Principal
+	// proto is the protocol version the client chose (ProtocolV1 or
+	// ProtocolV2), fixed at the upgrade.
+	proto int
 
 	mu     sync.Mutex
 	sub    *subscription
@@ -138,15 +143,30 @@ func (c *client) sendError(err error) {
 // serveWS upgrades, authenticates and runs one client until it goes.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	bearer := ""
+	var versions []string // the centinela.vN offered
+	proto := ProtocolV1
 	for _, p := range websocket.Subprotocols(r) {
 		if t, ok := strings.CutPrefix(p, "bearer."); ok {
 			bearer = t
 		}
+		if strings.HasPrefix(p, "centinela.") {
+			versions = append(versions, p)
+			if p == SubprotocolV2 {
+				proto = ProtocolV2
+			}
+		}
+	}
+	if len(versions) > 0 && !slices.Contains(versions, Subprotocol) && !slices.Contains(versions, SubprotocolV2) {
+		// A client that asks only for versions this server does not speak
+		// would misread what it gets.
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: errorJSON{Code: fleet.Invalid,
+			Message: fmt.Sprintf("unsupported protocol %s: this server speaks %s and %s", strings.Join(versions, ", "), Subprotocol, SubprotocolV2)}})
+		return
 	}
 	up := websocket.Upgrader{
 		ReadBufferSize: 4096, WriteBufferSize: 16384,
 		HandshakeTimeout: 10 * time.Second,
-		Subprotocols:     []string{Subprotocol},
+		Subprotocols:     []string{SubprotocolV2, Subprotocol},
 		CheckOrigin:      s.sameOrigin,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			code := fleet.Invalid
@@ -162,7 +182,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wsWG.Add(1)
 	defer s.wsWG.Done()
-	c := &client{id: newClientID(), srv: s, conn: conn,
+	c := &client{id: newClientID(), srv: s, conn: conn, proto: proto,
 		wake: make(chan struct{}, 1), frameSig: make(chan struct{}, 1), dead: make(chan struct{}), written: make(chan struct{})}
 	conn.SetReadLimit(s.MaxMessageBytes)
 	s.hub.add(c)
@@ -199,7 +219,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	c.p = p
 	c.mu.Unlock()
-	c.sendJSON(helloMsg{Type: "hello", Protocol: ProtocolVersion, Principal: principalOf(p),
+	c.sendJSON(helloMsg{Type: "hello", Protocol: c.proto, Principal: principalOf(p),
 		ServerTime: s.Now().UTC().Format(time.RFC3339Nano), MaxRateHz: s.MaxRateHz})
 
 	conn.SetReadDeadline(time.Now().Add(s.PongTimeout))
@@ -324,6 +344,7 @@ func (c *client) writer() {
 	checkedAgency := map[string]string{}
 	lastFull := time.Now()
 	var buf []byte
+	var own statesMsg // the states messages made for this client alone
 	var sub *subscription
 
 	fail := func(err error) {
@@ -400,8 +421,8 @@ func (c *client) writer() {
 			next = next.Add(gap)
 			if sub.drones == nil {
 				count := &s.hub.sharedSent
-				if sent < f.prev { // missed frames
-					f, count = s.hub.catchUp(sent), &s.hub.catchSent
+				if sent < f.prev || f.msg[protoIx(c.proto)] == nil { // missed frames, or none in its protocol
+					f, count = s.hub.catchUp(sent, c.proto), &s.hub.catchSent
 				}
 				for _, d := range f.recheck {
 					check(d)
@@ -414,7 +435,7 @@ func (c *client) writer() {
 					return true
 				}
 				c.conn.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
-				if err := c.conn.WritePreparedMessage(f.msg); err != nil {
+				if err := c.conn.WritePreparedMessage(f.msg[protoIx(c.proto)]); err != nil {
 					fail(err)
 					return false
 				}
@@ -422,18 +443,15 @@ func (c *client) writer() {
 				return true
 			}
 		}
-		buf = append(buf[:0], `{"type":"`...)
-		buf = append(buf, kind...)
-		buf = append(buf, `","drones":[`...)
-		var n int
-		buf, n, sent = s.hub.collect(buf, sub, sent, check)
-		buf = append(buf, "]}"...)
+		own.reset(c.proto)
+		sent = s.hub.collect(&own, sub, sent, check)
 		if !control() {
 			return false
 		}
-		if n == 0 && kind != "snapshot" {
+		if own.n() == 0 && kind != "snapshot" {
 			return true
 		}
+		buf = own.appendTo(buf[:0], kind)
 		s.hub.ownSent.Add(1)
 		return write(buf)
 	}

@@ -186,12 +186,24 @@ type wsClient struct {
 	Conn *websocket.Conn
 }
 
-// dial connects to /ws with the page's origin and, if bearer is not "",
-// authenticates with a first message.
+// dial connects to /ws with the page's origin, offering no subprotocol
+// (so protocol 1) and, if bearer is not "", authenticates with a first
+// message.
 func (h *harness) dial(bearer string) *wsClient {
 	h.t.Helper()
+	return h.dialProto(bearer, ProtocolV1)
+}
+
+// dialProto is dial for protocol version proto: for 2 it offers
+// SubprotocolV2 and Subprotocol, as the page does.
+func (h *harness) dialProto(bearer string, proto int) *wsClient {
+	h.t.Helper()
 	hdr := http.Header{"Origin": {strings.TrimSuffix(h.Srv.URL(), "/")}}
-	conn, _, err := websocket.DefaultDialer.Dial("ws://"+h.Srv.ListenAddr().String()+"/ws", hdr)
+	d := *websocket.DefaultDialer
+	if proto == ProtocolV2 {
+		d.Subprotocols = []string{SubprotocolV2, Subprotocol}
+	}
+	conn, _, err := d.Dial("ws://"+h.Srv.ListenAddr().String()+"/ws", hdr)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -199,8 +211,8 @@ func (h *harness) dial(bearer string) *wsClient {
 	h.t.Cleanup(func() { conn.Close() })
 	if bearer != "" {
 		c.send(map[string]any{"type": "auth", "token": bearer})
-		if m := c.next("hello", 5*time.Second); m["protocol"] != float64(ProtocolVersion) {
-			h.t.Fatalf("hello %v", m)
+		if m := c.next("hello", 5*time.Second); m["protocol"] != float64(proto) {
+			h.t.Fatalf("hello %v, want protocol %d", m, proto)
 		}
 	}
 	return c

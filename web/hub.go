@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,24 +26,121 @@ var hubPrincipal = app.Principal{Label: "web-map", Role: app.RoleSupervisor}
 const DefaultAlertPoll = 5 * time.Second
 
 // droneEntry is a drone's latest state, encoded once for every client.
+// The hub's mu guards it; encMu too guards the full objects, which are
+// encoded when first needed, also under mu's read lock.
 type droneEntry struct {
+	ix      int // its index in hub.ids, the "ix" of protocol 2
 	version uint64
 	state   fleet.DroneState
-	json    []byte
+	// slow is the part of the state a compact entry does not carry, and
+	// fullVer the version at which it last changed (or the drone was new,
+	// or had no compact form): a client current to fullVer or later may
+	// get the compact entry pos.
+	slow    slowKey
+	fullVer uint64
+	pos     []byte // the compact entry of version (protocol 2), if compactable
+	// json and jsonIx are the full object (protocols 1 and 2), current to
+	// jsonVer.
+	encMu        sync.Mutex
+	json, jsonIx []byte
+	jsonVer      uint64
 	// checkVer is the version at which the drone was new or its agency
 	// changed: clients must ask again whether they may command it.
 	checkVer uint64
 	dirty    bool // in hub.dirty: changed since the last frame
 }
 
+// encoded returns e's full object, protocol 1's and 2's, current to
+// e.version, encoding it if it is not. The hub's mu must be held (read or
+// write).
+func (e *droneEntry) encoded(log *slog.Logger) (v1, v2 []byte) {
+	e.encMu.Lock()
+	defer e.encMu.Unlock()
+	if e.json == nil || e.jsonVer != e.version {
+		b, err := json.Marshal(droneOf(e.state))
+		if err != nil {
+			log.Error("encode drone", "drone_id", e.state.ID, "err", err)
+			b = []byte(`{"id":` + strconv.Quote(e.state.ID) + `}`)
+		}
+		e.json, e.jsonIx, e.jsonVer = b, appendIx(nil, b, e.ix), e.version
+	}
+	return e.json, e.jsonIx
+}
+
+// statesMsg builds a "snapshot" or "states" message in one protocol
+// version; its memory is reused from one message to the next.
+type statesMsg struct {
+	proto       int
+	full, pos   []byte // full objects and compact entries, comma-separated
+	nFull, nPos int
+}
+
+func (m *statesMsg) reset(proto int) {
+	m.proto, m.full, m.pos, m.nFull, m.nPos = proto, m.full[:0], m.pos[:0], 0, 0
+}
+
+// add adds e for a client whose states are current to version since:
+// with protocol 2 its compact entry if only its position part changed
+// since, else its full object.
+func (m *statesMsg) add(e *droneEntry, since uint64, log *slog.Logger) {
+	if m.proto >= ProtocolV2 && e.fullVer <= since && e.pos != nil {
+		if m.nPos > 0 {
+			m.pos = append(m.pos, ',')
+		}
+		m.pos = append(m.pos, e.pos...)
+		m.nPos++
+		return
+	}
+	v1, v2 := e.encoded(log)
+	if m.nFull > 0 {
+		m.full = append(m.full, ',')
+	}
+	if m.proto >= ProtocolV2 {
+		m.full = append(m.full, v2...)
+	} else {
+		m.full = append(m.full, v1...)
+	}
+	m.nFull++
+}
+
+// n returns the drone states in the message.
+func (m *statesMsg) n() int { return m.nFull + m.nPos }
+
+// appendTo appends the message of type kind to b.
+func (m *statesMsg) appendTo(b []byte, kind string) []byte {
+	b = append(b, `{"type":"`...)
+	b = append(b, kind...)
+	b = append(b, `","drones":[`...)
+	b = append(b, m.full...)
+	b = append(b, ']')
+	if m.proto >= ProtocolV2 {
+		b = append(b, `,"pos":[`...)
+		b = append(b, m.pos...)
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// protoIx is the index of protocol version proto in a stateFrame's msg.
+func protoIx(proto int) int { return proto - 1 }
+
 // stateFrame is one "states" message of every drone that changed in the
-// versions (prev, cur], encoded once and written as is to every client
-// that watches every drone and is up to date with prev.
+// versions (prev, cur], encoded once per protocol version and written as
+// is to every client that watches every drone and is up to date with prev.
 type stateFrame struct {
 	prev, cur uint64
-	msg       *websocket.PreparedMessage
-	n         int                // drone states in msg
-	recheck   []fleet.DroneState // drones new or of a new agency in the frame
+	// msg is the message by protocol (protoIx); protocol 1's is nil when
+	// no client of it was connected.
+	msg     [2]*websocket.PreparedMessage
+	n       int                // drone states in msg
+	recheck []fleet.DroneState // drones new or of a new agency in the frame
+}
+
+// catchKey names a shared catch-up message: the version its clients are
+// current to and their protocol.
+type catchKey struct {
+	since uint64
+	proto int
 }
 
 // hub reads the application's watch once and fans it out to every client:
@@ -64,6 +162,7 @@ type hub struct {
 	alertMs map[string][]byte // encoded "alert" messages by id
 	alertIx []string          // alert ids, oldest first
 	clients map[*client]struct{}
+	v1      int           // clients of protocol 1
 	dirty   []*droneEntry // changed since the last frame, in order of change
 	frameV  uint64        // the last frame's cur
 	frame   atomic.Pointer[stateFrame]
@@ -73,7 +172,7 @@ type hub struct {
 	// frames mostly missed the same ones.
 	catchMu sync.Mutex
 	catchV  uint64
-	catch   map[uint64]*stateFrame
+	catch   map[catchKey]*stateFrame
 
 	pollNow chan struct{} // cap 1: read the alerts now
 
@@ -224,17 +323,15 @@ func (h *hub) loadZones(ctx context.Context) {
 	h.broadcast(msg, func(c *client, s *subscription) bool { return s.zones })
 }
 
+// onState takes a drone's new state. Its full object is encoded when a
+// message first needs it; its compact entry now (it is cheap).
 func (h *hub) onState(ctx context.Context, d fleet.DroneState) {
-	b, err := json.Marshal(droneOf(d))
-	if err != nil {
-		h.log.Error("encode drone", "drone_id", d.ID, "err", err)
-		return
-	}
+	slow := slowOf(d)
 	h.mu.Lock()
 	e := h.drones[d.ID]
 	isNew := e == nil
 	if isNew {
-		e = &droneEntry{}
+		e = &droneEntry{ix: len(h.ids)}
 		h.drones[d.ID] = e
 		h.ids = append(h.ids, d.ID)
 	}
@@ -242,7 +339,15 @@ func (h *hub) onState(ctx context.Context, d fleet.DroneState) {
 	if isNew || e.state.Agency != d.Agency {
 		e.checkVer = h.version
 	}
-	e.version, e.state, e.json = h.version, d, b
+	e.version, e.state = h.version, d
+	if isNew || slow != e.slow || !compactable(d) {
+		e.slow, e.fullVer = slow, h.version
+	}
+	if compactable(d) {
+		e.pos = appendPos(e.pos[:0], e.ix, d)
+	} else {
+		e.pos = nil
+	}
 	if !e.dirty {
 		e.dirty = true
 		h.dirty = append(h.dirty, e)
@@ -326,11 +431,17 @@ func (h *hub) broadcast(msg []byte, wants func(*client, *subscription) bool) {
 func (h *hub) add(c *client) {
 	h.mu.Lock()
 	h.clients[c] = struct{}{}
+	if c.proto == ProtocolV1 {
+		h.v1++
+	}
 	h.mu.Unlock()
 }
 
 func (h *hub) remove(c *client) {
 	h.mu.Lock()
+	if _, ok := h.clients[c]; ok && c.proto == ProtocolV1 {
+		h.v1--
+	}
 	delete(h.clients, c)
 	h.mu.Unlock()
 }
@@ -358,7 +469,7 @@ func (h *hub) noteSlow(c *client, reason string) {
 // that after it, so that fanning states out does not starve the fleet's
 // ingest; states then coalesce in fewer, larger frames.
 func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
-	var buf []byte
+	var buf frameBufs
 	next := time.Now().Add(interval)
 	t := time.NewTimer(interval)
 	defer t.Stop()
@@ -369,7 +480,7 @@ func (h *hub) runFrames(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 		var f *stateFrame
-		f, buf = h.makeFrame(buf)
+		f = h.makeFrame(&buf)
 		if f == nil {
 			next = time.Now().Add(interval)
 			t.Reset(interval)
@@ -431,85 +542,98 @@ func (h *hub) taken(prev, v uint64) bool {
 	return true
 }
 
-// makeFrame encodes the drones changed since the last frame (nil if none),
-// using buf's memory for the message's text.
-func (h *hub) makeFrame(buf []byte) (*stateFrame, []byte) {
+// frameBufs is the memory runFrames reuses from frame to frame.
+type frameBufs struct {
+	m   [2]statesMsg // by protoIx
+	out []byte
+}
+
+// makeFrame encodes the drones changed since the last frame (nil if none)
+// in each protocol (protocol 1 only while a client of it is connected),
+// using buf's memory for the messages' text.
+func (h *hub) makeFrame(buf *frameBufs) *stateFrame {
 	h.mu.Lock()
 	if len(h.dirty) == 0 {
 		h.mu.Unlock()
-		return nil, buf
+		return nil
 	}
 	f := &stateFrame{prev: h.frameV, cur: h.version, n: len(h.dirty)}
-	buf = append(buf[:0], `{"type":"states","drones":[`...)
+	v1 := h.v1 > 0
+	buf.m[protoIx(ProtocolV1)].reset(ProtocolV1)
+	buf.m[protoIx(ProtocolV2)].reset(ProtocolV2)
 	for i, e := range h.dirty {
-		if i > 0 {
-			buf = append(buf, ',')
+		buf.m[protoIx(ProtocolV2)].add(e, f.prev, h.log)
+		if v1 {
+			buf.m[protoIx(ProtocolV1)].add(e, f.prev, h.log)
 		}
-		buf = append(buf, e.json...)
 		e.dirty = false
 		if e.checkVer > f.prev {
 			f.recheck = append(f.recheck, e.state)
 		}
 		h.dirty[i] = nil
 	}
-	buf = append(buf, "]}"...)
 	h.dirty = h.dirty[:0]
 	h.frameV = f.cur
 	h.mu.Unlock()
-	// PreparedMessage keeps the data it is given and builds its one
-	// frame from it on first use: it gets a copy, buf is reused.
-	msg, err := websocket.NewPreparedMessage(websocket.TextMessage, bytes.Clone(buf))
-	if err != nil {
-		h.log.Error("prepare states", "err", err)
-		return nil, buf
+	for p := ProtocolV1; p <= ProtocolV2; p++ {
+		if p == ProtocolV1 && !v1 {
+			continue
+		}
+		buf.out = buf.m[protoIx(p)].appendTo(buf.out[:0], "states")
+		// PreparedMessage keeps the data it is given and builds its one
+		// frame from it on first use: it gets a copy, buf is reused.
+		msg, err := websocket.NewPreparedMessage(websocket.TextMessage, bytes.Clone(buf.out))
+		if err != nil {
+			h.log.Error("prepare states", "err", err)
+			return nil
+		}
+		f.msg[protoIx(p)] = msg
 	}
-	f.msg = msg
-	return f, buf
+	return f
 }
 
 // maxCatchUps bounds the catch-up messages kept for one frame.
 const maxCatchUps = 16
 
-// catchUp returns a "states" message of every drone changed after version
-// since, for clients watching every drone that missed frames; cur is the
-// version it is current to, recheck its drones new or of a new agency.
-func (h *hub) catchUp(since uint64) *stateFrame {
+// catchUp returns a "states" message in protocol proto of every drone
+// changed after version since, for clients watching every drone that
+// missed frames; cur is the version it is current to, recheck its drones
+// new or of a new agency.
+func (h *hub) catchUp(since uint64, proto int) *stateFrame {
 	h.catchMu.Lock()
 	defer h.catchMu.Unlock()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.catchV != h.frameV || h.catch == nil {
-		h.catch, h.catchV = map[uint64]*stateFrame{}, h.frameV
+		h.catch, h.catchV = map[catchKey]*stateFrame{}, h.frameV
 	}
-	if f := h.catch[since]; f != nil {
+	key := catchKey{since, proto}
+	if f := h.catch[key]; f != nil {
 		return f
 	}
 	f := &stateFrame{prev: since, cur: h.version}
-	buf := append([]byte(nil), `{"type":"states","drones":[`...)
+	var m statesMsg
+	m.reset(proto)
 	for _, id := range h.ids {
 		e := h.drones[id]
 		if e.version <= since {
 			continue
 		}
-		if f.n > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, e.json...)
-		f.n++
+		m.add(e, since, h.log)
 		if e.checkVer > since {
 			f.recheck = append(f.recheck, e.state)
 		}
 	}
-	buf = append(buf, "]}"...)
-	msg, err := websocket.NewPreparedMessage(websocket.TextMessage, buf)
+	f.n = m.n()
+	msg, err := websocket.NewPreparedMessage(websocket.TextMessage, m.appendTo(nil, "states"))
 	if err != nil {
 		h.log.Error("prepare states", "err", err)
 		f.n = 0
 		return f
 	}
-	f.msg = msg
+	f.msg[protoIx(proto)] = msg
 	if len(h.catch) < maxCatchUps {
-		h.catch[since] = f
+		h.catch[key] = f
 	}
 	return f
 }
@@ -523,13 +647,12 @@ func (h *hub) eachState(fn func(fleet.DroneState)) {
 	}
 }
 
-// collect appends to buf the encoded states of the drones s selects that
-// changed after version since, and calls check for each. It returns the
-// hub's version they are current to.
-func (h *hub) collect(buf []byte, s *subscription, since uint64, check func(fleet.DroneState)) ([]byte, int, uint64) {
+// collect adds to m (reset to its protocol) the states of the drones s
+// selects that changed after version since, and calls check for each. It
+// returns the hub's version they are current to.
+func (h *hub) collect(m *statesMsg, s *subscription, since uint64, check func(fleet.DroneState)) uint64 {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	n := 0
 	for _, id := range h.ids {
 		if !s.wantsDrone(id) {
 			continue
@@ -538,16 +661,12 @@ func (h *hub) collect(buf []byte, s *subscription, since uint64, check func(flee
 		if e.version <= since {
 			continue
 		}
-		if n > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, e.json...)
-		n++
+		m.add(e, since, h.log)
 		if check != nil {
 			check(e.state)
 		}
 	}
-	return buf, n, h.version
+	return h.version
 }
 
 // initial returns what a new subscription gets before the drones'

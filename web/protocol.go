@@ -10,12 +10,26 @@ import (
 	"github.com/centinela-gcs/centinela/fleet/app"
 )
 
-// ProtocolVersion is the version of the WebSocket protocol (PROTOCOL.md).
-const ProtocolVersion = 1
+// The versions of the WebSocket protocol (PROTOCOL.md). A client chooses
+// one by the subprotocol it offers; one that offers neither gets version 1.
+const (
+	// ProtocolV1 sends every drone state as its whole object.
+	ProtocolV1 = 1
+	// ProtocolV2 sends a drone whose only change is its position part as a
+	// compact entry (protocol_v2.go).
+	ProtocolV2 = 2
+	// ProtocolVersion is the newest version.
+	ProtocolVersion = ProtocolV2
+)
 
-// Subprotocol is the WebSocket subprotocol the server speaks. A client may
-// also offer "bearer.TOKEN" to authenticate without a first message.
-const Subprotocol = "centinela.v1"
+// Subprotocol is the WebSocket subprotocol of protocol version 1, and
+// SubprotocolV2 that of version 2; a client offering both gets version 2.
+// A client may also offer "bearer.TOKEN" to authenticate without a first
+// message.
+const (
+	Subprotocol   = "centinela.v1"
+	SubprotocolV2 = "centinela.v2"
+)
 
 // num is a float64 that encodes NaN and ±Inf as null.
 type num float64
@@ -124,14 +138,9 @@ func droneOf(d fleet.DroneState) droneJSON {
 		Battery: battery{Pct: d.Battery.RemainingPct, VoltageV: round(d.Battery.VoltageV, 2), CurrentA: round(d.Battery.CurrentA, 2)},
 		GPS:     gps{Fix: d.GPS.FixType, Sats: d.GPS.Satellites, HDOP: round(d.GPS.HDOP, 2)},
 		Quality: quality{RateHz: round(d.Quality.RateHz, 1), LossPct: round(d.Quality.LossPct, 2), Lost: d.Quality.Lost},
-		Mission: mission{State: d.Mission.State.String(), ID: d.Mission.MissionID, Items: d.Mission.Items,
-			Seq: d.Mission.CurrentSeq, Percent: round(d.Mission.Percent, 1), RemainingM: round(d.Mission.Remaining, 0),
-			ETAS: num(math.NaN()), Laps: d.Mission.Laps, Reason: string(d.Mission.Reason)},
+		Mission: missionOf(d.Mission),
 	}
 	j.Fence = fence{Known: d.Fence.Known, Breached: d.Fence.Breached, Count: d.Fence.Count}
-	if d.Mission.ETA >= 0 {
-		j.Mission.ETAS = round(d.Mission.ETA.Seconds(), 0)
-	}
 	if d.HasPosition {
 		j.Lat, j.Lon = ptr(round(d.Position.Lat, 7)), ptr(round(d.Position.Lon, 7))
 		j.AltM, j.AltMSL = ptr(round(d.Position.RelAlt, 1)), ptr(round(d.AltMSL, 1))
@@ -144,6 +153,17 @@ func droneOf(d fleet.DroneState) droneJSON {
 	}
 	if !d.LastSeen.IsZero() {
 		j.LastSeen = d.LastSeen.UTC().Format(time.RFC3339Nano)
+	}
+	return j
+}
+
+// missionOf converts a drone's mission status for the map.
+func missionOf(m fleet.MissionStatus) mission {
+	j := mission{State: m.State.String(), ID: m.MissionID, Items: m.Items,
+		Seq: m.CurrentSeq, Percent: round(m.Percent, 1), RemainingM: round(m.Remaining, 0),
+		ETAS: num(math.NaN()), Laps: m.Laps, Reason: string(m.Reason)}
+	if m.ETA >= 0 {
+		j.ETAS = round(m.ETA.Seconds(), 0)
 	}
 	return j
 }

@@ -18,10 +18,19 @@ import (
 // It reports the cost per delivered update (one drone's state reaching
 // one client): wall time and the process's allocations, the hub's
 // encoding, the clients' writers, the kernel's loopback and the readers
-// (which count the states in a reused buffer) all included. States go
-// out every 10 ms (the flush, or before it the per-client ticker at
-// 100 Hz), so a round waits up to 10 ms for its first frame.
+// (which count the states in a reused buffer) all included, and the bytes
+// the clients read per update (wire-B/update). States go out every 10 ms
+// (the flush, or before it the per-client ticker at 100 Hz), so a round
+// waits up to 10 ms for its first frame. Sub-benchmarks: the clients speak
+// protocol 1 (full objects) or 2 (compact entries: every update here is a
+// move).
 func BenchmarkWSFanout(b *testing.B) {
+	for _, proto := range []int{ProtocolV1, ProtocolV2} {
+		b.Run(fmt.Sprintf("v%d", proto), func(b *testing.B) { benchmarkWSFanout(b, proto) })
+	}
+}
+
+func benchmarkWSFanout(b *testing.B, proto int) {
 	const drones, clients = 1000, 100
 	h := newHarness(b, func(s *Server) {
 		s.FlushInterval = 10 * time.Millisecond
@@ -37,19 +46,22 @@ func BenchmarkWSFanout(b *testing.B) {
 			GroundSpeed: 9.8, Heading: 271.5, LastSeen: now}
 		h.Srv.hub.onState(ctx, states[i])
 	}
-	var got atomic.Int64
+	var got, wire atomic.Int64
 	var wg sync.WaitGroup
 	cs := make([]*wsClient, clients)
 	for i := range cs {
-		cs[i] = h.dial(h.Supervisor)
+		cs[i] = h.dialProto(h.Supervisor, proto)
 		cs[i].send(map[string]any{"type": "subscribe"})
 		cs[i].next("snapshot", 10*time.Second)
 	}
-	statesPrefix, droneStart := []byte(`{"type":"states"`), []byte(`{"id":"`)
+	statesPrefix, droneStart, posList := []byte(`{"type":"states"`), []byte(`{"id":"`), []byte(`],"pos":[`)
 	for _, c := range cs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// next left a read deadline: dialling 100 clients on a loaded
+			// machine can take longer than it.
+			c.Conn.SetReadDeadline(time.Time{})
 			var buf bytes.Buffer
 			for {
 				_, r, err := c.Conn.NextReader()
@@ -60,9 +72,16 @@ func BenchmarkWSFanout(b *testing.B) {
 				if _, err := buf.ReadFrom(r); err != nil {
 					return
 				}
-				if bytes.HasPrefix(buf.Bytes(), statesPrefix) {
-					got.Add(int64(bytes.Count(buf.Bytes(), droneStart)))
+				msg := buf.Bytes()
+				wire.Add(int64(len(msg)))
+				if !bytes.HasPrefix(msg, statesPrefix) {
+					continue
 				}
+				n := 0
+				if k := bytes.Index(msg, posList); k >= 0 {
+					n, msg = bytes.Count(msg[k+len(posList):], []byte{'['}), msg[:k]
+				}
+				got.Add(int64(n + bytes.Count(msg, droneStart)))
 			}
 		}()
 	}
@@ -73,7 +92,7 @@ func BenchmarkWSFanout(b *testing.B) {
 		wg.Wait()
 	})
 	time.Sleep(50 * time.Millisecond) // the snapshots' states are all sent
-	base := got.Load()
+	base, wire0 := got.Load(), wire.Load()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	b.ResetTimer()
@@ -87,7 +106,8 @@ func BenchmarkWSFanout(b *testing.B) {
 		deadline := time.Now().Add(30 * time.Second)
 		for got.Load() < want {
 			if time.Now().After(deadline) {
-				b.Fatalf("round %d: %d of %d updates delivered", n, got.Load()-base, want-base)
+				b.Fatalf("round %d: %d of %d updates delivered (server %+v; frames shared %d, catch-up %d, own %d)", n, got.Load()-base, want-base,
+					h.Srv.Stats(), h.Srv.hub.sharedSent.Load(), h.Srv.hub.catchSent.Load(), h.Srv.hub.ownSent.Load())
 			}
 			time.Sleep(50 * time.Microsecond)
 		}
@@ -98,4 +118,5 @@ func BenchmarkWSFanout(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/updates, "ns/update")
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/updates, "allocs/update")
 	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/updates, "B/update")
+	b.ReportMetric(float64(wire.Load()-wire0)/updates, "wire-B/update")
 }

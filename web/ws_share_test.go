@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// TestWSSharedFrames: clients of different roles and subscriptions, some
-// on the hub's shared frames and some on their own messages, each get
-// exactly the drones they subscribed to, every one's latest state, and
-// their own role's commandable answers.
+// TestWSSharedFrames: clients of different roles, subscriptions and
+// protocol versions, some on the hub's shared frames and some on their
+// own messages, each get exactly the drones they subscribed to, every
+// one's latest state (protocol 2 clients: with the compact entries
+// applied), and their own role's commandable answers.
 func TestWSSharedFrames(t *testing.T) {
 	h := newHarness(t, nil)
 	const drones, rounds = 20, 5
@@ -28,25 +29,34 @@ func TestWSSharedFrames(t *testing.T) {
 		sub          map[string]any
 		want         map[string]bool // the drones it must get, and only those
 		commandable  bool
+		proto        int
 	}
 	cases := []tc{
-		{"supervisor, every drone", h.Supervisor, map[string]any{"type": "subscribe"}, all, false},
-		{"joint operator, every drone", h.Operator, map[string]any{"type": "subscribe", "events": true}, all, true},
-		{"US operator, every drone", h.OperatorUS, map[string]any{"type": "subscribe"}, all, false},
-		{"joint operator, two drones", h.Operator, map[string]any{"type": "subscribe", "drones": []string{"sysid-2", "sysid-7"}}, some, true},
-		{"supervisor at 2 Hz", h.Supervisor, map[string]any{"type": "subscribe", "max_rate_hz": 2}, all, false},
+		{"supervisor, every drone", h.Supervisor, map[string]any{"type": "subscribe"}, all, false, ProtocolV1},
+		{"joint operator, every drone", h.Operator, map[string]any{"type": "subscribe", "events": true}, all, true, ProtocolV1},
+		{"US operator, every drone", h.OperatorUS, map[string]any{"type": "subscribe"}, all, false, ProtocolV1},
+		{"joint operator, two drones", h.Operator, map[string]any{"type": "subscribe", "drones": []string{"sysid-2", "sysid-7"}}, some, true, ProtocolV1},
+		{"supervisor at 2 Hz", h.Supervisor, map[string]any{"type": "subscribe", "max_rate_hz": 2}, all, false, ProtocolV1},
+		{"v2 supervisor, every drone", h.Supervisor, map[string]any{"type": "subscribe"}, all, false, ProtocolV2},
+		{"v2 US operator, every drone", h.OperatorUS, map[string]any{"type": "subscribe"}, all, false, ProtocolV2},
+		{"v2 joint operator, two drones", h.Operator, map[string]any{"type": "subscribe", "drones": []string{"sysid-2", "sysid-7"}}, some, true, ProtocolV2},
+		{"v2 supervisor at 2 Hz", h.Supervisor, map[string]any{"type": "subscribe", "max_rate_hz": 2}, all, false, ProtocolV2},
 	}
 	cs := make([]*wsClient, len(cases))
 	controls := make([]map[string]bool, len(cases))
+	models := make([]*v2Model, len(cases))
 	takeControl := func(i int, m map[string]any) {
 		for id, v := range m["commandable"].(map[string]any) {
 			controls[i][id] = v.(bool)
 		}
 	}
 	for i, c := range cases {
-		cs[i] = h.dial(c.bearer)
+		cs[i] = h.dialProto(c.bearer, c.proto)
 		cs[i].send(c.sub)
 		controls[i] = map[string]bool{}
+		if c.proto == ProtocolV2 {
+			models[i] = newV2Model()
+		}
 		for {
 			m, err := cs[i].read(5 * time.Second)
 			if err != nil {
@@ -57,6 +67,11 @@ func TestWSSharedFrames(t *testing.T) {
 			}
 			if m["type"] != "snapshot" {
 				continue
+			}
+			if models[i] != nil {
+				if _, err := models[i].apply(m); err != nil {
+					t.Fatalf("%s: snapshot: %v", c.name, err)
+				}
 			}
 			if got := dronesOf(m); len(got) != len(c.want) {
 				t.Fatalf("%s: snapshot of %d drones, want %d", c.name, len(got), len(c.want))
@@ -89,7 +104,14 @@ func TestWSSharedFrames(t *testing.T) {
 				case "control":
 					takeControl(i, m)
 				case "states":
-					for id, d := range dronesOf(m) {
+					ds := dronesOf(m)
+					if models[i] != nil {
+						if ds, err = models[i].apply(m); err != nil {
+							t.Errorf("%s: %v", c.name, err)
+							return
+						}
+					}
+					for id, d := range ds {
 						if !c.want[id] {
 							t.Errorf("%s: got drone %s, not subscribed", c.name, id)
 						}
@@ -116,6 +138,11 @@ func TestWSSharedFrames(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	for i, m := range models {
+		if m != nil && m.compact == 0 {
+			t.Errorf("%s: no compact entry (%d full objects)", cases[i].name, m.full)
+		}
+	}
 	if n := h.Srv.hub.sharedSent.Load(); n == 0 {
 		t.Errorf("no shared frame was written (own messages %d)", h.Srv.hub.ownSent.Load())
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/centinela-gcs/centinela/cmd/centinela/server"
 	"github.com/centinela-gcs/centinela/fleet"
 	"github.com/centinela-gcs/centinela/fleet/store"
+	"github.com/centinela-gcs/centinela/internal/procstat"
 	"github.com/centinela-gcs/centinela/mavlink"
 	"github.com/centinela-gcs/centinela/sim"
 	"github.com/centinela-gcs/centinela/web"
@@ -41,6 +42,9 @@ type benchConfig struct {
 	// WSClients is the number of WebSocket clients watching every drone
 	// (the operator map's server on a loopback port).
 	WSClients int
+	// WSProtocol is the WebSocket protocol version they ask for (1: every
+	// state a full object; 2: compact position entries).
+	WSProtocol int
 	// GRPCStream opens one gRPC telemetry stream of every drone's position.
 	GRPCStream bool
 	// Record records the fleet's history to a bbolt database in a
@@ -67,7 +71,7 @@ type benchConfig struct {
 }
 
 func defaultBenchConfig() benchConfig {
-	return benchConfig{Drones: 100, Rate: 10, StreamHz: 3, Duration: 10 * time.Second, Warmup: 20 * time.Second,
+	return benchConfig{Drones: 100, Rate: 10, StreamHz: 3, WSProtocol: web.ProtocolVersion, Duration: 10 * time.Second, Warmup: 20 * time.Second,
 		GRPCStream: true, Record: true, Log: logOptions{Level: "error", Format: "text"}}
 }
 
@@ -101,6 +105,8 @@ func (c *benchConfig) validate() error {
 		return msgErr("flagerr.positive_duration", "flag", "--warmup", "value", c.Warmup.String())
 	case c.WSClients < 0 || c.WSClients > 1000:
 		return msgErr("cli.want", "flag", "--ws-clients", "value", strconv.Itoa(c.WSClients), "want", "0..1000")
+	case c.WSProtocol != web.ProtocolV1 && c.WSProtocol != web.ProtocolV2:
+		return msgErr("cli.want", "flag", "--ws-protocol", "value", strconv.Itoa(c.WSProtocol), "want", "1 or 2")
 	case slices.ContainsFunc(c.Sweep, func(n int) bool { return n < 1 || n > 10000 }):
 		return msgErr("flagerr.sweep", "flag", "--sweep", "value", fmt.Sprint(c.Sweep))
 	case c.JSON && c.Markdown:
@@ -118,6 +124,7 @@ type benchResult struct {
 	DurationS  float64 `json:"duration_s"`
 	SimProcess bool    `json:"sim_process"`
 	WSClients  int     `json:"ws_clients"`
+	WSProtocol int     `json:"ws_protocol,omitempty"`
 
 	Frames      uint64  `json:"frames"`
 	FramesPerS  float64 `json:"frames_per_s"`
@@ -154,8 +161,11 @@ type benchResult struct {
 	// position of (the probe included), clients closed by the server,
 	// and the server's counts of messages dropped and clients closed as
 	// slow consumers in the window.
-	WSMessages   uint64  `json:"ws_messages"`
-	WSStates     uint64  `json:"ws_states"`
+	WSMessages uint64 `json:"ws_messages"`
+	WSStates   uint64 `json:"ws_states"`
+	// WSCompact counts the states of WSStates that came as compact
+	// entries (protocol 2), the others as full objects.
+	WSCompact    uint64  `json:"ws_compact_states"`
 	WSMiB        float64 `json:"ws_mib"`
 	WSDronesMin  int     `json:"ws_drones_seen_min"`
 	WSClosed     int     `json:"ws_clients_closed"`
@@ -196,6 +206,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "GLOBAL_POSITION_INT rate asked of every drone, Hz")
 	fs.Float64Var(&cfg.StreamHz, "stream-hz", cfg.StreamHz, "rate of the other telemetry streams (attitude, status, …), Hz")
 	fs.IntVar(&cfg.WSClients, "ws-clients", cfg.WSClients, "WebSocket clients of the operator map watching every drone (0: no web server); latency is then measured to them")
+	fs.IntVar(&cfg.WSProtocol, "ws-protocol", cfg.WSProtocol, "WebSocket protocol version the clients ask for (1: full drone objects; 2: compact position entries)")
 	fs.BoolVar(&cfg.GRPCStream, "grpc-stream", cfg.GRPCStream, "open one gRPC telemetry stream of every drone's position")
 	fs.BoolVar(&cfg.Record, "record", cfg.Record, "record the fleet's history to a bbolt database in a temporary directory")
 	fs.BoolVar(&cfg.AllowLoss, "allow-loss", cfg.AllowLoss, "exit 0 even when a run did not discover every drone, lost frames, had a WebSocket client miss a drone or be closed, or stopped recording")
@@ -298,6 +309,9 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	res := benchResult{Drones: cfg.Drones, RateHz: cfg.Rate, DurationS: cfg.Duration.Seconds(),
 		SimProcess: cfg.SimProcess, Machine: machineDescription(), SysIDs: min(cfg.Drones, simGroup),
 		WSClients: cfg.WSClients}
+	if cfg.WSClients > 0 {
+		res.WSProtocol = cfg.WSProtocol
+	}
 	runtime.GC()
 	rss0 := readRSS(os.Getpid())
 
@@ -396,7 +410,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	ws1, wsMin, wsClosed := load.wsStats()
 	res.Bus, res.WS, res.GRPC = probe.bus.result(), probe.ws.result(), probe.grpc.result()
 	dt := b.at.Sub(a.at).Seconds()
-	res.WSMessages, res.WSStates = ws1.Messages-ws0.Messages, ws1.States-ws0.States
+	res.WSMessages, res.WSStates, res.WSCompact = ws1.Messages-ws0.Messages, ws1.States-ws0.States, ws1.Compact-ws0.Compact
 	res.WSMiB = float64(ws1.Bytes-ws0.Bytes) / (1 << 20)
 	res.WSDronesMin, res.WSClosed = wsMin, wsClosed
 	res.WSDropped, res.WSSlowClosed = b.web.Dropped-a.web.Dropped, b.web.SlowClosed-a.web.SlowClosed
@@ -525,7 +539,7 @@ func startBenchFleet(cfg benchConfig, addrs []string, log *slog.Logger) (*benchF
 func (f *benchFleet) cpu() time.Duration {
 	var total time.Duration
 	for _, c := range f.procs {
-		total += procCPU(c.Process.Pid)
+		total += procstat.Process(c.Process.Pid)
 	}
 	return total
 }
@@ -831,27 +845,6 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// procCPU returns a process's CPU time from /proc/PID/stat (0 if unknown).
-func procCPU(pid int) time.Duration {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseUint(f[11], 10, 64)
-	st, _ := strconv.ParseUint(f[12], 10, 64)
-	const hz = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / hz
-}
-
 // readRSS returns a process's resident memory in bytes (0 if unknown).
 func readRSS(pid int) int64 {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
@@ -924,8 +917,8 @@ func printBench(w io.Writer, r benchResult) {
 	lat("latency to bus", r.Bus)
 	if r.WSClients > 0 {
 		lat("latency to WebSocket", r.WS)
-		row("WebSocket clients", "%d: %d messages, %d drone states, %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d; clients' reading %.2f cores (not counted as the server's)",
-			r.WSClients, r.WSMessages, r.WSStates, r.WSMiB, r.WSDronesMin, r.WSClosed, r.WSDropped, r.WSSlowClosed, r.WSClientCores)
+		row("WebSocket clients", "%d of protocol %d: %d messages, %d drone states (%d compact), %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d; clients' reading %.2f cores (not counted as the server's)",
+			r.WSClients, r.WSProtocol, r.WSMessages, r.WSStates, r.WSCompact, r.WSMiB, r.WSDronesMin, r.WSClosed, r.WSDropped, r.WSSlowClosed, r.WSClientCores)
 	}
 	if r.GRPC.Samples > 0 || r.GRPCSamples > 0 {
 		lat("latency to gRPC", r.GRPC)

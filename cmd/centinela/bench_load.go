@@ -88,7 +88,7 @@ func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server.Server, pr
 	}
 	for i := range cfg.WSClients {
 		last := new(int)
-		c := &wsload.Client{URL: srv.Web.URL(), Token: token, Probe: probe.id, OwnThread: true,
+		c := &wsload.Client{URL: srv.Web.URL(), Token: token, Probe: probe.id, OwnThread: true, Protocol: cfg.WSProtocol,
 			OnProbe: func(lat float64, at time.Time) { probe.record(&probe.ws, last, lat, at) }}
 		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		err := c.Dial(dctx)
@@ -155,6 +155,8 @@ func (l *benchLoad) wsStats() (sum wsload.Stats, minDrones, closed int) {
 		st := c.Stats()
 		sum.Messages += st.Messages
 		sum.States += st.States
+		sum.Compact += st.Compact
+		sum.Full += st.Full
 		sum.Bytes += st.Bytes
 		if i == 0 || st.Drones < minDrones {
 			minDrones = st.Drones

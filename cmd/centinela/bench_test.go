@@ -77,7 +77,7 @@ func TestBenchCLI(t *testing.T) {
 func TestBenchBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--drones", "0"}, {"--drones", "20000"}, {"--rate", "0"}, {"--duration", "0s"},
-		{"--ws-clients", "-1"}, {"--ws-clients", "5000"}, {"--json", "--markdown"}, {"--sweep", "10,0"}, {"--sweep", "ten"},
+		{"--ws-clients", "-1"}, {"--ws-clients", "5000"}, {"--ws-protocol", "3"}, {"--json", "--markdown"}, {"--sweep", "10,0"}, {"--sweep", "ten"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -147,6 +147,7 @@ var flagsES = map[string]map[string]string{
 		"rate":        "frecuencia de GLOBAL_POSITION_INT pedida a cada dron, Hz",
 		"stream-hz":   "frecuencia de los demás flujos de telemetría (actitud, estado, …), Hz",
 		"ws-clients":  "clientes WebSocket del mapa del operador que observan todos los drones (0: sin servidor web); la latencia se mide entonces hasta ellos",
+		"ws-protocol": "versión del protocolo WebSocket que piden los clientes (1: objetos completos de cada dron; 2: entradas compactas de posición)",
 		"grpc-stream": "abre un flujo de telemetría gRPC de la posición de cada dron",
 		"record":      "graba el historial de la flota en una base de datos bbolt en un directorio temporal",
 		"allow-loss":  "termina con estado 0 aunque una ejecución no haya descubierto todos los drones, haya perdido tramas, un cliente WebSocket no haya visto un dron o haya sido cerrado, o se haya detenido la grabación",

@@ -3,6 +3,9 @@
 // authenticates with a bearer subprotocol, subscribes to every drone and
 // counts what it receives, timing one probe drone's positions, without
 // decoding whole messages (a bench runs many of these next to the server).
+//
+// It speaks protocol 2 by default (compact position entries, counted and
+// searched for the probe's index without parsing them) or protocol 1.
 package wsload
 
 import (
@@ -40,13 +43,19 @@ type Client struct {
 	// can report what reading costs (a bench subtracts it from the
 	// server's process; Linux only, elsewhere CPU is 0).
 	OwnThread bool
+	// Protocol is the protocol version to ask for, web.ProtocolV1 or
+	// web.ProtocolV2 (optional, default web.ProtocolV2).
+	Protocol int
 
 	conn *websocket.Conn
 	done chan struct{}
 	once sync.Once
 
-	messages, states, bytes atomic.Uint64
-	tid, cpu                atomic.Int64 // the reader's thread, its CPU time last read
+	messages, full, compact, bytes atomic.Uint64
+	tid, cpu                       atomic.Int64 // the reader's thread, its CPU time last read
+	// probeEntry is the start of the probe's compact entries, "[IX,"
+	// (reader goroutine only).
+	probeEntry []byte
 
 	mu     sync.Mutex
 	seen   map[string]bool // drones received with a position
@@ -58,6 +67,9 @@ type Stats struct {
 	// Messages counts the "snapshot" and "states" messages, States the
 	// drone states in them, Bytes all messages' bytes.
 	Messages, States, Bytes uint64
+	// Full and Compact split States into full drone objects and compact
+	// entries (protocol 2).
+	Full, Compact uint64
 	// Drones counts the distinct drones received with a position.
 	Drones int
 	// Closed is how the server closed the connection ("" while open, or
@@ -69,11 +81,21 @@ type Stats struct {
 // Dial connects, authenticates, subscribes to every drone and starts
 // reading. It fails if the server refuses or does not say hello.
 func (c *Client) Dial(ctx context.Context) error {
+	protos := []string{web.SubprotocolV2, web.Subprotocol}
+	switch c.Protocol {
+	case 0:
+		c.Protocol = web.ProtocolV2
+	case web.ProtocolV1:
+		protos = []string{web.Subprotocol}
+	case web.ProtocolV2:
+	default:
+		return fmt.Errorf("websocket: protocol %d, want %d or %d", c.Protocol, web.ProtocolV1, web.ProtocolV2)
+	}
 	u := strings.TrimSuffix(c.URL, "/")
 	u = strings.Replace(u, "http://", "ws://", 1)
 	u = strings.Replace(u, "https://", "wss://", 1)
 	d := websocket.Dialer{
-		Subprotocols:     []string{web.Subprotocol, "bearer." + c.Token},
+		Subprotocols:     append(protos, "bearer."+c.Token),
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   64 << 10,
 	}
@@ -91,12 +113,13 @@ func (c *Client) Dial(ctx context.Context) error {
 		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	}
 	var hello struct {
-		Type string `json:"type"`
+		Type     string `json:"type"`
+		Protocol int    `json:"protocol"`
 	}
-	if err := conn.ReadJSON(&hello); err != nil || hello.Type != "hello" {
+	if err := conn.ReadJSON(&hello); err != nil || hello.Type != "hello" || hello.Protocol != c.Protocol {
 		conn.Close()
 		if err == nil {
-			err = fmt.Errorf("first message %q, want hello", hello.Type)
+			err = fmt.Errorf("first message %q of protocol %d, want hello of protocol %d", hello.Type, hello.Protocol, c.Protocol)
 		}
 		return fmt.Errorf("websocket hello: %w", err)
 	}
@@ -157,13 +180,18 @@ func (c *Client) next(buf *bytes.Buffer) ([]byte, error) {
 
 // The server encodes each drone of a "snapshot" or "states" message as an
 // object starting {"id":"…", with "has_position":true,"lat": when it has a
-// position (web's droneJSON field order); in a JSON string a quote is
-// escaped, so these byte sequences occur nowhere else.
+// position (web's droneJSON field order), and in protocol 2 ending
+// ,"ix":N}; protocol 2's compact entries follow in "pos", arrays of
+// numbers (and null) starting [IX, that are the only '[' of that list. In
+// a JSON string a quote is escaped, so these byte sequences occur nowhere
+// else.
 var (
 	statesPrefix   = []byte(`{"type":"states",`)
 	snapshotPrefix = []byte(`{"type":"snapshot",`)
 	droneStart     = []byte(`{"id":"`)
 	posMark        = []byte(`"has_position":true,"lat":`)
+	ixMark         = []byte(`,"ix":`)
+	posList        = []byte(`],"pos":[`)
 )
 
 // maxSeen bounds the drone ids a client remembers (the server tracks at
@@ -176,6 +204,40 @@ func (c *Client) take(msg []byte, at time.Time) {
 		return
 	}
 	c.messages.Add(1)
+	var pos []byte
+	if c.Protocol == web.ProtocolV2 {
+		if k := bytes.Index(msg, posList); k >= 0 {
+			msg, pos = msg[:k], msg[k+len(posList):]
+		}
+	}
+	c.takeFull(msg, at)
+	if len(pos) > 0 {
+		c.takeCompact(pos, at)
+	}
+}
+
+// takeCompact counts protocol 2's compact entries, the list pos (from its
+// first entry on), and times the probe's.
+func (c *Client) takeCompact(pos []byte, at time.Time) {
+	c.compact.Add(uint64(bytes.Count(pos, []byte{'['})))
+	if c.OnProbe == nil || c.probeEntry == nil {
+		return
+	}
+	i := bytes.Index(pos, c.probeEntry)
+	if i < 0 {
+		return
+	}
+	v := pos[i+len(c.probeEntry):]
+	if k := bytes.IndexByte(v, ','); k >= 0 {
+		v = v[:k]
+	}
+	if lat, err := strconv.ParseFloat(string(v), 64); err == nil {
+		c.OnProbe(lat, at)
+	}
+}
+
+// takeFull counts the full drone objects of msg and times the probe's.
+func (c *Client) takeFull(msg []byte, at time.Time) {
 	n := 0
 	i := bytes.Index(msg, droneStart)
 	for i >= 0 {
@@ -203,6 +265,12 @@ func (c *Client) take(msg []byte, at time.Time) {
 		if c.OnProbe == nil || string(id) != c.Probe {
 			continue
 		}
+		if x := bytes.LastIndex(obj, ixMark); x >= 0 && c.probeEntry == nil {
+			ix := obj[x+len(ixMark):]
+			if k := bytes.IndexByte(ix, '}'); k >= 0 {
+				c.probeEntry = append(append([]byte{'['}, ix[:k]...), ',')
+			}
+		}
 		v := obj[p+len(posMark):]
 		if k := bytes.IndexAny(v, ",}"); k >= 0 {
 			v = v[:k]
@@ -211,15 +279,16 @@ func (c *Client) take(msg []byte, at time.Time) {
 			c.OnProbe(lat, at)
 		}
 	}
-	c.states.Add(uint64(n))
+	c.full.Add(uint64(n))
 }
 
 // Stats returns what the client received so far.
 func (c *Client) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Stats{Messages: c.messages.Load(), States: c.states.Load(), Bytes: c.bytes.Load(),
-		Drones: len(c.seen), Closed: c.closed}
+	full, compact := c.full.Load(), c.compact.Load()
+	return Stats{Messages: c.messages.Load(), States: full + compact, Full: full, Compact: compact,
+		Bytes: c.bytes.Load(), Drones: len(c.seen), Closed: c.closed}
 }
 
 // CPU returns the CPU time of the reader's thread so far (0 without

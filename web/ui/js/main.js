@@ -19,6 +19,7 @@ const S = {
   config: { patterns: [] },
   ws: null, wsRetry: 500,
   drones: new Map(), commandable: new Map(), routes: new Map(),
+  byIx: new Map(), // protocol 2: drone ids by their "ix"
   trails: new Map(), hist: new Map(), msgs: new Map(), zoneState: new Map(),
   failsafe: new Map(), refusal: new Map(), alerts: new Map(),
   zones: [], boundary: [], cities: [],
@@ -177,8 +178,10 @@ function setConn(state) {
 }
 
 function connect() {
-  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws', ['centinela.v1']);
+  // Protocol 2 (compact positions), or 1 from a server that speaks only it.
+  const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws', ['centinela.v2', 'centinela.v1']);
   S.ws = ws;
+  S.byIx.clear();
   setConn('connecting');
   ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: S.token }));
   ws.onmessage = (ev) => {
@@ -205,7 +208,11 @@ function onMessage(m) {
     case 'zones': loadZones(m.geojson); break;
     case 'snapshot':
     case 'states':
-      for (const d of m.drones) updateDrone(d);
+      for (const d of m.drones) {
+        if (d.ix !== undefined) S.byIx.set(d.ix, d.id);
+        updateDrone(d);
+      }
+      if (m.pos) for (const p of m.pos) applyPos(p);
       if (m.type === 'snapshot' && !S.fittedOnce && S.drones.size) { fitFleet(); S.fittedOnce = true; }
       break;
     case 'control':
@@ -250,6 +257,22 @@ function onEvent(e) {
 }
 
 // ---------- drones ----------
+
+// applyPos applies a compact entry of protocol 2 (PROTOCOL.md):
+// [ix, lat, lon, alt_m, alt_msl_m, heading_deg, speed_ms, climb_ms, t_ms]
+// and, on a mission, [pct, remaining_m, eta_s]; every other field is as the
+// drone's last full object said.
+function applyPos(p) {
+  const prev = S.drones.get(S.byIx.get(p[0]));
+  if (!prev) return; // the server sends a drone's full object first
+  const d = Object.assign({}, prev, {
+    lat: p[1], lon: p[2], alt_m: p[3], alt_msl_m: p[4], heading_deg: p[5], speed_ms: p[6], climb_ms: p[7],
+    last_seen: new Date(p[8]).toISOString(),
+  });
+  if (p.length >= 12) d.mission = Object.assign({}, prev.mission, { pct: p[9], remaining_m: p[10], eta_s: p[11] });
+  msgStats.pos++;
+  updateDrone(d);
+}
 
 function updateDrone(d) {
   const prev = S.drones.get(d.id);
@@ -866,7 +889,7 @@ const SORTS = {
 const rows = new Map();
 
 const panelStats = { renders: 0, ms: 0, maxMs: 0 };
-const msgStats = { n: 0, ms: 0, maxMs: 0 };
+const msgStats = { n: 0, ms: 0, maxMs: 0, pos: 0 }; // pos: compact entries applied
 
 function renderPanels() {
   const t0 = performance.now();
@@ -1311,6 +1334,7 @@ window.centinela = {
   state: S,
   get map() { return map; },
   drone: (id) => S.drones.get(id) || null,
+  get protocol() { return S.ws ? S.ws.protocol : ''; },
   panelStats,
   msgStats,
   alertText,

@@ -1,0 +1,138 @@
+package web
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/centinela-gcs/centinela/fleet"
+)
+
+// Protocol 2 (PROTOCOL.md, "Protocol 2: compact positions") sends a drone
+// whose only change since the client's last message is the part that
+// changes with every position (position, velocity, heading, last_seen and,
+// on a mission, its progress) as a compact entry instead of its whole
+// object:
+//
+//	[ix, lat, lon, alt_m, alt_msl_m, heading_deg, speed_ms, climb_ms, t_ms]
+//
+// followed, while the drone has a mission, by [pct, remaining_m, eta_s].
+// ix is the drone's index, given in its full objects ("ix"); t_ms is
+// last_seen in milliseconds since the Unix epoch. Numbers are rounded as
+// in the full object, so both forms of the same state carry the same
+// values.
+
+// posFields is the number of fields of a compact entry without mission
+// progress; posMissionFields with it.
+const (
+	posFields        = 9
+	posMissionFields = 12
+)
+
+// appendNum appends n as the full object encodes it (num.MarshalJSON).
+func appendNum(b []byte, n num) []byte {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
+}
+
+// compactable reports whether d's state can go as a compact entry: it has
+// a position and a time (else its object lacks the entry's fields).
+func compactable(d fleet.DroneState) bool {
+	return d.HasPosition && !d.LastSeen.IsZero()
+}
+
+// appendPos appends d's compact entry with index ix (d is compactable).
+func appendPos(b []byte, ix int, d fleet.DroneState) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(ix), 10)
+	for _, n := range [...]num{round(d.Position.Lat, 7), round(d.Position.Lon, 7), round(d.Position.RelAlt, 1),
+		round(d.AltMSL, 1), round(d.Heading, 1), round(d.GroundSpeed, 2), round(d.Climb, 2)} {
+		b = append(b, ',')
+		b = appendNum(b, n)
+	}
+	b = append(b, ',')
+	b = strconv.AppendInt(b, d.LastSeen.UnixMilli(), 10)
+	if d.Mission.State != fleet.MissionStateNone {
+		m := missionOf(d.Mission)
+		b = append(b, ',')
+		b = appendNum(b, m.Percent)
+		b = append(b, ',')
+		b = appendNum(b, m.RemainingM)
+		b = append(b, ',')
+		b = appendNum(b, m.ETAS)
+	}
+	return append(b, ']')
+}
+
+// appendIx returns the full object v1 (a JSON object) with the drone's
+// index added as its last field "ix".
+func appendIx(dst, v1 []byte, ix int) []byte {
+	dst = append(dst, v1[:len(v1)-1]...)
+	dst = append(dst, `,"ix":`...)
+	dst = strconv.AppendInt(dst, int64(ix), 10)
+	return append(dst, '}')
+}
+
+// slowKey is everything of a drone's full object that a compact entry
+// does not carry, as the object encodes it: two states with the same key
+// differ only in what a compact entry says. Floats are kept as the bits of
+// their rounded value (NaN made one value, so that equal objects have equal
+// keys).
+type slowKey struct {
+	id, name, agency, link, mode     string
+	flightSW                         uint32
+	sysID, autopilot, system, gpsFix uint8
+	linkState                        fleet.LinkState
+	landed                           fleet.LandedState
+	armed, hasPos, seen, flying      bool
+	battPct, sats                    int
+	volt, curr, hdop                 uint64
+	hasHome                          bool
+	homeLat, homeLon, homeAlt        uint64
+	fenceKnown, fenceBreached        bool
+	fenceCount                       int
+	rate, loss                       uint64
+	lost                             uint64
+	mission                          fleet.MissionState
+	missionID, reason                string
+	items, seq, laps                 int
+	// The mission's progress, only while it has none (a compact entry
+	// carries it otherwise).
+	pct, remaining, eta uint64
+}
+
+// bits returns n's bits, one value for every NaN.
+func bits(n num) uint64 {
+	if math.IsNaN(float64(n)) {
+		return math.Float64bits(math.NaN())
+	}
+	return math.Float64bits(float64(n))
+}
+
+// slowOf returns d's slowKey. It rounds as droneOf does; a test checks
+// that every change of the full object outside a compact entry's fields
+// changes the key.
+func slowOf(d fleet.DroneState) slowKey {
+	k := slowKey{id: d.ID, name: d.Name, agency: d.Agency, link: d.Link, mode: d.Mode,
+		sysID: d.SysID, autopilot: d.Autopilot, system: d.SystemStatus, gpsFix: d.GPS.FixType,
+		linkState: d.LinkState, landed: d.Landed, armed: d.Armed, hasPos: d.HasPosition,
+		seen: !d.LastSeen.IsZero(), flying: d.Flying(),
+		battPct: d.Battery.RemainingPct, sats: d.GPS.Satellites,
+		volt: bits(round(d.Battery.VoltageV, 2)), curr: bits(round(d.Battery.CurrentA, 2)), hdop: bits(round(d.GPS.HDOP, 2)),
+		hasHome:    d.HasHome,
+		fenceKnown: d.Fence.Known, fenceBreached: d.Fence.Breached, fenceCount: d.Fence.Count,
+		rate: bits(round(d.Quality.RateHz, 1)), loss: bits(round(d.Quality.LossPct, 2)), lost: d.Quality.Lost,
+		mission: d.Mission.State, missionID: d.Mission.MissionID, reason: string(d.Mission.Reason),
+		items: d.Mission.Items, seq: d.Mission.CurrentSeq, laps: d.Mission.Laps, flightSW: d.Version.FlightSW,
+	}
+	if d.HasHome {
+		k.homeLat, k.homeLon, k.homeAlt = bits(round(d.Home.Lat, 7)), bits(round(d.Home.Lon, 7)), bits(round(d.Home.AltMSL, 1))
+	}
+	if d.Mission.State == fleet.MissionStateNone {
+		m := missionOf(d.Mission)
+		k.pct, k.remaining, k.eta = bits(m.Percent), bits(m.RemainingM), bits(m.ETAS)
+	}
+	return k
+}
