@@ -265,7 +265,7 @@ func (w *ZoneWatch) Initialize() error {
 	w.responding = make(map[string]bool)
 	w.jobs = make(chan zoneJob, zoneResponseQueue)
 	w.ctx, w.cancel = context.WithCancel(context.Background())
-	w.sub = w.Fleet.Subscribe(SubscribeOptions{Snapshot: true})
+	w.sub = w.Fleet.Subscribe(SubscribeOptions{Snapshot: true, Batch: true, Linger: 2 * time.Millisecond})
 	w.wg.Add(1 + workers)
 	go w.run()
 	for range workers {
@@ -312,12 +312,16 @@ func (w *ZoneWatch) Statuses() []ZoneDroneStatus {
 // run is the subscriber goroutine: it checks each state it reads.
 func (w *ZoneWatch) run() {
 	defer w.wg.Done()
-	for ev := range w.sub.C {
-		switch e := ev.(type) {
-		case StateChanged:
+	take := func(st *DroneState, ev Event) {
+		if st != nil {
+			w.check(*st)
+		} else if e, ok := ev.(DroneDiscovered); ok {
 			w.check(e.Drone)
-		case DroneDiscovered:
-			w.check(e.Drone)
+		}
+	}
+	for range w.sub.Ready() {
+		if !w.sub.Take(take) {
+			return
 		}
 	}
 }

@@ -144,8 +144,8 @@ func (r *Recorder) Initialize() error {
 		return fleet.Errorf(fleet.Invalid, "recorder: negative queue size, batch interval or batch size")
 	}
 	r.init()
-	r.sub = r.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true})
-	r.start(r.sub.C, nil)
+	r.sub = r.Fleet.Subscribe(fleet.SubscribeOptions{QueueSize: 4096, Snapshot: true, Batch: true})
+	r.start(nil, nil)
 	return nil
 }
 
@@ -174,8 +174,9 @@ func (r *Recorder) init() {
 	r.failed = make(chan struct{})
 }
 
-// start runs the reader of events and the writer, which commits on every
-// tick (nil: every BatchInterval).
+// start runs the reader of events (nil: the recorder's Batch
+// subscription) and the writer, which commits on every tick (nil: every
+// BatchInterval).
 func (r *Recorder) start(events <-chan fleet.Event, tick <-chan time.Time) {
 	r.wg.Add(2)
 	go r.read(events)
@@ -234,56 +235,82 @@ func (r *Recorder) read(events <-chan fleet.Event) {
 		r.qmu.Unlock()
 		r.wake()
 	}()
-	drones := map[string]*seen{}
-	// missions is the mission each drone was last seen with in this run: a
-	// start of another one is of a plan the fleet read from the vehicle.
-	missions := map[string]string{}
+	rd := recordReader{r: r, drones: map[string]*seen{}, missions: map[string]string{}}
+	if events == nil {
+		// The fleet's subscription, drained in batches: a drone's newest
+		// state without an allocation or a goroutine hand-off per state.
+		for range r.sub.Ready() {
+			if !r.sub.Take(rd.take) {
+				return
+			}
+		}
+		return
+	}
 	for ev := range events {
-		switch e := ev.(type) {
-		case fleet.StateChanged:
-			d := &e.Drone
-			s := drones[d.ID]
-			if s == nil {
-				s = &seen{}
-				drones[d.ID] = s
-			}
-			s.agency = d.Agency
-			if !d.HasPosition {
-				continue
-			}
-			at := d.LastSeen
-			if at.IsZero() {
-				at = r.Now()
-			}
-			p := PointOf(*d, at)
-			if prev := s.last; s.hasLast && !at.After(prev.At) {
-				// A change without a new message: a link lost is stamped
-				// now; one that changes nothing recorded is not a sample.
-				if p.At = prev.At; samePoint(p, prev) {
-					continue
-				}
-				if p.At = r.Now(); !p.At.After(prev.At) {
-					continue
-				}
-			}
-			s.last, s.hasLast = p, true
-			r.enqueue(item{drone: d.ID, p: p})
-		default:
-			drone := fleet.EventDrone(ev)
-			agency := ""
-			if s := drones[drone]; s != nil {
-				agency = s.agency
-			}
-			rec, ok := app.EventRecordOf(ev, agency)
-			if !ok || !r.Keep(rec) {
-				continue
-			}
-			if rec.At.IsZero() {
-				rec.At = r.Now()
-			}
-			r.enqueue(item{ev: &rec, mission: r.missionUpdate(ev, rec, missions)})
+		if e, ok := ev.(fleet.StateChanged); ok {
+			rd.take(&e.Drone, nil)
+		} else {
+			rd.take(nil, ev)
 		}
 	}
+}
+
+// recordReader is what the reader keeps between events: per drone its
+// agency and last recorded point, and the mission each drone was last seen
+// with in this run (a start of another one is of a plan the fleet read from
+// the vehicle).
+type recordReader struct {
+	r        *Recorder
+	drones   map[string]*seen
+	missions map[string]string
+}
+
+// take queues what one state (d) or event (ev) records. d is valid only
+// during the call.
+func (rd *recordReader) take(d *fleet.DroneState, ev fleet.Event) {
+	r := rd.r
+	if d != nil {
+		s := rd.drones[d.ID]
+		if s == nil {
+			s = &seen{}
+			rd.drones[d.ID] = s
+		}
+		s.agency = d.Agency
+		if !d.HasPosition {
+			return
+		}
+		at := d.LastSeen
+		if at.IsZero() {
+			at = r.Now()
+		}
+		p := PointOf(*d, at)
+		if prev := s.last; s.hasLast && !at.After(prev.At) {
+			// A change without a new message: a link lost is stamped
+			// now; one that changes nothing recorded is not a sample.
+			if p.At = prev.At; samePoint(p, prev) {
+				return
+			}
+			if p.At = r.Now(); !p.At.After(prev.At) {
+				return
+			}
+		}
+		s.last, s.hasLast = p, true
+		r.enqueue(item{drone: d.ID, p: p})
+		return
+	}
+	drone := fleet.EventDrone(ev)
+	agency := ""
+	if s := rd.drones[drone]; s != nil {
+		agency = s.agency
+	}
+	rec, ok := app.EventRecordOf(ev, agency)
+	if !ok || !r.Keep(rec) {
+		return
+	}
+	if rec.At.IsZero() {
+		rec.At = r.Now()
+	}
+	r.enqueue(item{ev: &rec, mission: r.missionUpdate(ev, rec, rd.missions)})
 }
 
 // samePoint reports whether a and b record the same sample (NaN headings
