@@ -331,7 +331,7 @@ func (w *ZoneWatch) check(st DroneState) {
 	if !st.HasPosition || st.LinkState != LinkStateUp {
 		return
 	}
-	set, at, now, mono := w.Zones.Snapshot(), w.Zones.Time(), w.now(), w.mono()
+	set, mono := w.Zones.Snapshot(), w.mono()
 	tr := w.tracks[st.ID]
 	if tr == nil {
 		tr = &zoneTrack{}
@@ -344,6 +344,7 @@ func (w *ZoneWatch) check(st DroneState) {
 		return
 	}
 	tr.set, tr.agency, tr.pos, tr.altMSL, tr.vel, tr.checked = set, st.Agency, st.Position, st.AltMSL, vel, mono
+	at, now := w.Zones.Time(), w.now()
 	for i, v := range vel {
 		if !finite(v) {
 			vel[i] = 0

@@ -37,6 +37,15 @@ const (
 
 	// udpBatch is the number of datagrams one ReadBatch may return.
 	udpBatch = 32
+
+	// DefaultReadCoalesce is Transport.ReadCoalesce's default: at 1,000
+	// drones a reader that woke for every datagram spent more in waking
+	// (epoll, futex, one recvmmsg a datagram) than in handling frames.
+	DefaultReadCoalesce = time.Millisecond
+
+	// coalesceBelow is the batch below which the reader waits
+	// ReadCoalesce before reading again.
+	coalesceBelow = udpBatch / 4
 	// maxDatagram is the largest datagram read; MAVLink frames are at most
 	// 280 bytes and autopilots pack a few of them into one datagram, within
 	// an Ethernet MTU. A larger datagram is cut (its tail counts as a parse
@@ -73,6 +82,8 @@ type udpListener struct {
 	wmsgs []ipv4.Message
 	// batches counts WriteBatch calls, batched the frames they sent.
 	batches, batched atomic.Uint64
+	// reads counts ReadBatch calls that returned datagrams.
+	reads atomic.Uint64
 }
 
 func (t *Transport) listenUDP(st *endpointState, idx int) (*udpListener, error) {
@@ -120,6 +131,7 @@ func (u *udpListener) run() {
 			time.Sleep(10 * time.Millisecond) // never spin on a failing socket
 			continue
 		}
+		u.reads.Add(1)
 		now := time.Now()
 		t.mu.Lock()
 		for i := range n {
@@ -135,6 +147,9 @@ func (u *udpListener) run() {
 			u.datagram(ap, m.Buffers[0][:m.N], now)
 		}
 		t.mu.Unlock()
+		if n < coalesceBelow && t.ReadCoalesce > 0 && !t.closing.Load() {
+			time.Sleep(t.ReadCoalesce)
+		}
 	}
 }
 

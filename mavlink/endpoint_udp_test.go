@@ -263,3 +263,40 @@ func TestUDPHeartbeatBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestUDPReadCoalesce: with ReadCoalesce, a steady stream of datagrams a
+// millisecond apart is read many datagrams a system call, not one, and
+// every frame still arrives.
+func TestUDPReadCoalesce(t *testing.T) {
+	rec := newRecorder()
+	tr := testTransport(t, "udp:127.0.0.1:0", rec, func(tr *Transport) { tr.ReadCoalesce = 25 * time.Millisecond })
+	u := tr.udp[0]
+	to := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tr.Addrs()[0].(*net.UDPAddr).Port}
+	c, err := net.DialUDP("udp", nil, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	enc := newFrameEncoder(t, 7, 1)
+	if _, err := c.Write(enc.encode(t, vehicleHB())); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the vehicle linked", func() bool { return tr.Stats().Links == 1 })
+	before := rec.count(func(r recorded) bool { _, ok := r.u.(fleet.Attitude); return ok })
+	reads0 := u.reads.Load()
+	const sent = 100
+	for i := range sent {
+		if _, err := c.Write(enc.encode(t, &common.MessageAttitude{TimeBootMs: uint32(i + 1)})); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	waitFor(t, 5*time.Second, "every frame handled", func() bool {
+		return rec.count(func(r recorded) bool { _, ok := r.u.(fleet.Attitude); return ok })-before == sent
+	})
+	// Without coalescing the reader wakes for each datagram (about 100
+	// reads); waiting 25 ms after a short read leaves a handful.
+	if reads := u.reads.Load() - reads0; reads > sent/3 {
+		t.Errorf("%d datagrams took %d reads, want at most %d", sent, reads, sent/3)
+	}
+}

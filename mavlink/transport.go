@@ -120,6 +120,13 @@ type Transport struct {
 	// (optional, default DefaultReadBuffer, 4 MiB; the system may grant
 	// less).
 	ReadBuffer int
+	// ReadCoalesce is how long a UDP listener's reader waits after a read
+	// that found few datagrams waiting, so that the next read takes many
+	// in one system call instead of waking once a datagram (optional,
+	// default DefaultReadCoalesce; negative: never wait). It adds at most
+	// that much latency to a frame, and the socket's buffer holds what
+	// arrives meanwhile.
+	ReadCoalesce time.Duration
 	// Keys holds the MAVLink 2 signing keys of the vehicles on signed links
 	// (optional; nil: no link is signed). See the package doc's "MAVLink 2
 	// signing".
@@ -307,6 +314,9 @@ func (t *Transport) Initialize() error {
 		t.guard.debug = t.log.Debug
 	}
 
+	if t.ReadCoalesce == 0 {
+		t.ReadCoalesce = DefaultReadCoalesce
+	}
 	if t.ReadBuffer <= 0 {
 		t.ReadBuffer = DefaultReadBuffer
 	}
