@@ -940,7 +940,7 @@ func discoveredNote(r benchResult) string {
 
 // printBenchMarkdown prints results as a Markdown table.
 func printBenchMarkdown(w io.Writer, rs []benchResult) {
-	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | bus p50 / p99 / max ms | WS p50 / p99 / max ms | WS msgs / skipped / dropped / slow closed | WS clients' cores | gRPC samples | recorded / dropped | server KiB/drone | breach µs |")
+	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | bus p50 / p99 / max ms | WS p50 / p99 / max ms | WS msgs / skipped / dropped / slow closed | WS clients' cores | gRPC samples | recorded / dropped | server KiB/drone | breach µs CPU / wall |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		wsLat, wsCnt, wsCPU := "–", "–", "–"
@@ -949,12 +949,16 @@ func printBenchMarkdown(w io.Writer, rs []benchResult) {
 			wsCnt = fmt.Sprintf("%d / %d / %d / %d", r.WSMessages, r.WS.Skipped, r.WSDropped, r.WSSlowClosed)
 			wsCPU = fmt.Sprintf("%.2f", r.WSClientCores)
 		}
-		fmt.Fprintf(w, "| %d | %d | %.0f | %d / %d | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f | %.1f / %.1f / %.1f | %s | %s | %s | %d | %d / %d | %.0f | %.2f |\n",
+		fmt.Fprintf(w, "| %d | %d | %.0f | %d / %d | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.0f | %.1f / %.1f / %.1f | %s | %s | %s | %d | %d / %d | %.0f | %.2f / %.2f |\n",
 			r.Drones, r.Discovered, r.FramesPerS, r.LostSocket, r.LostSeq, r.ServerCPUUs, r.ServerCores, r.FloorUs, r.OverFloor,
 			r.SimCPUUs, r.SimCores, r.SimMemKiB, r.Bus.P50ms, r.Bus.P99ms, r.Bus.MaxMs, wsLat, wsCnt, wsCPU, r.GRPCSamples,
-			r.RecPoints, r.RecDropped, r.RSSPerDroneKiB, r.ZoneCheckUs)
+			r.RecPoints, r.RecDropped, r.RSSPerDroneKiB, r.ZoneCheckCPUUs, r.ZoneCheckUs)
 	}
 	if len(rs) > 0 {
-		fmt.Fprintf(w, "\nMachine: %s. WebSocket clients: %d, each watching every drone (their reading threads' CPU, \"WS clients' cores\", is not counted as the server's).\n", rs[0].Machine, rs[0].WSClients)
+		clients := "no WebSocket clients"
+		if rs[0].WSClients > 0 {
+			clients = fmt.Sprintf("WebSocket clients: %d, each watching every drone (their reading threads' CPU, \"WS clients' cores\", is not counted as the server's)", rs[0].WSClients)
+		}
+		fmt.Fprintf(w, "\nMachine: %s. %s. Breach: the check's CPU per position, re-run after the run on the positions the watch checked, and its wall time in the running server (preemption included).\n", rs[0].Machine, clients)
 	}
 }
