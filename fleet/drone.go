@@ -113,7 +113,7 @@ func (d *drone) apply(now time.Time, u Update, out *outbox) bool {
 	case Heartbeat:
 		return d.applyHeartbeat(now, u, out)
 	case GlobalPosition:
-		d.lastTelemetry = d.f.mono()
+		d.lastTelemetry = d.f.monoAt(now)
 		d.checkBoot(now, u.TimeBoot, out)
 		if !validFix(u.Lat, u.Lon) || !finite(u.AltMSL) || !finite(u.RelAlt) {
 			return false
@@ -246,7 +246,7 @@ func (d *drone) applyHeartbeat(now time.Time, hb Heartbeat, out *outbox) bool {
 		return false
 	}
 	first := d.st.LastHeartbeat.IsZero()
-	mono := d.f.mono()
+	mono := d.f.monoAt(now)
 	d.st.LastHeartbeat, d.hbMono = now, mono
 	d.st.Signed = hb.Signed
 	switch {

@@ -88,6 +88,7 @@ func (t *Transport) runStream(ch *channel) {
 		if ferr != nil {
 			t.parseError(ch, ferr)
 		} else {
+			t.rxNow = t.Now()
 			t.handleFrame(ch, f)
 		}
 		t.mu.Unlock()
@@ -200,6 +201,7 @@ func (t *Transport) runUDPOut(st *endpointState, idx int, conn *net.UDPConn) {
 		}
 		now := time.Now()
 		t.mu.Lock()
+		t.rxNow = t.Now()
 		ch.lastIn = now
 		if gc.allowBytes(n, now) {
 			fr.parse(t, ch, gc.datagram(buf[:n], out, now))

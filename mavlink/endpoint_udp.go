@@ -134,6 +134,7 @@ func (u *udpListener) run() {
 		u.reads.Add(1)
 		now := time.Now()
 		t.mu.Lock()
+		t.rxNow = t.Now()
 		for i := range n {
 			m := &u.msgs[i]
 			ua, ok := m.Addr.(*net.UDPAddr)

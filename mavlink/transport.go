@@ -159,6 +159,9 @@ type Transport struct {
 	// fields marked t.mu. Nothing holding it blocks on a caller.
 	mu    sync.Mutex
 	links map[linkKey]*link
+	// rxNow is when the frames being handled were read: one reading of
+	// the clock for a batch of datagrams, not one a frame.
+	rxNow time.Time
 
 	guard    *guard
 	limitLog fleet.RateLog // limits of the transport as a whole
@@ -687,7 +690,7 @@ func (t *Transport) handleFrame(ch *channel, fr frame.Frame) {
 			l.notice(fleet.SecurityUnaskedAck, fmt.Sprintf("command %d acknowledged to sysid %d", m.Command, m.TargetSystem))
 		}
 	}
-	l.handleFrame(fr.GetSequenceNumber(), msg, t.Now())
+	l.handleFrame(fr.GetSequenceNumber(), msg, t.rxNow)
 }
 
 // linkName is the fleet's name of a channel: "endpoint/remote" for the
