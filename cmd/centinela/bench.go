@@ -955,7 +955,7 @@ func printBenchMarkdown(w io.Writer, rs []benchResult) {
 			r.RecPoints, r.RecDropped, r.RSSPerDroneKiB, r.ZoneCheckCPUUs, r.ZoneCheckUs)
 	}
 	if len(rs) > 0 {
-		clients := "no WebSocket clients"
+		clients := "No WebSocket clients"
 		if rs[0].WSClients > 0 {
 			clients = fmt.Sprintf("WebSocket clients: %d, each watching every drone (their reading threads' CPU, \"WS clients' cores\", is not counted as the server's)", rs[0].WSClients)
 		}

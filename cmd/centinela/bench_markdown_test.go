@@ -25,7 +25,7 @@ func TestBenchMarkdownTable(t *testing.T) {
 		if !strings.Contains(lines[0], "breach µs CPU / wall") || !strings.Contains(lines[2], "| 1.25 / 7.50 |") {
 			t.Errorf("clients %d: breach column missing:\n%s", clients, b.String())
 		}
-		want := "no WebSocket clients"
+		want := "No WebSocket clients"
 		if clients > 0 {
 			want = "WebSocket clients: 100, each watching every drone"
 		}
