@@ -34,6 +34,9 @@ func benchServeConfig(cfg benchConfig, dir string) server.Config {
 	scfg.StreamHz = cfg.StreamHz
 	scfg.PositionHz = cfg.Rate
 	scfg.BreachAction = fleet.ZoneWarn
+	if cfg.Drones > fleet.DefaultMaxDrones {
+		scfg.MaxDrones = cfg.Drones
+	}
 	scfg.Debug.Pprof = cfg.Pprof
 	if cfg.WSClients > 0 {
 		scfg.HTTP.Addr = "127.0.0.1:0"

@@ -86,6 +86,7 @@ var flagsES = map[string]map[string]string{
 		"sysid":           "id de sistema MAVLink del servidor (la protección de falla de GCS de ArduPilot solo cuenta MAV_GCS_SYSID, 255 de forma predeterminada)",
 		"compid":          "id de componente MAVLink del servidor",
 		"link-timeout":    "un dron sin latido durante este tiempo pasa a LOST (perdido)",
+		"max-drones":      "máximo de drones seguidos y vehículos enlazados; los demás se rechazan y se registran (0: 4096; cada extremo --mavlink admite como mucho 512 pares)",
 		"mission-retries": "veces que se reenvía un paso de una transferencia de misión, geocerca o puntos de reunión antes de que falle (0: 5; súbalo en enlaces de radio con muchas pérdidas)",
 		"stream-hz":       "frecuencia de telemetría pedida a cada dron, Hz",
 		"sim":             "inicia además `N` drones simulados, conectados por UDP de loopback",

@@ -54,6 +54,11 @@ type Config struct {
 	// LinkTimeout is how long without a heartbeat before a drone is LOST
 	// (default 3 s).
 	LinkTimeout time.Duration
+	// MaxDrones bounds the drones the fleet tracks and the vehicles the
+	// transport links (1..100000; 0: fleet.DefaultMaxDrones, 4096); more are
+	// refused, counted and logged. Each MAVLink endpoint still takes at
+	// most mavlink.DefaultMaxPeers peers.
+	MaxDrones int
 	// MissionRetries is how many times a mission transfer step is sent
 	// again before the transfer fails (0..100; 0: the transport's default,
 	// 5).
@@ -310,6 +315,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ParamRetries < 0 || c.ParamRetries > 100 {
 		return invalid("ParamRetries", "range", "value", fmt.Sprint(c.ParamRetries), "want", "0..100")
+	}
+	if c.MaxDrones < 0 || c.MaxDrones > 100000 {
+		return invalid("MaxDrones", "range", "value", fmt.Sprint(c.MaxDrones), "want", "0..100000")
 	}
 	if c.MissionRetries < 0 || c.MissionRetries > 100 {
 		return invalid("MissionRetries", "range", "value", fmt.Sprint(c.MissionRetries), "want", "0..100")

@@ -50,6 +50,8 @@ func TestConfigValidate(t *testing.T) {
 		{"compid 256", func(c *Config) { c.CompID = 256 }, "CompID"},
 		{"no link timeout", func(c *Config) { c.LinkTimeout = 0 }, "LinkTimeout"},
 		{"mission retries", func(c *Config) { c.MissionRetries = 101 }, "MissionRetries"},
+		{"max drones", func(c *Config) { c.MaxDrones = -1 }, "MaxDrones"},
+		{"max drones over", func(c *Config) { c.MaxDrones = 100001 }, "MaxDrones"},
 		{"stream rate NaN", func(c *Config) { c.StreamHz = math.NaN() }, "StreamHz"},
 		{"position rate", func(c *Config) { c.PositionHz = 60 }, "PositionHz"},
 		{"too many simulated drones", func(c *Config) { c.Sim = 251 }, "Sim"},

@@ -118,6 +118,7 @@ func (s *Server) start() error {
 		NamesByKey:    cfg.DroneNames.ByKey,
 		NamesByUID:    cfg.DroneNames.ByUID,
 		DefaultAgency: cfg.DefaultAgency,
+		MaxDrones:     cfg.MaxDrones, // 0: the fleet's default
 		Guard:         fleet.NewZoneGuard(zones),
 		StreamRates: &fleet.StreamRates{Hz: cfg.StreamHz, PerMessage: map[string]float64{
 			"GLOBAL_POSITION_INT": cmp.Or(cfg.PositionHz, math.Max(cfg.StreamHz, 10)),
@@ -169,6 +170,7 @@ func (s *Server) start() error {
 		// MissionRetries 0 is the transport's default.
 		MissionRetries: cfg.MissionRetries,
 		ParamRetries:   cfg.ParamRetries, // 0: the transport's default
+		MaxLinks:       cfg.MaxDrones,    // 0: the transport's default
 		Logger:         log,
 	}
 	if keys != nil {
@@ -306,7 +308,7 @@ func (s *Server) logEvents() {
 	logEvent := func(d *fleet.DroneState, ev fleet.Event) {
 		if d != nil {
 			if uid := d.Version.UID; uid != 0 && uids[d.ID] != uid {
-				if len(uids) >= 2*fleet.DefaultMaxDrones {
+				if len(uids) >= 2*max(s.cfg.MaxDrones, fleet.DefaultMaxDrones) {
 					clear(uids) // drones come and go; log again rather than grow
 				}
 				uids[d.ID] = uid

@@ -34,3 +34,22 @@ func TestPrintStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxDrones: Config.MaxDrones bounds the fleet and the transport: of
+// three simulated drones, two are tracked and the third is refused.
+func TestMaxDrones(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulated drones")
+	}
+	cfg := testConfig("udp:127.0.0.1:0")
+	cfg.Sim = 3
+	cfg.SimBootDelay = 0
+	cfg.MaxDrones = 2
+	srv := mustServer(t, cfg)
+	eventually(t, 20*time.Second, "two drones and the third refused", func() bool {
+		return len(srv.Fleet.Drones()) == 2 && srv.Transport.Stats().LinksRefused > 0
+	})
+	if n := len(srv.Fleet.Drones()); n != 2 {
+		t.Fatalf("%d drones tracked with MaxDrones 2", n)
+	}
+}
