@@ -247,22 +247,30 @@ func (r *trackRange) readRecent(tx *bolt.Tx) error {
 	return err
 }
 
+// seekEntry moves c, on a drone's bucket of entries keyed by their first
+// time, to the entry that may hold the time at: the last starting at or
+// before it, else the first (nil when the bucket is empty).
+func seekEntry(c *bolt.Cursor, at uint64) (k, v []byte) {
+	fk := binary.BigEndian.AppendUint64(nil, at)
+	k, v = c.Seek(fk)
+	switch {
+	case k == nil:
+		k, v = c.Last()
+	case !bytes.Equal(k, fk):
+		if k, v = c.Prev(); k == nil {
+			k, v = c.First()
+		}
+	}
+	return k, v
+}
+
 // each calls fn with the points, in time order, while fn returns true.
 func (r *trackRange) each(tx *bolt.Tx, fn func(p rawPoint) bool) error {
 	j := 0
 	if b := tx.Bucket(bucketTracks).Bucket([]byte(r.id)); b != nil {
 		c := b.Cursor()
 		// The entry holding from, or the first after it.
-		fk := binary.BigEndian.AppendUint64(nil, r.from)
-		k, v := c.Seek(fk)
-		switch {
-		case k == nil:
-			k, v = c.Last()
-		case !bytes.Equal(k, fk):
-			if k, v = c.Prev(); k == nil {
-				k, v = c.First()
-			}
-		}
+		k, v := seekEntry(c, r.from)
 		var it chunkIter
 	entries:
 		for ; k != nil; k, v = c.Next() {

@@ -554,16 +554,7 @@ func (cp *compactor) add(bk *bolt.Bucket, pts []rawPoint) error {
 	// The entries that overlap [first, last]: from the one holding first
 	// (or the first after it) to the last starting at or before last.
 	first, last := pts[0].at, pts[len(pts)-1].at
-	fk := binary.BigEndian.AppendUint64(nil, first)
-	k, v = c.Seek(fk)
-	switch {
-	case k == nil:
-		k, v = c.Last()
-	case !bytes.Equal(k, fk):
-		if k, v = c.Prev(); k == nil {
-			k, v = c.First()
-		}
-	}
+	k, v = seekEntry(c, first)
 	cp.old, cp.oldKeys = cp.old[:0], cp.oldKeys[:0]
 	for ; k != nil; k, v = c.Next() {
 		if err := it.reset(k, v); err != nil {
