@@ -429,6 +429,9 @@ func TestWSNegotiation(t *testing.T) {
 		})
 	}
 	t.Run("only unknown versions", func(t *testing.T) {
+		// The clients above are closed; the server notices each a moment
+		// later.
+		waitFor(t, "the earlier clients gone", 5*time.Second, func() bool { return h.Srv.Stats().Clients == 0 })
 		d := websocket.Dialer{Subprotocols: []string{"centinela.v9", "bearer." + h.Supervisor}}
 		conn, res, err := d.Dial(url, origin)
 		if err == nil {
