@@ -171,8 +171,10 @@ type benchResult struct {
 	WSClosed     int     `json:"ws_clients_closed"`
 	WSDropped    uint64  `json:"ws_dropped"`
 	WSSlowClosed uint64  `json:"ws_slow_closed"`
-	// WSClientCores is the CPU the WebSocket clients' readers used, in
-	// cores, taken out of the server's CPU.
+	// WSClientCores is the CPU the bench's clients used, in cores, never
+	// counted as the server's: with --sim-process their own process's (the
+	// WebSocket clients and the gRPC stream), else the WebSocket clients'
+	// reading threads in the server's process.
 	WSClientCores float64 `json:"ws_client_cores"`
 	// GRPCSamples counts the telemetry stream's samples in the window.
 	GRPCSamples uint64 `json:"grpc_samples"`
@@ -212,7 +214,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.AllowLoss, "allow-loss", cfg.AllowLoss, "exit 0 even when a run did not discover every drone, lost frames, had a WebSocket client miss a drone or be closed, or stopped recording")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured window, after the warm-up")
 	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "longest wait for the drones to be discovered and streaming")
-	fs.BoolVar(&cfg.SimProcess, "sim-process", cfg.SimProcess, "run the simulated drones in child 'centinela sim' processes, so their CPU is not the server's")
+	fs.BoolVar(&cfg.SimProcess, "sim-process", cfg.SimProcess, "run the simulated drones in child 'centinela sim' processes and the WebSocket and gRPC clients in one more, so their CPU is not the server's")
 	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print one JSON object (one a line with --sweep)")
 	fs.BoolVar(&cfg.Markdown, "markdown", cfg.Markdown, "print a Markdown table (docs/PERFORMANCE.md)")
 	fs.Func("sweep", "run once for each drone count of this comma-separated `LIST` (for example 100,500,1000,2000) and print one table", func(v string) error {
@@ -238,6 +240,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log, err := cl.parse(args, cfg.validate, &cfg.Log)
 	if err != nil {
 		return err
+	}
+	if os.Getenv(benchClientsEnv) == "1" {
+		return runBenchClients(ctx, os.Stdin, stdout, log)
 	}
 	counts := cfg.Sweep
 	if len(counts) == 0 {
@@ -354,7 +359,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 		return res, err
 	}
 	defer probe.close()
-	load, err := startBenchLoad(ctx, cfg, srv, probe, log)
+	load, err := startBenchClients(ctx, cfg, srv, probe, log)
 	if err != nil {
 		return res, err
 	}
@@ -385,36 +390,36 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	type snap struct {
 		frames, lost, parse, missed uint64
 		sock                        udpSocketStats
-		cpu, simCPU, wsCPU          time.Duration
+		cpu, simCPU                 time.Duration
+		load                        loadStats
 		checks                      uint64
 		checkTime                   time.Duration
 		web                         web.Stats
 		rec                         store.RecorderStats
-		grpc                        uint64
 		at                          time.Time
 	}
 	take := func() snap {
 		st, tr, fs, zw := srv.Transport.Stats(), srv.Transport.Traffic(), srv.Fleet.Stats(), srv.Watch.Stats()
 		ws, rs := benchServerStats(srv)
 		return snap{frames: st.Frames, lost: tr.FramesLost, parse: st.ParseErrors, missed: fs.SubscriptionMissed,
-			sock: readUDPSocketStats(ports), cpu: processCPU(), simCPU: fleetSims.cpu(), wsCPU: load.wsCPU(),
-			checks: zw.Checks, checkTime: zw.CheckTime, web: ws, rec: rs, grpc: load.grpcSamples.Load(), at: time.Now()}
+			sock: readUDPSocketStats(ports), cpu: processCPU(), simCPU: fleetSims.cpu(), load: load.stats(),
+			checks: zw.Checks, checkTime: zw.CheckTime, web: ws, rec: rs, at: time.Now()}
 	}
 	probe.reset()
-	ws0, _, _ := load.wsStats()
 	a := take()
 	if err := sleepCtx(ctx, cfg.Duration); err != nil {
 		return res, err
 	}
 	b := take()
-	ws1, wsMin, wsClosed := load.wsStats()
+	ws0, ws1 := a.load.WS, b.load.WS
+	wsMin, wsClosed := b.load.MinDrones, b.load.Closed
 	res.Bus, res.WS, res.GRPC = probe.bus.result(), probe.ws.result(), probe.grpc.result()
 	dt := b.at.Sub(a.at).Seconds()
 	res.WSMessages, res.WSStates, res.WSCompact = ws1.Messages-ws0.Messages, ws1.States-ws0.States, ws1.Compact-ws0.Compact
 	res.WSMiB = float64(ws1.Bytes-ws0.Bytes) / (1 << 20)
 	res.WSDronesMin, res.WSClosed = wsMin, wsClosed
 	res.WSDropped, res.WSSlowClosed = b.web.Dropped-a.web.Dropped, b.web.SlowClosed-a.web.SlowClosed
-	res.GRPCSamples = b.grpc - a.grpc
+	res.GRPCSamples = b.load.GRPCSamples - a.load.GRPCSamples
 	res.RecPoints, res.RecDropped = b.rec.Points-a.rec.Points, b.rec.DroppedPoints-a.rec.DroppedPoints
 	res.RecMissed, res.RecStopped = b.rec.Missed-a.rec.Missed, b.rec.Stopped
 
@@ -426,10 +431,15 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	res.BusMissed = b.missed - a.missed
 	res.FramesLost = res.LostSocket + res.LostSeq
 	res.ParseErrors = b.parse - a.parse
-	// The WebSocket clients' readers run in this process on threads of
-	// their own: their CPU is not the server's.
-	res.WSClientCores = (b.wsCPU - a.wsCPU).Seconds() / dt
-	serverCPU := b.cpu - a.cpu - (b.wsCPU - a.wsCPU)
+	// The clients' CPU is not the server's: in a process of their own with
+	// --sim-process, else the WebSocket clients' reading threads in this
+	// one.
+	clientCPU := b.load.CPU - a.load.CPU
+	res.WSClientCores = clientCPU.Seconds() / dt
+	serverCPU := b.cpu - a.cpu
+	if !cfg.SimProcess {
+		serverCPU -= clientCPU
+	}
 	if res.Frames > 0 {
 		res.ServerCPUUs = float64(serverCPU.Microseconds()) / float64(res.Frames)
 		res.SimCPUUs = float64((b.simCPU - a.simCPU).Microseconds()) / float64(res.Frames)
@@ -917,7 +927,7 @@ func printBench(w io.Writer, r benchResult) {
 	lat("latency to bus", r.Bus)
 	if r.WSClients > 0 {
 		lat("latency to WebSocket", r.WS)
-		row("WebSocket clients", "%d of protocol %d: %d messages, %d drone states (%d compact), %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d; clients' reading %.2f cores (not counted as the server's)",
+		row("WebSocket clients", "%d of protocol %d: %d messages, %d drone states (%d compact), %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d; the clients %.2f cores (not counted as the server's)",
 			r.WSClients, r.WSProtocol, r.WSMessages, r.WSStates, r.WSCompact, r.WSMiB, r.WSDronesMin, r.WSClosed, r.WSDropped, r.WSSlowClosed, r.WSClientCores)
 	}
 	if r.GRPC.Samples > 0 || r.GRPCSamples > 0 {
@@ -940,7 +950,7 @@ func discoveredNote(r benchResult) string {
 
 // printBenchMarkdown prints results as a Markdown table.
 func printBenchMarkdown(w io.Writer, rs []benchResult) {
-	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | bus p50 / p99 / max ms | WS p50 / p99 / max ms | WS msgs / skipped / dropped / slow closed | WS clients' cores | gRPC samples | recorded / dropped | server KiB/drone | breach µs CPU / wall |")
+	fmt.Fprintln(w, "| drones | discovered | frames/s | lost (socket / seq) | server µs/frame | server cores | floor µs/frame | × floor | sim µs/frame | sim cores | sim KiB/drone | bus p50 / p99 / max ms | WS p50 / p99 / max ms | WS msgs / skipped / dropped / slow closed | clients' cores | gRPC samples | recorded / dropped | server KiB/drone | breach µs CPU / wall |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		wsLat, wsCnt, wsCPU := "–", "–", "–"
@@ -957,7 +967,7 @@ func printBenchMarkdown(w io.Writer, rs []benchResult) {
 	if len(rs) > 0 {
 		clients := "No WebSocket clients"
 		if rs[0].WSClients > 0 {
-			clients = fmt.Sprintf("WebSocket clients: %d, each watching every drone (their reading threads' CPU, \"WS clients' cores\", is not counted as the server's)", rs[0].WSClients)
+			clients = fmt.Sprintf("WebSocket clients: %d, each watching every drone (the clients' CPU, \"clients' cores\", is not counted as the server's: with --sim-process they and the gRPC stream run in a process of their own)", rs[0].WSClients)
 		}
 		fmt.Fprintf(w, "\nMachine: %s. %s. Breach: the check's CPU per position, re-run after the run on the positions the watch checked, and its wall time in the running server (preemption included).\n", rs[0].Machine, clients)
 	}

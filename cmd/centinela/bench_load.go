@@ -64,6 +64,71 @@ func benchServerStats(srv *server.Server) (web.Stats, store.RecorderStats) {
 	return ws, rs
 }
 
+// loadTargets is what the bench's clients connect to: the operator map's
+// WebSocket server (WSClients clients of protocol WSProtocol, none if 0)
+// and the gRPC API (one telemetry stream at Rate Hz, none if GRPCAddr is
+// empty), as the supervisor whose token is Token, timing the positions of
+// drone Probe.
+type loadTargets struct {
+	WSURL      string  `json:"ws_url"`
+	WSClients  int     `json:"ws_clients"`
+	WSProtocol int     `json:"ws_protocol"`
+	GRPCAddr   string  `json:"grpc_addr"`
+	Rate       float64 `json:"rate"`
+	Token      string  `json:"token"`
+	Probe      string  `json:"probe"`
+	// OwnThread runs each WebSocket client's reader on a thread of its own,
+	// whose CPU the bench subtracts from its process's (clients in the
+	// server's process).
+	OwnThread bool `json:"own_thread"`
+}
+
+// benchTargets creates the bench's supervisor token and returns what its
+// clients connect to on srv.
+func benchTargets(ctx context.Context, cfg benchConfig, srv *server.Server, probe string) (loadTargets, error) {
+	t := loadTargets{WSClients: cfg.WSClients, WSProtocol: cfg.WSProtocol, Rate: cfg.Rate, Probe: probe, OwnThread: !cfg.SimProcess}
+	if cfg.WSClients == 0 && !cfg.GRPCStream {
+		return t, nil
+	}
+	root := app.Principal{Role: app.RoleAdmin, Label: "bench"}
+	token, _, err := srv.App.CreateToken(ctx, root, app.RoleSupervisor, "", "bench")
+	if err != nil {
+		return t, fmt.Errorf("bench token: %w", err)
+	}
+	t.Token = token
+	if cfg.WSClients > 0 {
+		t.WSURL = srv.Web.URL()
+	}
+	if cfg.GRPCStream {
+		t.GRPCAddr = srv.GRPC.Address().String()
+	}
+	return t, nil
+}
+
+// probeRecorder receives the probe's positions as a client received them:
+// ws is false for the gRPC stream, else client is the WebSocket client's
+// index.
+type probeRecorder func(ws bool, client int, lat float64, at time.Time)
+
+// loadStats is what the bench reads of its clients: the WebSocket clients'
+// summed counts, the fewest drones any of them received a position of, how
+// many the server closed, the gRPC stream's samples, and the clients' CPU
+// time so far.
+type loadStats struct {
+	WS          wsload.Stats  `json:"ws"`
+	MinDrones   int           `json:"min_drones"`
+	Closed      int           `json:"closed"`
+	GRPCSamples uint64        `json:"grpc_samples"`
+	CPU         time.Duration `json:"cpu"`
+}
+
+// benchClients is the bench's clients of the server, in the bench's
+// process (benchLoad) or in a child process of their own (childLoad).
+type benchClients interface {
+	stats() loadStats
+	close()
+}
+
 // benchLoad is the bench's clients of the server: WebSocket clients
 // watching every drone and a gRPC telemetry stream of every drone, each
 // timing the probe's positions.
@@ -74,25 +139,15 @@ type benchLoad struct {
 	wg     sync.WaitGroup
 
 	grpcSamples atomic.Uint64
-	grpcErr     atomic.Pointer[error]
 }
 
-// startBenchLoad connects the clients the bench asks for, timing the
-// probe's positions into probe's ws and grpc sinks.
-func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server.Server, probe *latencyProbe, log *slog.Logger) (*benchLoad, error) {
+// startBenchLoad connects the clients t asks for, handing the probe's
+// positions they receive to record.
+func startBenchLoad(ctx context.Context, t loadTargets, record probeRecorder, log *slog.Logger) (*benchLoad, error) {
 	l := &benchLoad{}
-	if cfg.WSClients == 0 && !cfg.GRPCStream {
-		return l, nil
-	}
-	root := app.Principal{Role: app.RoleAdmin, Label: "bench"}
-	token, _, err := srv.App.CreateToken(ctx, root, app.RoleSupervisor, "", "bench")
-	if err != nil {
-		return nil, fmt.Errorf("bench token: %w", err)
-	}
-	for i := range cfg.WSClients {
-		last := new(int)
-		c := &wsload.Client{URL: srv.Web.URL(), Token: token, Probe: probe.id, OwnThread: true, Protocol: cfg.WSProtocol,
-			OnProbe: func(lat float64, at time.Time) { probe.record(&probe.ws, last, lat, at) }}
+	for i := range t.WSClients {
+		c := &wsload.Client{URL: t.WSURL, Token: t.Token, Probe: t.Probe, OwnThread: t.OwnThread, Protocol: t.WSProtocol,
+			OnProbe: func(lat float64, at time.Time) { record(true, i, lat, at) }}
 		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		err := c.Dial(dctx)
 		cancel()
@@ -102,8 +157,8 @@ func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server.Server, pr
 		}
 		l.ws = append(l.ws, c)
 	}
-	if cfg.GRPCStream {
-		cl, err := proto.Dial(proto.DialOptions{Addr: srv.GRPC.Address().String(), Token: token, Plaintext: true})
+	if t.GRPCAddr != "" {
+		cl, err := proto.Dial(proto.DialOptions{Addr: t.GRPCAddr, Token: t.Token, Plaintext: true})
 		if err != nil {
 			l.close()
 			return nil, err
@@ -112,7 +167,7 @@ func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server.Server, pr
 		sctx, cancel := context.WithCancel(context.Background())
 		l.cancel = cancel
 		st, err := cl.Telemetry.StreamTelemetry(sctx, &pb.StreamTelemetryRequest{
-			Fields: []pb.TelemetryField{pb.TelemetryField_TELEMETRY_FIELD_POSITION}, MaxRateHz: cfg.Rate})
+			Fields: []pb.TelemetryField{pb.TelemetryField_TELEMETRY_FIELD_POSITION}, MaxRateHz: t.Rate})
 		if err != nil {
 			l.close()
 			return nil, fmt.Errorf("gRPC telemetry stream: %w", err)
@@ -120,19 +175,17 @@ func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server.Server, pr
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			last := new(int)
 			for {
 				s, err := st.Recv()
 				if err != nil {
 					if sctx.Err() == nil && !errors.Is(err, io.EOF) {
 						log.Warn("bench telemetry stream ended", "err", err)
-						l.grpcErr.Store(&err)
 					}
 					return
 				}
 				l.grpcSamples.Add(1)
-				if s.GetDroneId() == probe.id && s.GetPosition() != nil {
-					probe.record(&probe.grpc, last, s.GetPosition().GetLatDeg(), time.Now())
+				if s.GetDroneId() == t.Probe && s.GetPosition() != nil {
+					record(false, 0, s.GetPosition().GetLatDeg(), time.Now())
 				}
 			}
 		}()
@@ -140,35 +193,27 @@ func startBenchLoad(ctx context.Context, cfg benchConfig, srv *server.Server, pr
 	return l, nil
 }
 
-// wsCPU returns the CPU time the WebSocket clients' readers used so far
-// (each on a thread of its own): the bench's process runs them, and they
-// are not the server.
-func (l *benchLoad) wsCPU() time.Duration {
-	var d time.Duration
-	for _, c := range l.ws {
-		d += c.CPU()
-	}
-	return d
-}
-
-// wsStats sums the WebSocket clients' counts; minDrones is the fewest
-// drones any client received a position of.
-func (l *benchLoad) wsStats() (sum wsload.Stats, minDrones, closed int) {
+// stats sums the clients' counts. Their CPU is that of the WebSocket
+// clients' reading threads (OwnThread): the gRPC client's is not told
+// apart from the process's.
+func (l *benchLoad) stats() loadStats {
+	st := loadStats{GRPCSamples: l.grpcSamples.Load()}
 	for i, c := range l.ws {
-		st := c.Stats()
-		sum.Messages += st.Messages
-		sum.States += st.States
-		sum.Compact += st.Compact
-		sum.Full += st.Full
-		sum.Bytes += st.Bytes
-		if i == 0 || st.Drones < minDrones {
-			minDrones = st.Drones
+		cs := c.Stats()
+		st.WS.Messages += cs.Messages
+		st.WS.States += cs.States
+		st.WS.Compact += cs.Compact
+		st.WS.Full += cs.Full
+		st.WS.Bytes += cs.Bytes
+		if i == 0 || cs.Drones < st.MinDrones {
+			st.MinDrones = cs.Drones
 		}
-		if st.Closed != "" {
-			closed++
+		if cs.Closed != "" {
+			st.Closed++
 		}
+		st.CPU += c.CPU()
 	}
-	return sum, minDrones, closed
+	return st
 }
 
 // close stops the clients and waits for their goroutines.

@@ -23,7 +23,9 @@ func TestBenchCLI(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "bench", "--drones", "20", "--duration", "2s", "--warmup", "15s", "--sim-process", "--json")
+	// With --sim-process the WebSocket clients and the gRPC stream run in
+	// a child process of their own.
+	cmd := exec.Command(bin, "bench", "--drones", "20", "--duration", "2s", "--warmup", "15s", "--sim-process", "--ws-clients", "3", "--json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	done := make(chan error, 1)
@@ -67,9 +69,17 @@ func TestBenchCLI(t *testing.T) {
 	if num("frames_lost") < 0 || !strings.Contains(res["machine"].(string), "cores") {
 		t.Errorf("result %v", res)
 	}
-	// The children are gone.
-	if out, _ := exec.Command("pgrep", "-f", bin+" sim").Output(); len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("simulator processes left running: %s", out)
+	// The clients' process timed the probe's positions and reported its
+	// counts and CPU.
+	if ws, _ := res["ws_latency"].(map[string]any); ws == nil || ws["samples"].(float64) < 5 {
+		t.Errorf("ws_latency %v: want probe positions timed by the WebSocket clients", res["ws_latency"])
+	}
+	if num("grpc_samples") < 100 || num("ws_client_cores") <= 0 || num("ws_messages") <= 0 {
+		t.Errorf("grpc_samples %v, ws_client_cores %v, ws_messages %v: want the client process's figures", res["grpc_samples"], res["ws_client_cores"], res["ws_messages"])
+	}
+	// The children (simulators and clients) are gone.
+	if out, _ := exec.Command("pgrep", "-f", bin).Output(); len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("child processes left running: %s", out)
 	}
 	_ = os.Remove(bin)
 }

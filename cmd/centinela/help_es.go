@@ -154,7 +154,7 @@ var flagsES = map[string]map[string]string{
 		"allow-loss":  "termina con estado 0 aunque una ejecución no haya descubierto todos los drones, haya perdido tramas, un cliente WebSocket no haya visto un dron o haya sido cerrado, o se haya detenido la grabación",
 		"duration":    "ventana medida, después del calentamiento",
 		"warmup":      "espera máxima a que los drones se descubran y transmitan",
-		"sim-process": "ejecuta los drones simulados en procesos hijos 'centinela sim', para que su CPU no sea la del servidor",
+		"sim-process": "ejecuta los drones simulados en procesos hijos 'centinela sim' y los clientes WebSocket y gRPC en otro más, para que su CPU no sea la del servidor",
 		"json":        "imprime un objeto JSON (uno por línea con --sweep)",
 		"markdown":    "imprime una tabla Markdown (docs/PERFORMANCE.md)",
 		"sweep":       "ejecuta una vez por cada número de drones de esta `LISTA` separada por comas (por ejemplo 100,500,1000,2000) e imprime una sola tabla",
