@@ -60,6 +60,11 @@ type benchConfig struct {
 	// SimProcess runs the simulated drones in child "centinela sim"
 	// processes, so that their CPU is not the server's.
 	SimProcess bool
+	// SimNice is the scheduling niceness of the simulator processes (0:
+	// the bench's own): drones are machines of their own, and the
+	// simulators then take the CPU the server leaves rather than a fair
+	// share of it.
+	SimNice int
 	// JSON prints one JSON object; Markdown a Markdown table.
 	JSON, Markdown bool
 	// Sweep runs the bench once for each of these drone counts (instead of
@@ -72,7 +77,7 @@ type benchConfig struct {
 
 func defaultBenchConfig() benchConfig {
 	return benchConfig{Drones: 100, Rate: 10, StreamHz: 3, WSProtocol: web.ProtocolVersion, Duration: 10 * time.Second, Warmup: 20 * time.Second,
-		GRPCStream: true, Record: true, Log: logOptions{Level: "error", Format: "text"}}
+		GRPCStream: true, Record: true, SimNice: 10, Log: logOptions{Level: "error", Format: "text"}}
 }
 
 // simGroup is the most drones one "centinela sim" (one sim.Swarm) runs;
@@ -109,6 +114,8 @@ func (c *benchConfig) validate() error {
 		return msgErr("cli.want", "flag", "--ws-protocol", "value", strconv.Itoa(c.WSProtocol), "want", "1 or 2")
 	case slices.ContainsFunc(c.Sweep, func(n int) bool { return n < 1 || n > 10000 }):
 		return msgErr("flagerr.sweep", "flag", "--sweep", "value", fmt.Sprint(c.Sweep))
+	case c.SimNice < 0 || c.SimNice > 19:
+		return msgErr("cli.want", "flag", "--sim-nice", "value", strconv.Itoa(c.SimNice), "want", "0..19")
 	case c.JSON && c.Markdown:
 		return msgErr("flagerr.json_markdown")
 	}
@@ -123,8 +130,10 @@ type benchResult struct {
 	RateHz     float64 `json:"rate_hz"`
 	DurationS  float64 `json:"duration_s"`
 	SimProcess bool    `json:"sim_process"`
-	WSClients  int     `json:"ws_clients"`
-	WSProtocol int     `json:"ws_protocol,omitempty"`
+	// SimNice is the simulator processes' niceness (--sim-nice).
+	SimNice    int `json:"sim_nice,omitempty"`
+	WSClients  int `json:"ws_clients"`
+	WSProtocol int `json:"ws_protocol,omitempty"`
 
 	Frames      uint64  `json:"frames"`
 	FramesPerS  float64 `json:"frames_per_s"`
@@ -215,6 +224,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured window, after the warm-up")
 	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "longest wait for the drones to be discovered and streaming")
 	fs.BoolVar(&cfg.SimProcess, "sim-process", cfg.SimProcess, "run the simulated drones in child 'centinela sim' processes and the WebSocket and gRPC clients in one more, so their CPU is not the server's")
+	fs.IntVar(&cfg.SimNice, "sim-nice", cfg.SimNice, "scheduling niceness of the simulator processes with --sim-process (0..19; 0: the bench's own), so that they take the CPU the server leaves, as drones of their own would")
 	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print one JSON object (one a line with --sweep)")
 	fs.BoolVar(&cfg.Markdown, "markdown", cfg.Markdown, "print a Markdown table (docs/PERFORMANCE.md)")
 	fs.Func("sweep", "run once for each drone count of this comma-separated `LIST` (for example 100,500,1000,2000) and print one table", func(v string) error {
@@ -314,6 +324,9 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	res := benchResult{Drones: cfg.Drones, RateHz: cfg.Rate, DurationS: cfg.Duration.Seconds(),
 		SimProcess: cfg.SimProcess, Machine: machineDescription(), SysIDs: min(cfg.Drones, simGroup),
 		WSClients: cfg.WSClients}
+	if cfg.SimProcess {
+		res.SimNice = cfg.SimNice
+	}
 	if cfg.WSClients > 0 {
 		res.WSProtocol = cfg.WSProtocol
 	}
@@ -525,8 +538,19 @@ func startBenchFleet(cfg benchConfig, addrs []string, log *slog.Logger) (*benchF
 				f.close()
 				return nil, err
 			}
-			cmd := exec.Command(exe, "sim", "--drones", strconv.Itoa(n), "--connect", "udpout:"+addr,
-				"--seed", strconv.Itoa(g+1), "--boot-delay", "2s", "--log-level", "error")
+			args := []string{exe, "sim", "--drones", strconv.Itoa(n), "--connect", "udpout:" + addr,
+				"--seed", strconv.Itoa(g + 1), "--boot-delay", "2s", "--log-level", "error"}
+			if cfg.SimNice != 0 {
+				// nice(1) sets the priority before the simulator's first
+				// thread starts; every thread it makes inherits it.
+				niceExe, err := exec.LookPath("nice")
+				if err != nil {
+					f.close()
+					return nil, fmt.Errorf("--sim-nice: %w", err)
+				}
+				args = append([]string{niceExe, "-n", strconv.Itoa(cfg.SimNice)}, args...)
+			}
+			cmd := exec.Command(args[0], args[1:]...)
 			cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 			if err := cmd.Start(); err != nil {
 				f.close()
@@ -904,7 +928,11 @@ func printBench(w io.Writer, r benchResult) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, format string, v ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, v...)...) }
 	row("machine", "%s", r.Machine)
-	row("drones", "%d (%d distinct system ids, %s)", r.Drones, r.SysIDs, map[bool]string{true: "simulator in child processes", false: "simulator in this process"}[r.SimProcess])
+	where := "simulator in this process"
+	if r.SimProcess {
+		where = fmt.Sprintf("simulator in child processes at nice %d, clients in one more", r.SimNice)
+	}
+	row("drones", "%d (%d distinct system ids, %s)", r.Drones, r.SysIDs, where)
 	row("discovered", "%d%s", r.Discovered, discoveredNote(r))
 	row("frames ingested", "%d in %.1f s, %.0f/s", r.Frames, r.DurationS, r.FramesPerS)
 	row("frames lost", "%d (socket %d, sequence gaps %d); bus events missed %d; parse errors %d", r.FramesLost, r.LostSocket, r.LostSeq, r.BusMissed, r.ParseErrors)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,27 @@ func TestBenchCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { done <- cmd.Wait() }()
+	// The simulators run at --sim-nice (10 by default): the niceness of
+	// the first one seen, from /proc/PID/stat.
+	simNice := make(chan int, 1)
+	go func() {
+		defer close(simNice)
+		for range 300 {
+			out, _ := exec.Command("pgrep", "-f", bin+" sim").Output()
+			if f := strings.Fields(string(out)); len(f) > 0 {
+				if st, err := os.ReadFile("/proc/" + f[0] + "/stat"); err == nil {
+					if i := bytes.LastIndexByte(st, ')'); i > 0 {
+						if fs := strings.Fields(string(st[i+1:])); len(fs) > 17 {
+							n, _ := strconv.Atoi(fs[16])
+							simNice <- n
+							return
+						}
+					}
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -69,6 +91,9 @@ func TestBenchCLI(t *testing.T) {
 	if num("frames_lost") < 0 || !strings.Contains(res["machine"].(string), "cores") {
 		t.Errorf("result %v", res)
 	}
+	if n, ok := <-simNice; !ok || n != 10 || num("sim_nice") != 10 {
+		t.Errorf("simulator niceness %d (seen %v), sim_nice %v: want 10", n, ok, res["sim_nice"])
+	}
 	// The clients' process timed the probe's positions and reported its
 	// counts and CPU.
 	if ws, _ := res["ws_latency"].(map[string]any); ws == nil || ws["samples"].(float64) < 5 {
@@ -88,6 +113,7 @@ func TestBenchBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--drones", "0"}, {"--drones", "20000"}, {"--rate", "0"}, {"--duration", "0s"},
 		{"--ws-clients", "-1"}, {"--ws-clients", "5000"}, {"--ws-protocol", "3"}, {"--json", "--markdown"}, {"--sweep", "10,0"}, {"--sweep", "ten"},
+		{"--sim-nice", "-1"}, {"--sim-nice", "20"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -154,6 +154,7 @@ var flagsES = map[string]map[string]string{
 		"allow-loss":  "termina con estado 0 aunque una ejecución no haya descubierto todos los drones, haya perdido tramas, un cliente WebSocket no haya visto un dron o haya sido cerrado, o se haya detenido la grabación",
 		"duration":    "ventana medida, después del calentamiento",
 		"warmup":      "espera máxima a que los drones se descubran y transmitan",
+		"sim-nice":    "prioridad (nice) de los procesos del simulador con --sim-process (0..19; 0: la del banco), para que tomen la CPU que el servidor deja, como lo harían drones propios",
 		"sim-process": "ejecuta los drones simulados en procesos hijos 'centinela sim' y los clientes WebSocket y gRPC en otro más, para que su CPU no sea la del servidor",
 		"json":        "imprime un objeto JSON (uno por línea con --sweep)",
 		"markdown":    "imprime una tabla Markdown (docs/PERFORMANCE.md)",
