@@ -354,7 +354,7 @@ func (s *Service) authorize(p Principal, a access, d *fleet.DroneState) error {
 			return nil
 		}
 	}
-	if p.Role != RoleOperator {
+	if !p.Role.Commands() {
 		return fleet.Errorf(fleet.Forbidden, "a %s may not command drones", p.Role)
 	}
 	if d == nil {
@@ -368,6 +368,24 @@ func (s *Service) authorize(p Principal, a access, d *fleet.DroneState) error {
 
 // grantFor finds an active grant letting p's agency command d.
 func (s *Service) grantFor(p Principal, d *fleet.DroneState) error {
+	active, lapsed := s.activeGrant(p, d)
+	if active {
+		return nil
+	}
+	if lapsed != nil {
+		if !lapsed.Revoked.IsZero() {
+			return fleet.Errorf(fleet.Forbidden, "drone %q belongs to agency %q: grant %s to %q was revoked", d.ID, d.Agency, lapsed.ID, p.Agency)
+		}
+		return fleet.Errorf(fleet.Forbidden, "drone %q belongs to agency %q: grant %s to %q expired at %s",
+			d.ID, d.Agency, lapsed.ID, p.Agency, lapsed.Until.UTC().Format(time.RFC3339))
+	}
+	return fleet.Errorf(fleet.Forbidden, "drone %q belongs to agency %q; agency %q may not command it", d.ID, d.Agency, p.Agency)
+}
+
+// activeGrant reports whether an active grant lets p's agency command d,
+// and if none does the grant that would have and lapsed last (nil if
+// none).
+func (s *Service) activeGrant(p Principal, d *fleet.DroneState) (bool, *Grant) {
 	now := s.Now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -380,27 +398,29 @@ func (s *Service) grantFor(p Principal, d *fleet.DroneState) error {
 			continue
 		}
 		if g.Active(now) {
-			return nil
+			return true, nil
 		}
 		if lapsed == nil || g.Until.After(lapsed.Until) {
 			g := g
 			lapsed = &g
 		}
 	}
-	if lapsed != nil {
-		if !lapsed.Revoked.IsZero() {
-			return fleet.Errorf(fleet.Forbidden, "drone %q belongs to agency %q: grant %s to %q was revoked", d.ID, d.Agency, lapsed.ID, p.Agency)
-		}
-		return fleet.Errorf(fleet.Forbidden, "drone %q belongs to agency %q: grant %s to %q expired at %s",
-			d.ID, d.Agency, lapsed.ID, p.Agency, lapsed.Until.UTC().Format(time.RFC3339))
-	}
-	return fleet.Errorf(fleet.Forbidden, "drone %q belongs to agency %q; agency %q may not command it", d.ID, d.Agency, p.Agency)
+	return false, lapsed
 }
 
 // CanCommand reports whether p may command drone d now (for showing or
-// hiding controls; the commands check again).
+// hiding controls; the commands check again). It answers as authorize
+// does for a command, without building the refusal: the map asks it for
+// every drone of every client every few seconds.
 func (s *Service) CanCommand(p Principal, d fleet.DroneState) bool {
-	return s.authorize(p, accessCommand, &d) == nil
+	switch {
+	case !p.Role.Commands():
+		return false
+	case d.Agency == p.Agency:
+		return true
+	}
+	active, _ := s.activeGrant(p, &d)
+	return active
 }
 
 // audit records an action: the audit log and an OperatorAction event.

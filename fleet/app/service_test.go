@@ -129,6 +129,16 @@ func TestPermissionMatrix(t *testing.T) {
 		if ph.name == "expired" {
 			e.c.Advance(time.Hour + time.Second)
 		}
+		// CanCommand (the map's controls) answers as the commands do.
+		for _, cl := range ph.cells {
+			st, err := e.f.Drone(cl.drone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.s.CanCommand(e.who[cl.who], st); got != (cl.want == "") {
+				t.Errorf("%s: CanCommand(%s, %s) = %v, the commands answer %q", ph.name, cl.who, cl.drone, got, cl.want)
+			}
+		}
 		for _, cc := range commandCases() {
 			for _, cl := range ph.cells {
 				t.Run(ph.name+"/"+cc.name+"/"+cl.who+"/"+cl.drone, func(t *testing.T) {

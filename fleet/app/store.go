@@ -30,6 +30,11 @@ var Roles = []Role{RoleSupervisor, RoleOperator, RoleAdmin}
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return r == RoleSupervisor || r == RoleOperator || r == RoleAdmin }
 
+// Commands reports whether r may command drones at all (of its agency, or
+// of another under a grant): only operators may; an admin may only take
+// the emergency actions.
+func (r Role) Commands() bool { return r == RoleOperator }
+
 // Principal is who is calling: the holder of a token.
 type Principal struct {
 	// TokenID is the token's public id ("" for the server itself).

@@ -42,7 +42,9 @@ type WatchOptions struct {
 // WatchItem is one thing a Watcher delivers: a drone's state, an event, an
 // alert raised or acknowledged (WatchOptions.Alerts), or a count of events
 // missed (alert changes among them: read Service.Alerts again). Exactly one
-// of State, Event, Alert and Missed is set.
+// of State, Event, Alert and Missed is set. State points to memory the
+// Watcher reuses: it is valid until the next call of Next (copy the state
+// to keep it).
 type WatchItem struct {
 	State  *fleet.DroneState
 	Event  *EventRecord
@@ -67,6 +69,11 @@ type Watcher struct {
 	// ready holds the items of the last Take that Next has not returned.
 	ready []WatchItem
 	head  int
+	// states holds the states of ready's items, and due1 that of the
+	// pending state Next last returned: memory reused from one Take to the
+	// next (WatchItem.State is valid until the next call of Next).
+	states []fleet.DroneState
+	due1   fleet.DroneState
 	// takeFn is take's adapter for Subscription.Take, made once.
 	takeFn func(*fleet.DroneState, fleet.Event)
 }
@@ -172,6 +179,9 @@ func (w *Watcher) Next(ctx context.Context) (WatchItem, error) {
 		case <-tc:
 		case <-w.sub.Ready():
 			w.timer.Stop()
+			// Every item of the last Take was returned, and the caller is
+			// done with the last one: their states' memory is free.
+			w.states = w.states[:0]
 			if !w.sub.Take(w.takeFn) {
 				return WatchItem{}, fleet.Errorf(fleet.NotFound, "watch closed")
 			}
@@ -191,7 +201,8 @@ func (w *Watcher) duePending(now time.Time) (WatchItem, bool) {
 	}
 	delete(w.pending, d.id)
 	w.last[d.id] = now
-	return WatchItem{State: &st}, true
+	w.due1 = st
+	return WatchItem{State: &w.due1}, true
 }
 
 // take filters one fleet event.
@@ -235,6 +246,12 @@ func (w *Watcher) take(ev fleet.Event, now time.Time) (WatchItem, bool) {
 	return WatchItem{Event: &rec}, true
 }
 
+// keep copies a state for an item of the Take under way.
+func (w *Watcher) keep(in *fleet.DroneState) *fleet.DroneState {
+	w.states = append(w.states, *in)
+	return &w.states[len(w.states)-1]
+}
+
 // takeState filters one drone state (which it copies if it keeps it).
 func (w *Watcher) takeState(in *fleet.DroneState, now time.Time) (WatchItem, bool) {
 	w.agency[in.ID] = in.Agency
@@ -242,8 +259,7 @@ func (w *Watcher) takeState(in *fleet.DroneState, now time.Time) (WatchItem, boo
 		return WatchItem{}, false
 	}
 	if w.gap == 0 {
-		st := *in
-		return WatchItem{State: &st}, true
+		return WatchItem{State: w.keep(in)}, true
 	}
 	if _, waiting := w.pending[in.ID]; waiting {
 		w.pending[in.ID] = *in
@@ -252,8 +268,7 @@ func (w *Watcher) takeState(in *fleet.DroneState, now time.Time) (WatchItem, boo
 	}
 	if last, ok := w.last[in.ID]; !ok || now.Sub(last) >= w.gap {
 		w.last[in.ID] = now
-		st := *in
-		return WatchItem{State: &st}, true
+		return WatchItem{State: w.keep(in)}, true
 	}
 	w.pending[in.ID] = *in
 	heap.Push(&w.due, dueDrone{id: in.ID, at: w.last[in.ID].Add(w.gap)})
