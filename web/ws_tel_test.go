@@ -25,15 +25,19 @@ func TestWSProtocolV2Tel(t *testing.T) {
 	h.waitHub(3)
 	// The drones' first states reach the hub through the watch, some
 	// maybe after it knows all three: wait until it has them all and has
-	// sent them in a frame, so that no full object after the snapshots is
-	// one of them again.
+	// sent them in a frame, so that no message after the snapshots repeats
+	// them as full objects.
+	hub := h.Srv.hub
+	// framed reports whether the hub has sent every state it has in a
+	// frame and cond holds of them.
+	framed := func(cond func(ds map[string]*droneEntry) bool) bool {
+		hub.mu.RLock()
+		defer hub.mu.RUnlock()
+		return len(hub.dirty) == 0 && hub.frameV == hub.version && cond(hub.drones)
+	}
 	quiet := 0
 	waitFor(t, "the hub to take the drones' first states", 10*time.Second, func() bool {
-		hub := h.Srv.hub
-		hub.mu.RLock()
-		done := len(hub.dirty) == 0 && hub.frameV == hub.version && hub.drones["sysid-2"].state.HasHome
-		hub.mu.RUnlock()
-		if !done {
+		if !framed(func(ds map[string]*droneEntry) bool { return ds["sysid-2"].state.HasHome }) {
 			quiet = 0
 			return false
 		}
@@ -45,7 +49,8 @@ func TestWSProtocolV2Tel(t *testing.T) {
 	c1.send(map[string]any{"type": "subscribe"})
 	all.send(map[string]any{"type": "subscribe"})
 	some.send(map[string]any{"type": "subscribe", "drones": []string{"sysid-1", "sysid-3"}})
-	slow.send(map[string]any{"type": "subscribe", "max_rate_hz": 2})
+	tSub := time.Now() // the slow client's first states message is due a second after
+	slow.send(map[string]any{"type": "subscribe", "max_rate_hz": 1})
 
 	v1 := dronesOf(c1.next("snapshot", 5*time.Second))
 	type v2Client struct {
@@ -68,7 +73,7 @@ func TestWSProtocolV2Tel(t *testing.T) {
 	if len(v2s[1].m.drones) != 2 {
 		t.Fatalf("some: snapshot of %d drones, want 2", len(v2s[1].m.drones))
 	}
-	catch0 := h.Srv.hub.catchSent.Load()
+	catch0 := hub.catchSent.Load()
 
 	feed := func(sys uint8, us ...fleet.Update) {
 		h.mu.Lock()
@@ -76,14 +81,26 @@ func TestWSProtocolV2Tel(t *testing.T) {
 		h.mu.Unlock()
 		fleettest.Feed(h.Fleet, v, us...)
 	}
-	// In two bursts, so that the slow client misses a frame and catches
-	// up.
+	// In two frames, so that the slow client, whose next message is due a
+	// second after its snapshot, misses one and catches up.
 	feed(1, fleet.SysStatus{VoltageV: 11.874, CurrentA: 15.26, RemainingPct: 77})
 	feed(3, fleet.LinkStats{Received: 90, Lost: 10, Rate: 3.3})
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, "a frame of the first changes", 5*time.Second, func() bool {
+		return framed(func(ds map[string]*droneEntry) bool {
+			return ds["sysid-1"].state.Battery.RemainingPct == 77 && ds["sysid-3"].state.Quality.RateHz == 3.3
+		})
+	})
 	feed(1, fleet.LinkStats{Received: 480, Lost: 20, Rate: 9.64})
 	feed(2, fleet.GPSRaw{FixType: 4, Satellites: 14, HDOP: 1.256, Lat: baseLat, Lon: baseLon + 0.01},
 		fleet.LinkStats{Received: 500, Rate: 10.04})
+	waitFor(t, "a frame of the second changes", 5*time.Second, func() bool {
+		return framed(func(ds map[string]*droneEntry) bool {
+			return ds["sysid-1"].state.Quality.Lost == 20 && ds["sysid-2"].state.Quality.Received == 500
+		})
+	})
+	// If both frames came before the slow client's first states message
+	// was due, that message is a catch-up message.
+	catchUp := time.Since(tSub) < 900*time.Millisecond
 
 	field := func(d map[string]any, obj, k string) any {
 		o, _ := d[obj].(map[string]any)
@@ -95,7 +112,8 @@ func TestWSProtocolV2Tel(t *testing.T) {
 			(d2 == nil || (field(d2, "gps", "fix") == float64(4) && field(d2, "link_quality", "rate_hz") == float64(10))) &&
 			field(d3, "link_quality", "rate_hz") == 3.3
 	}
-	// read reads c's states until until(its drones) holds.
+	// readV1 and readV2 read a client's states until until(its drones)
+	// holds.
 	readV1 := func(until func(map[string]map[string]any) bool) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
@@ -140,8 +158,11 @@ func TestWSProtocolV2Tel(t *testing.T) {
 			t.Errorf("%s: the drone without a position got no full object", v.name)
 		}
 	}
-	if n := h.Srv.hub.catchSent.Load() - catch0; n == 0 {
-		t.Log("the slow client caught up in no catch-up message (the machine was slow)")
+	if catchUp {
+		// The server counts the message after writing it.
+		waitFor(t, "the slow client's catch-up message", 5*time.Second, func() bool { return hub.catchSent.Load() > catch0 })
+	} else {
+		t.Log("the second frame came too late for the slow client to catch up with it")
 	}
 	if field(v1["sysid-2"], "gps", "sats") != float64(14) || field(v1["sysid-1"], "battery", "pct") != float64(77) {
 		t.Fatalf("protocol 1 objects %v, %v", v1["sysid-1"], v1["sysid-2"])
