@@ -16,16 +16,19 @@
 // # Fan-out
 //
 // One hub goroutine reads one app.Watcher for every client. Each drone's
-// state is kept with a version, its compact entry encoded at once and its
-// full object when a message first needs it (once per change at most).
+// state is kept with a version, its compact entry encoded at once, its
+// status entry when its status telemetry changed, and its full object when
+// a message first needs it (once per change at most).
 // Every FlushInterval the hub encodes the drones changed since its last
 // frame into one shared message per protocol version, which every client
 // watching every drone and up to date writes as is; others get a shared
 // catch-up message or one of their own (latest state wins, nothing
 // queues). Protocol 2 clients (subprotocol centinela.v2) get a drone whose
-// only change since their last message is its position part as a compact
-// entry, and its full object when anything else changed (a slowKey of the
-// object's other fields decides); protocol 1 clients get full objects
+// only changes since their last message are its position part and its
+// status telemetry (battery, GPS, link quality) as a compact entry, with a
+// status entry if the telemetry changed (the version at which it last did
+// decides), and its full object when anything else changed (a slowKey of
+// the object's other fields decides); protocol 1 clients get full objects
 // only, and the hub builds their shared frames only while one is
 // connected. Events and alerts are encoded once
 // and queued to each subscribed client, bounded by SendBuffer bytes; a

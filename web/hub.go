@@ -32,13 +32,20 @@ type droneEntry struct {
 	ix      int // its index in hub.ids, the "ix" of protocol 2
 	version uint64
 	state   fleet.DroneState
-	// slow is the part of the state a compact entry does not carry, and
-	// fullVer the version at which it last changed (or the drone was new,
-	// or had no compact form): a client current to fullVer or later may
-	// get the compact entry pos.
+	// slow is the part of the state neither a compact entry nor a status
+	// entry carries, and fullVer the version at which it last changed (or
+	// the drone was new, or had no compact form): a client current to
+	// fullVer or later may get the compact entry pos, with the status
+	// entry tel if that changed after the client's version.
 	slow    slowKey
 	fullVer uint64
 	pos     []byte // the compact entry of version (protocol 2), if compactable
+	// telK is the part of the state a status entry carries, telVer the
+	// version at which it last changed (or the drone was new), tel the
+	// status entry of version (protocol 2).
+	telK   telKey
+	telVer uint64
+	tel    []byte
 	// json and jsonIx are the full object (protocols 1 and 2), current to
 	// jsonVer.
 	encMu        sync.Mutex
@@ -70,18 +77,20 @@ func (e *droneEntry) encoded(log *slog.Logger) (v1, v2 []byte) {
 // statesMsg builds a "snapshot" or "states" message in one protocol
 // version; its memory is reused from one message to the next.
 type statesMsg struct {
-	proto       int
-	full, pos   []byte // full objects and compact entries, comma-separated
-	nFull, nPos int
+	proto             int
+	full, pos, tel    []byte // full objects, compact and status entries, comma-separated
+	nFull, nPos, nTel int
 }
 
 func (m *statesMsg) reset(proto int) {
-	m.proto, m.full, m.pos, m.nFull, m.nPos = proto, m.full[:0], m.pos[:0], 0, 0
+	m.proto, m.full, m.pos, m.tel = proto, m.full[:0], m.pos[:0], m.tel[:0]
+	m.nFull, m.nPos, m.nTel = 0, 0, 0
 }
 
 // add adds e for a client whose states are current to version since:
-// with protocol 2 its compact entry if only its position part changed
-// since, else its full object.
+// with protocol 2 its compact entry if only its position part and its
+// status telemetry changed since (and its status entry if that did), else
+// its full object.
 func (m *statesMsg) add(e *droneEntry, since uint64, log *slog.Logger) {
 	if m.proto >= ProtocolV2 && e.fullVer <= since && e.pos != nil {
 		if m.nPos > 0 {
@@ -89,6 +98,13 @@ func (m *statesMsg) add(e *droneEntry, since uint64, log *slog.Logger) {
 		}
 		m.pos = append(m.pos, e.pos...)
 		m.nPos++
+		if e.telVer > since {
+			if m.nTel > 0 {
+				m.tel = append(m.tel, ',')
+			}
+			m.tel = append(m.tel, e.tel...)
+			m.nTel++
+		}
 		return
 	}
 	v1, v2 := e.encoded(log)
@@ -103,7 +119,8 @@ func (m *statesMsg) add(e *droneEntry, since uint64, log *slog.Logger) {
 	m.nFull++
 }
 
-// n returns the drone states in the message.
+// n returns the drone states in the message (a status entry goes with a
+// compact entry: one state).
 func (m *statesMsg) n() int { return m.nFull + m.nPos }
 
 // appendTo appends the message of type kind to b.
@@ -116,6 +133,8 @@ func (m *statesMsg) appendTo(b []byte, kind string) []byte {
 	if m.proto >= ProtocolV2 {
 		b = append(b, `,"pos":[`...)
 		b = append(b, m.pos...)
+		b = append(b, `],"tel":[`...)
+		b = append(b, m.tel...)
 		b = append(b, ']')
 	}
 	return append(b, '}')
@@ -324,9 +343,10 @@ func (h *hub) loadZones(ctx context.Context) {
 }
 
 // onState takes a drone's new state. Its full object is encoded when a
-// message first needs it; its compact entry now (it is cheap).
+// message first needs it; its compact entry now, and its status entry when
+// that changed (they are cheap).
 func (h *hub) onState(ctx context.Context, d fleet.DroneState) {
-	slow := slowOf(d)
+	slow, tel := slowOf(d), telOf(d)
 	h.mu.Lock()
 	e := h.drones[d.ID]
 	isNew := e == nil
@@ -342,6 +362,10 @@ func (h *hub) onState(ctx context.Context, d fleet.DroneState) {
 	e.version, e.state = h.version, d
 	if isNew || slow != e.slow || !compactable(d) {
 		e.slow, e.fullVer = slow, h.version
+	}
+	if isNew || tel != e.telK {
+		e.telK, e.telVer = tel, h.version
+		e.tel = appendTel(e.tel[:0], e.ix, d)
 	}
 	if compactable(d) {
 		e.pos = appendPos(e.pos[:0], e.ix, d)

@@ -15,8 +15,8 @@ import (
 const (
 	// ProtocolV1 sends every drone state as its whole object.
 	ProtocolV1 = 1
-	// ProtocolV2 sends a drone whose only change is its position part as a
-	// compact entry (protocol_v2.go).
+	// ProtocolV2 sends a drone whose only changes are its position part
+	// and its status telemetry as compact entries (protocol_v2.go).
 	ProtocolV2 = 2
 	// ProtocolVersion is the newest version.
 	ProtocolVersion = ProtocolV2

@@ -20,6 +20,16 @@ import (
 // last_seen in milliseconds since the Unix epoch. Numbers are rounded as
 // in the full object, so both forms of the same state carry the same
 // values.
+//
+// A drone whose only other changes are its status telemetry (battery, GPS
+// and link quality, which change about once a second while it flies: the
+// transport measures its link rate every second) goes as a compact entry
+// and, in the message's "tel" list, a status entry:
+//
+//	[ix, battery_pct, voltage_v, current_a, gps_fix, sats, hdop, rate_hz, loss_pct, lost]
+//
+// the fields of the full object's "battery", "gps" and "link_quality",
+// rounded as there. A drone is in "tel" only if it is in "pos" too.
 
 // posFields is the number of fields of a compact entry without mission
 // progress; posMissionFields with it.
@@ -27,6 +37,9 @@ const (
 	posFields        = 9
 	posMissionFields = 12
 )
+
+// telFields is the number of fields of a status entry.
+const telFields = 10
 
 // appendNum appends n as the full object encodes it (num.MarshalJSON).
 func appendNum(b []byte, n num) []byte {
@@ -66,6 +79,31 @@ func appendPos(b []byte, ix int, d fleet.DroneState) []byte {
 	return append(b, ']')
 }
 
+// appendTel appends d's status entry with index ix.
+func appendTel(b []byte, ix int, d fleet.DroneState) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(ix), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(d.Battery.RemainingPct), 10)
+	b = append(b, ',')
+	b = appendNum(b, round(d.Battery.VoltageV, 2))
+	b = append(b, ',')
+	b = appendNum(b, round(d.Battery.CurrentA, 2))
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(d.GPS.FixType), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(d.GPS.Satellites), 10)
+	b = append(b, ',')
+	b = appendNum(b, round(d.GPS.HDOP, 2))
+	b = append(b, ',')
+	b = appendNum(b, round(d.Quality.RateHz, 1))
+	b = append(b, ',')
+	b = appendNum(b, round(d.Quality.LossPct, 2))
+	b = append(b, ',')
+	b = strconv.AppendUint(b, d.Quality.Lost, 10)
+	return append(b, ']')
+}
+
 // appendIx returns the full object v1 (a JSON object) with the drone's
 // index added as its last field "ix".
 func appendIx(dst, v1 []byte, ix int) []byte {
@@ -75,29 +113,25 @@ func appendIx(dst, v1 []byte, ix int) []byte {
 	return append(dst, '}')
 }
 
-// slowKey is everything of a drone's full object that a compact entry
-// does not carry, as the object encodes it: two states with the same key
-// differ only in what a compact entry says. Floats are kept as the bits of
-// their rounded value (NaN made one value, so that equal objects have equal
-// keys).
+// slowKey is everything of a drone's full object that neither a compact
+// entry nor a status entry carries, as the object encodes it: two states
+// with the same key differ only in what those entries say. Floats are kept
+// as the bits of their rounded value (NaN made one value, so that equal
+// objects have equal keys).
 type slowKey struct {
-	id, name, agency, link, mode     string
-	flightSW                         uint32
-	sysID, autopilot, system, gpsFix uint8
-	linkState                        fleet.LinkState
-	landed                           fleet.LandedState
-	armed, hasPos, seen, flying      bool
-	battPct, sats                    int
-	volt, curr, hdop                 uint64
-	hasHome                          bool
-	homeLat, homeLon, homeAlt        uint64
-	fenceKnown, fenceBreached        bool
-	fenceCount                       int
-	rate, loss                       uint64
-	lost                             uint64
-	mission                          fleet.MissionState
-	missionID, reason                string
-	items, seq, laps                 int
+	id, name, agency, link, mode string
+	flightSW                     uint32
+	sysID, autopilot, system     uint8
+	linkState                    fleet.LinkState
+	landed                       fleet.LandedState
+	armed, hasPos, seen, flying  bool
+	hasHome                      bool
+	homeLat, homeLon, homeAlt    uint64
+	fenceKnown, fenceBreached    bool
+	fenceCount                   int
+	mission                      fleet.MissionState
+	missionID, reason            string
+	items, seq, laps             int
 	// The mission's progress, only while it has none (a compact entry
 	// carries it otherwise).
 	pct, remaining, eta uint64
@@ -112,18 +146,15 @@ func bits(n num) uint64 {
 }
 
 // slowOf returns d's slowKey. It rounds as droneOf does; a test checks
-// that every change of the full object outside a compact entry's fields
-// changes the key.
+// that every change of the full object outside a compact entry's and a
+// status entry's fields changes the key.
 func slowOf(d fleet.DroneState) slowKey {
 	k := slowKey{id: d.ID, name: d.Name, agency: d.Agency, link: d.Link, mode: d.Mode,
-		sysID: d.SysID, autopilot: d.Autopilot, system: d.SystemStatus, gpsFix: d.GPS.FixType,
+		sysID: d.SysID, autopilot: d.Autopilot, system: d.SystemStatus,
 		linkState: d.LinkState, landed: d.Landed, armed: d.Armed, hasPos: d.HasPosition,
 		seen: !d.LastSeen.IsZero(), flying: d.Flying(),
-		battPct: d.Battery.RemainingPct, sats: d.GPS.Satellites,
-		volt: bits(round(d.Battery.VoltageV, 2)), curr: bits(round(d.Battery.CurrentA, 2)), hdop: bits(round(d.GPS.HDOP, 2)),
 		hasHome:    d.HasHome,
 		fenceKnown: d.Fence.Known, fenceBreached: d.Fence.Breached, fenceCount: d.Fence.Count,
-		rate: bits(round(d.Quality.RateHz, 1)), loss: bits(round(d.Quality.LossPct, 2)), lost: d.Quality.Lost,
 		mission: d.Mission.State, missionID: d.Mission.MissionID, reason: string(d.Mission.Reason),
 		items: d.Mission.Items, seq: d.Mission.CurrentSeq, laps: d.Mission.Laps, flightSW: d.Version.FlightSW,
 	}
@@ -135,4 +166,20 @@ func slowOf(d fleet.DroneState) slowKey {
 		k.pct, k.remaining, k.eta = bits(m.Percent), bits(m.RemainingM), bits(m.ETAS)
 	}
 	return k
+}
+
+// telKey is what a status entry carries, as the full object encodes it:
+// two states with the same key have the same status entry.
+type telKey struct {
+	battPct, sats    int
+	gpsFix           uint8
+	volt, curr, hdop uint64
+	rate, loss, lost uint64
+}
+
+// telOf returns d's telKey. It rounds as droneOf and appendTel do.
+func telOf(d fleet.DroneState) telKey {
+	return telKey{battPct: d.Battery.RemainingPct, sats: d.GPS.Satellites, gpsFix: d.GPS.FixType,
+		volt: bits(round(d.Battery.VoltageV, 2)), curr: bits(round(d.Battery.CurrentA, 2)), hdop: bits(round(d.GPS.HDOP, 2)),
+		rate: bits(round(d.Quality.RateHz, 1)), loss: bits(round(d.Quality.LossPct, 2)), lost: d.Quality.Lost}
 }

@@ -22,17 +22,25 @@ var (
 	missionPosKeys = []string{"pct", "remaining_m", "eta_s"}
 )
 
+// telKeys are the full object's fields a status entry carries, in its
+// order after ix: an object's name and a field of it.
+var telKeys = [][2]string{{"battery", "pct"}, {"battery", "voltage_v"}, {"battery", "current_a"},
+	{"gps", "fix"}, {"gps", "sats"}, {"gps", "hdop"},
+	{"link_quality", "rate_hz"}, {"link_quality", "loss_pct"}, {"link_quality", "lost"}}
+
 // v2Model is what a protocol 2 client knows of the drones: their objects
-// with the compact entries applied, as the page does.
+// with the compact and status entries applied, as the page does.
 type v2Model struct {
 	drones map[string]map[string]any
 	byIx   map[int]string
-	// full and compact count what it applied.
-	full, compact int
+	// full, compact and tel count what it applied; fullOf counts the full
+	// objects by drone.
+	full, compact, tel int
+	fullOf             map[string]int
 }
 
 func newV2Model() *v2Model {
-	return &v2Model{drones: map[string]map[string]any{}, byIx: map[int]string{}}
+	return &v2Model{drones: map[string]map[string]any{}, byIx: map[int]string{}, fullOf: map[string]int{}}
 }
 
 // apply applies a snapshot or states message and returns the drones it
@@ -54,11 +62,13 @@ func (v *v2Model) apply(m map[string]any) (map[string]map[string]any, error) {
 		v.drones[id] = dm
 		out[id] = dm
 		v.full++
+		v.fullOf[id]++
 	}
 	pos, ok := m["pos"].([]any)
 	if !ok {
 		return nil, fmt.Errorf("protocol 2 message without pos: %v", m)
 	}
+	inPos := map[string]bool{}
 	for _, p := range pos {
 		e := p.([]any)
 		if len(e) != posFields && len(e) != posMissionFields {
@@ -71,6 +81,7 @@ func (v *v2Model) apply(m map[string]any) (map[string]map[string]any, error) {
 		if _, dup := out[id]; dup {
 			return nil, fmt.Errorf("drone %s twice in a message", id)
 		}
+		inPos[id] = true
 		d := map[string]any{}
 		for k, x := range v.drones[id] {
 			d[k] = x
@@ -92,6 +103,40 @@ func (v *v2Model) apply(m map[string]any) (map[string]map[string]any, error) {
 		v.drones[id] = d
 		out[id] = d
 		v.compact++
+	}
+	tel, ok := m["tel"].([]any)
+	if !ok {
+		return nil, fmt.Errorf("protocol 2 message without tel: %v", m)
+	}
+	inTel := map[string]bool{}
+	for _, p := range tel {
+		e := p.([]any)
+		if len(e) != telFields {
+			return nil, fmt.Errorf("status entry of %d fields: %v", len(e), e)
+		}
+		id, ok := v.byIx[int(e[0].(float64))]
+		if !ok {
+			return nil, fmt.Errorf("status entry before the drone's full object: %v", e)
+		}
+		if inTel[id] {
+			return nil, fmt.Errorf("drone %s twice in tel", id)
+		}
+		if !inPos[id] {
+			return nil, fmt.Errorf("status entry of %s, not in pos: %v", id, e)
+		}
+		inTel[id] = true
+		d := v.drones[id]
+		for _, obj := range []string{"battery", "gps", "link_quality"} {
+			o := map[string]any{}
+			for k, x := range d[obj].(map[string]any) {
+				o[k] = x
+			}
+			d[obj] = o
+		}
+		for i, k := range telKeys {
+			d[k[0]].(map[string]any)[k[1]] = e[i+1]
+		}
+		v.tel++
 	}
 	return out, nil
 }
@@ -124,21 +169,29 @@ func sameDrone(v1, v2 map[string]any) error {
 	return nil
 }
 
-// testStates are drone states of every shape a compact entry has.
+// testStates are drone states of every shape a compact entry and a
+// status entry have.
 func testStates() []fleet.DroneState {
 	seen := time.Date(2026, 12, 1, 23, 0, 0, 123456789, time.UTC)
 	base := fleet.DroneState{ID: "sysid-1", Name: "halcon-1", Agency: agencyJoint, SysID: 1, Link: "udp:127.0.0.1:14550",
 		LinkState: fleet.LinkStateUp, Mode: "AUTO", Armed: true, Landed: fleet.LandedInAir, HasPosition: true,
 		Position: fleet.Position{Lat: 32.54312345678, Lon: -117.02987654321, RelAlt: 40.26}, AltMSL: 62.14,
 		GroundSpeed: 9.8765, Climb: -0.125, Heading: 271.55, LastSeen: seen,
-		Battery: fleet.Battery{VoltageV: 12.1, CurrentA: 14.2, RemainingPct: 81}, Mission: fleet.MissionStatus{ETA: -1}}
+		Battery: fleet.Battery{VoltageV: 12.1049, CurrentA: 14.2, RemainingPct: 81, ConsumedMAh: 1200},
+		GPS:     fleet.GPSState{FixType: 3, Satellites: 11, HDOP: 0.7451},
+		Quality: fleet.LinkQuality{RateHz: 47.26, LossPct: 0.12345, Received: 24301, Lost: 30, ParseErrors: 2},
+		Mission: fleet.MissionStatus{ETA: -1}}
 	onMission := base
 	onMission.Mission = fleet.MissionStatus{State: fleet.MissionStateRunning, MissionID: "m-1", Items: 9, CurrentSeq: 4,
 		Percent: 37.54, Remaining: 820.4, ETA: 84400 * time.Millisecond}
-	noHeading := base
+	noHeading := base // and unknown battery, satellites and HDOP, no link rate yet
 	noHeading.Heading, noHeading.Climb = math.NaN(), 0
+	noHeading.Battery = fleet.Battery{VoltageV: math.NaN(), CurrentA: math.NaN(), RemainingPct: -1, ConsumedMAh: math.NaN()}
+	noHeading.GPS = fleet.GPSState{FixType: 1, Satellites: -1, HDOP: math.NaN()}
+	noHeading.Quality = fleet.LinkQuality{}
 	noETA := onMission
 	noETA.Mission.ETA = -1
+	noETA.Battery.CurrentA = math.Inf(1)
 	far := base
 	far.Position = fleet.Position{Lat: -89.9999999, Lon: 179.9999999, RelAlt: -3.04}
 	far.AltMSL, far.GroundSpeed = 8848.86, 0
@@ -186,7 +239,7 @@ func TestPosEntryRoundTrip(t *testing.T) {
 				}
 				stale["mission"] = mis
 			}
-			got, err := m.apply(map[string]any{"drones": []any{}, "pos": []any{e}})
+			got, err := m.apply(map[string]any{"drones": []any{}, "pos": []any{e}, "tel": []any{}})
 			if err != nil {
 				t.Fatalf("entry %s: %v", entry, err)
 			}
@@ -197,10 +250,98 @@ func TestPosEntryRoundTrip(t *testing.T) {
 	}
 }
 
+// TestTelEntryRoundTrip: a status entry, applied after the compact
+// entry of the same message, leaves a protocol 2 client with the state's
+// full object, its battery, GPS and link quality included: the same
+// values, unknown ones (NaN, ±Inf) null.
+func TestTelEntryRoundTrip(t *testing.T) {
+	for i, d := range testStates() {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			full, err := json.Marshal(droneOf(d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var obj, stale map[string]any
+			if err := json.Unmarshal(full, &obj); err != nil {
+				t.Fatal(err)
+			}
+			// The client's object is of an older state: other position
+			// and status telemetry.
+			old := d
+			old.Position.Lat += 0.001
+			old.Battery = fleet.Battery{VoltageV: 16.8, CurrentA: 0.5, RemainingPct: 100}
+			old.GPS = fleet.GPSState{FixType: 6, Satellites: 20, HDOP: 0.4}
+			old.Quality = fleet.LinkQuality{RateHz: 9.9, LossPct: 50, Lost: 1}
+			b, _ := json.Marshal(droneOf(old))
+			if err := json.Unmarshal(appendIx(nil, b, 17), &stale); err != nil {
+				t.Fatal(err)
+			}
+			pos, tel := appendPos(nil, 17, d), appendTel(nil, 17, d)
+			var pe, te []any
+			if err := json.Unmarshal(pos, &pe); err != nil {
+				t.Fatalf("entry %s: %v", pos, err)
+			}
+			if err := json.Unmarshal(tel, &te); err != nil {
+				t.Fatalf("status entry %s: %v", tel, err)
+			}
+			if len(te) != telFields || te[0] != float64(17) {
+				t.Fatalf("status entry %s: want %d fields, ix 17", tel, telFields)
+			}
+			for j, k := range telKeys {
+				if want := obj[k[0]].(map[string]any)[k[1]]; te[j+1] != want {
+					t.Errorf("status entry %s: %s.%s %v, the full object's %v", tel, k[0], k[1], te[j+1], want)
+				}
+			}
+			if math.IsNaN(d.GPS.HDOP) && te[6] != nil {
+				t.Errorf("status entry %s: hdop of NaN not null", tel)
+			}
+			m := newV2Model()
+			m.byIx[17], m.drones[d.ID] = d.ID, stale
+			got, err := m.apply(map[string]any{"drones": []any{}, "pos": []any{pe}, "tel": []any{te}})
+			if err != nil {
+				t.Fatalf("entries %s %s: %v", pos, tel, err)
+			}
+			if err := sameDrone(obj, got[d.ID]); err != nil {
+				t.Errorf("entries %s %s:\n%v", pos, tel, err)
+			}
+			if m.compact != 1 || m.tel != 1 {
+				t.Errorf("applied %d compact, %d status entries", m.compact, m.tel)
+			}
+		})
+	}
+	// What the model refuses, as a client should never see it.
+	d := testStates()[0]
+	b, _ := json.Marshal(droneOf(d))
+	for _, tc := range []struct {
+		name string
+		msg  string
+	}{
+		{"no tel", `{"drones":[],"pos":[` + string(appendPos(nil, 3, d)) + `]}`},
+		{"tel without pos", `{"drones":[],"pos":[],"tel":[` + string(appendTel(nil, 3, d)) + `]}`},
+		{"tel before the full object", `{"drones":[],"pos":[` + string(appendPos(nil, 3, d)) + `],"tel":[` + string(appendTel(nil, 4, d)) + `]}`},
+		{"twice in tel", `{"drones":[],"pos":[` + string(appendPos(nil, 3, d)) + `],"tel":[` + string(appendTel(nil, 3, d)) + `,` + string(appendTel(nil, 3, d)) + `]}`},
+		{"short tel", `{"drones":[],"pos":[` + string(appendPos(nil, 3, d)) + `],"tel":[[3,1,2]]}`},
+	} {
+		m := newV2Model()
+		var obj, msg map[string]any
+		json.Unmarshal(appendIx(nil, b, 3), &obj)
+		m.byIx[3], m.drones[d.ID] = d.ID, obj
+		if err := json.Unmarshal([]byte(tc.msg), &msg); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if _, err := m.apply(msg); err == nil {
+			t.Errorf("%s: applied %s", tc.name, tc.msg)
+		}
+	}
+}
+
 // TestSlowKeyCoversObject: changing any field of a drone's state changes
-// its compact entry or its slowKey whenever it changes its full object,
-// so that no change reaches a protocol 2 client as a compact entry that
-// leaves it out. Each numeric, boolean, string and time leaf of
+// its compact entry, its status entry or its slowKey whenever it changes
+// its full object, so that no change reaches a protocol 2 client as
+// entries that leave it out; a change of the status entry's part changes
+// its telKey (else the hub would not send it), and a change of battery,
+// GPS or link quality leaves the slowKey as it was (it goes as entries,
+// not as a full object). Each numeric, boolean, string and time leaf of
 // fleet.DroneState is changed in turn.
 func TestSlowKeyCoversObject(t *testing.T) {
 	var paths [][]int // the leaves of DroneState, as field index paths
@@ -220,12 +361,23 @@ func TestSlowKeyCoversObject(t *testing.T) {
 	if len(paths) < 40 {
 		t.Fatalf("%d fields of DroneState", len(paths))
 	}
-	// slowPart is d's full object without what a compact entry carries.
+	// telPart is what of d's full object a status entry carries.
+	telPart := func(d fleet.DroneState) map[string]any {
+		b, _ := json.Marshal(droneOf(d))
+		var o map[string]any
+		json.Unmarshal(b, &o)
+		return map[string]any{"battery": o["battery"], "gps": o["gps"], "link_quality": o["link_quality"]}
+	}
+	// slowPart is d's full object without what a compact entry and a
+	// status entry carry.
 	slowPart := func(d fleet.DroneState) map[string]any {
 		b, _ := json.Marshal(droneOf(d))
 		var o map[string]any
 		json.Unmarshal(b, &o)
 		for _, k := range posKeys {
+			delete(o, k)
+		}
+		for k := range telPart(d) {
 			delete(o, k)
 		}
 		if d.Mission.State != fleet.MissionStateNone {
@@ -238,6 +390,8 @@ func TestSlowKeyCoversObject(t *testing.T) {
 	for i, d := range testStates()[:3] {
 		full0, _ := json.Marshal(droneOf(d))
 		pos0, slow0, part0 := string(appendPos(nil, 0, d)), slowOf(d), slowPart(d)
+		tel0, telK0, telPart0 := string(appendTel(nil, 0, d)), telOf(d), telPart(d)
+		telChanges := 0 // the fields whose change changed the status entry
 		for _, path := range paths {
 			d2 := d
 			f := reflect.ValueOf(&d2).Elem().FieldByIndex(path)
@@ -268,12 +422,36 @@ func TestSlowKeyCoversObject(t *testing.T) {
 			}
 			full1, _ := json.Marshal(droneOf(d2))
 			keyChanged := slowOf(d2) != slow0
+			tel1 := string(appendTel(nil, 0, d2))
+			telChanged := tel1 != tel0
 			if !reflect.DeepEqual(slowPart(d2), part0) && !keyChanged {
-				t.Errorf("state %d, %s %v: the full object changed outside the compact entry, the slowKey did not", i, name, path)
+				t.Errorf("state %d, %s %v: the full object changed outside the compact and status entries, the slowKey did not", i, name, path)
 			}
-			if string(full1) != string(full0) && !keyChanged && compactable(d2) && string(appendPos(nil, 0, d2)) == pos0 {
-				t.Errorf("state %d, %s %v: the full object changed, neither the compact entry nor the slowKey did", i, name, path)
+			if !reflect.DeepEqual(telPart(d2), telPart0) && !telChanged {
+				t.Errorf("state %d, %s %v: battery, gps or link_quality changed, the status entry %s did not", i, name, path, tel1)
 			}
+			if telChanged && telOf(d2) == telK0 {
+				t.Errorf("state %d, %s %v: the status entry changed (%s to %s), its telKey did not", i, name, path, tel0, tel1)
+			}
+			if string(full1) != string(full0) && !keyChanged && compactable(d2) && string(appendPos(nil, 0, d2)) == pos0 && !telChanged {
+				t.Errorf("state %d, %s %v: the full object changed, neither the compact entry, the status entry nor the slowKey did", i, name, path)
+			}
+			switch name {
+			case "Battery", "GPS", "Quality":
+				if keyChanged {
+					t.Errorf("state %d, %s %v: a status telemetry change changed the slowKey: it would go as a full object", i, name, path)
+				}
+				if telChanged {
+					telChanges++
+				}
+			default:
+				if telChanged {
+					t.Errorf("state %d, %s %v: changed the status entry", i, name, path)
+				}
+			}
+		}
+		if telChanges != telFields-1 {
+			t.Errorf("state %d: %d fields of Battery, GPS and Quality changed the status entry, want %d", i, telChanges, telFields-1)
 		}
 	}
 }

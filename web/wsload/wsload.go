@@ -5,7 +5,8 @@
 // decoding whole messages (a bench runs many of these next to the server).
 //
 // It speaks protocol 2 by default (compact position entries, counted and
-// searched for the probe's index without parsing them) or protocol 1.
+// searched for the probe's index without parsing them, and status entries,
+// counted) or protocol 1.
 package wsload
 
 import (
@@ -51,8 +52,8 @@ type Client struct {
 	done chan struct{}
 	once sync.Once
 
-	messages, full, compact, bytes atomic.Uint64
-	tid, cpu                       atomic.Int64 // the reader's thread, its CPU time last read
+	messages, full, compact, tel, bytes atomic.Uint64
+	tid, cpu                            atomic.Int64 // the reader's thread, its CPU time last read
 	// probeEntry is the start of the probe's compact entries, "[IX,"
 	// (reader goroutine only).
 	probeEntry []byte
@@ -70,6 +71,10 @@ type Stats struct {
 	// Full and Compact split States into full drone objects and compact
 	// entries (protocol 2).
 	Full, Compact uint64
+	// Tel counts protocol 2's status entries (battery, GPS and link
+	// quality of a drone also in the message's compact entries, so not
+	// counted again in States).
+	Tel uint64
 	// Drones counts the distinct drones received with a position.
 	Drones int
 	// Closed is how the server closed the connection ("" while open, or
@@ -182,9 +187,9 @@ func (c *Client) next(buf *bytes.Buffer) ([]byte, error) {
 // object starting {"id":"…", with "has_position":true,"lat": when it has a
 // position (web's droneJSON field order), and in protocol 2 ending
 // ,"ix":N}; protocol 2's compact entries follow in "pos", arrays of
-// numbers (and null) starting [IX, that are the only '[' of that list. In
-// a JSON string a quote is escaped, so these byte sequences occur nowhere
-// else.
+// numbers (and null) starting [IX, that are the only '[' of that list,
+// and its status entries in "tel" after it, arrays too. In a JSON string a
+// quote is escaped, so these byte sequences occur nowhere else.
 var (
 	statesPrefix   = []byte(`{"type":"states",`)
 	snapshotPrefix = []byte(`{"type":"snapshot",`)
@@ -192,6 +197,7 @@ var (
 	posMark        = []byte(`"has_position":true,"lat":`)
 	ixMark         = []byte(`,"ix":`)
 	posList        = []byte(`],"pos":[`)
+	telList        = []byte(`],"tel":[`)
 )
 
 // maxSeen bounds the drone ids a client remembers (the server tracks at
@@ -204,20 +210,26 @@ func (c *Client) take(msg []byte, at time.Time) {
 		return
 	}
 	c.messages.Add(1)
-	var pos []byte
+	var pos, tel []byte
 	if c.Protocol == web.ProtocolV2 {
 		if k := bytes.Index(msg, posList); k >= 0 {
 			msg, pos = msg[:k], msg[k+len(posList):]
+		}
+		if k := bytes.Index(pos, telList); k >= 0 {
+			pos, tel = pos[:k], pos[k+len(telList):]
 		}
 	}
 	c.takeFull(msg, at)
 	if len(pos) > 0 {
 		c.takeCompact(pos, at)
 	}
+	if n := bytes.Count(tel, []byte{'['}); n > 0 {
+		c.tel.Add(uint64(n))
+	}
 }
 
 // takeCompact counts protocol 2's compact entries, the list pos (from its
-// first entry on), and times the probe's.
+// first entry to the end of the list), and times the probe's.
 func (c *Client) takeCompact(pos []byte, at time.Time) {
 	c.compact.Add(uint64(bytes.Count(pos, []byte{'['})))
 	if c.OnProbe == nil || c.probeEntry == nil {
@@ -287,7 +299,7 @@ func (c *Client) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	full, compact := c.full.Load(), c.compact.Load()
-	return Stats{Messages: c.messages.Load(), States: full + compact, Full: full, Compact: compact,
+	return Stats{Messages: c.messages.Load(), States: full + compact, Full: full, Compact: compact, Tel: c.tel.Load(),
 		Bytes: c.bytes.Load(), Drones: len(c.seen), Closed: c.closed}
 }
 

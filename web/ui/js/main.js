@@ -212,7 +212,12 @@ function onMessage(m) {
         if (d.ix !== undefined) S.byIx.set(d.ix, d.id);
         updateDrone(d);
       }
-      if (m.pos) for (const p of m.pos) applyPos(p);
+      if (m.pos) {
+        // A drone's status entry, if any, goes with its compact entry.
+        const tel = new Map();
+        if (m.tel) for (const e of m.tel) tel.set(e[0], e);
+        for (const p of m.pos) applyPos(p, tel.get(p[0]));
+      }
       if (m.type === 'snapshot' && !S.fittedOnce && S.drones.size) { fitFleet(); S.fittedOnce = true; }
       break;
     case 'control':
@@ -260,9 +265,11 @@ function onEvent(e) {
 
 // applyPos applies a compact entry of protocol 2 (PROTOCOL.md):
 // [ix, lat, lon, alt_m, alt_msl_m, heading_deg, speed_ms, climb_ms, t_ms]
-// and, on a mission, [pct, remaining_m, eta_s]; every other field is as the
-// drone's last full object said.
-function applyPos(p) {
+// and, on a mission, [pct, remaining_m, eta_s]; then the drone's status
+// entry e of the same message, if it has one:
+// [ix, battery_pct, voltage_v, current_a, gps_fix, sats, hdop, rate_hz, loss_pct, lost].
+// Every other field is as the drone's last full object said.
+function applyPos(p, e) {
   const prev = S.drones.get(S.byIx.get(p[0]));
   if (!prev) return; // the server sends a drone's full object first
   const d = Object.assign({}, prev, {
@@ -271,6 +278,12 @@ function applyPos(p) {
   });
   if (p.length >= 12) d.mission = Object.assign({}, prev.mission, { pct: p[9], remaining_m: p[10], eta_s: p[11] });
   msgStats.pos++;
+  if (e) {
+    d.battery = Object.assign({}, prev.battery, { pct: e[1], voltage_v: e[2], current_a: e[3] });
+    d.gps = Object.assign({}, prev.gps, { fix: e[4], sats: e[5], hdop: e[6] });
+    d.link_quality = Object.assign({}, prev.link_quality, { rate_hz: e[7], loss_pct: e[8], lost: e[9] });
+    msgStats.tel++;
+  }
   updateDrone(d);
 }
 
@@ -889,7 +902,8 @@ const SORTS = {
 const rows = new Map();
 
 const panelStats = { renders: 0, ms: 0, maxMs: 0 };
-const msgStats = { n: 0, ms: 0, maxMs: 0, pos: 0 }; // pos: compact entries applied
+// pos: compact entries applied, tel: status entries applied
+const msgStats = { n: 0, ms: 0, maxMs: 0, pos: 0, tel: 0 };
 
 function renderPanels() {
   const t0 = performance.now();
