@@ -174,7 +174,10 @@ type benchResult struct {
 	WSStates   uint64 `json:"ws_states"`
 	// WSCompact counts the states of WSStates that came as compact
 	// entries (protocol 2), the others as full objects.
-	WSCompact    uint64  `json:"ws_compact_states"`
+	WSCompact uint64 `json:"ws_compact_states"`
+	// WSTel counts the status entries (protocol 2) that came with compact
+	// ones.
+	WSTel        uint64  `json:"ws_tel_entries"`
 	WSMiB        float64 `json:"ws_mib"`
 	WSDronesMin  int     `json:"ws_drones_seen_min"`
 	WSClosed     int     `json:"ws_clients_closed"`
@@ -428,7 +431,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	wsMin, wsClosed := b.load.MinDrones, b.load.Closed
 	res.Bus, res.WS, res.GRPC = probe.bus.result(), probe.ws.result(), probe.grpc.result()
 	dt := b.at.Sub(a.at).Seconds()
-	res.WSMessages, res.WSStates, res.WSCompact = ws1.Messages-ws0.Messages, ws1.States-ws0.States, ws1.Compact-ws0.Compact
+	res.WSMessages, res.WSStates, res.WSCompact, res.WSTel = ws1.Messages-ws0.Messages, ws1.States-ws0.States, ws1.Compact-ws0.Compact, ws1.Tel-ws0.Tel
 	res.WSMiB = float64(ws1.Bytes-ws0.Bytes) / (1 << 20)
 	res.WSDronesMin, res.WSClosed = wsMin, wsClosed
 	res.WSDropped, res.WSSlowClosed = b.web.Dropped-a.web.Dropped, b.web.SlowClosed-a.web.SlowClosed
@@ -955,8 +958,8 @@ func printBench(w io.Writer, r benchResult) {
 	lat("latency to bus", r.Bus)
 	if r.WSClients > 0 {
 		lat("latency to WebSocket", r.WS)
-		row("WebSocket clients", "%d of protocol %d: %d messages, %d drone states (%d compact), %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d; the clients %.2f cores (not counted as the server's)",
-			r.WSClients, r.WSProtocol, r.WSMessages, r.WSStates, r.WSCompact, r.WSMiB, r.WSDronesMin, r.WSClosed, r.WSDropped, r.WSSlowClosed, r.WSClientCores)
+		row("WebSocket clients", "%d of protocol %d: %d messages, %d drone states (%d compact, with %d status entries), %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d; the clients %.2f cores (not counted as the server's)",
+			r.WSClients, r.WSProtocol, r.WSMessages, r.WSStates, r.WSCompact, r.WSTel, r.WSMiB, r.WSDronesMin, r.WSClosed, r.WSDropped, r.WSSlowClosed, r.WSClientCores)
 	}
 	if r.GRPC.Samples > 0 || r.GRPCSamples > 0 {
 		lat("latency to gRPC", r.GRPC)

@@ -203,6 +203,7 @@ func (l *benchLoad) stats() loadStats {
 		st.WS.Messages += cs.Messages
 		st.WS.States += cs.States
 		st.WS.Compact += cs.Compact
+		st.WS.Tel += cs.Tel
 		st.WS.Full += cs.Full
 		st.WS.Bytes += cs.Bytes
 		if i == 0 || cs.Drones < st.MinDrones {
