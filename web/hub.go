@@ -194,6 +194,7 @@ type hub struct {
 	catch   map[catchKey]*stateFrame
 
 	pollNow chan struct{} // cap 1: read the alerts now
+	posBuf  []byte        // onState's scratch compact entry (under mu)
 
 	// sharedSent counts the shared frames written to clients, catchSent
 	// the shared catch-up messages, ownSent the states messages made for
@@ -350,6 +351,24 @@ func (h *hub) onState(ctx context.Context, d fleet.DroneState) {
 	h.mu.Lock()
 	e := h.drones[d.ID]
 	isNew := e == nil
+	var pos []byte
+	if compactable(d) {
+		ix := len(h.ids)
+		if e != nil {
+			ix = e.ix
+		}
+		pos = appendPos(h.posBuf[:0], ix, d)
+		// A state that moves only last_seen (attitude, heartbeats and other
+		// messages the map does not show: about a third of a fleet's
+		// states) waits until last_seen is lastSeenEvery ahead of what the
+		// clients have.
+		if e != nil && e.pos != nil && slow == e.slow && tel == e.telK &&
+			lastSeenOnly(d.LastSeen.Sub(e.state.LastSeen)) && samePosButTime(pos, e.pos) {
+			h.posBuf = pos
+			h.mu.Unlock()
+			return
+		}
+	}
 	if isNew {
 		e = &droneEntry{ix: len(h.ids)}
 		h.drones[d.ID] = e
@@ -367,8 +386,9 @@ func (h *hub) onState(ctx context.Context, d fleet.DroneState) {
 		e.telK, e.telVer = tel, h.version
 		e.tel = appendTel(e.tel[:0], e.ix, d)
 	}
-	if compactable(d) {
-		e.pos = appendPos(e.pos[:0], e.ix, d)
+	if pos != nil {
+		// The entry's memory and the scratch buffer change places.
+		e.pos, h.posBuf = pos, e.pos
 	} else {
 		e.pos = nil
 	}

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
 )
@@ -102,6 +104,32 @@ func appendTel(b []byte, ix int, d fleet.DroneState) []byte {
 	b = append(b, ',')
 	b = strconv.AppendUint(b, d.Quality.Lost, 10)
 	return append(b, ']')
+}
+
+// lastSeenEvery is how far a drone's last_seen moves before a state that
+// changes nothing else of its object goes to the clients.
+const lastSeenEvery = time.Second
+
+// lastSeenOnly reports whether a state whose only change is a last_seen
+// moved by dt may wait (a clock that went back may not).
+func lastSeenOnly(dt time.Duration) bool { return dt >= 0 && dt < lastSeenEvery }
+
+// posTimeField is the index of t_ms in a compact entry.
+const posTimeField = 8
+
+// samePosButTime reports whether compact entries a and b are equal but for
+// their t_ms (fields are numbers or null, never holding a comma).
+func samePosButTime(a, b []byte) bool {
+	for f := 0; ; f++ {
+		i, j := bytes.IndexByte(a, ','), bytes.IndexByte(b, ',')
+		if i < 0 || j < 0 {
+			return i < 0 && j < 0 && (f == posTimeField || bytes.Equal(a, b))
+		}
+		if f != posTimeField && !bytes.Equal(a[:i], b[:j]) {
+			return false
+		}
+		a, b = a[i+1:], b[j+1:]
+	}
 }
 
 // appendIx returns the full object v1 (a JSON object) with the drone's

@@ -634,3 +634,104 @@ func TestWSNegotiation(t *testing.T) {
 		}
 	})
 }
+
+// TestWSLastSeenOnly: states that move nothing of a drone's object but
+// last_seen (a vehicle's attitude, heartbeats) reach the clients at most
+// about once a second, in both protocols, while a move still comes at
+// once; a client connecting later gets the latest state.
+func TestWSLastSeenOnly(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addDrone(1, baseLat, baseLon, true)
+	h.waitHub(1)
+	c1, c2 := h.dial(h.Operator), h.dialProto(h.Operator, ProtocolV2)
+	for _, c := range []*wsClient{c1, c2} {
+		c.send(map[string]any{"type": "subscribe"})
+	}
+	c1.next("snapshot", 5*time.Second)
+	m := newV2Model()
+	if _, err := m.apply(c2.next("snapshot", 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// The same position again and again for 1.5 s: only last_seen moves.
+	stop := time.Now().Add(1500 * time.Millisecond)
+	fed := 0
+	for time.Now().Before(stop) {
+		h.move(1, baseLat, baseLon)
+		fed++
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Then a move, which must come at once.
+	lat := float64(round(baseLat+1e-4, 7))
+	h.move(1, lat, baseLon)
+	count := func(c *wsClient, proto int) int {
+		n := 0
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			msg := c.next("states", time.Until(deadline))
+			var ds map[string]map[string]any
+			if proto == ProtocolV1 {
+				ds = dronesOf(msg)
+			} else {
+				var err error
+				if ds, err = m.apply(msg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d, ok := ds["sysid-1"]
+			if !ok {
+				continue
+			}
+			if d["lat"] == lat {
+				return n
+			}
+			n++
+		}
+	}
+	// 150 states over 1.5 s: one a second, and one more for the timing of
+	// the first, may go.
+	for _, c := range []struct {
+		c     *wsClient
+		proto int
+	}{{c1, ProtocolV1}, {c2, ProtocolV2}} {
+		if n := count(c.c, c.proto); n > 3 {
+			t.Errorf("protocol %d: %d states of the %d that moved only last_seen, want at most 3", c.proto, n, fed)
+		}
+	}
+	// The latest state is what the hub keeps for a new client: its
+	// last_seen is the move's.
+	d, err := h.Fleet.Drone("sysid-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c3 := h.dial(h.Operator)
+	c3.send(map[string]any{"type": "subscribe"})
+	got := dronesOf(c3.next("snapshot", 5*time.Second))["sysid-1"]
+	if got["lat"] != lat || got["last_seen"] != d.LastSeen.UTC().Format(time.RFC3339Nano) {
+		t.Errorf("snapshot lat %v last_seen %v, want %v and %v", got["lat"], got["last_seen"], lat, d.LastSeen.UTC().Format(time.RFC3339Nano))
+	}
+}
+
+// TestSamePosButTime: compact entries equal but for t_ms, with and
+// without mission progress.
+func TestSamePosButTime(t *testing.T) {
+	for _, d := range testStates() {
+		a := appendPos(nil, 3, d)
+		later := d
+		later.LastSeen = later.LastSeen.Add(300 * time.Millisecond)
+		moved := later
+		moved.Position.Lat += 1e-5
+		if !samePosButTime(a, appendPos(nil, 3, later)) {
+			t.Errorf("%s and %s: only t_ms differs", a, appendPos(nil, 3, later))
+		}
+		if samePosButTime(a, appendPos(nil, 3, moved)) || samePosButTime(a, appendPos(nil, 4, d)) {
+			t.Errorf("%s: a move or another index counted as the same", a)
+		}
+		if d.Mission.State != fleet.MissionStateNone {
+			progressed := later
+			progressed.Mission.Percent += 1
+			if samePosButTime(a, appendPos(nil, 3, progressed)) {
+				t.Errorf("%s: mission progress counted as the same", a)
+			}
+		}
+	}
+}

@@ -77,7 +77,7 @@ type benchConfig struct {
 
 func defaultBenchConfig() benchConfig {
 	return benchConfig{Drones: 100, Rate: 10, StreamHz: 3, WSProtocol: web.ProtocolVersion, Duration: 10 * time.Second, Warmup: 20 * time.Second,
-		GRPCStream: true, Record: true, SimNice: 10, Log: logOptions{Level: "error", Format: "text"}}
+		GRPCStream: true, Record: true, SimNice: 19, Log: logOptions{Level: "error", Format: "text"}}
 }
 
 // simGroup is the most drones one "centinela sim" (one sim.Swarm) runs;
@@ -188,6 +188,12 @@ type benchResult struct {
 	// WebSocket clients and the gRPC stream), else the WebSocket clients'
 	// reading threads in the server's process.
 	WSClientCores float64 `json:"ws_client_cores"`
+	// SchedP99ms and SchedP999ms are the 99th and 99.9th percentiles of the
+	// time the server's goroutines waited to run once runnable (the Go
+	// runtime's /sched/latencies:seconds, upper bounds of its buckets): the
+	// share of a latency that is the server's own scheduler's.
+	SchedP99ms  float64 `json:"sched_p99_ms"`
+	SchedP999ms float64 `json:"sched_p999_ms"`
 	// GRPCSamples counts the telemetry stream's samples in the window.
 	GRPCSamples uint64 `json:"grpc_samples"`
 	// The recorder (bbolt): points committed and dropped in the window,
@@ -411,6 +417,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 		checks                      uint64
 		checkTime                   time.Duration
 		web                         web.Stats
+		sched                       schedHist
 		rec                         store.RecorderStats
 		at                          time.Time
 	}
@@ -419,7 +426,7 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 		ws, rs := benchServerStats(srv)
 		return snap{frames: st.Frames, lost: tr.FramesLost, parse: st.ParseErrors, missed: fs.SubscriptionMissed,
 			sock: readUDPSocketStats(ports), cpu: processCPU(), simCPU: fleetSims.cpu(), load: load.stats(),
-			checks: zw.Checks, checkTime: zw.CheckTime, web: ws, rec: rs, at: time.Now()}
+			checks: zw.Checks, checkTime: zw.CheckTime, web: ws, rec: rs, sched: readSchedHist(), at: time.Now()}
 	}
 	probe.reset()
 	a := take()
@@ -436,6 +443,8 @@ func bench(ctx context.Context, cfg benchConfig, log *slog.Logger) (benchResult,
 	res.WSDronesMin, res.WSClosed = wsMin, wsClosed
 	res.WSDropped, res.WSSlowClosed = b.web.Dropped-a.web.Dropped, b.web.SlowClosed-a.web.SlowClosed
 	res.GRPCSamples = b.load.GRPCSamples - a.load.GRPCSamples
+	res.SchedP99ms = b.sched.quantileSince(a.sched, 0.99) * 1000
+	res.SchedP999ms = b.sched.quantileSince(a.sched, 0.999) * 1000
 	res.RecPoints, res.RecDropped = b.rec.Points-a.rec.Points, b.rec.DroppedPoints-a.rec.DroppedPoints
 	res.RecMissed, res.RecStopped = b.rec.Missed-a.rec.Missed, b.rec.Stopped
 
@@ -956,6 +965,7 @@ func printBench(w io.Writer, r benchResult) {
 		row(k, "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d samples, %d probe positions skipped)", l.P50ms, l.P99ms, l.MaxMs, l.Samples, l.Skipped)
 	}
 	lat("latency to bus", r.Bus)
+	row("Go scheduler", "p99 %.2f ms, p99.9 %.2f ms from runnable to running, in the server's process", r.SchedP99ms, r.SchedP999ms)
 	if r.WSClients > 0 {
 		lat("latency to WebSocket", r.WS)
 		row("WebSocket clients", "%d of protocol %d: %d messages, %d drone states (%d compact, with %d status entries), %.1f MiB; fewest drones seen %d; closed %d; server dropped %d, slow closed %d; the clients %.2f cores (not counted as the server's)",

@@ -34,7 +34,7 @@ func TestBenchCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { done <- cmd.Wait() }()
-	// The simulators run at --sim-nice (10 by default): the niceness of
+	// The simulators run at --sim-nice (19 by default): the niceness of
 	// the first one seen, from /proc/PID/stat.
 	simNice := make(chan int, 1)
 	go func() {
@@ -91,8 +91,8 @@ func TestBenchCLI(t *testing.T) {
 	if num("frames_lost") < 0 || !strings.Contains(res["machine"].(string), "cores") {
 		t.Errorf("result %v", res)
 	}
-	if n, ok := <-simNice; !ok || n != 10 || num("sim_nice") != 10 {
-		t.Errorf("simulator niceness %d (seen %v), sim_nice %v: want 10", n, ok, res["sim_nice"])
+	if n, ok := <-simNice; !ok || n != 19 || num("sim_nice") != 19 {
+		t.Errorf("simulator niceness %d (seen %v), sim_nice %v: want 19", n, ok, res["sim_nice"])
 	}
 	// The clients' process timed the probe's positions and reported its
 	// counts and CPU.
