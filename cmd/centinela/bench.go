@@ -538,7 +538,9 @@ type benchFleet struct {
 }
 
 // startBenchFleet starts the simulated drones, two groups of simGroup to
-// each of the server's UDP endpoints addrs.
+// each of the server's UDP endpoints addrs. Their GPS positions wander by
+// a few decimetres (sim --gps-noise), as a real receiver's do: every
+// position a drone sends is a change of its state.
 func startBenchFleet(cfg benchConfig, addrs []string, log *slog.Logger) (*benchFleet, error) {
 	f := &benchFleet{}
 	for g := 0; g*simGroup < cfg.Drones; g++ {
@@ -551,7 +553,7 @@ func startBenchFleet(cfg benchConfig, addrs []string, log *slog.Logger) (*benchF
 				return nil, err
 			}
 			args := []string{exe, "sim", "--drones", strconv.Itoa(n), "--connect", "udpout:" + addr,
-				"--seed", strconv.Itoa(g + 1), "--boot-delay", "2s", "--log-level", "error"}
+				"--seed", strconv.Itoa(g + 1), "--boot-delay", "2s", "--gps-noise", "--log-level", "error"}
 			if cfg.SimNice != 0 {
 				// nice(1) sets the priority before the simulator's first
 				// thread starts; every thread it makes inherits it.
@@ -571,7 +573,7 @@ func startBenchFleet(cfg benchConfig, addrs []string, log *slog.Logger) (*benchF
 			f.procs = append(f.procs, cmd)
 			continue
 		}
-		sw := sim.New(sim.Config{Drones: n, Connect: "udpout:" + addr, Seed: int64(g + 1), BootDelay: 2 * time.Second, Logger: log})
+		sw := sim.New(sim.Config{Drones: n, Connect: "udpout:" + addr, Seed: int64(g + 1), BootDelay: 2 * time.Second, GPSNoise: true, Logger: log})
 		if err := sw.Initialize(); err != nil {
 			f.close()
 			return nil, err

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"container/heap"
 	"context"
 	"math"
 	"slices"
@@ -55,25 +54,24 @@ type WatchItem struct {
 // Watcher delivers a watch's items. One goroutine reads it with Next;
 // Close may be called from any goroutine.
 type Watcher struct {
-	s       *Service
-	sub     *fleet.Subscription
-	o       WatchOptions
-	kinds   map[string]bool
-	gap     time.Duration
-	last    map[string]time.Time
-	pending map[string]fleet.DroneState
+	s     *Service
+	sub   *fleet.Subscription
+	o     WatchOptions
+	kinds map[string]bool
+	gap   time.Duration
+	// drones is what the watch keeps of each drone it heard of: one map
+	// lookup a state.
+	drones  map[string]*watchDrone
 	due     dueHeap
-	agency  map[string]string
 	timer   *time.Timer
 	dropped uint64
 	// ready holds the items of the last Take that Next has not returned.
 	ready []WatchItem
 	head  int
-	// states holds the states of ready's items, and due1 that of the
-	// pending state Next last returned: memory reused from one Take to the
-	// next (WatchItem.State is valid until the next call of Next).
+	// states holds the states of ready's items: memory reused from one
+	// Take to the next (WatchItem.State is valid until the next call of
+	// Next).
 	states []fleet.DroneState
-	due1   fleet.DroneState
 	// takeFn is take's adapter for Subscription.Take, made once.
 	takeFn func(*fleet.DroneState, fleet.Event)
 }
@@ -105,7 +103,7 @@ func (s *Service) Watch(_ context.Context, p Principal, o WatchOptions) (*Watche
 	if o.QueueSize < 0 || o.QueueSize > 65536 {
 		return nil, fleet.Errorf(fleet.Invalid, "queue_size: %d is outside 0..65536", o.QueueSize)
 	}
-	w := &Watcher{s: s, o: o, last: map[string]time.Time{}, pending: map[string]fleet.DroneState{}, agency: map[string]string{}}
+	w := &Watcher{s: s, o: o, drones: map[string]*watchDrone{}}
 	if len(o.Kinds) > 0 {
 		w.kinds = make(map[string]bool, len(o.Kinds))
 		for i, k := range o.Kinds {
@@ -194,15 +192,12 @@ func (w *Watcher) duePending(now time.Time) (WatchItem, bool) {
 	if len(w.due) == 0 || now.Before(w.due[0].at) {
 		return WatchItem{}, false
 	}
-	d := heap.Pop(&w.due).(dueDrone)
-	st, ok := w.pending[d.id]
-	if !ok {
+	d := w.due.pop().d
+	if !d.waiting {
 		return WatchItem{}, false
 	}
-	delete(w.pending, d.id)
-	w.last[d.id] = now
-	w.due1 = st
-	return WatchItem{State: &w.due1}, true
+	d.waiting, d.last = false, now
+	return WatchItem{State: &d.pending}, true
 }
 
 // take filters one fleet event.
@@ -226,11 +221,13 @@ func (w *Watcher) take(ev fleet.Event, now time.Time) (WatchItem, bool) {
 		return WatchItem{}, false
 	}
 	id := fleet.EventDrone(ev)
-	agency, known := w.agency[id]
-	if !known && id != "" {
+	var agency string
+	if d := w.drones[id]; d != nil {
+		agency = d.agency
+	} else if id != "" {
 		if st, err := w.s.Fleet.Drone(id); err == nil {
 			agency = st.Agency
-			w.agency[id] = agency
+			w.drones[id] = &watchDrone{agency: agency}
 		}
 	}
 	rec, ok := EventRecordOf(ev, agency)
@@ -254,42 +251,85 @@ func (w *Watcher) keep(in *fleet.DroneState) *fleet.DroneState {
 
 // takeState filters one drone state (which it copies if it keeps it).
 func (w *Watcher) takeState(in *fleet.DroneState, now time.Time) (WatchItem, bool) {
-	w.agency[in.ID] = in.Agency
+	d := w.drones[in.ID]
+	if d == nil {
+		d = &watchDrone{}
+		w.drones[in.ID] = d
+	}
+	d.agency = in.Agency
 	if w.o.NoState || (w.o.Agency != "" && in.Agency != w.o.Agency) {
 		return WatchItem{}, false
 	}
 	if w.gap == 0 {
 		return WatchItem{State: w.keep(in)}, true
 	}
-	if _, waiting := w.pending[in.ID]; waiting {
-		w.pending[in.ID] = *in
+	if d.waiting {
+		d.pending = *in
 		w.dropped++
 		return WatchItem{}, false
 	}
-	if last, ok := w.last[in.ID]; !ok || now.Sub(last) >= w.gap {
-		w.last[in.ID] = now
+	if d.last.IsZero() || now.Sub(d.last) >= w.gap {
+		d.last = now
 		return WatchItem{State: w.keep(in)}, true
 	}
-	w.pending[in.ID] = *in
-	heap.Push(&w.due, dueDrone{id: in.ID, at: w.last[in.ID].Add(w.gap)})
+	d.pending, d.waiting = *in, true
+	w.due.push(dueDrone{d: d, at: d.last.Add(w.gap)})
 	return WatchItem{}, false
 }
 
+// watchDrone is what a Watcher keeps of one drone: its agency (for its
+// events), when its last state was delivered, and the latest state
+// waiting for the rate cap (in due while waiting).
+type watchDrone struct {
+	agency  string
+	last    time.Time
+	waiting bool
+	pending fleet.DroneState
+}
+
 type dueDrone struct {
-	id string
+	d  *watchDrone
 	at time.Time
 }
 
-// dueHeap orders pending drones by when they may be sent.
+// dueHeap orders waiting drones by when they may be sent (a binary
+// min-heap on at, kept by hand: container/heap would box every entry).
 type dueHeap []dueDrone
 
-func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueDrone)) }
-func (h *dueHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *dueHeap) push(x dueDrone) {
+	*h = append(*h, x)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q[i].at.Before(q[p].at) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *dueHeap) pop() dueDrone {
+	q := *h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = dueDrone{}
+	q = q[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && q[l].at.Before(q[m].at) {
+			m = l
+		}
+		if r := l + 1; r < n && q[r].at.Before(q[m].at) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
+	return top
 }
