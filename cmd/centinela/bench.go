@@ -944,7 +944,10 @@ func printBench(w io.Writer, r benchResult) {
 	row("machine", "%s", r.Machine)
 	where := "simulator in this process"
 	if r.SimProcess {
-		where = fmt.Sprintf("simulator in child processes at nice %d, clients in one more", r.SimNice)
+		where = fmt.Sprintf("simulator in child processes at nice %d", r.SimNice)
+		if r.WSClients > 0 || r.GRPC.Samples > 0 || r.GRPCSamples > 0 {
+			where += ", clients in one more"
+		}
 	}
 	row("drones", "%d (%d distinct system ids, %s)", r.Drones, r.SysIDs, where)
 	row("discovered", "%d%s", r.Discovered, discoveredNote(r))
