@@ -366,10 +366,11 @@ func (c *client) writer() {
 	changed := map[string]bool{}
 	// A principal whose role commands nothing (a supervisor, an admin)
 	// commands no drone whatever its agency or the grants: each drone is
-	// answered once.
-	commands := c.p.Role.Commands()
+	// answered once. (c.p is set before the client subscribes, and read
+	// only once it has, as CanCommand reads it.)
+	commands := func() bool { return c.p.Role.Commands() }
 	check := func(d fleet.DroneState) {
-		if checkedAgency[d.ID] == d.Agency || !commands {
+		if checkedAgency[d.ID] == d.Agency || !commands() {
 			if _, ok := commandable[d.ID]; ok {
 				return
 			}
@@ -384,7 +385,7 @@ func (c *client) writer() {
 	// control sends the commandable answers that changed; every 5 s it
 	// asks again for every drone (grants change without a state).
 	control := func() bool {
-		if commands && time.Since(lastFull) > 5*time.Second {
+		if time.Since(lastFull) > 5*time.Second && commands() {
 			lastFull = time.Now()
 			clear(checkedAgency)
 			s.hub.eachState(func(d fleet.DroneState) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/centinela-gcs/centinela/fleet"
+	"github.com/centinela-gcs/centinela/fleet/app"
 	"github.com/gorilla/websocket"
 )
 
@@ -380,6 +381,40 @@ func TestWSControl(t *testing.T) {
 			}
 		})
 	}
+	// A grant changes an operator's answer without a state of the drone:
+	// the writer asks again every few seconds.
+	t.Run("grant", func(t *testing.T) {
+		c := h.dial(h.OperatorUS)
+		c.send(map[string]any{"type": "subscribe"})
+		if m := c.next("control", 5*time.Second); m["commandable"].(map[string]any)["sysid-1"] != false {
+			t.Fatalf("before the grant: %v", m)
+		}
+		admin, err := h.Svc.Authenticate(t.Context(), h.Admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Svc.CreateGrant(t.Context(), admin, app.GrantRequest{From: agencyJoint, To: agencyUS, Until: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		// The drone keeps flying (the writer asks when it has states to
+		// send).
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				h.move(1, baseLat+float64(i%50)*1e-5, baseLon)
+			}
+		}()
+		defer func() { close(stop); <-done }()
+		if m := c.next("control", 10*time.Second); m["commandable"].(map[string]any)["sysid-1"] != true {
+			t.Errorf("after the grant: %v", m)
+		}
+	})
 }
 
 // TestWSOversized: a message over the limit closes the connection with
