@@ -32,7 +32,8 @@ func serveFlags(fs *flag.FlagSet, c *server.Config) (finish func() error) {
 	fs.IntVar(&c.SysID, "sysid", c.SysID, "MAVLink system id of the server (ArduPilot's GCS failsafe counts only MAV_GCS_SYSID, 255 by default)")
 	fs.IntVar(&c.CompID, "compid", c.CompID, "MAVLink component id of the server")
 	fs.DurationVar(&c.LinkTimeout, "link-timeout", c.LinkTimeout, "a drone without heartbeat for this long is LOST")
-	fs.IntVar(&c.MaxDrones, "max-drones", c.MaxDrones, "most drones tracked and vehicles linked; more are refused and logged (0: 4096; each --mavlink endpoint still takes at most 512 peers)")
+	fs.IntVar(&c.MaxDrones, "max-drones", c.MaxDrones, "most drones tracked and vehicles linked; more are refused and logged (0: 4096; each --mavlink endpoint still takes at most --max-peers peers)")
+	fs.IntVar(&c.MaxPeers, "max-peers", c.MaxPeers, "most peers of each listening --mavlink endpoint (remote addresses of udp:, connections of tcpin:); more are refused and counted (0: 512; a fleet sending to one port needs its size)")
 	fs.IntVar(&c.MissionRetries, "mission-retries", c.MissionRetries, "times a mission, fence or rally transfer step is sent again before the transfer fails (0: 5; raise it on very lossy radio links)")
 	fs.Float64Var(&c.StreamHz, "stream-hz", c.StreamHz, "telemetry rate asked of every drone, Hz")
 	fs.IntVar(&c.Sim, "sim", c.Sim, "also start `N` simulated drones, connected over loopback UDP")
@@ -102,7 +103,7 @@ func validateServe(cfg *server.Config) error {
 // configFlags names the flag of each server.Config field.
 var configFlags = map[string]string{
 	"MAVLink": "--mavlink", "SysID": "--sysid", "CompID": "--compid", "LinkTimeout": "--link-timeout",
-	"MaxDrones": "--max-drones", "MissionRetries": "--mission-retries", "StreamHz": "--stream-hz", "Sim": "--sim",
+	"MaxDrones": "--max-drones", "MaxPeers": "--max-peers", "MissionRetries": "--mission-retries", "StreamHz": "--stream-hz", "Sim": "--sim",
 	"SimSpeedup": "--sim-speedup", "SimBootDelay": "--sim-boot-delay", "SimHome": "--sim-home",
 	"StatusInterval": "--status", "Agencies": "--agency", "DroneNames": "--drone-name",
 	"DroneAgencies": "--drone-agency", "DefaultAgency": "--default-agency", "Zones": "--zones",

@@ -57,8 +57,13 @@ type Config struct {
 	// MaxDrones bounds the drones the fleet tracks and the vehicles the
 	// transport links (1..100000; 0: fleet.DefaultMaxDrones, 4096); more are
 	// refused, counted and logged. Each MAVLink endpoint still takes at
-	// most mavlink.DefaultMaxPeers peers.
+	// most MaxPeers peers.
 	MaxDrones int
+	// MaxPeers bounds the peers of each listening MAVLink endpoint: the
+	// remote addresses of a udp endpoint, the connections of a tcpin one
+	// (0..100000; 0: mavlink.DefaultMaxPeers, 512). A fleet sending to one
+	// port needs it at least its size.
+	MaxPeers int
 	// MissionRetries is how many times a mission transfer step is sent
 	// again before the transfer fails (0..100; 0: the transport's default,
 	// 5).
@@ -318,6 +323,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxDrones < 0 || c.MaxDrones > 100000 {
 		return invalid("MaxDrones", "range", "value", fmt.Sprint(c.MaxDrones), "want", "0..100000")
+	}
+	if c.MaxPeers < 0 || c.MaxPeers > 100000 {
+		return invalid("MaxPeers", "range", "value", fmt.Sprint(c.MaxPeers), "want", "0..100000")
 	}
 	if c.MissionRetries < 0 || c.MissionRetries > 100 {
 		return invalid("MissionRetries", "range", "value", fmt.Sprint(c.MissionRetries), "want", "0..100")

@@ -171,6 +171,7 @@ func (s *Server) start() error {
 		MissionRetries: cfg.MissionRetries,
 		ParamRetries:   cfg.ParamRetries, // 0: the transport's default
 		MaxLinks:       cfg.MaxDrones,    // 0: the transport's default
+		MaxPeers:       cfg.MaxPeers,     // 0: the transport's default
 		Logger:         log,
 	}
 	if keys != nil {

@@ -53,3 +53,23 @@ func TestMaxDrones(t *testing.T) {
 		t.Fatalf("%d drones tracked with MaxDrones 2", n)
 	}
 }
+
+// TestMaxPeers: a listening endpoint takes at most MaxPeers peers; the
+// others are refused and counted, and the fleet never hears them.
+func TestMaxPeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulated drones")
+	}
+	cfg := testConfig("udp:127.0.0.1:0")
+	cfg.Sim = 3 // each on a socket of its own: three peers of the endpoint
+	cfg.SimBootDelay = 0
+	cfg.MaxPeers = 2
+	srv := mustServer(t, cfg)
+	eventually(t, 20*time.Second, "two drones and the third peer refused", func() bool {
+		return len(srv.Fleet.Drones()) == 2 && srv.Transport.Stats().PeersRefused > 0
+	})
+	time.Sleep(500 * time.Millisecond) // the third keeps sending
+	if n := len(srv.Fleet.Drones()); n != 2 {
+		t.Fatalf("%d drones with MaxPeers 2", n)
+	}
+}
