@@ -210,6 +210,10 @@ func (c *childLoad) read(r *bufio.Reader, record probeRecorder, ready chan<- err
 // process's (the WebSocket clients and the gRPC stream).
 func (c *childLoad) stats() loadStats {
 	var st loadStats
+	select {
+	case <-c.statsC: // a late answer to an earlier request that timed out
+	default:
+	}
 	if _, err := io.WriteString(c.stdin, "stats\n"); err == nil {
 		select {
 		case st = <-c.statsC:
